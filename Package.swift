@@ -1,0 +1,35 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let optimize: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+
+let package = Package(
+    name: "zoo",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "zoo", targets: ["zoo"]),
+        .library(name: "ZooCore", targets: ["ZooCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        // oneDNN 2.6 (Debian libdnnl-dev) and zlib (zlib1g-dev), as system libraries.
+        .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .target(name: "ZooCore", dependencies: ["CDNNL"], swiftSettings: optimize),
+        .target(name: "ZooData", dependencies: ["ZooCore", "CZlib"], swiftSettings: optimize),
+        .target(name: "ZooConfig", dependencies: ["ZooCore", "ZooData", .product(name: "Yams", package: "Yams")], swiftSettings: optimize),
+        .target(name: "ZooCLI", dependencies: [
+            "ZooCore", "ZooData", "ZooConfig",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: optimize),
+        .executableTarget(name: "zoo", dependencies: ["ZooCLI"]),
+        .testTarget(name: "ZooCoreTests", dependencies: ["ZooCore"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ZooDataTests", dependencies: ["ZooData"]),
+        .testTarget(name: "ZooConfigTests", dependencies: ["ZooConfig"]),
+        .testTarget(name: "ZooCLITests", dependencies: ["ZooCLI"]),
+    ],
+    swiftLanguageModes: [.v5]
+)
