@@ -27,9 +27,6 @@ let package = Package(
         ], swiftSettings: optimize),
         .executableTarget(name: "zoo", dependencies: ["ZooCLI"]),
         .testTarget(name: "ZooCoreTests", dependencies: ["ZooCore"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "ZooDataTests", dependencies: ["ZooData"]),
-        .testTarget(name: "ZooConfigTests", dependencies: ["ZooConfig"]),
-        .testTarget(name: "ZooCLITests", dependencies: ["ZooCLI"]),
     ],
     swiftLanguageModes: [.v5]
 )
