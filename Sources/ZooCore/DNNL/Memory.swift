@@ -1,0 +1,57 @@
+import CDNNL
+
+/// A oneDNN memory object and the 64-byte aligned buffer behind it.
+/// An alias shares another memory's buffer under a different descriptor (a reshape) and keeps it alive.
+public final class Memory {
+    let handle: dnnl_memory_t
+    let descriptor: MemoryDescriptor
+    let data: UnsafeMutableRawPointer
+    let byteCount: Int
+    private let storageOwner: Memory?
+
+    init(_ descriptor: MemoryDescriptor, device: Device) throws {
+        let byteCount = descriptor.byteCount
+        let data = UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 64), alignment: 64)
+        // Blocked layouts pad channels; the padding must read as zeros.
+        data.initializeMemory(as: UInt8.self, repeating: 0, count: max(byteCount, 64))
+        var raw = descriptor.raw
+        var handle: dnnl_memory_t?
+        let status = dnnl_memory_create(&handle, &raw, device.engine, data)
+        guard status == dnnl_success, let handle else {
+            data.deallocate()
+            throw DNNLError(function: "dnnl_memory_create", status: status)
+        }
+        self.handle = handle
+        self.descriptor = descriptor
+        self.data = data
+        self.byteCount = byteCount
+        self.storageOwner = nil
+    }
+
+    init(aliasing owner: Memory, as descriptor: MemoryDescriptor, device: Device) throws {
+        guard descriptor.byteCount <= owner.byteCount else {
+            throw DNNLError(function: "alias of \(owner.byteCount) bytes as \(descriptor.byteCount)", status: dnnl_invalid_arguments)
+        }
+        var raw = descriptor.raw
+        var handle: dnnl_memory_t?
+        try check(dnnl_memory_create(&handle, &raw, device.engine, owner.data), "dnnl_memory_create")
+        guard let handle else { throw DNNLError(function: "dnnl_memory_create", status: dnnl_runtime_error) }
+        self.handle = handle
+        self.descriptor = descriptor
+        self.data = owner.data
+        self.byteCount = descriptor.byteCount
+        self.storageOwner = owner
+    }
+
+    deinit {
+        dnnl_memory_destroy(handle)
+        if storageOwner == nil { data.deallocate() }
+    }
+
+    /// The whole buffer as floats, padding included (for element-wise work that is layout-blind).
+    var floatCount: Int { byteCount / MemoryLayout<Float>.stride }
+
+    func withFloats<Result>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> Result) rethrows -> Result {
+        try body(UnsafeMutableBufferPointer(start: data.assumingMemoryBound(to: Float.self), count: floatCount))
+    }
+}

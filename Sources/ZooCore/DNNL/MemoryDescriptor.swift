@@ -1,0 +1,69 @@
+import CDNNL
+
+/// A oneDNN memory descriptor: logical dimensions plus a (possibly blocked) layout.
+public struct MemoryDescriptor {
+    var raw: dnnl_memory_desc_t
+
+    init(raw: dnnl_memory_desc_t) { self.raw = raw }
+
+    init(dimensions: [Int], tag: dnnl_format_tag_t) throws {
+        var raw = dnnl_memory_desc_t()
+        try check(dnnl_memory_desc_init_by_tag(&raw, Int32(dimensions.count), dimensions.map { Int64($0) }, dnnl_f32, tag),
+                  "dnnl_memory_desc_init_by_tag(\(dimensions))")
+        self.raw = raw
+    }
+
+    /// Row-major ("plain") layout: nchw for images, nc for features, oihw / [out, in] for weights.
+    static func plain(_ dimensions: [Int]) throws -> MemoryDescriptor {
+        let tags: [dnnl_format_tag_t] = [dnnl_a, dnnl_ab, dnnl_abc, dnnl_abcd, dnnl_abcde]
+        guard (1...tags.count).contains(dimensions.count) else {
+            throw ZooError("tensors of rank \(dimensions.count) are not supported")
+        }
+        return try MemoryDescriptor(dimensions: dimensions, tag: tags[dimensions.count - 1])
+    }
+
+    /// Lets the primitive choose its fastest (often blocked) layout.
+    static func any(_ dimensions: [Int]) throws -> MemoryDescriptor {
+        try MemoryDescriptor(dimensions: dimensions, tag: dnnl_format_tag_any)
+    }
+
+    var dimensions: [Int] {
+        withUnsafeBytes(of: raw.dims) { bytes in
+            Array(bytes.bindMemory(to: Int64.self).prefix(Int(raw.ndims)).map { Int($0) })
+        }
+    }
+
+    /// Bytes to allocate; larger than the element count when channels are padded to a block.
+    var byteCount: Int {
+        var copy = raw
+        return dnnl_memory_desc_get_size(&copy)
+    }
+
+    func reshaped(_ dimensions: [Int]) throws -> MemoryDescriptor {
+        var source = raw
+        var result = dnnl_memory_desc_t()
+        try check(dnnl_memory_desc_reshape(&result, &source, Int32(dimensions.count), dimensions.map { Int64($0) }),
+                  "dnnl_memory_desc_reshape(\(dimensions))")
+        return MemoryDescriptor(raw: result)
+    }
+
+    var isPlain: Bool {
+        guard let plain = try? MemoryDescriptor.plain(dimensions) else { return false }
+        return self == plain
+    }
+}
+
+extension MemoryDescriptor: Equatable {
+    public static func == (lhs: MemoryDescriptor, rhs: MemoryDescriptor) -> Bool {
+        var left = lhs.raw
+        var right = rhs.raw
+        return dnnl_memory_desc_equal(&left, &right) != 0
+    }
+}
+
+/// Passes an optional descriptor (e.g. an absent bias) to a C function as a nullable pointer.
+func withOptionalDescriptor<Result>(_ descriptor: MemoryDescriptor?,
+                                    _ body: (UnsafePointer<dnnl_memory_desc_t>?) throws -> Result) rethrows -> Result {
+    guard let descriptor else { return try body(nil) }
+    return try withUnsafePointer(to: descriptor.raw) { try body($0) }
+}

@@ -1,0 +1,91 @@
+import CDNNL
+
+/// An owned primitive descriptor: the implementation oneDNN chose for one operation and its layouts.
+final class PrimitiveDescriptor {
+    let handle: dnnl_primitive_desc_t
+
+    /// `operation` is one of oneDNN's `*_desc_t` structs filled by a `*_desc_init` call.
+    init<Operation>(_ operation: inout Operation, device: Device, hint: PrimitiveDescriptor? = nil,
+                    postOps: PostOps? = nil, name: String) throws {
+        var attributes: dnnl_primitive_attr_t?
+        try check(dnnl_primitive_attr_create(&attributes), "dnnl_primitive_attr_create")
+        defer { dnnl_primitive_attr_destroy(attributes) }
+        // Scratchpads are ours, so one buffer per plan serves every primitive and nothing is allocated per step.
+        try check(dnnl_primitive_attr_set_scratchpad_mode(attributes, dnnl_scratchpad_mode_user), "dnnl_primitive_attr_set_scratchpad_mode")
+        if let postOps {
+            try check(dnnl_primitive_attr_set_post_ops(attributes, postOps.handle), "dnnl_primitive_attr_set_post_ops")
+        }
+        var handle: dnnl_primitive_desc_t?
+        let status = withUnsafePointer(to: &operation) { pointer in
+            dnnl_primitive_desc_create(&handle, UnsafeRawPointer(pointer), attributes, device.engine, hint?.handle)
+        }
+        try check(status, "dnnl_primitive_desc_create(\(name))")
+        guard let handle else { throw DNNLError(function: "dnnl_primitive_desc_create(\(name))", status: dnnl_runtime_error) }
+        self.handle = handle
+    }
+
+    init(reorderFrom source: MemoryDescriptor, to destination: MemoryDescriptor, device: Device) throws {
+        var attributes: dnnl_primitive_attr_t?
+        try check(dnnl_primitive_attr_create(&attributes), "dnnl_primitive_attr_create")
+        defer { dnnl_primitive_attr_destroy(attributes) }
+        try check(dnnl_primitive_attr_set_scratchpad_mode(attributes, dnnl_scratchpad_mode_user), "dnnl_primitive_attr_set_scratchpad_mode")
+        var sourceRaw = source.raw
+        var destinationRaw = destination.raw
+        var handle: dnnl_primitive_desc_t?
+        try check(dnnl_reorder_primitive_desc_create(&handle, &sourceRaw, device.engine, &destinationRaw, device.engine, attributes),
+                  "dnnl_reorder_primitive_desc_create")
+        guard let handle else { throw DNNLError(function: "dnnl_reorder_primitive_desc_create", status: dnnl_runtime_error) }
+        self.handle = handle
+    }
+
+    deinit { dnnl_primitive_desc_destroy(handle) }
+
+    /// The layout the implementation chose for one of its tensors (e.g. `dnnl_query_src_md`).
+    func memoryDescriptor(_ query: dnnl_query_t, index: Int32 = 0) -> MemoryDescriptor {
+        guard let pointer = dnnl_primitive_desc_query_md(handle, query, index) else {
+            return MemoryDescriptor(raw: dnnl_memory_desc_t())
+        }
+        return MemoryDescriptor(raw: pointer.pointee)
+    }
+
+    /// The implementation's name, e.g. "jit:avx512_core".
+    var implementation: String {
+        var name: UnsafePointer<CChar>?
+        guard dnnl_primitive_desc_query(handle, dnnl_query_impl_info_str, 0, &name) == dnnl_success, let name else { return "?" }
+        return String(cString: name)
+    }
+}
+
+/// An owned primitive, created once per plan and executed every step.
+final class Primitive {
+    let handle: dnnl_primitive_t
+    let descriptor: PrimitiveDescriptor
+
+    init(_ descriptor: PrimitiveDescriptor) throws {
+        var handle: dnnl_primitive_t?
+        try check(dnnl_primitive_create(&handle, descriptor.handle), "dnnl_primitive_create")
+        guard let handle else { throw DNNLError(function: "dnnl_primitive_create", status: dnnl_runtime_error) }
+        self.handle = handle
+        self.descriptor = descriptor
+    }
+
+    deinit { dnnl_primitive_destroy(handle) }
+}
+
+/// Eltwise operations fused after a convolution or inner product.
+final class PostOps {
+    let handle: dnnl_post_ops_t
+
+    init() throws {
+        var handle: dnnl_post_ops_t?
+        try check(dnnl_post_ops_create(&handle), "dnnl_post_ops_create")
+        guard let handle else { throw DNNLError(function: "dnnl_post_ops_create", status: dnnl_runtime_error) }
+        self.handle = handle
+    }
+
+    deinit { dnnl_post_ops_destroy(handle) }
+
+    func appendEltwise(_ algorithm: dnnl_alg_kind_t, alpha: Float = 0, beta: Float = 0) throws {
+        try check(dnnl_post_ops_append_eltwise(handle, 1, algorithm, alpha, beta), "dnnl_post_ops_append_eltwise")
+    }
+}

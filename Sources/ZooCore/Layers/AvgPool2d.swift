@@ -1,0 +1,20 @@
+import CDNNL
+
+/// `avgpool2d` (PyTorch `nn.AvgPool2d`, counting padding in the divisor as PyTorch does by default).
+public final class AvgPool2d: Layer {
+    public static let typeName = "avgpool2d"
+    public static let argumentNames = PoolingWindow.argumentNames
+    public static let primaryArgument: String? = "kernel"
+    let window: PoolingWindow
+
+    public init(arguments: LayerArguments) throws { window = try PoolingWindow(arguments) }
+
+    public func build(input: Shape, random: inout SeededRandom) throws -> LayerBuild {
+        let output = try window.output(for: input)
+        return LayerBuild(output: output, multiplyAccumulates: output.elementCount * window.kernelSize.height * window.kernelSize.width)
+    }
+
+    public func compile(_ builder: PlanBuilder, _ context: LayerContext) throws -> Activation {
+        try builder.compilePooling(context, window: window, algorithm: dnnl_pooling_avg_include_padding, name: "average pooling")
+    }
+}

@@ -1,0 +1,84 @@
+import CDNNL
+
+/// `batchnorm`: PyTorch `nn.BatchNorm2d` on images, `nn.BatchNorm1d` on flat features.
+/// Training normalises with the batch statistics and updates the running ones as PyTorch does
+/// (momentum 0.1, unbiased variance); inference uses the running statistics.
+public final class BatchNorm: Layer {
+    public static let typeName = "batchnorm"
+    public static let argumentNames = ["eps", "momentum"]
+    let epsilon: Float
+    let momentum: Float
+
+    public init(arguments: LayerArguments) throws {
+        epsilon = Float(try arguments.double("eps", default: 1e-5, in: 1e-12...1))
+        momentum = Float(try arguments.double("momentum", default: 0.1, in: 0...1))
+    }
+
+    public func build(input: Shape, random: inout SeededRandom) throws -> LayerBuild {
+        let channels = input.channels
+        return LayerBuild(output: input, parameters: [
+            ParameterSpec(name: "weight", shape: [channels], initialValues: Array(repeating: 1, count: channels)),
+            ParameterSpec(name: "bias", shape: [channels], initialValues: Array(repeating: 0, count: channels)),
+            ParameterSpec(name: "running_mean", shape: [channels], isTrainable: false, initialValues: Array(repeating: 0, count: channels)),
+            ParameterSpec(name: "running_var", shape: [channels], isTrainable: false, initialValues: Array(repeating: 1, count: channels)),
+        ], multiplyAccumulates: input.elementCount)
+    }
+
+    public func compile(_ builder: PlanBuilder, _ context: LayerContext) throws -> Activation {
+        let input = context.input
+        let scale = try context.parameter("weight"), shift = try context.parameter("bias")
+        let runningMean = try context.parameter("running_mean"), runningVariance = try context.parameter("running_var")
+        var flags = dnnl_use_scale.rawValue | dnnl_use_shift.rawValue
+        if !builder.training { flags |= dnnl_use_global_stats.rawValue }
+
+        var forwardOperation = dnnl_batch_normalization_desc_t()
+        var data = input.descriptor.raw
+        try check(dnnl_batch_normalization_forward_desc_init(&forwardOperation, builder.propagation, &data, epsilon, flags),
+                  "dnnl_batch_normalization_forward_desc_init")
+        let forwardDescriptor = try builder.primitiveDescriptor(&forwardOperation, name: "batch normalization")
+        let output = try builder.activation(context.outputShape, descriptor: input.descriptor)
+        var arguments: [(Int32, Memory)] = [(DNNL_ARG_SRC, input.value), (DNNL_ARG_DST, output.value),
+                                            (DNNL_ARG_SCALE, scale.value), (DNNL_ARG_SHIFT, shift.value)]
+        guard builder.training else {
+            arguments += [(DNNL_ARG_MEAN, runningMean.value), (DNNL_ARG_VARIANCE, runningVariance.value)]
+            try builder.forward(forwardDescriptor, "batch normalization", arguments)
+            return output
+        }
+
+        let statistics = try MemoryDescriptor.plain([context.inputShape.channels])
+        let batchMean = try builder.memory(statistics), batchVariance = try builder.memory(statistics)
+        arguments += [(DNNL_ARG_MEAN, batchMean), (DNNL_ARG_VARIANCE, batchVariance)]
+        try builder.forward(forwardDescriptor, "batch normalization", arguments)
+        let valuesPerChannel = builder.batchSize * context.inputShape.height * context.inputShape.width
+        let unbiasing = valuesPerChannel > 1 ? Float(valuesPerChannel) / Float(valuesPerChannel - 1) : 1
+        let momentum = self.momentum
+        builder.forward {
+            runningMean.value.withFloats { running in
+                batchMean.withFloats { batch in
+                    for channel in running.indices { running[channel] += momentum * (batch[channel] - running[channel]) }
+                }
+            }
+            runningVariance.value.withFloats { running in
+                batchVariance.withFloats { batch in
+                    for channel in running.indices { running[channel] += momentum * (batch[channel] * unbiasing - running[channel]) }
+                }
+            }
+        }
+
+        guard let outputGradient = output.gradient, let scaleGradient = scale.gradient, let shiftGradient = shift.gradient else { return output }
+        // The input gradient is needed to get the weight gradients even for a first layer.
+        let inputGradient = try input.gradient ?? builder.memory(input.descriptor)
+        var backwardOperation = dnnl_batch_normalization_desc_t()
+        var gradient = input.descriptor.raw
+        try check(dnnl_batch_normalization_backward_desc_init(&backwardOperation, dnnl_backward, &gradient, &data, epsilon,
+                                                              dnnl_use_scale.rawValue | dnnl_use_shift.rawValue),
+                  "dnnl_batch_normalization_backward_desc_init")
+        let backwardDescriptor = try builder.primitiveDescriptor(&backwardOperation, hint: forwardDescriptor, name: "batch normalization backward")
+        try builder.backward(backwardDescriptor, "batch normalization backward", [
+            (DNNL_ARG_SRC, input.value), (DNNL_ARG_MEAN, batchMean), (DNNL_ARG_VARIANCE, batchVariance),
+            (DNNL_ARG_DIFF_DST, outputGradient), (DNNL_ARG_SCALE, scale.value),
+            (DNNL_ARG_DIFF_SRC, inputGradient), (DNNL_ARG_DIFF_SCALE, scaleGradient), (DNNL_ARG_DIFF_SHIFT, shiftGradient),
+        ])
+        return output
+    }
+}

@@ -1,0 +1,91 @@
+import CDNNL
+
+/// `conv2d`: a 2-D convolution (PyTorch `nn.Conv2d`, no dilation or groups).
+public final class Conv2d: Layer {
+    public static let typeName = "conv2d"
+    public static let argumentNames = ["out", "kernel", "stride", "padding", "bias"]
+    public static let primaryArgument: String? = "out"
+
+    let outputChannels: Int
+    let kernelSize: (height: Int, width: Int)
+    let stride: (height: Int, width: Int)
+    let padding: (height: Int, width: Int)
+    let hasBias: Bool
+
+    public init(arguments: LayerArguments) throws {
+        outputChannels = try arguments.int("out")
+        kernelSize = try arguments.pair("kernel")
+        stride = try arguments.pair("stride", default: 1)
+        padding = try arguments.pair("padding", default: 0, minimum: 0)
+        hasBias = try arguments.bool("bias", default: true)
+    }
+
+    public func build(input: Shape, random: inout SeededRandom) throws -> LayerBuild {
+        let output = try slidingWindowOutput(input: input, kernel: kernelSize, stride: stride, padding: padding,
+                                             channels: outputChannels, what: "kernel")
+        let fanIn = input.channels * kernelSize.height * kernelSize.width
+        return LayerBuild(
+            output: output,
+            parameters: defaultWeights(shape: [outputChannels, input.channels, kernelSize.height, kernelSize.width],
+                                       fanIn: fanIn, hasBias: hasBias, random: &random),
+            multiplyAccumulates: output.elementCount * fanIn)
+    }
+
+    public func compile(_ builder: PlanBuilder, _ context: LayerContext) throws -> Activation {
+        let strides = [stride.height, stride.width].map { Int64($0) }
+        let paddings = [padding.height, padding.width].map { Int64($0) }
+        let operation = WeightedOperation<dnnl_convolution_desc_t>(
+            kind: "convolution",
+            forward: { propagation, source, weights, bias, destination in
+                var descriptor = dnnl_convolution_desc_t()
+                var (source, weights, destination) = (source.raw, weights.raw, destination.raw)
+                try withOptionalDescriptor(bias) { bias in
+                    try check(dnnl_convolution_forward_desc_init(&descriptor, propagation, dnnl_convolution_direct, &source, &weights,
+                                                                 bias, &destination, strides, paddings, paddings),
+                              "dnnl_convolution_forward_desc_init")
+                }
+                return descriptor
+            },
+            backwardData: { sourceGradient, weights, destinationGradient in
+                var descriptor = dnnl_convolution_desc_t()
+                var (sourceGradient, weights, destinationGradient) = (sourceGradient.raw, weights.raw, destinationGradient.raw)
+                try check(dnnl_convolution_backward_data_desc_init(&descriptor, dnnl_convolution_direct, &sourceGradient, &weights,
+                                                                   &destinationGradient, strides, paddings, paddings),
+                          "dnnl_convolution_backward_data_desc_init")
+                return descriptor
+            },
+            backwardWeights: { source, weightsGradient, biasGradient, destinationGradient in
+                var descriptor = dnnl_convolution_desc_t()
+                var (source, weightsGradient, destinationGradient) = (source.raw, weightsGradient.raw, destinationGradient.raw)
+                try withOptionalDescriptor(biasGradient) { biasGradient in
+                    try check(dnnl_convolution_backward_weights_desc_init(&descriptor, dnnl_convolution_direct, &source, &weightsGradient,
+                                                                          biasGradient, &destinationGradient, strides, paddings, paddings),
+                              "dnnl_convolution_backward_weights_desc_init")
+                }
+                return descriptor
+            })
+        return try builder.compileWeighted(operation, context, hasBias: hasBias,
+                                           sourceDimensions: context.inputShape.withBatch(builder.batchSize),
+                                           outputDimensions: context.outputShape.withBatch(builder.batchSize))
+    }
+}
+
+/// Output shape of a convolution or pooling window, PyTorch's floor((size + 2*padding - kernel) / stride) + 1,
+/// with errors that show the arithmetic.
+func slidingWindowOutput(input: Shape, kernel: (height: Int, width: Int), stride: (height: Int, width: Int),
+                         padding: (height: Int, width: Int), channels: Int, what: String) throws -> Shape {
+    guard input.isImage else {
+        throw ZooError("needs an image input (channels x height x width), but its input is \(input.channels) flat features",
+                       hint: "image layers must come before `flatten`")
+    }
+    let paddedHeight = input.height + 2 * padding.height
+    let paddedWidth = input.width + 2 * padding.width
+    guard kernel.height <= paddedHeight, kernel.width <= paddedWidth else {
+        let paddingNote = padding == (0, 0) ? "" : " (\(paddedHeight)x\(paddedWidth) with padding \(padding.height == padding.width ? "\(padding.height)" : "[\(padding.height), \(padding.width)]"))"
+        throw ZooError("a \(kernel.height)x\(kernel.width) \(what) does not fit its \(input.height)x\(input.width) input\(paddingNote)",
+                       hint: "use a smaller \(what), add padding, or remove a pooling layer before it")
+    }
+    return Shape([channels,
+                  (paddedHeight - kernel.height) / stride.height + 1,
+                  (paddedWidth - kernel.width) / stride.width + 1])
+}

@@ -1,0 +1,81 @@
+/// A layer type: parsed from a YAML entry, shape-checked once, compiled into oneDNN primitives per plan.
+/// Adding a layer type is one file with a class conforming to this, plus one line in `LayerRegistry`.
+public protocol Layer: AnyObject {
+    /// The name used in YAML, e.g. "conv2d".
+    static var typeName: String { get }
+    /// Every key the YAML entry may have, for validation and "did you mean" hints.
+    static var argumentNames: [String] { get }
+    /// The key a bare value sets: `- linear: 120` means `{out: 120}`.
+    static var primaryArgument: String? { get }
+
+    init(arguments: LayerArguments) throws
+
+    /// Shape inference and parameter creation for one input shape. Errors explain the arithmetic.
+    func build(input: Shape, random: inout SeededRandom) throws -> LayerBuild
+
+    /// Adds this layer's forward and backward steps to a plan and returns its output.
+    func compile(_ builder: PlanBuilder, _ context: LayerContext) throws -> Activation
+}
+
+extension Layer {
+    public static var primaryArgument: String? { nil }
+    public static var argumentNames: [String] { [] }
+}
+
+/// The result of shape inference for one layer.
+public struct LayerBuild {
+    public var output: Shape
+    public var parameters: [ParameterSpec]
+    /// Multiply-accumulates per sample, as torchinfo and fvcore count them.
+    public var multiplyAccumulates: Int
+
+    public init(output: Shape, parameters: [ParameterSpec] = [], multiplyAccumulates: Int = 0) {
+        self.output = output
+        self.parameters = parameters
+        self.multiplyAccumulates = multiplyAccumulates
+    }
+}
+
+/// A value written in a YAML layer entry, after parameter references are resolved.
+public indirect enum ArgumentValue: Equatable, Sendable, CustomStringConvertible {
+    case int(Int)
+    case double(Double)
+    case bool(Bool)
+    case string(String)
+    case list([ArgumentValue])
+
+    public var description: String {
+        switch self {
+        case .int(let value): return String(value)
+        case .double(let value): return String(value)
+        case .bool(let value): return String(value)
+        case .string(let value): return "\"\(value)\""
+        case .list(let values): return "[" + values.map(\.description).joined(separator: ", ") + "]"
+        }
+    }
+}
+
+public struct Argument: Sendable, Equatable {
+    public var value: ArgumentValue
+    public var location: SourceLocation?
+
+    public init(_ value: ArgumentValue, at location: SourceLocation? = nil) {
+        self.value = value
+        self.location = location
+    }
+}
+
+/// One entry of an architecture's layer list, as the config layer hands it to the engine.
+public struct LayerDescription: Sendable, Equatable {
+    public var type: String
+    public var name: String?
+    public var arguments: [String: Argument]
+    public var location: SourceLocation?
+
+    public init(type: String, name: String? = nil, arguments: [String: Argument] = [:], location: SourceLocation? = nil) {
+        self.type = type
+        self.name = name
+        self.arguments = arguments
+        self.location = location
+    }
+}

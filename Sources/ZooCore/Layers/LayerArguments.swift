@@ -1,0 +1,107 @@
+/// Typed, validated access to a layer entry's arguments. Every mistake is a `ZooError` at the argument's line.
+public struct LayerArguments {
+    public let layerType: String
+    private let arguments: [String: Argument]
+    private let location: SourceLocation?
+
+    public init(_ description: LayerDescription) {
+        layerType = description.type
+        arguments = description.arguments
+        location = description.location
+    }
+
+    private func error(_ key: String, _ message: String) -> ZooError {
+        ZooError("\(layerType): `\(key)` \(message)", at: arguments[key]?.location ?? location)
+    }
+
+    private func required<Value>(_ key: String, _ defaultValue: Value?, what: String) throws -> Value? {
+        if arguments[key] != nil { return nil }
+        guard let defaultValue else {
+            throw ZooError("\(layerType) needs `\(key)` (\(what))", at: location,
+                           hint: "write it as `- \(layerType): {\(key): ...}`")
+        }
+        return defaultValue
+    }
+
+    public func contains(_ key: String) -> Bool { arguments[key] != nil }
+
+    /// A whole number of at least `minimum`.
+    public func int(_ key: String, default defaultValue: Int? = nil, minimum: Int = 1) throws -> Int {
+        if let value = try required(key, defaultValue, what: "a whole number") { return value }
+        guard case .int(let value)? = arguments[key]?.value else {
+            throw error(key, "must be a whole number, not \(arguments[key]!.value)")
+        }
+        guard value >= minimum else { throw error(key, "must be at least \(minimum), not \(value)") }
+        return value
+    }
+
+    /// A size given once for both directions (`3`) or as `[height, width]`.
+    public func pair(_ key: String, default defaultValue: Int? = nil, minimum: Int = 1) throws -> (Int, Int) {
+        if let value = try required(key, defaultValue, what: "a whole number or [height, width]") { return (value, value) }
+        switch arguments[key]!.value {
+        case .int:
+            let value = try int(key, minimum: minimum)
+            return (value, value)
+        case .list(let values):
+            guard values.count == 2, case .int(let height) = values[0], case .int(let width) = values[1] else {
+                throw error(key, "must be a whole number or a list [height, width] of two whole numbers, not \(arguments[key]!.value)")
+            }
+            guard height >= minimum, width >= minimum else {
+                throw error(key, "must be at least \(minimum) in both directions, not [\(height), \(width)]")
+            }
+            return (height, width)
+        default:
+            throw error(key, "must be a whole number or [height, width], not \(arguments[key]!.value)")
+        }
+    }
+
+    /// A real number in `range`; whole numbers are accepted.
+    public func double(_ key: String, default defaultValue: Double, in range: ClosedRange<Double>) throws -> Double {
+        if try required(key, defaultValue, what: "a number") != nil { return defaultValue }
+        let value: Double
+        switch arguments[key]!.value {
+        case .double(let number): value = number
+        case .int(let number): value = Double(number)
+        default: throw error(key, "must be a number, not \(arguments[key]!.value)")
+        }
+        guard range.contains(value) else { throw error(key, "must be between \(range.lowerBound) and \(range.upperBound), not \(value)") }
+        return value
+    }
+
+    public func bool(_ key: String, default defaultValue: Bool) throws -> Bool {
+        if try required(key, defaultValue, what: "true or false") != nil { return defaultValue }
+        guard case .bool(let value)? = arguments[key]?.value else {
+            throw error(key, "must be true or false, not \(arguments[key]!.value)")
+        }
+        return value
+    }
+
+    /// Unknown keys are errors, with the nearest valid key as a hint.
+    public func rejectUnknown(allowed: [String]) throws {
+        for key in arguments.keys.sorted() where !allowed.contains(key) {
+            let valid = allowed.isEmpty ? "it takes no settings" : "it takes " + allowed.map { "`\($0)`" }.joined(separator: ", ")
+            throw ZooError("\(layerType) has no setting `\(key)`; \(valid)", at: arguments[key]?.location ?? location,
+                           hint: nearest(to: key, in: allowed).map { "did you mean `\($0)`?" })
+        }
+    }
+}
+
+/// The candidate closest to `word` by edit distance, if it is close enough to be a likely typo.
+public func nearest(to word: String, in candidates: [String]) -> String? {
+    let scored = candidates.map { ($0, editDistance(word.lowercased(), $0.lowercased())) }
+    guard let best = scored.min(by: { $0.1 < $1.1 }) else { return nil }
+    return best.1 <= max(2, word.count / 3) ? best.0 : nil
+}
+
+func editDistance(_ first: String, _ second: String) -> Int {
+    let a = Array(first), b = Array(second)
+    var previous = Array(0...b.count)
+    for i in 1...max(a.count, 1) where !a.isEmpty {
+        var current = [i] + Array(repeating: 0, count: b.count)
+        for j in 1...max(b.count, 1) where !b.isEmpty {
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+        }
+        previous = current
+    }
+    return a.isEmpty ? b.count : previous[b.count]
+}

@@ -1,0 +1,17 @@
+import CDNNL
+
+/// `maxpool2d` (PyTorch `nn.MaxPool2d`): `- maxpool2d: 2` or `{kernel, stride, padding}`.
+public final class MaxPool2d: Layer {
+    public static let typeName = "maxpool2d"
+    public static let argumentNames = PoolingWindow.argumentNames
+    public static let primaryArgument: String? = "kernel"
+    let window: PoolingWindow
+
+    public init(arguments: LayerArguments) throws { window = try PoolingWindow(arguments) }
+
+    public func build(input: Shape, random: inout SeededRandom) throws -> LayerBuild { LayerBuild(output: try window.output(for: input)) }
+
+    public func compile(_ builder: PlanBuilder, _ context: LayerContext) throws -> Activation {
+        try builder.compilePooling(context, window: window, algorithm: dnnl_pooling_max, name: "max pooling")
+    }
+}

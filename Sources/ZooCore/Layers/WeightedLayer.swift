@@ -1,0 +1,83 @@
+import CDNNL
+import Foundation
+
+/// The part convolution and inner product share: weights (+ optional bias) whose layout the first plan
+/// chooses, forward with an optional fused ReLU, and backward-data / backward-weights primitives.
+struct WeightedOperation<OperationDescriptor> {
+    let kind: String
+    /// Fills a forward op desc for the given src, weights, bias (nil = none) and dst descriptors.
+    let forward: (dnnl_prop_kind_t, MemoryDescriptor, MemoryDescriptor, MemoryDescriptor?, MemoryDescriptor) throws -> OperationDescriptor
+    /// diff_src, weights, diff_dst.
+    let backwardData: (MemoryDescriptor, MemoryDescriptor, MemoryDescriptor) throws -> OperationDescriptor
+    /// src, diff_weights, diff_bias (nil = none), diff_dst.
+    let backwardWeights: (MemoryDescriptor, MemoryDescriptor, MemoryDescriptor?, MemoryDescriptor) throws -> OperationDescriptor
+}
+
+/// PyTorch's default initialisation for conv and linear: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weight and bias.
+func defaultWeights(shape: [Int], fanIn: Int, hasBias: Bool, random: inout SeededRandom) -> [ParameterSpec] {
+    let bound = 1 / Float(fanIn).squareRoot()
+    var specs = [ParameterSpec(name: "weight", shape: shape, initialValues: random.uniform(bound, count: shape.reduce(1, *)))]
+    if hasBias { specs.append(ParameterSpec(name: "bias", shape: [shape[0]], initialValues: random.uniform(bound, count: shape[0]))) }
+    return specs
+}
+
+extension PlanBuilder {
+    /// Compiles a conv or inner product whose weights live in `context.parameter("weight")`.
+    func compileWeighted<OperationDescriptor>(_ operation: WeightedOperation<OperationDescriptor>, _ context: LayerContext, hasBias: Bool,
+                         sourceDimensions: [Int], outputDimensions: [Int]) throws -> Activation {
+        let weight = try context.parameter("weight")
+        let bias = hasBias ? try context.parameter("bias") : nil
+        let biasDescriptor = hasBias ? try MemoryDescriptor.plain([outputDimensions[1]]) : nil
+
+        let forwardDescriptor = try withLayoutFallback(try weight.requestedDescriptor) { weights in
+            var forwardOperation = try operation.forward(propagation, try .any(sourceDimensions), weights, biasDescriptor, try .any(outputDimensions))
+            return try primitiveDescriptor(&forwardOperation, name: operation.kind)
+        }
+        try weight.adopt(forwardDescriptor.memoryDescriptor(dnnl_query_weights_md))
+        let source = try forwardConverted(context.input.value, to: forwardDescriptor.memoryDescriptor(dnnl_query_src_md))
+        let weightsForForward = try forwardConverted(weight.value, to: forwardDescriptor.memoryDescriptor(dnnl_query_weights_md))
+        let output = try activation(context.outputShape, descriptor: forwardDescriptor.memoryDescriptor(dnnl_query_dst_md))
+        var arguments: [(Int32, Memory)] = [(DNNL_ARG_SRC, source), (DNNL_ARG_WEIGHTS, weightsForForward), (DNNL_ARG_DST, output.value)]
+        if let bias { arguments.append((DNNL_ARG_BIAS, bias.value)) }
+        try forward(forwardDescriptor, operation.kind, arguments)
+
+        guard training, let outputGradient = output.gradient, let weightGradient = weight.gradient else { return output }
+
+        let weightsDescriptor = try withLayoutFallback(weight.value.descriptor) { weights in
+            var weightsOperation = try operation.backwardWeights(source.descriptor, weights, biasDescriptor, try .any(outputDimensions))
+            return try primitiveDescriptor(&weightsOperation, hint: forwardDescriptor, name: "\(operation.kind) backward weights")
+        }
+        let gradientForWeights = try backwardConverted(outputGradient, to: weightsDescriptor.memoryDescriptor(dnnl_query_diff_dst_md))
+        try backward(writingInto: weightGradient, as: weightsDescriptor.memoryDescriptor(dnnl_query_diff_weights_md)) { target in
+            var arguments: [(Int32, Memory)] = [(DNNL_ARG_SRC, source), (DNNL_ARG_DIFF_DST, gradientForWeights), (DNNL_ARG_DIFF_WEIGHTS, target)]
+            if let biasGradient = bias?.gradient { arguments.append((DNNL_ARG_DIFF_BIAS, biasGradient)) }
+            try backward(weightsDescriptor, "\(operation.kind) backward weights", arguments)
+        }
+
+        if let inputGradient = context.input.gradient {
+            let dataDescriptor = try withLayoutFallback(weight.value.descriptor) { weights in
+                var dataOperation = try operation.backwardData(try .any(sourceDimensions), weights, try .any(outputDimensions))
+                return try primitiveDescriptor(&dataOperation, hint: forwardDescriptor, name: "\(operation.kind) backward data")
+            }
+            let gradientForData = dataDescriptor.memoryDescriptor(dnnl_query_diff_dst_md) == gradientForWeights.descriptor
+                ? gradientForWeights
+                : try backwardConverted(outputGradient, to: dataDescriptor.memoryDescriptor(dnnl_query_diff_dst_md))
+            let weightsForData = try backwardConverted(weight.value, to: dataDescriptor.memoryDescriptor(dnnl_query_weights_md))
+            try backward(writingInto: inputGradient, as: dataDescriptor.memoryDescriptor(dnnl_query_diff_src_md)) { target in
+                try backward(dataDescriptor, "\(operation.kind) backward data",
+                             [(DNNL_ARG_DIFF_DST, gradientForData), (DNNL_ARG_WEIGHTS, weightsForData), (DNNL_ARG_DIFF_SRC, target)])
+            }
+        }
+        return output
+    }
+
+    /// Asks for the weights' own layout first (no reorders per step); if no implementation takes it, lets oneDNN choose.
+    private func withLayoutFallback(_ preferred: MemoryDescriptor,
+                                    _ make: (MemoryDescriptor) throws -> PrimitiveDescriptor) throws -> PrimitiveDescriptor {
+        do {
+            return try make(preferred)
+        } catch let error as DNNLError where error.status == dnnl_unimplemented {
+            return try make(try .any(preferred.dimensions))
+        }
+    }
+}

@@ -1,0 +1,59 @@
+/// A compiled network for one batch size and mode: bound primitives, buffers allocated once.
+/// Running it allocates nothing.
+public final class Plan {
+    let device: Device
+    public let batchSize: Int
+    public let training: Bool
+    let input: Memory
+    let output: Memory
+    let outputGradient: Memory?
+    private let forwardSteps: [Step]
+    private let backwardSteps: [Step]
+    /// Which oneDNN implementation each primitive got, for `zoo bench --verbose`.
+    public let implementations: [(layer: String, operation: String, implementation: String)]
+    private let stepCounter: StepCounter
+
+    init(device: Device, batchSize: Int, training: Bool, input: Memory, output: Memory, outputGradient: Memory?,
+         forwardSteps: [Step], backwardSteps: [Step], implementations: [(layer: String, operation: String, implementation: String)],
+         stepCounter: StepCounter) {
+        self.device = device
+        self.batchSize = batchSize
+        self.training = training
+        self.input = input
+        self.output = output
+        self.outputGradient = outputGradient
+        self.forwardSteps = forwardSteps
+        self.backwardSteps = backwardSteps
+        self.implementations = implementations
+        self.stepCounter = stepCounter
+    }
+
+    /// The input batch, NCHW floats (plain layout), to fill before `forward()`.
+    public func withInput<Result>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> Result) rethrows -> Result {
+        try input.withFloats { try body(UnsafeMutableBufferPointer(rebasing: $0.prefix(input.descriptor.byteCount / 4))) }
+    }
+
+    /// The network's output, `[batch, outputs]` row-major.
+    public func withOutput<Result>(_ body: (UnsafeBufferPointer<Float>) throws -> Result) rethrows -> Result {
+        try output.withFloats { try body(UnsafeBufferPointer(rebasing: $0.prefix(output.descriptor.byteCount / 4))) }
+    }
+
+    /// The loss gradient with respect to the output, written by a `Loss` before `backward()`.
+    public func withOutputGradient<Result>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> Result) throws -> Result {
+        guard let outputGradient else { throw ZooError("an inference plan has no output gradient") }
+        return try outputGradient.withFloats { try body(UnsafeMutableBufferPointer(rebasing: $0.prefix(outputGradient.descriptor.byteCount / 4))) }
+    }
+
+    public func forward() throws {
+        for step in forwardSteps { try step.run(on: device) }
+        try device.wait()
+    }
+
+    /// Fills every parameter's gradient (overwriting, as after PyTorch's `zero_grad`).
+    public func backward() throws {
+        guard training else { throw ZooError("backward() needs a training plan") }
+        for step in backwardSteps { try step.run(on: device) }
+        try device.wait()
+        stepCounter.step += 1
+    }
+}

@@ -1,0 +1,101 @@
+import CDNNL
+
+/// What a layer asks for at build time: a PyTorch-named tensor and its initial values.
+public struct ParameterSpec {
+    public var name: String
+    public var shape: [Int]
+    /// False for buffers such as batch norm's running statistics.
+    public var isTrainable: Bool
+    public var initialValues: [Float]
+
+    public init(name: String, shape: [Int], isTrainable: Bool = true, initialValues: [Float]) {
+        self.name = name
+        self.shape = shape
+        self.isTrainable = isTrainable
+        self.initialValues = initialValues
+    }
+}
+
+/// A weight, bias or buffer. It lives in the layout the layer's primitive prefers (often blocked),
+/// and is read or written in PyTorch's canonical layout (`oihw`, `[out, in]`, `[C]`) through reorders.
+public final class Parameter {
+    public let name: String
+    public let shape: [Int]
+    public let isTrainable: Bool
+    let device: Device
+    let canonicalDescriptor: MemoryDescriptor
+    public private(set) var value: Memory
+    /// Same layout as `value`; nil for buffers.
+    public private(set) var gradient: Memory?
+    /// Set when the first plan picked a layout; later plans must use the same one.
+    private(set) var layoutIsFixed = false
+
+    init(_ spec: ParameterSpec, device: Device) throws {
+        name = spec.name
+        shape = spec.shape
+        isTrainable = spec.isTrainable
+        self.device = device
+        canonicalDescriptor = try .plain(spec.shape)
+        value = try Memory(canonicalDescriptor, device: device)
+        gradient = spec.isTrainable ? try Memory(canonicalDescriptor, device: device) : nil
+        try write(spec.initialValues)
+    }
+
+    public var elementCount: Int { shape.reduce(1, *) }
+
+    /// The layout this parameter must be given to a new primitive in: fixed, or free for the first plan.
+    var requestedDescriptor: MemoryDescriptor {
+        get throws { layoutIsFixed ? value.descriptor : try .any(shape) }
+    }
+
+    /// Moves the values into the layout the first plan's primitive chose.
+    func adopt(_ descriptor: MemoryDescriptor) throws {
+        guard !layoutIsFixed else { return }
+        layoutIsFixed = true
+        guard descriptor != value.descriptor else { return }
+        let moved = try Memory(descriptor, device: device)
+        try reorder(from: value, to: moved, device: device)
+        value = moved
+        if isTrainable { gradient = try Memory(descriptor, device: device) }
+    }
+
+    public func read() throws -> [Float] { try readCanonical(value) }
+
+    public func readGradient() throws -> [Float] {
+        guard let gradient else { return [] }
+        return try readCanonical(gradient)
+    }
+
+    public func write(_ values: [Float]) throws { try writeCanonical(values, into: value) }
+
+    /// Any memory in this parameter's layout (its value, gradient, or optimizer state) as canonical floats.
+    func readCanonical(_ memory: Memory) throws -> [Float] {
+        let canonical = try Memory(canonicalDescriptor, device: device)
+        try reorder(from: memory, to: canonical, device: device)
+        return canonical.withFloats { Array($0.prefix(elementCount)) }
+    }
+
+    func writeCanonical(_ values: [Float], into memory: Memory) throws {
+        guard values.count == elementCount else {
+            throw ZooError("parameter \(name) has shape \(shape.map(String.init).joined(separator: "x")) (\(elementCount) values), but \(values.count) values were given")
+        }
+        let canonical = try Memory(canonicalDescriptor, device: device)
+        canonical.withFloats { buffer in
+            for index in values.indices { buffer[index] = values[index] }
+        }
+        try reorder(from: canonical, to: memory, device: device)
+    }
+}
+
+/// A one-off reorder, for parameter I/O outside the training step.
+func reorder(from source: Memory, to destination: Memory, device: Device) throws {
+    if source.descriptor == destination.descriptor {
+        destination.data.copyMemory(from: source.data, byteCount: source.byteCount)
+        return
+    }
+    let primitive = try Primitive(PrimitiveDescriptor(reorderFrom: source.descriptor, to: destination.descriptor, device: device))
+    let call = try PrimitiveCall(primitive, arguments: [(DNNL_ARG_FROM, source), (DNNL_ARG_TO, destination)], device: device)
+    try call.attachOwnScratchpad(device: device)
+    try call.execute(on: device)
+    try device.wait()
+}

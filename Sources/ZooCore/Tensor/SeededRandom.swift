@@ -1,0 +1,32 @@
+/// SplitMix64: small, fast, and a pure function of its seed, so runs repeat exactly.
+public struct SeededRandom: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+
+    public init(seed: UInt64) { state = seed }
+
+    /// A generator for one purpose (a layer, a step) that does not disturb any other stream.
+    public init(seed: UInt64, streams: UInt64...) {
+        var mixed = seed
+        for stream in streams { mixed = SeededRandom.mix(mixed ^ SeededRandom.mix(stream &+ 0x9E37_79B9_7F4A_7C15)) }
+        state = mixed
+    }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        return SeededRandom.mix(state)
+    }
+
+    private static func mix(_ value: UInt64) -> UInt64 {
+        var z = value
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1) with 24 random bits, the resolution of a Float.
+    public mutating func nextUnitFloat() -> Float { Float(next() >> 40) * (1.0 / 16_777_216.0) }
+
+    public mutating func uniform(_ bound: Float, count: Int) -> [Float] {
+        (0..<count).map { _ in (nextUnitFloat() * 2 - 1) * bound }
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+
+/// Classification losses with mean reduction, as `torch.nn.functional` computes them.
+/// They work on the plan's plain `[batch, classes]` output and write the gradient for `backward()`.
+public enum Loss: String, CaseIterable, Sendable, Codable {
+    /// Softmax cross-entropy on logits (`F.cross_entropy`).
+    case crossEntropy = "cross_entropy"
+    /// Negative log-likelihood of log-probabilities (`F.nll_loss`, after `log_softmax`).
+    case nll
+    /// Mean squared error against one-hot targets (`F.mse_loss`).
+    case mse
+
+    public struct Result {
+        public var loss: Double
+        /// Samples whose largest output is their label.
+        public var correct: Int
+    }
+
+    /// Loss and accuracy of a batch; with `gradient`, also d(loss)/d(output).
+    public func evaluate(output: UnsafeBufferPointer<Float>, labels: UnsafeBufferPointer<Int32>, classes: Int,
+                         gradient: UnsafeMutableBufferPointer<Float>?) throws -> Result {
+        let batchSize = labels.count
+        guard output.count >= batchSize * classes, batchSize > 0 else {
+            throw ZooError("the loss got \(output.count) outputs for \(batchSize) labels of \(classes) classes")
+        }
+        var total = 0.0
+        var correct = 0
+        for sample in 0..<batchSize {
+            let label = Int(labels[sample])
+            guard (0..<classes).contains(label) else {
+                throw ZooError("label \(label) of sample \(sample) is outside the network's \(classes) outputs",
+                               hint: "the model's last layer must have as many outputs as the dataset has classes")
+            }
+            let row = UnsafeBufferPointer(rebasing: output[(sample * classes)..<((sample + 1) * classes)])
+            var best = 0
+            for index in 1..<classes where row[index] > row[best] { best = index }
+            if best == label { correct += 1 }
+            let rowGradient = gradient.map { UnsafeMutableBufferPointer(rebasing: $0[(sample * classes)..<((sample + 1) * classes)]) }
+            total += lossOfRow(row, label: label, batchSize: batchSize, gradient: rowGradient)
+        }
+        let loss = self == .mse ? total / Double(batchSize * classes) : total / Double(batchSize)
+        return Result(loss: loss, correct: correct)
+    }
+
+    /// The row's summed loss (mean taken by the caller) and its share of the mean's gradient.
+    private func lossOfRow(_ row: UnsafeBufferPointer<Float>, label: Int, batchSize: Int,
+                           gradient: UnsafeMutableBufferPointer<Float>?) -> Double {
+        switch self {
+        case .crossEntropy:
+            let largest = row.max() ?? 0
+            var sum = 0.0
+            for value in row { sum += exp(Double(value - largest)) }
+            let logSum = log(sum) + Double(largest)
+            if let gradient {
+                for index in row.indices {
+                    let probability = exp(Double(row[index]) - logSum)
+                    gradient[index] = Float((probability - (index == label ? 1 : 0)) / Double(batchSize))
+                }
+            }
+            return logSum - Double(row[label])
+        case .nll:
+            if let gradient {
+                for index in row.indices { gradient[index] = index == label ? -1 / Float(batchSize) : 0 }
+            }
+            return -Double(row[label])
+        case .mse:
+            var sum = 0.0
+            let scale = 2 / Float(batchSize * row.count)
+            for index in row.indices {
+                let difference = row[index] - (index == label ? 1 : 0)
+                sum += Double(difference * difference)
+                gradient?[index] = scale * difference
+            }
+            return sum
+        }
+    }
+}
