@@ -176,9 +176,11 @@ public struct SafetensorsFile: Sendable {
                 throw failure("tensor '\(key)' data_offsets [\(begin), \(end)] fall outside the \(dataLength)-byte data region",
                               at: at, hint: "the file was probably cut short; write it again")
             }
-            guard let expected = byteCount(shape: shape, elementSize: elementSize), expected == end - begin else {
-                throw failure("tensor '\(key)' has \(end - begin) bytes but shape \(shape) of \(dtype) needs "
-                              + "\(byteCount(shape: shape, elementSize: elementSize).map(String.init) ?? "too many")",
+            guard let expected = byteCount(shape: shape, elementSize: elementSize) else {
+                throw failure("tensor '\(key)' shape \(shape) has too many elements to address", at: at, hint: notSafetensors)
+            }
+            guard expected == end - begin else {
+                throw failure("tensor '\(key)' has \(end - begin) bytes but shape \(shape) of \(dtype) needs \(expected)",
                               at: at, hint: notSafetensors)
             }
             tensors[key] = SafetensorsTensor(dtype: dtype, shape: shape,

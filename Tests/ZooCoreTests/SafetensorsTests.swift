@@ -200,7 +200,7 @@ final class SafetensorsTests: XCTestCase {
         let huge = Int.max / 2
         assertRejects(file(header: #"{"a":{"dtype":"F32","shape":[\#(huge),\#(huge)],"data_offsets":[0,8]}}"#,
                            data: Array(repeating: 0, count: 8)),
-                      at: 9, saying: "too many")
+                      at: 9, saying: "too many elements")
     }
 
     func testOverlappingTensors() {
@@ -214,6 +214,14 @@ final class SafetensorsTests: XCTestCase {
         let header = #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}}"#
         let bytes = file(header: header, data: Array(repeating: 0, count: 12))
         assertRejects(bytes, at: bytes.count - 12 + 4, saying: "data bytes 4..<8 belong to no tensor")
+    }
+
+    func testEveryTruncationOfARealFileThrows() throws {
+        let path = Self.fixtures.appendingPathComponent("layer_linear.safetensors").path
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        for length in 0..<bytes.count {
+            XCTAssertThrowsError(try SafetensorsFile.decode(Array(bytes[0..<length]), name: "cut"), "length \(length)")
+        }
     }
 
     func testTrailingBytesBelongToNoTensor() {
