@@ -1,0 +1,376 @@
+"""Write zoo's correctness fixtures: PyTorch reference results as safetensors files.
+
+Run from the repository root:
+
+    pip install torch safetensors
+    python3 scripts/make_fixtures.py
+
+Files go to Tests/ZooCoreTests/Fixtures/ (format described in the README.md there).
+The output is deterministic: running the script twice gives byte-identical files.
+"""
+
+import json
+import math
+import os
+
+import torch
+import torch.nn as nn
+from safetensors.torch import save as safetensors_bytes
+
+OUTPUT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "ZooCoreTests", "Fixtures")
+
+torch.set_num_threads(1)
+torch.use_deterministic_algorithms(True)
+
+
+def save(tensors, name, metadata):
+    """safetensors' save_file writes __metadata__ in Rust HashMap order, which changes from run to run;
+    re-emit the same header with sorted metadata keys so the bytes are reproducible."""
+    tensors = {key: value.detach().contiguous().clone() for key, value in tensors.items()}
+    for key, value in tensors.items():
+        assert value.dtype in (torch.float32, torch.int64), key
+    data = safetensors_bytes(tensors, metadata=metadata)
+    header_length = int.from_bytes(data[:8], "little")
+    header = data[8:8 + header_length]
+    text = header.rstrip(b" ")
+    parsed = json.loads(text, object_pairs_hook=dict)
+    parsed["__metadata__"] = dict(sorted(parsed["__metadata__"].items()))
+    canonical = json.dumps(parsed, separators=(",", ":")).encode()
+    assert len(canonical) == len(text), name
+    header = canonical + b" " * (header_length - len(canonical))
+    with open(os.path.join(OUTPUT_DIR, name), "wb") as file:
+        file.write(data[:8] + header + data[8 + header_length:])
+
+
+def to_json(value):
+    return json.dumps(value, separators=(",", ":"))
+
+
+def layer(kind, **args):
+    return {"type": kind, "args": args}
+
+
+def pair(value):
+    return tuple(value) if isinstance(value, list) else (value, value)
+
+
+def make_module(description, shape):
+    """One torch module for one zoo layer description, given its input shape."""
+    kind, args = description["type"], description.get("args", {})
+    if kind == "conv2d":
+        return nn.Conv2d(shape[1], args["out"], pair(args["kernel"]), stride=pair(args.get("stride", 1)),
+                         padding=pair(args.get("padding", 0)), bias=args.get("bias", True))
+    if kind == "linear":
+        return nn.Linear(shape[1], args["out"], bias=args.get("bias", True))
+    if kind == "relu":
+        return nn.ReLU()
+    if kind == "leaky_relu":
+        return nn.LeakyReLU(args.get("slope", 0.01))
+    if kind == "sigmoid":
+        return nn.Sigmoid()
+    if kind == "tanh":
+        return nn.Tanh()
+    if kind in ("maxpool2d", "avgpool2d"):
+        kernel = pair(args["kernel"])
+        stride = pair(args.get("stride", args["kernel"]))
+        padding = pair(args.get("padding", 0))
+        if kind == "maxpool2d":
+            return nn.MaxPool2d(kernel, stride, padding, ceil_mode=False)
+        return nn.AvgPool2d(kernel, stride, padding, ceil_mode=False, count_include_pad=True)
+    if kind == "global_avgpool":
+        return nn.AdaptiveAvgPool2d(1)
+    if kind == "batchnorm":
+        norm = nn.BatchNorm2d if len(shape) == 4 else nn.BatchNorm1d
+        return norm(shape[1], eps=args.get("eps", 1e-5), momentum=args.get("momentum", 0.1))
+    if kind == "dropout":
+        return nn.Dropout(args.get("p", 0.5))
+    if kind == "flatten":
+        return nn.Flatten()
+    if kind == "softmax":
+        return nn.Softmax(dim=1)
+    if kind == "log_softmax":
+        return nn.LogSoftmax(dim=1)
+    raise ValueError(f"unknown layer type {kind}")
+
+
+def randomize(module):
+    """Replace default initialisation with seeded random values, so fixtures exercise every parameter."""
+    with torch.no_grad():
+        for name, parameter in module.named_parameters():
+            if isinstance(module, nn.modules.batchnorm._BatchNorm):
+                if name == "weight":
+                    parameter.uniform_(0.5, 1.5)
+                else:
+                    parameter.copy_(torch.randn_like(parameter) * 0.2)
+            elif parameter.dim() > 1:
+                parameter.copy_(torch.randn_like(parameter) / math.sqrt(parameter[0].numel()))
+            else:
+                parameter.copy_(torch.randn_like(parameter) * 0.1)
+
+
+def build(layers, input_shape):
+    """nn.Sequential from zoo layer descriptions; parameter names are '<index>.<name>' as zoo expects.
+    Each layer's input size comes from a dummy forward pass in eval mode (so batchnorm stats stay untouched)."""
+    modules = []
+    shape = list(input_shape)
+    for description in layers:
+        module = make_module(description, shape)
+        module.eval()
+        with torch.no_grad():
+            shape = list(module(torch.zeros(shape)).shape)
+        module.train()
+        modules.append(module)
+    model = nn.Sequential(*modules)
+    for module in model:
+        randomize(module)
+    return model
+
+
+def away_from_zero(tensor, gap=0.05):
+    """Keep values at least `gap` from zero so relu's kink is never straddled by float error."""
+    return torch.where(tensor >= 0, tensor + gap, tensor - gap)
+
+
+def distinct(shape, spacing=0.05):
+    """Values that differ pairwise by at least `spacing`, so max pooling never sees a near tie."""
+    count = math.prod(shape)
+    values = (torch.randperm(count).float() - count / 2) * spacing
+    return values.reshape(shape)
+
+
+def buffers_of(module):
+    return {name: buffer for name, buffer in module.named_buffers() if "running" in name}
+
+
+# Layer fixtures ------------------------------------------------------------------------------------
+
+def layer_fixture(case, description, make_input, mode="train"):
+    torch.manual_seed(hash_seed(case))
+    input_tensor = make_input()
+    module = build([description], list(input_tensor.shape))[0]
+    if mode == "eval" and description["type"] == "batchnorm":
+        with torch.no_grad():
+            module.running_mean.copy_(torch.randn_like(module.running_mean) * 0.3)
+            module.running_var.uniform_(0.5, 2.0)
+    initial = {name: buffer.clone() for name, buffer in buffers_of(module).items()}
+    module.train(mode == "train")
+    input_tensor = input_tensor.clone().requires_grad_(True)
+    output = module(input_tensor)
+    grad_output = torch.randn_like(output)
+    output.backward(grad_output)
+    tensors = {"input": input_tensor, "output": output, "grad_output": grad_output, "grad_input": input_tensor.grad}
+    for name, parameter in module.named_parameters():
+        tensors[f"param.{name}"] = parameter
+        tensors[f"grad.{name}"] = parameter.grad
+    for name, buffer in buffers_of(module).items():
+        tensors[f"buffer.{name}"] = buffer
+        tensors[f"initial.{name}"] = initial[name]
+    save(tensors, f"layer_{case}.safetensors", {"kind": "layer", "layer": to_json(description), "mode": mode})
+
+
+def hash_seed(text):
+    """A stable per-case seed (Python's hash() is salted per process)."""
+    return sum((index + 1) * ord(character) for index, character in enumerate(text))
+
+
+def make_layer_fixtures():
+    image = lambda *shape: lambda: torch.randn(*shape)
+    signed = lambda *shape: lambda: away_from_zero(torch.randn(*shape))
+    spread = lambda *shape: lambda: distinct(shape)
+    shifted = lambda *shape: lambda: torch.randn(*shape) * 2 + 0.5
+    layer_fixture("conv2d", layer("conv2d", out=4, kernel=3), image(2, 3, 9, 9))
+    layer_fixture("conv2d_stride2_pad1", layer("conv2d", out=4, kernel=3, stride=2, padding=1), image(2, 3, 9, 9))
+    layer_fixture("conv2d_rect_nobias", layer("conv2d", out=4, kernel=[3, 2], bias=False), image(2, 3, 7, 8))
+    layer_fixture("conv2d_lenet1", layer("conv2d", out=6, kernel=5), image(2, 1, 28, 28))
+    layer_fixture("linear", layer("linear", out=4), image(3, 6))
+    layer_fixture("linear_nobias", layer("linear", out=4, bias=False), image(3, 6))
+    layer_fixture("relu", layer("relu"), signed(2, 3, 5, 5))
+    layer_fixture("leaky_relu", layer("leaky_relu", slope=0.2), signed(2, 3, 5, 5))
+    layer_fixture("sigmoid", layer("sigmoid"), image(2, 3, 5, 5))
+    layer_fixture("tanh", layer("tanh"), image(2, 3, 5, 5))
+    layer_fixture("maxpool2d", layer("maxpool2d", kernel=2), spread(2, 3, 8, 8))
+    layer_fixture("maxpool2d_k3_s2_p1", layer("maxpool2d", kernel=3, stride=2, padding=1), spread(2, 3, 9, 9))
+    layer_fixture("avgpool2d", layer("avgpool2d", kernel=2), image(2, 3, 8, 8))
+    layer_fixture("avgpool2d_k3_s2_p1", layer("avgpool2d", kernel=3, stride=2, padding=1), image(2, 3, 9, 9))
+    layer_fixture("global_avgpool", layer("global_avgpool"), image(2, 3, 5, 5))
+    layer_fixture("batchnorm_train", layer("batchnorm"), shifted(2, 3, 5, 5))
+    layer_fixture("batchnorm_eval", layer("batchnorm"), shifted(2, 3, 5, 5), mode="eval")
+    layer_fixture("batchnorm1d_train", layer("batchnorm"), shifted(4, 5))
+    layer_fixture("flatten", layer("flatten"), image(2, 3, 4, 4))
+    layer_fixture("softmax", layer("softmax"), lambda: torch.randn(3, 5) * 2)
+    layer_fixture("log_softmax", layer("log_softmax"), lambda: torch.randn(3, 5) * 2)
+
+
+# Network fixtures -----------------------------------------------------------------------------------
+
+def loss_function(name):
+    return nn.CrossEntropyLoss() if name == "cross_entropy" else nn.NLLLoss()
+
+
+def net_fixture(name, layers, input_shape, loss_name, classes=10):
+    torch.manual_seed(hash_seed(name))
+    model = build(layers, input_shape)
+    input_tensor = torch.randn(*input_shape).requires_grad_(True)
+    labels = torch.randint(0, classes, (input_shape[0],), dtype=torch.int64)
+    model.train()
+    output = model(input_tensor)
+    loss = loss_function(loss_name)(output, labels)
+    loss.backward()
+    tensors = {"input": input_tensor, "labels": labels, "output": output, "loss": loss.reshape(1),
+               "grad_input": input_tensor.grad}
+    for parameter_name, parameter in model.named_parameters():
+        tensors[f"param.{parameter_name}"] = parameter
+        tensors[f"grad.{parameter_name}"] = parameter.grad
+    for buffer_name, buffer in model.named_buffers():
+        if "running" in buffer_name:
+            tensors[f"buffer.{buffer_name}"] = buffer
+    save(tensors, f"net_{name}.safetensors",
+         {"kind": "net", "layers": to_json(layers), "input_shape": to_json(input_shape), "loss": loss_name})
+
+
+def vgg_layers(config, classes):
+    layers = []
+    for item in config:
+        if item == "M":
+            layers.append(layer("maxpool2d", kernel=2))
+        else:
+            layers += [layer("conv2d", out=item, kernel=3, padding=1), layer("batchnorm"), layer("relu")]
+    return layers + [layer("flatten"), layer("linear", out=classes)]
+
+
+# 1x28x28 would give a 9216x128 weight (9 MB with its gradient) and 1x12x12 still 1.2 MB;
+# 1x10x10 keeps the architecture (flatten size 576) and the fixtures well under 2 MB.
+TINYNET_INPUT = [2, 1, 10, 10]
+
+
+def make_net_fixtures():
+    lenet = [
+        layer("conv2d", out=6, kernel=5), layer("relu"), layer("maxpool2d", kernel=2),
+        layer("conv2d", out=16, kernel=5), layer("relu"), layer("maxpool2d", kernel=2),
+        layer("flatten"), layer("linear", out=120), layer("relu"), layer("linear", out=84), layer("relu"),
+        layer("linear", out=10),
+    ]
+    net_fixture("lenet", lenet, [4, 1, 28, 28], "cross_entropy")
+    # PyTorch examples/mnist Net; dropout p is 0.0 so the reference is deterministic.
+    tinynet = [
+        layer("conv2d", out=32, kernel=3), layer("relu"), layer("conv2d", out=64, kernel=3), layer("relu"),
+        layer("maxpool2d", kernel=2), layer("dropout", p=0.0), layer("flatten"), layer("linear", out=128),
+        layer("relu"), layer("dropout", p=0.0), layer("linear", out=10), layer("log_softmax"),
+    ]
+    net_fixture("tinynet", tinynet, TINYNET_INPUT, "nll")
+    net_fixture("vgg_narrow", vgg_layers([8, "M", 16, "M", 16, 16, "M"], 10), [4, 3, 16, 16], "cross_entropy")
+
+
+
+# Optimizer fixtures ---------------------------------------------------------------------------------
+
+OPTIMIZER_LAYERS = [layer("linear", out=5), layer("relu"), layer("linear", out=3)]
+OPTIMIZER_INPUT = [6, 4]
+
+
+def make_optimizer(settings, parameters):
+    if settings["name"] == "sgd":
+        return torch.optim.SGD(parameters, lr=settings["lr"], momentum=settings["momentum"],
+                               dampening=settings["dampening"], nesterov=settings["nesterov"],
+                               weight_decay=settings["weight_decay"], foreach=False)
+    optimizer_class = torch.optim.Adam if settings["name"] == "adam" else torch.optim.AdamW
+    return optimizer_class(parameters, lr=settings["lr"], betas=tuple(settings["betas"]), eps=settings["eps"],
+                           weight_decay=settings["weight_decay"], foreach=False)
+
+
+def optimizer_fixture(case, settings, steps=5):
+    torch.manual_seed(7)  # same net, batch and labels for every optimizer
+    model = build(OPTIMIZER_LAYERS, OPTIMIZER_INPUT)
+    input_tensor = torch.randn(*OPTIMIZER_INPUT)
+    labels = torch.randint(0, 3, (OPTIMIZER_INPUT[0],), dtype=torch.int64)
+    tensors = {"input": input_tensor, "labels": labels}
+    for name, parameter in model.named_parameters():
+        tensors[f"initial.{name}"] = parameter.detach().clone()
+    optimizer = make_optimizer(settings, model.parameters())
+    losses = []
+    for _ in range(steps):
+        optimizer.zero_grad()
+        loss = nn.CrossEntropyLoss()(model(input_tensor), labels)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    for name, parameter in model.named_parameters():
+        tensors[f"final.{name}"] = parameter
+    tensors["losses"] = torch.tensor(losses, dtype=torch.float32)
+    save(tensors, f"optim_{case}.safetensors",
+         {"kind": "optimizer", "layers": to_json(OPTIMIZER_LAYERS), "input_shape": to_json(OPTIMIZER_INPUT),
+          "loss": "cross_entropy", "optimizer": to_json(settings), "steps": str(steps)})
+
+
+def sgd(lr=0.1, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0):
+    return {"name": "sgd", "lr": lr, "momentum": momentum, "dampening": dampening, "nesterov": nesterov,
+            "weight_decay": weight_decay}
+
+
+def adam(name="adam", lr=0.01, weight_decay=0.0):
+    return {"name": name, "lr": lr, "betas": [0.9, 0.999], "eps": 1e-8, "weight_decay": weight_decay}
+
+
+def make_optimizer_fixtures():
+    optimizer_fixture("sgd", sgd())
+    optimizer_fixture("sgd_momentum", sgd(momentum=0.9, dampening=0.1))
+    optimizer_fixture("sgd_nesterov", sgd(momentum=0.9, nesterov=True, weight_decay=0.01))
+    optimizer_fixture("adam", adam())
+    optimizer_fixture("adam_weight_decay", adam(weight_decay=0.01))
+    optimizer_fixture("adamw", adam(name="adamw", weight_decay=0.1))
+
+
+# Schedule fixtures ----------------------------------------------------------------------------------
+
+BASE_LR = 0.1
+EPOCHS = 12
+
+
+def make_scheduler(settings, optimizer):
+    scheduler = torch.optim.lr_scheduler
+    name = settings["name"]
+    if name == "step":
+        return scheduler.StepLR(optimizer, step_size=settings["step_size"], gamma=settings["gamma"])
+    if name == "multistep":
+        return scheduler.MultiStepLR(optimizer, milestones=settings["milestones"], gamma=settings["gamma"])
+    if name == "cosine":
+        return scheduler.CosineAnnealingLR(optimizer, T_max=settings["t_max"], eta_min=settings["eta_min"])
+    warmup = scheduler.LinearLR(optimizer, start_factor=settings["start_factor"], end_factor=1.0,
+                                total_iters=settings["warmup_epochs"])
+    if name == "warmup":
+        return warmup
+    cosine = scheduler.CosineAnnealingLR(optimizer, T_max=settings["t_max"], eta_min=settings["eta_min"])
+    return scheduler.SequentialLR(optimizer, [warmup, cosine], milestones=[settings["warmup_epochs"]])
+
+
+def schedule_fixture(case, settings):
+    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=BASE_LR)
+    scheduler = make_scheduler(settings, optimizer)
+    rates = []
+    for _ in range(EPOCHS):
+        rates.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        scheduler.step()
+    save({"lrs": torch.tensor(rates, dtype=torch.float32)}, f"schedule_{case}.safetensors",
+         {"kind": "schedule", "schedule": to_json(settings), "base_lr": str(BASE_LR)})
+
+
+def make_schedule_fixtures():
+    schedule_fixture("step", {"name": "step", "step_size": 3, "gamma": 0.1})
+    schedule_fixture("multistep", {"name": "multistep", "milestones": [2, 5], "gamma": 0.5})
+    schedule_fixture("cosine", {"name": "cosine", "t_max": 10, "eta_min": 0.001})
+    schedule_fixture("warmup", {"name": "warmup", "warmup_epochs": 3, "start_factor": 0.1})
+    schedule_fixture("warmup_cosine",
+                     {"name": "warmup_cosine", "warmup_epochs": 2, "start_factor": 0.1, "t_max": 8, "eta_min": 0})
+
+
+def main():
+    os.makedirs(OUTPUT_DIR, exist_ok=True)
+    make_layer_fixtures()
+    make_net_fixtures()
+    make_optimizer_fixtures()
+    make_schedule_fixtures()
+
+
+if __name__ == "__main__":
+    main()
