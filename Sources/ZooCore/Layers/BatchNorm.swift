@@ -76,7 +76,7 @@ public final class BatchNorm: Layer {
         let backwardDescriptor = try builder.primitiveDescriptor(&backwardOperation, hint: forwardDescriptor, name: "batch normalization backward")
         try builder.backward(backwardDescriptor, "batch normalization backward", [
             (DNNL_ARG_SRC, input.value), (DNNL_ARG_MEAN, batchMean), (DNNL_ARG_VARIANCE, batchVariance),
-            (DNNL_ARG_DIFF_DST, outputGradient), (DNNL_ARG_SCALE, scale.value),
+            (DNNL_ARG_DIFF_DST, outputGradient), (DNNL_ARG_SCALE, scale.value), (DNNL_ARG_SHIFT, shift.value),
             (DNNL_ARG_DIFF_SRC, inputGradient), (DNNL_ARG_DIFF_SCALE, scaleGradient), (DNNL_ARG_DIFF_SHIFT, shiftGradient),
         ])
         return output

@@ -24,6 +24,7 @@ public final class Network {
     private struct PlanKey: Hashable {
         let batchSize: Int
         let training: Bool
+        let inputGradient: Bool
     }
 
     public init(layers descriptions: [LayerDescription], inputShape: Shape, seed: UInt64 = 0) throws {
@@ -83,19 +84,21 @@ public final class Network {
     }
 
     /// The compiled plan for this batch size and mode, made on first use and kept.
-    public func plan(batchSize: Int, training: Bool) throws -> Plan {
-        let key = PlanKey(batchSize: batchSize, training: training)
+    /// `inputGradient` also computes d(loss)/d(input) (for tests and saliency; training does not need it).
+    public func plan(batchSize: Int, training: Bool, inputGradient: Bool = false) throws -> Plan {
+        let key = PlanKey(batchSize: batchSize, training: training, inputGradient: inputGradient && training)
         if let plan = plans[key] { return plan }
         guard batchSize > 0 else { throw ZooError("the batch size must be at least 1, not \(batchSize)") }
-        let plan = try compile(batchSize: batchSize, training: training)
+        let plan = try compile(batchSize: batchSize, training: training, inputGradient: key.inputGradient)
         plans[key] = plan
         return plan
     }
 
-    private func compile(batchSize: Int, training: Bool) throws -> Plan {
+    private func compile(batchSize: Int, training: Bool, inputGradient: Bool) throws -> Plan {
         let builder = PlanBuilder(device: device, batchSize: batchSize, training: training, randomSeed: seed, stepCounter: stepCounter)
         let input = try builder.memory(try .plain(inputShape.withBatch(batchSize)))
-        var activation = Activation(shape: inputShape, value: input, gradient: nil)
+        let inputGradientMemory = inputGradient ? try builder.memory(input.descriptor) : nil
+        var activation = Activation(shape: inputShape, value: input, gradient: inputGradientMemory)
         for (index, entry) in entries.enumerated() {
             builder.currentLayerName = entry.name
             let context = LayerContext(index: index, name: entry.name, input: activation, inputShape: entry.inputShape,
@@ -117,7 +120,6 @@ public final class Network {
             }
             builder.finishLayer()
         }
-        return try builder.finish(input: input, output: Activation(shape: outputShape, value: output, gradient: nil),
-                                  outputGradient: outputGradient)
+        return try builder.finish(input: input, inputGradient: inputGradientMemory, output: output, outputGradient: outputGradient)
     }
 }

@@ -5,6 +5,7 @@ public final class Plan {
     public let batchSize: Int
     public let training: Bool
     let input: Memory
+    let inputGradient: Memory?
     let output: Memory
     let outputGradient: Memory?
     private let forwardSteps: [Step]
@@ -13,13 +14,14 @@ public final class Plan {
     public let implementations: [(layer: String, operation: String, implementation: String)]
     private let stepCounter: StepCounter
 
-    init(device: Device, batchSize: Int, training: Bool, input: Memory, output: Memory, outputGradient: Memory?,
+    init(device: Device, batchSize: Int, training: Bool, input: Memory, inputGradient: Memory?, output: Memory, outputGradient: Memory?,
          forwardSteps: [Step], backwardSteps: [Step], implementations: [(layer: String, operation: String, implementation: String)],
          stepCounter: StepCounter) {
         self.device = device
         self.batchSize = batchSize
         self.training = training
         self.input = input
+        self.inputGradient = inputGradient
         self.output = output
         self.outputGradient = outputGradient
         self.forwardSteps = forwardSteps
@@ -42,6 +44,12 @@ public final class Plan {
     public func withOutputGradient<Result>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> Result) throws -> Result {
         guard let outputGradient else { throw ZooError("an inference plan has no output gradient") }
         return try outputGradient.withFloats { try body(UnsafeMutableBufferPointer(rebasing: $0.prefix(outputGradient.descriptor.byteCount / 4))) }
+    }
+
+    /// d(loss)/d(input), when the plan was made with `inputGradient: true`.
+    public func withInputGradient<Result>(_ body: (UnsafeBufferPointer<Float>) throws -> Result) throws -> Result {
+        guard let inputGradient else { throw ZooError("this plan was made without an input gradient") }
+        return try inputGradient.withFloats { try body(UnsafeBufferPointer(rebasing: $0.prefix(inputGradient.descriptor.byteCount / 4))) }
     }
 
     public func forward() throws {

@@ -125,13 +125,13 @@ public final class PlanBuilder {
     }
 
     /// Binds one shared scratchpad (the largest any primitive asked for): steps run one at a time.
-    func finish(input: Memory, output: Activation, outputGradient: Memory?) throws -> Plan {
+    func finish(input: Memory, inputGradient: Memory?, output: Memory, outputGradient: Memory?) throws -> Plan {
         let largest = callsNeedingScratchpad.map { $0.scratchpadDescriptor.byteCount }.max() ?? 0
         if largest > 0 {
             let shared = try memory(try .plain([(largest + 3) / 4]))
             for call in callsNeedingScratchpad { call.attachScratchpad(try alias(shared, as: call.scratchpadDescriptor)) }
         }
-        return Plan(device: device, batchSize: batchSize, training: training, input: input, output: output.value,
+        return Plan(device: device, batchSize: batchSize, training: training, input: input, inputGradient: inputGradient, output: output,
                     outputGradient: outputGradient, forwardSteps: forwardSteps,
                     backwardSteps: backwardGroups.reversed().flatMap { $0 }, implementations: implementations,
                     stepCounter: stepCounter)

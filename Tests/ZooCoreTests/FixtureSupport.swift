@@ -1,0 +1,116 @@
+import Foundation
+import XCTest
+@testable import ZooCore
+
+/// A PyTorch reference file written by scripts/make_fixtures.py.
+struct Fixture {
+    let name: String
+    let file: SafetensorsFile
+
+    static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+
+    static func names(prefix: String) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: folder.path)
+            .filter { $0.hasPrefix(prefix) && $0.hasSuffix(".safetensors") }
+            .map { String($0.dropLast(".safetensors".count)) }
+            .sorted()
+    }
+
+    init(_ name: String) throws {
+        self.name = name
+        file = try SafetensorsFile.read(path: Fixture.folder.appendingPathComponent("\(name).safetensors").path)
+    }
+
+    func floats(_ key: String) throws -> [Float] { try file.tensor(key, in: name).floats }
+    func shape(_ key: String) throws -> [Int] { try file.tensor(key, in: name).shape }
+    func has(_ key: String) -> Bool { file.tensors[key] != nil }
+    func labels() throws -> [Int32] { try file.tensor("labels", in: name).int64s.map { Int32($0) } }
+
+    func metadata<Value: Decodable>(_ key: String, as type: Value.Type) throws -> Value {
+        guard let text = file.metadata[key] else { throw ZooError("\(name) has no metadata \(key)") }
+        return try JSONDecoder().decode(Value.self, from: Data(text.utf8))
+    }
+
+    func layers() throws -> [LayerDescription] {
+        try metadata("layers", as: [JSONLayer].self).map(\.description)
+    }
+
+    /// Builds the network the fixture describes and loads the fixture's parameters: `prefix` + the parameter's
+    /// name, without its layer index when `singleLayer` (layer fixtures say `param.weight`, not `param.0.weight`).
+    func network(layers: [LayerDescription], inputShape: [Int], prefix: String, singleLayer: Bool = false) throws -> Network {
+        let network = try Network(layers: layers, inputShape: Shape(Array(inputShape.dropFirst())))
+        for (name, parameter) in network.namedParameters {
+            let key = prefix + (singleLayer ? parameter.name : name)
+            if has(key) { try parameter.write(try floats(key)) }
+        }
+        return network
+    }
+}
+
+/// A layer description as the fixture script writes it: {"type": ..., "args": {...}}.
+struct JSONLayer: Decodable {
+    let type: String
+    let args: [String: JSONValue]
+
+    var description: LayerDescription {
+        LayerDescription(type: type, arguments: args.mapValues { Argument($0.value) })
+    }
+}
+
+struct JSONValue: Decodable {
+    let value: ArgumentValue
+
+    init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let bool = try? container.decode(Bool.self) { value = .bool(bool) }
+        else if let int = try? container.decode(Int.self) { value = .int(int) }
+        else if let double = try? container.decode(Double.self) { value = .double(double) }
+        else if let string = try? container.decode(String.self) { value = .string(string) }
+        else { value = .list(try container.decode([JSONValue].self).map(\.value)) }
+    }
+}
+
+/// The largest difference relative to the reference's largest magnitude; asserts it is within `tolerance`.
+@discardableResult
+func assertClose(_ actual: [Float], _ expected: [Float], tolerance: Double, _ what: String,
+                 file: StaticString = #filePath, line: UInt = #line) -> Double {
+    guard actual.count == expected.count else {
+        XCTFail("\(what): \(actual.count) values, expected \(expected.count)", file: file, line: line)
+        return .infinity
+    }
+    let scale = max(expected.map { Double(abs($0)) }.max() ?? 0, 1e-6)
+    var worst = 0.0
+    for (a, e) in zip(actual, expected) { worst = max(worst, Double(abs(a - e)) / scale) }
+    XCTAssertLessThanOrEqual(worst, tolerance, "\(what): worst relative difference \(worst)", file: file, line: line)
+    return worst
+}
+
+extension Plan {
+    func setInput(_ values: [Float]) {
+        withInput { buffer in
+            precondition(buffer.count == values.count, "input size")
+            for index in values.indices { buffer[index] = values[index] }
+        }
+    }
+
+    var outputValues: [Float] { withOutput { Array($0) } }
+
+    var inputGradientValues: [Float] { get throws { try withInputGradient { Array($0) } } }
+
+    func setOutputGradient(_ values: [Float]) throws {
+        try withOutputGradient { buffer in
+            for index in values.indices { buffer[index] = values[index] }
+        }
+    }
+
+    /// Cross-entropy, NLL or MSE of the current output, writing its gradient for `backward()`.
+    func applyLoss(_ loss: Loss, labels: [Int32], classes: Int) throws -> Loss.Result {
+        try labels.withUnsafeBufferPointer { labels in
+            try withOutput { output in
+                try withOutputGradient { gradient in
+                    try loss.evaluate(output: output, labels: labels, classes: classes, gradient: gradient)
+                }
+            }
+        }
+    }
+}
