@@ -70,15 +70,16 @@ struct JSONValue: Decodable {
     }
 }
 
-/// The largest difference relative to the reference's largest magnitude; asserts it is within `tolerance`.
+/// The largest difference relative to the reference's largest magnitude (or `floor`, for tensors that are
+/// zero in exact arithmetic and hold only rounding noise); asserts it is within `tolerance`.
 @discardableResult
-func assertClose(_ actual: [Float], _ expected: [Float], tolerance: Double, _ what: String,
+func assertClose(_ actual: [Float], _ expected: [Float], tolerance: Double, floor: Double = 1e-6, _ what: String,
                  file: StaticString = #filePath, line: UInt = #line) -> Double {
     guard actual.count == expected.count else {
         XCTFail("\(what): \(actual.count) values, expected \(expected.count)", file: file, line: line)
         return .infinity
     }
-    let scale = max(expected.map { Double(abs($0)) }.max() ?? 0, 1e-6)
+    let scale = max(expected.map { Double(abs($0)) }.max() ?? 0, floor)
     var worst = 0.0
     for (a, e) in zip(actual, expected) { worst = max(worst, Double(abs(a - e)) / scale) }
     XCTAssertLessThanOrEqual(worst, tolerance, "\(what): worst relative difference \(worst)", file: file, line: line)

@@ -36,8 +36,7 @@ public final class Adam: Optimizer {
         let decay = decoupledWeightDecay ? 0 : Float(weightDecay)
         let shrink = decoupledWeightDecay ? Float(1 - learningRate * weightDecay) : 1
         for (index, (_, parameter)) in parameters.enumerated() {
-            parameter.update([firstMoments.buffers[index].memory, secondMoments.buffers[index].memory]) { value, gradient, state in
-                let (first, second) = (state[0], state[1])
+            parameter.update(try firstMoments.memory(index), try secondMoments.memory(index)) { value, gradient, first, second in
                 for i in value.indices {
                     value[i] *= shrink
                     let direction = gradient[i] + decay * value[i]

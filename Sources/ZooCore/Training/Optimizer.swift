@@ -20,37 +20,62 @@ public struct OptimizerState: Equatable {
     }
 }
 
-/// One state buffer per trainable parameter, in the parameter's own layout.
+/// One state buffer per trainable parameter, kept in the parameter's own layout. A parameter's layout is
+/// fixed by the first plan, which may come after the optimizer (or a restore): the buffer then follows it.
 final class ParameterState {
-    let buffers: [(name: String, parameter: Parameter, memory: Memory)]
+    private let name: String
+    private let parameters: [(name: String, parameter: Parameter)]
+    private var memories: [Memory]
 
     init(parameters: [(name: String, parameter: Parameter)], buffer: String) throws {
-        buffers = try parameters.map { ("\($0.name).\(buffer)", $0.parameter, try Memory($0.parameter.value.descriptor, device: $0.parameter.device)) }
+        name = buffer
+        self.parameters = parameters
+        memories = try parameters.map { try Memory($0.parameter.value.descriptor, device: $0.parameter.device) }
+    }
+
+    /// The buffer of parameter `index`, moved into the parameter's current layout if that changed.
+    func memory(_ index: Int) throws -> Memory {
+        let parameter = parameters[index].parameter
+        if memories[index].descriptor != parameter.value.descriptor {
+            let moved = try Memory(parameter.value.descriptor, device: parameter.device)
+            try reorder(from: memories[index], to: moved, device: parameter.device)
+            memories[index] = moved
+        }
+        return memories[index]
     }
 
     func save(into tensors: inout [String: [Float]]) throws {
-        for (name, parameter, memory) in buffers { tensors[name] = try parameter.readCanonical(memory) }
+        for (index, (parameterName, parameter)) in parameters.enumerated() {
+            tensors["\(parameterName).\(name)"] = try parameter.readCanonical(try memory(index))
+        }
     }
 
     func restore(from tensors: [String: [Float]]) throws {
-        for (name, parameter, memory) in buffers {
-            guard let values = tensors[name] else {
-                throw ZooError("the optimizer state has no `\(name)`", hint: "the checkpoint was saved with another optimizer or model")
+        for (index, (parameterName, parameter)) in parameters.enumerated() {
+            guard let values = tensors["\(parameterName).\(name)"] else {
+                throw ZooError("the optimizer state has no `\(parameterName).\(name)`",
+                               hint: "the checkpoint was saved with another optimizer or model")
             }
-            try parameter.writeCanonical(values, into: memory)
+            try parameter.writeCanonical(values, into: try memory(index))
         }
     }
 }
 
 extension Parameter {
-    /// Runs `update(value, gradient, state...)` over the raw buffers; all share this parameter's layout.
-    func update(_ states: [Memory], _ body: (UnsafeMutableBufferPointer<Float>, UnsafeMutableBufferPointer<Float>,
-                                           [UnsafeMutableBufferPointer<Float>]) -> Void) {
+    /// Runs an element-wise update over value and gradient (and optimizer state), all in this parameter's layout.
+    func update(_ body: (UnsafeMutableBufferPointer<Float>, UnsafeMutableBufferPointer<Float>) -> Void) {
         guard let gradient else { return }
-        value.withFloats { value in
-            gradient.withFloats { gradient in
-                body(value, gradient, states.map { state in state.withFloats { $0 } })
-            }
-        }
+        value.withFloats { value in gradient.withFloats { gradient in body(value, gradient) } }
+    }
+
+    func update(_ state: Memory, _ body: (UnsafeMutableBufferPointer<Float>, UnsafeMutableBufferPointer<Float>,
+                                          UnsafeMutableBufferPointer<Float>) -> Void) {
+        update { value, gradient in state.withFloats { state in body(value, gradient, state) } }
+    }
+
+    func update(_ first: Memory, _ second: Memory,
+                _ body: (UnsafeMutableBufferPointer<Float>, UnsafeMutableBufferPointer<Float>,
+                         UnsafeMutableBufferPointer<Float>, UnsafeMutableBufferPointer<Float>) -> Void) {
+        update(first) { value, gradient, first in second.withFloats { second in body(value, gradient, first, second) } }
     }
 }

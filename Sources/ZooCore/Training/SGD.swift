@@ -29,13 +29,12 @@ public final class SGD: Optimizer {
                                                               Float(weightDecay), self.nesterov, steps == 0)
         for (index, (_, parameter)) in parameters.enumerated() {
             guard momentum > 0 else {
-                parameter.update([]) { value, gradient, _ in
+                parameter.update { value, gradient in
                     for i in value.indices { value[i] -= rate * (gradient[i] + decay * value[i]) }
                 }
                 continue
             }
-            parameter.update([momentumBuffers.buffers[index].memory]) { value, gradient, state in
-                let buffer = state[0]
+            parameter.update(try momentumBuffers.memory(index)) { value, gradient, buffer in
                 for i in value.indices {
                     let direction = gradient[i] + decay * value[i]
                     buffer[i] = first ? direction : momentum * buffer[i] + keep * direction

@@ -1,0 +1,57 @@
+import XCTest
+@testable import ZooCore
+
+/// Five optimizer steps against torch.optim: same losses, same final parameters.
+final class OptimizerFixtureTests: XCTestCase {
+    struct Settings: Decodable {
+        let name: String
+        let lr: Double
+        let momentum: Double?
+        let dampening: Double?
+        let nesterov: Bool?
+        let weight_decay: Double?
+        let betas: [Double]?
+        let eps: Double?
+    }
+
+    func testSGD() throws { try check("optim_sgd") }
+    func testSGDMomentumWithDampening() throws { try check("optim_sgd_momentum") }
+    func testSGDNesterovWithWeightDecay() throws { try check("optim_sgd_nesterov") }
+    func testAdam() throws { try check("optim_adam") }
+    func testAdamWithL2WeightDecay() throws { try check("optim_adam_weight_decay") }
+    func testAdamW() throws { try check("optim_adamw") }
+
+    private func check(_ name: String) throws {
+        let fixture = try Fixture(name)
+        let inputShape = try fixture.metadata("input_shape", as: [Int].self)
+        let network = try fixture.network(layers: try fixture.layers(), inputShape: inputShape, prefix: "initial.")
+        let settings = try fixture.metadata("optimizer", as: Settings.self)
+        let parameters = network.namedParameters
+        let optimizer: Optimizer
+        switch settings.name {
+        case "sgd":
+            optimizer = try SGD(parameters: parameters, learningRate: settings.lr, momentum: settings.momentum ?? 0,
+                                dampening: settings.dampening ?? 0, nesterov: settings.nesterov ?? false, weightDecay: settings.weight_decay ?? 0)
+        default:
+            let betas = settings.betas ?? [0.9, 0.999]
+            optimizer = try Adam(parameters: parameters, learningRate: settings.lr, beta1: betas[0], beta2: betas[1],
+                                 epsilon: settings.eps ?? 1e-8, weightDecay: settings.weight_decay ?? 0,
+                                 decoupledWeightDecay: settings.name == "adamw")
+        }
+        let plan = try network.plan(batchSize: inputShape[0], training: true)
+        let labels = try fixture.labels()
+        var losses: [Float] = []
+        for _ in 0..<5 {
+            plan.setInput(try fixture.floats("input"))
+            try plan.forward()
+            losses.append(Float(try plan.applyLoss(.crossEntropy, labels: labels, classes: network.outputShape.channels).loss))
+            try plan.backward()
+            try optimizer.step()
+        }
+        var worst = assertClose(losses, try fixture.floats("losses"), tolerance: 1e-5, "\(name) losses")
+        for (parameterName, parameter) in parameters {
+            worst = max(worst, assertClose(try parameter.read(), try fixture.floats("final.\(parameterName)"), tolerance: 1e-5, "\(name) \(parameterName)"))
+        }
+        print("\(name): worst relative difference after 5 steps \(worst)")
+    }
+}
