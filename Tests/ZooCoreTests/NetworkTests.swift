@@ -1,0 +1,162 @@
+import XCTest
+@testable import ZooCore
+
+/// Shape inference, naming, parameter counts, modes and the errors a user can cause.
+final class NetworkTests: XCTestCase {
+    private let lenet: [LayerDescription] = [
+        .init(type: "conv2d", arguments: ["out": .init(.int(6)), "kernel": .init(.int(5))]), .init(type: "relu"),
+        .init(type: "maxpool2d", arguments: ["kernel": .init(.int(2))]),
+        .init(type: "conv2d", arguments: ["out": .init(.int(16)), "kernel": .init(.int(5))]), .init(type: "relu"),
+        .init(type: "maxpool2d", arguments: ["kernel": .init(.int(2))]), .init(type: "flatten"),
+        .init(type: "linear", arguments: ["out": .init(.int(120))]), .init(type: "relu"),
+        .init(type: "linear", arguments: ["out": .init(.int(84))]), .init(type: "relu"),
+        .init(type: "linear", arguments: ["out": .init(.int(10))]),
+    ]
+
+    private func errorText(_ body: () throws -> Void) -> String {
+        do { try body() } catch { return "\(error)" }
+        XCTFail("expected an error")
+        return ""
+    }
+
+    func testLeNetShapesAndPyTorchParameterCounts() throws {
+        let network = try Network(layers: lenet, inputShape: Shape([1, 28, 28]))
+        XCTAssertEqual(network.entries.map(\.outputShape.description),
+                       ["6x24x24", "6x24x24", "6x12x12", "16x8x8", "16x8x8", "16x4x4", "256", "120", "120", "84", "84", "10"])
+        XCTAssertEqual(network.parameterCount, 44_426)
+        XCTAssertEqual(try Network(layers: lenet, inputShape: Shape([3, 32, 32])).parameterCount, 62_006)
+        XCTAssertEqual(network.namedParameters.map(\.name).prefix(4), ["0.weight", "0.bias", "3.weight", "3.bias"])
+        // 6*24*24*25 + 16*8*8*150 + 256*120 + 120*84 + 84*10
+        XCTAssertEqual(network.multiplyAccumulates, 86_400 + 153_600 + 30_720 + 10_080 + 840)
+    }
+
+    func testNamedLayersNameTheirParameters() throws {
+        let network = try Network(layers: [.init(type: "flatten"), .init(type: "linear", name: "classifier", arguments: ["out": .init(.int(3))])],
+                                  inputShape: Shape([2, 2, 2]))
+        XCTAssertEqual(network.namedParameters.map(\.name), ["classifier.weight", "classifier.bias"])
+    }
+
+    func testBatchNormStatisticsAreBuffersNotParameters() throws {
+        let network = try Network(layers: [.init(type: "batchnorm")], inputShape: Shape([4, 3, 3]))
+        XCTAssertEqual(network.parameterCount, 8)
+        XCTAssertEqual(network.namedParameters.map(\.name), ["0.weight", "0.bias", "0.running_mean", "0.running_var"])
+    }
+
+    func testSameSeedSameWeightsDifferentSeedDifferentWeights() throws {
+        let first = try Network(layers: lenet, inputShape: Shape([1, 28, 28]), seed: 1).namedParameters[0].parameter.read()
+        let again = try Network(layers: lenet, inputShape: Shape([1, 28, 28]), seed: 1).namedParameters[0].parameter.read()
+        let other = try Network(layers: lenet, inputShape: Shape([1, 28, 28]), seed: 2).namedParameters[0].parameter.read()
+        XCTAssertEqual(first, again)
+        XCTAssertNotEqual(first, other)
+        // PyTorch's default bound 1/sqrt(fan_in) = 1/5 for a 1x5x5 kernel.
+        XCTAssertLessThanOrEqual(first.map(abs).max() ?? 1, 0.2)
+    }
+
+    func testKernelLargerThanItsInputExplainsTheArithmetic() {
+        let location = SourceLocation(file: "net.yaml", line: 9, column: 5)
+        var layers = lenet
+        layers.insert(.init(type: "conv2d", arguments: ["out": .init(.int(8)), "kernel": .init(.int(5))], location: location), at: 6)
+        let text = errorText { _ = try Network(layers: layers, inputShape: Shape([1, 28, 28])) }
+        XCTAssertTrue(text.hasPrefix("net.yaml:9:5: error: layer 6 (conv2d) a 5x5 kernel does not fit its 4x4 input"), text)
+        XCTAssertTrue(text.contains("the network input 1x28x28 becomes 16x4x4 after layer 5 (maxpool2d)"), text)
+    }
+
+    func testPaddingIsShownInTheArithmetic() {
+        let text = errorText {
+            _ = try Network(layers: [.init(type: "conv2d", arguments: ["out": .init(.int(1)), "kernel": .init(.int(7)), "padding": .init(.int(1))])],
+                            inputShape: Shape([1, 4, 4]))
+        }
+        XCTAssertTrue(text.contains("a 7x7 kernel does not fit its 4x4 input (6x6 with padding 1)"), text)
+    }
+
+    func testLinearOnAnImageAsksForFlatten() {
+        let text = errorText { _ = try Network(layers: [.init(type: "linear", arguments: ["out": .init(.int(10))])], inputShape: Shape([16, 4, 4])) }
+        XCTAssertTrue(text.contains("layer 0 (linear) needs flat features, but its input is the image 16x4x4"), text)
+        XCTAssertTrue(text.contains("add `- flatten` before it (it would then take 256 features)"), text)
+    }
+
+    func testConvolutionAfterFlattenIsAnError() {
+        let text = errorText {
+            _ = try Network(layers: [.init(type: "flatten"), .init(type: "conv2d", arguments: ["out": .init(.int(1)), "kernel": .init(.int(1))])],
+                            inputShape: Shape([1, 4, 4]))
+        }
+        XCTAssertTrue(text.contains("layer 1 (conv2d) needs an image input"), text)
+    }
+
+    func testZeroChannelsNegativePaddingAndWrongTypesAreErrors() {
+        XCTAssertTrue(errorText { _ = try LayerRegistry.makeLayer(.init(type: "conv2d", arguments: ["out": .init(.int(0)), "kernel": .init(.int(3))])) }
+            .contains("conv2d: `out` must be at least 1, not 0"))
+        XCTAssertTrue(errorText { _ = try LayerRegistry.makeLayer(.init(type: "conv2d", arguments: ["out": .init(.int(2)), "kernel": .init(.int(3)), "padding": .init(.int(-1))])) }
+            .contains("`padding` must be at least 0, not -1"))
+        XCTAssertTrue(errorText { _ = try LayerRegistry.makeLayer(.init(type: "linear", arguments: ["out": .init(.string("ten"))])) }
+            .contains("`out` must be a whole number, not \"ten\""))
+        XCTAssertTrue(errorText { _ = try LayerRegistry.makeLayer(.init(type: "dropout", arguments: ["p": .init(.double(1.5))])) }
+            .contains("`p` must be between 0.0 and 1.0, not 1.5"))
+        XCTAssertTrue(errorText { _ = try LayerRegistry.makeLayer(.init(type: "linear")) }.contains("linear needs `out`"))
+    }
+
+    func testUnknownTypesAndSettingsSuggestTheNearest() {
+        XCTAssertTrue(errorText { _ = try LayerRegistry.makeLayer(.init(type: "conv2D")) }.contains("did you mean `conv2d`?"))
+        XCTAssertTrue(errorText { _ = try LayerRegistry.makeLayer(.init(type: "conv2d", arguments: ["out": .init(.int(2)), "kernal": .init(.int(3))])) }
+            .contains("did you mean `kernel`?"))
+    }
+
+    func testPoolingPaddingOverHalfTheKernelIsRefusedAsInPyTorch() {
+        XCTAssertTrue(errorText { _ = try LayerRegistry.makeLayer(.init(type: "maxpool2d", arguments: ["kernel": .init(.int(2)), "padding": .init(.int(2))])) }
+            .contains("`padding` may be at most half the kernel"))
+    }
+
+    func testDuplicateLayerNamesAreAnError() {
+        let text = errorText {
+            _ = try Network(layers: [.init(type: "relu", name: "act"), .init(type: "relu", name: "act")], inputShape: Shape([3]))
+        }
+        XCTAssertTrue(text.contains("two layers are named `act`"), text)
+    }
+
+    func testDropoutIsIdentityInInferenceAndScalesInTraining() throws {
+        let network = try Network(layers: [.init(type: "relu"), .init(type: "dropout", arguments: ["p": .init(.double(0.5))])],
+                                  inputShape: Shape([1000]), seed: 3)
+        let input = [Float](repeating: 1, count: 2000)
+        let inference = try network.plan(batchSize: 2, training: false)
+        inference.setInput(input)
+        try inference.forward()
+        XCTAssertEqual(inference.outputValues, input)
+        let training = try network.plan(batchSize: 2, training: true)
+        training.setInput(input)
+        try training.forward()
+        let output = training.outputValues
+        XCTAssertTrue(output.allSatisfy { $0 == 0 || $0 == 2 })
+        let kept = output.filter { $0 == 2 }.count
+        XCTAssertTrue((900...1100).contains(kept), "about half of 2000 kept, got \(kept)")
+        // Same step, same mask; the next step draws a new one.
+        try training.forward()
+        XCTAssertEqual(training.outputValues, output)
+        try training.setOutputGradient(input)
+        try training.backward()
+        try training.forward()
+        XCTAssertNotEqual(training.outputValues, output)
+    }
+
+    func testBatchNormInferenceUsesRunningStatistics() throws {
+        let network = try Network(layers: [.init(type: "batchnorm")], inputShape: Shape([2]))
+        try network.parameter(named: "0.running_mean")?.write([1, -1])
+        try network.parameter(named: "0.running_var")?.write([4, 0.25])
+        let plan = try network.plan(batchSize: 1, training: false)
+        plan.setInput([3, 0])
+        try plan.forward()
+        XCTAssertEqual(plan.outputValues[0], 1, accuracy: 1e-5, "(3 - 1) / sqrt(4)")
+        XCTAssertEqual(plan.outputValues[1], 2, accuracy: 1e-4, "(0 + 1) / sqrt(0.25)")
+    }
+
+    func testPlansForOtherBatchSizesShareParameters() throws {
+        let network = try Network(layers: lenet, inputShape: Shape([1, 28, 28]))
+        let input = (0..<(5 * 784)).map { Float($0 % 17) / 17 }
+        let large = try network.plan(batchSize: 5, training: false)
+        large.setInput(input)
+        try large.forward()
+        let small = try network.plan(batchSize: 2, training: false)
+        small.setInput(Array(input.prefix(2 * 784)))
+        try small.forward()
+        for (a, b) in zip(small.outputValues, large.outputValues.prefix(20)) { XCTAssertEqual(a, b, accuracy: 1e-5) }
+    }
+}
