@@ -1,0 +1,149 @@
+import Foundation
+
+/// A batch of images (NCHW floats) and labels, valid until the source's next call.
+public struct LabeledBatch {
+    public let count: Int
+    public let images: UnsafeBufferPointer<Float>
+    public let labels: UnsafeBufferPointer<Int32>
+
+    public init(count: Int, images: UnsafeBufferPointer<Float>, labels: UnsafeBufferPointer<Int32>) {
+        self.count = count
+        self.images = images
+        self.labels = labels
+    }
+}
+
+/// Where the trainer gets its batches: the data loader, or a test's in-memory arrays.
+public protocol BatchSource: AnyObject {
+    var batchesPerEpoch: Int { get }
+    func start(epoch: Int)
+    func nextBatch() -> LabeledBatch?
+}
+
+/// Progress after one training step, for the progress bar and log lines.
+public struct StepReport {
+    public let epoch: Int
+    public let step: Int
+    public let stepsPerEpoch: Int
+    /// Means over the epoch so far.
+    public let loss: Double
+    public let accuracy: Double
+    public let imagesPerSecond: Double
+    public let elapsedSeconds: Double
+}
+
+public struct EpochResult {
+    public let loss: Double
+    public let accuracy: Double
+    public let images: Int
+    public let seconds: Double
+    /// True when `shouldStop` ended the epoch early (Ctrl-C).
+    public let interrupted: Bool
+
+    public var imagesPerSecond: Double { seconds > 0 ? Double(images) / seconds : 0 }
+}
+
+/// Test-set results: mean loss, accuracy and the confusion matrix (rows: true class, columns: predicted).
+public struct Evaluation {
+    public let loss: Double
+    public let correct: Int
+    public let total: Int
+    public let confusion: [[Int]]
+
+    public var accuracy: Double { total > 0 ? Double(correct) / Double(total) : 0 }
+    public var perClassAccuracy: [Double] {
+        confusion.enumerated().map { index, row in
+            let count = row.reduce(0, +)
+            return count > 0 ? Double(row[index]) / Double(count) : 0
+        }
+    }
+}
+
+/// Runs training epochs and evaluations of one network with one optimizer and loss.
+public final class Trainer {
+    public let network: Network
+    public let optimizer: Optimizer
+    public let loss: Loss
+    /// Checked after every step; Ctrl-C sets it so the current step finishes and a checkpoint can be written.
+    public var shouldStop: () -> Bool = { false }
+
+    public init(network: Network, optimizer: Optimizer, loss: Loss) {
+        self.network = network
+        self.optimizer = optimizer
+        self.loss = loss
+    }
+
+    private var classes: Int { network.outputShape.elementCount }
+
+    public func trainEpoch(_ epoch: Int, data: BatchSource, report: (StepReport) -> Void = { _ in }) throws -> EpochResult {
+        data.start(epoch: epoch)
+        let started = Date()
+        var (lossSum, correct, images, step) = (0.0, 0, 0, 0)
+        var interrupted = false
+        while let batch = data.nextBatch() {
+            let plan = try network.plan(batchSize: batch.count, training: true)
+            try copy(batch, into: plan)
+            try plan.forward()
+            let result = try plan.withOutput { output in
+                try plan.withOutputGradient { gradient in
+                    try loss.evaluate(output: output, labels: batch.labels, classes: classes, gradient: gradient)
+                }
+            }
+            guard result.loss.isFinite else {
+                throw ZooError("training diverged: the loss became \(result.loss) at epoch \(epoch + 1), step \(step + 1); the weights before this step are kept",
+                               hint: "lower the learning rate (it is \(optimizer.learningRate)), or check the inputs are normalised")
+            }
+            try plan.backward()
+            try optimizer.step()
+            lossSum += result.loss * Double(batch.count)
+            correct += result.correct
+            images += batch.count
+            step += 1
+            let elapsed = Date().timeIntervalSince(started)
+            report(StepReport(epoch: epoch, step: step, stepsPerEpoch: data.batchesPerEpoch, loss: lossSum / Double(images),
+                              accuracy: Double(correct) / Double(images), imagesPerSecond: Double(images) / max(elapsed, 1e-9),
+                              elapsedSeconds: elapsed))
+            if shouldStop() {
+                interrupted = true
+                break
+            }
+        }
+        return EpochResult(loss: images > 0 ? lossSum / Double(images) : 0, accuracy: images > 0 ? Double(correct) / Double(images) : 0,
+                           images: images, seconds: Date().timeIntervalSince(started), interrupted: interrupted)
+    }
+
+    public func evaluate(data: BatchSource) throws -> Evaluation {
+        data.start(epoch: 0)
+        var lossSum = 0.0
+        var (correct, total) = (0, 0)
+        var confusion = Array(repeating: Array(repeating: 0, count: classes), count: classes)
+        while let batch = data.nextBatch() {
+            let plan = try network.plan(batchSize: batch.count, training: false)
+            try copy(batch, into: plan)
+            try plan.forward()
+            let result = try plan.withOutput { output in
+                let result = try loss.evaluate(output: output, labels: batch.labels, classes: classes, gradient: nil)
+                for sample in 0..<batch.count {
+                    let row = output[(sample * classes)..<((sample + 1) * classes)]
+                    let predicted = (row.indices.max { row[$0] < row[$1] } ?? row.startIndex) - sample * classes
+                    confusion[Int(batch.labels[sample])][predicted] += 1
+                }
+                return result
+            }
+            lossSum += result.loss * Double(batch.count)
+            correct += result.correct
+            total += batch.count
+        }
+        return Evaluation(loss: total > 0 ? lossSum / Double(total) : 0, correct: correct, total: total, confusion: confusion)
+    }
+
+    private func copy(_ batch: LabeledBatch, into plan: Plan) throws {
+        try plan.withInput { input in
+            guard batch.images.count == input.count, let source = batch.images.baseAddress, let destination = input.baseAddress else {
+                throw ZooError("a batch of \(batch.images.count) values does not fit the network input \(network.inputShape) x \(batch.count) (\(input.count) values)",
+                               hint: "the dataset's image shape must match the one the model was built for")
+            }
+            destination.update(from: source, count: input.count)
+        }
+    }
+}
