@@ -29,10 +29,12 @@ extension PlanBuilder {
         let bias = hasBias ? try context.parameter("bias") : nil
         let biasDescriptor = hasBias ? try MemoryDescriptor.plain([outputDimensions[1]]) : nil
 
-        let forwardDescriptor = try withLayoutFallback(try weight.requestedDescriptor) { weights in
-            var forwardOperation = try operation.forward(propagation, try .any(sourceDimensions), weights, biasDescriptor, try .any(outputDimensions))
-            return try primitiveDescriptor(&forwardOperation, name: operation.kind)
-        }
+        // Every primitive picks its own weights layout: forcing one on another primitive can land on a
+        // reference kernel (`ref:any`, ~50x slower). The first forward's choice becomes the parameter's layout.
+        let weightDimensions = weight.shape
+        var forwardOperation = try operation.forward(propagation, try .any(sourceDimensions), try .any(weightDimensions), biasDescriptor,
+                                                     try .any(outputDimensions))
+        let forwardDescriptor = try primitiveDescriptor(&forwardOperation, name: operation.kind)
         try weight.adopt(forwardDescriptor.memoryDescriptor(dnnl_query_weights_md))
         let source = try forwardConverted(context.input.value, to: forwardDescriptor.memoryDescriptor(dnnl_query_src_md))
         let weightsForForward = try forwardConverted(weight.value, to: forwardDescriptor.memoryDescriptor(dnnl_query_weights_md))
@@ -43,10 +45,8 @@ extension PlanBuilder {
 
         guard training, let outputGradient = output.gradient, let weightGradient = weight.gradient else { return output }
 
-        let weightsDescriptor = try withLayoutFallback(weight.value.descriptor) { weights in
-            var weightsOperation = try operation.backwardWeights(source.descriptor, weights, biasDescriptor, try .any(outputDimensions))
-            return try primitiveDescriptor(&weightsOperation, hint: forwardDescriptor, name: "\(operation.kind) backward weights")
-        }
+        var weightsOperation = try operation.backwardWeights(source.descriptor, try .any(weightDimensions), biasDescriptor, try .any(outputDimensions))
+        let weightsDescriptor = try primitiveDescriptor(&weightsOperation, hint: forwardDescriptor, name: "\(operation.kind) backward weights")
         let gradientForWeights = try backwardConverted(outputGradient, to: weightsDescriptor.memoryDescriptor(dnnl_query_diff_dst_md))
         try backward(writingInto: weightGradient, as: weightsDescriptor.memoryDescriptor(dnnl_query_diff_weights_md)) { target in
             var arguments: [(Int32, Memory)] = [(DNNL_ARG_SRC, source), (DNNL_ARG_DIFF_DST, gradientForWeights), (DNNL_ARG_DIFF_WEIGHTS, target)]
@@ -55,10 +55,8 @@ extension PlanBuilder {
         }
 
         if let inputGradient = context.input.gradient {
-            let dataDescriptor = try withLayoutFallback(weight.value.descriptor) { weights in
-                var dataOperation = try operation.backwardData(try .any(sourceDimensions), weights, try .any(outputDimensions))
-                return try primitiveDescriptor(&dataOperation, hint: forwardDescriptor, name: "\(operation.kind) backward data")
-            }
+            var dataOperation = try operation.backwardData(try .any(sourceDimensions), try .any(weightDimensions), try .any(outputDimensions))
+            let dataDescriptor = try primitiveDescriptor(&dataOperation, hint: forwardDescriptor, name: "\(operation.kind) backward data")
             let gradientForData = dataDescriptor.memoryDescriptor(dnnl_query_diff_dst_md) == gradientForWeights.descriptor
                 ? gradientForWeights
                 : try backwardConverted(outputGradient, to: dataDescriptor.memoryDescriptor(dnnl_query_diff_dst_md))
@@ -69,15 +67,5 @@ extension PlanBuilder {
             }
         }
         return output
-    }
-
-    /// Asks for the weights' own layout first (no reorders per step); if no implementation takes it, lets oneDNN choose.
-    private func withLayoutFallback(_ preferred: MemoryDescriptor,
-                                    _ make: (MemoryDescriptor) throws -> PrimitiveDescriptor) throws -> PrimitiveDescriptor {
-        do {
-            return try make(preferred)
-        } catch let error as DNNLError where error.status == dnnl_unimplemented {
-            return try make(try .any(preferred.dimensions))
-        }
     }
 }

@@ -43,11 +43,6 @@ public final class Parameter {
 
     public var elementCount: Int { shape.reduce(1, *) }
 
-    /// The layout this parameter must be given to a new primitive in: fixed, or free for the first plan.
-    var requestedDescriptor: MemoryDescriptor {
-        get throws { layoutIsFixed ? value.descriptor : try .any(shape) }
-    }
-
     /// Moves the values into the layout the first plan's primitive chose.
     func adopt(_ descriptor: MemoryDescriptor) throws {
         guard !layoutIsFixed else { return }
