@@ -77,6 +77,11 @@ public struct DatasetSplit: Sendable {
         guard channels > 0, height > 0, width > 0, images.count == labels.count * channels * height * width else {
             throw ZooError("\(images.count) image bytes do not make \(labels.count) images of \(channels)x\(height)x\(width)")
         }
+        self.init(matching: images, labels: labels, channels: channels, height: height, width: width)
+    }
+
+    /// For callers whose image bytes match the labels by construction.
+    init(matching images: [UInt8], labels: [UInt8], channels: Int, height: Int, width: Int) {
         self.images = images
         self.labels = labels
         self.count = labels.count
@@ -94,4 +99,21 @@ public struct Dataset: Sendable {
     /// The folder the dataset was read from.
     public let location: String
     public var defaultNormalization: Normalization
+}
+
+extension DatasetSplit {
+    /// Random images and labels, for benchmarks and smoke tests without real data; the same for the same seed.
+    public static func random(count: Int, channels: Int, height: Int, width: Int, classCount: Int, seed: UInt64) -> DatasetSplit {
+        let (count, channels, height, width) = (max(count, 0), max(channels, 1), max(height, 1), max(width, 1))
+        var generator = SplitMix64(keys: seed)
+        var images = [UInt8](repeating: 0, count: count * channels * height * width)
+        images.withUnsafeMutableBytes { bytes in
+            for start in stride(from: 0, to: bytes.count, by: 8) {
+                let value = generator.next()
+                for offset in 0 ..< min(8, bytes.count - start) { bytes[start + offset] = UInt8(truncatingIfNeeded: value >> (8 * offset)) }
+            }
+        }
+        let labels = (0 ..< count).map { _ in UInt8(generator.below(max(classCount, 1))) }
+        return DatasetSplit(matching: images, labels: labels, channels: channels, height: height, width: width)
+    }
 }
