@@ -96,6 +96,9 @@ public final class BatchLoader {
     private var order: [Int32] = []
     private var nextIndex = 0
     private var pending: (index: Int, buffer: BatchBuffer, done: DispatchGroup)?
+    /// The buffer behind the batch the caller holds; never written until `next()` is called again.
+    private var handedOut: BatchBuffer?
+    private var freeBuffer: BatchBuffer { handedOut === buffers[0] ? buffers[1] : buffers[0] }
 
     /// `normalization` nil gives raw pixels in [0, 1]. A normalisation with fewer entries than channels
     /// reuses its last entry. A batch size below 1 is taken as 1.
@@ -141,7 +144,7 @@ public final class BatchLoader {
         self.epoch = epoch
         order = Self.order(count: recipe.split.count, shuffle: shuffle, seed: recipe.seed, epoch: epoch)
         nextIndex = 0
-        if prefetch { prepare(0, in: buffers[0]) }
+        if prefetch { prepare(0, in: freeBuffer) }
     }
 
     /// The next batch of the epoch, or nil when the epoch is over.
@@ -153,12 +156,13 @@ public final class BatchLoader {
             buffer = pending.buffer
             self.pending = nil
         } else {
-            buffer = buffers[0]
+            buffer = freeBuffer
             recipe.fill(buffer, index: nextIndex, epoch: epoch, order: order)
         }
         nextIndex += 1
-        // The other buffer is free: the batch the caller had before this one is no longer valid.
-        if prefetch { prepare(nextIndex, in: buffer === buffers[0] ? buffers[1] : buffers[0]) }
+        // The batch the caller had before this one is no longer valid, so its buffer is free.
+        handedOut = buffer
+        if prefetch { prepare(nextIndex, in: freeBuffer) }
         return buffer.batch
     }
 

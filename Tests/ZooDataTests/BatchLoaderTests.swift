@@ -33,6 +33,15 @@ final class BatchLoaderTests: XCTestCase {
         }
     }
 
+    func testHeldBatchSurvivesARestart() throws {
+        let loader = BatchLoader(split: try indexedSplit(100), batchSize: 10, shuffle: true, seed: 3, transforms: [], normalization: nil)
+        let batch = try XCTUnwrap(loader.next())
+        let copy = Array(batch.images)
+        loader.start(epoch: 1)
+        loader.start(epoch: 2)   // waits for the batch the first restart prepared in the background
+        XCTAssertEqual(Array(batch.images), copy)
+    }
+
     func testDropLast() throws {
         let loader = BatchLoader(split: try indexedSplit(100), batchSize: 32, shuffle: false, seed: 0, transforms: [],
                                  normalization: nil, dropLast: true)
