@@ -117,9 +117,9 @@ public enum DatasetFetcher {
     private static func unpack(_ archive: String, into folder: String) throws {
         let staging = "\(folder)/.unpack-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: staging) }
-        try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
+        try? FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
         try Tar.extract(Gzip.contents(of: archive), path: archive, into: staging)
-        for entry in try FileManager.default.contentsOfDirectory(atPath: staging) {
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: staging)) ?? [] {
             let destination = "\(folder)/\(entry)"
             try? FileManager.default.removeItem(atPath: destination)
             try moveIntoPlace("\(staging)/\(entry)", destination)

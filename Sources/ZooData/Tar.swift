@@ -39,12 +39,17 @@ enum Tar {
                 }
                 guard !name.isEmpty else { break }
                 let target = "\(folder)/\(name)"
-                if type == UInt8(ascii: "5") {
-                    try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
-                } else {
-                    try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent,
-                                                            withIntermediateDirectories: true)
-                    try Data(data).write(to: URL(fileURLWithPath: target))
+                do {
+                    if type == UInt8(ascii: "5") {
+                        try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
+                    } else {
+                        try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent,
+                                                                withIntermediateDirectories: true)
+                        try Data(data).write(to: URL(fileURLWithPath: target))
+                    }
+                } catch {
+                    throw ZooError("cannot write \(target): \(error.localizedDescription)", place: place,
+                                   hint: "check free disk space and that the data directory is writable")
                 }
             default:
                 throw ZooError("refusing archive entry '\(name)' of type '\(Character(Unicode.Scalar(type)))': only files and folders are unpacked",

@@ -52,6 +52,18 @@ final class DatasetCatalogTests: XCTestCase {
         XCTAssertTrue(DatasetName.fashionMNIST.installHint.contains("apt-get install dataset-fashion-mnist"))
     }
 
+    func testSearchOrderDataDirectoryThenZooDataThenLocal() throws {
+        let explicit = try temporaryFolder(), environment = try temporaryFolder()
+        try writeMNIST(in: "\(environment)/mnist", trainCount: 3)
+        setenv("ZOO_DATA", environment, 1)
+        defer { unsetenv("ZOO_DATA") }
+        XCTAssertEqual(DatasetCatalog.searchFolders(for: .mnist, dataDirectory: explicit),
+                       ["\(explicit)/mnist", "\(environment)/mnist", "data/mnist"])
+        XCTAssertEqual(try DatasetCatalog.load(.mnist, dataDirectory: explicit).location, "\(environment)/mnist")
+        try writeMNIST(in: "\(explicit)/mnist", trainCount: 4)
+        XCTAssertEqual(try DatasetCatalog.load(.mnist, dataDirectory: explicit).train.count, 4)
+    }
+
     func testIncompleteFolderNamesTheMissingFile() throws {
         let root = try temporaryFolder()
         try writeMNIST(in: "\(root)/mnist")
