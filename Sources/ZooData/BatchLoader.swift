@@ -1,0 +1,176 @@
+import Dispatch
+
+/// One batch of float images (NCHW) and labels. The memory belongs to the loader and is reused:
+/// it stays valid until the next call to `next()`.
+public struct Batch {
+    public let count: Int
+    public let images: UnsafeBufferPointer<Float>
+    public let labels: UnsafeBufferPointer<Int32>
+}
+
+/// Memory for one batch, allocated once and reused for every batch.
+private final class BatchBuffer: @unchecked Sendable {
+    let images: UnsafeMutableBufferPointer<Float>
+    let labels: UnsafeMutableBufferPointer<Int32>
+    var count = 0
+
+    init(imageFloats: Int, batchSize: Int) {
+        images = .allocate(capacity: imageFloats)
+        images.initialize(repeating: 0)
+        labels = .allocate(capacity: batchSize)
+        labels.initialize(repeating: 0)
+    }
+
+    deinit {
+        images.deallocate()
+        labels.deallocate()
+    }
+
+    var batch: Batch {
+        Batch(count: count, images: UnsafeBufferPointer(rebasing: images[0 ..< count * (images.count / labels.count)]),
+              labels: UnsafeBufferPointer(rebasing: labels[0 ..< count]))
+    }
+}
+
+/// Everything needed to build any batch; immutable, so background fills need no locks.
+private struct BatchRecipe: Sendable {
+    let split: DatasetSplit
+    let pipeline: ImagePipeline
+    /// Float value of each byte value, per channel: normalisation as one table lookup.
+    let lookup: [Float]
+    let batchSize: Int
+    let seed: UInt64
+
+    /// Fills `buffer` with batch `index` of `epoch`. Randomness depends only on (seed, epoch, position).
+    func fill(_ buffer: BatchBuffer, index: Int, epoch: Int, order: [Int32]) {
+        let start = index * batchSize
+        let count = min(batchSize, split.count - start)
+        let imageBytes = pipeline.input.byteCount
+        let outputShape = pipeline.output
+        let (images, labels) = (buffer.images, buffer.labels)
+        var first = [UInt8](repeating: 0, count: pipeline.scratchCount)
+        var second = first
+        split.images.withUnsafeBufferPointer { splitImages in
+            first.withUnsafeMutableBufferPointer { first in
+                second.withUnsafeMutableBufferPointer { second in
+                    lookup.withUnsafeBufferPointer { lookup in
+                        for slot in 0 ..< count {
+                            let position = start + slot
+                            let image = Int(order[position])
+                            labels[slot] = Int32(split.labels[image])
+                            var generator = SplitMix64(keys: seed, UInt64(epoch), UInt64(position))
+                            let source = UnsafeBufferPointer(rebasing: splitImages[image * imageBytes ..< (image + 1) * imageBytes])
+                            let pixels = pipeline.apply(source, scratch: (first, second), generator: &generator)
+                            let targetStart = slot * outputShape.byteCount
+                            for channel in 0 ..< outputShape.channels {
+                                let planeStart = channel * outputShape.pixelCount
+                                let table = channel * 256
+                                for pixel in planeStart ..< planeStart + outputShape.pixelCount {
+                                    images[targetStart + pixel] = lookup[table + Int(pixels[pixel])]
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        buffer.count = count
+    }
+}
+
+/// Turns a split into float batches: seeded shuffling, augmentation and normalisation, with the next
+/// batch prepared on a background queue while the caller trains on the current one.
+public final class BatchLoader {
+    public let batchSize: Int
+    public let channels: Int
+    public let height: Int
+    public let width: Int
+    public let batchesPerEpoch: Int
+
+    private let recipe: BatchRecipe
+    private let shuffle: Bool
+    private let prefetch: Bool
+    private let buffers: [BatchBuffer]
+    private let queue = DispatchQueue(label: "zoo.batch-loader")
+    private var epoch = 0
+    private var order: [Int32] = []
+    private var nextIndex = 0
+    private var pending: (index: Int, buffer: BatchBuffer, done: DispatchGroup)?
+    /// The buffer behind the batch the caller holds; never written until `next()` is called again.
+    private var handedOut: BatchBuffer?
+    private var freeBuffer: BatchBuffer { handedOut === buffers[0] ? buffers[1] : buffers[0] }
+
+    /// `normalization` nil gives raw pixels in [0, 1]. A normalisation with fewer entries than channels
+    /// reuses its last entry. A batch size below 1 is taken as 1.
+    public init(split: DatasetSplit, batchSize: Int, shuffle: Bool, seed: UInt64, transforms: [Transform],
+                normalization: Normalization?, dropLast: Bool = false, prefetch: Bool = true) {
+        let batchSize = max(batchSize, 1)
+        let pipeline = ImagePipeline(input: ImageShape(channels: split.channels, height: split.height, width: split.width),
+                                     transforms: transforms)
+        var lookup = [Float](repeating: 0, count: split.channels * 256)
+        for channel in 0 ..< split.channels {
+            let mean = normalization.flatMap { $0.mean.isEmpty ? nil : $0.mean[min(channel, $0.mean.count - 1)] } ?? 0
+            let std = normalization.flatMap { $0.std.isEmpty ? nil : $0.std[min(channel, $0.std.count - 1)] } ?? 1
+            for value in 0 ..< 256 { lookup[channel * 256 + value] = (Float(value) / 255 - mean) / std }
+        }
+        recipe = BatchRecipe(split: split, pipeline: pipeline, lookup: lookup, batchSize: batchSize, seed: seed)
+        self.batchSize = batchSize
+        channels = pipeline.output.channels
+        height = pipeline.output.height
+        width = pipeline.output.width
+        batchesPerEpoch = dropLast ? split.count / batchSize : (split.count + batchSize - 1) / batchSize
+        self.shuffle = shuffle
+        self.prefetch = prefetch
+        buffers = (0 ..< 2).map { _ in BatchBuffer(imageFloats: batchSize * pipeline.output.byteCount, batchSize: batchSize) }
+        start(epoch: 0)
+    }
+
+    deinit {
+        pending?.done.wait()
+    }
+
+    /// The order images are visited in during `epoch`: a pure function of (seed, epoch).
+    static func order(count: Int, shuffle: Bool, seed: UInt64, epoch: Int) -> [Int32] {
+        guard shuffle else { return (0 ..< Int32(count)).map { $0 } }
+        // The trailing key keeps the order stream apart from the per-position augmentation streams.
+        var generator = SplitMix64(keys: seed, UInt64(epoch), UInt64.max)
+        return generator.permutation(of: count)
+    }
+
+    /// Begins an epoch; any batch prepared for the previous one is dropped.
+    public func start(epoch: Int) {
+        pending?.done.wait()
+        pending = nil
+        self.epoch = epoch
+        order = Self.order(count: recipe.split.count, shuffle: shuffle, seed: recipe.seed, epoch: epoch)
+        nextIndex = 0
+        if prefetch { prepare(0, in: freeBuffer) }
+    }
+
+    /// The next batch of the epoch, or nil when the epoch is over.
+    public func next() -> Batch? {
+        guard nextIndex < batchesPerEpoch else { return nil }
+        let buffer: BatchBuffer
+        if let pending {
+            pending.done.wait()
+            buffer = pending.buffer
+            self.pending = nil
+        } else {
+            buffer = freeBuffer
+            recipe.fill(buffer, index: nextIndex, epoch: epoch, order: order)
+        }
+        nextIndex += 1
+        // The batch the caller had before this one is no longer valid, so its buffer is free.
+        handedOut = buffer
+        if prefetch { prepare(nextIndex, in: freeBuffer) }
+        return buffer.batch
+    }
+
+    private func prepare(_ index: Int, in buffer: BatchBuffer) {
+        guard index < batchesPerEpoch else { return }
+        let done = DispatchGroup()
+        let (recipe, epoch, order) = (recipe, epoch, order)
+        queue.async(group: done) { recipe.fill(buffer, index: index, epoch: epoch, order: order) }
+        pending = (index, buffer, done)
+    }
+}

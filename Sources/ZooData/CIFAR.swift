@@ -1,0 +1,81 @@
+import Foundation
+import ZooCore
+
+/// CIFAR binary batches: each record is its label byte(s), then 3072 pixel bytes already in planar
+/// order (1024 red, 1024 green, 1024 blue, each 32x32 row-major), so records concatenate into NCHW.
+struct CIFARFormat {
+    /// 1 for CIFAR-10; 2 for CIFAR-100 (coarse then fine label; the fine one is used).
+    let labelBytes: Int
+    let classCount: Int
+    let trainFiles: [String]
+    let testFiles: [String]
+    /// Class names, one a line.
+    let namesFile: String
+    /// The folder the official archive unpacks into.
+    let archiveFolder: String
+
+    static let cifar10 = CIFARFormat(
+        labelBytes: 1, classCount: 10, trainFiles: (1 ... 5).map { "data_batch_\($0).bin" }, testFiles: ["test_batch.bin"],
+        namesFile: "batches.meta.txt", archiveFolder: "cifar-10-batches-bin")
+    static let cifar100 = CIFARFormat(
+        labelBytes: 2, classCount: 100, trainFiles: ["train.bin"], testFiles: ["test.bin"],
+        namesFile: "fine_label_names.txt", archiveFolder: "cifar-100-binary")
+
+    static let imageBytes = 3 * 32 * 32
+    var recordBytes: Int { labelBytes + Self.imageBytes }
+
+    static let hint = "the file is damaged or not a CIFAR binary batch; delete it and fetch the dataset again"
+
+    /// Records in a file, from its size alone; throws if the size is not a whole number of records.
+    func recordCount(_ path: String) throws -> Int {
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        guard let size = (attributes?[.size] as? NSNumber)?.intValue else { throw Gzip.unreadable(path) }
+        return try recordCount(path, size: size)
+    }
+
+    private func recordCount(_ path: String, size: Int) throws -> Int {
+        if size == 0 {
+            throw ZooError("file is empty", place: "\(path) at byte 0", hint: Self.hint)
+        }
+        guard size % recordBytes == 0 else {
+            throw ZooError("file size \(size) is not a multiple of the \(recordBytes)-byte record: the last record is cut short",
+                           place: "\(path) at byte \(size - size % recordBytes)", hint: Self.hint)
+        }
+        return size / recordBytes
+    }
+
+    func read(_ paths: [String]) throws -> DatasetSplit {
+        var images: [UInt8] = []
+        var labels: [UInt8] = []
+        for path in paths {
+            let bytes = try Gzip.contents(of: path)
+            let count = try recordCount(path, size: bytes.count)
+            images.reserveCapacity(images.count + count * Self.imageBytes)
+            labels.reserveCapacity(labels.count + count)
+            for record in 0 ..< count {
+                let start = record * recordBytes
+                let label = bytes[start + labelBytes - 1]
+                guard Int(label) < classCount else {
+                    throw ZooError("label \(label) is out of range 0...\(classCount - 1)",
+                                   place: "\(path) at byte \(start + labelBytes - 1)", hint: Self.hint)
+                }
+                labels.append(label)
+                images.append(contentsOf: bytes[start + labelBytes ..< start + recordBytes])
+            }
+        }
+        return try DatasetSplit(images: images, labels: labels, channels: 3, height: 32, width: 32)
+    }
+
+    /// Class names from the names file, one a line, ignoring blank lines.
+    func classNames(_ path: String) throws -> [String] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw Gzip.unreadable(path) }
+        let names = text.split(whereSeparator: \.isNewline)
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }
+        guard names.count == classCount else {
+            throw ZooError("lists \(names.count) class names, expected \(classCount)", place: "\(path) at byte 0",
+                           hint: "restore the file from the dataset archive, or delete it to use the standard names")
+        }
+        return names
+    }
+}

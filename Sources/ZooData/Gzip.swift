@@ -1,0 +1,82 @@
+import CZlib
+import Foundation
+import ZooCore
+
+/// Reads files that may be gzip-compressed, inflating them with the system zlib as they stream in.
+enum Gzip {
+    private static let chunkSize = 1 << 18
+
+    /// True when the file starts with the gzip magic bytes 1f 8b.
+    static func isCompressed(_ path: String) -> Bool {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? handle.close() }
+        let head = (try? handle.read(upToCount: 2)) ?? Data()
+        return head.count == 2 && head[head.startIndex] == 0x1f && head[head.startIndex + 1] == 0x8b
+    }
+
+    /// The file's bytes, inflated if it is gzipped. With `limit`, stops once that many bytes are out,
+    /// so a header can be read without inflating the whole file.
+    static func contents(of path: String, limit: Int? = nil) throws -> [UInt8] {
+        if isCompressed(path) { return try inflate(path, limit: limit) }
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw unreadable(path) }
+        defer { try? handle.close() }
+        do {
+            let data = try limit.map { try handle.read(upToCount: $0) } ?? handle.readToEnd()
+            return [UInt8](data ?? Data())
+        } catch {
+            throw unreadable(path)
+        }
+    }
+
+    static func unreadable(_ path: String) -> ZooError {
+        ZooError("cannot read file", place: path, hint: "check that the file exists and is readable")
+    }
+
+    private static func inflate(_ path: String, limit: Int?) throws -> [UInt8] {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw unreadable(path) }
+        defer { try? handle.close() }
+        var stream = z_stream()
+        // 16 + MAX_WBITS: expect a gzip header and trailer rather than a raw zlib stream.
+        guard inflateInit2_(&stream, 16 + MAX_WBITS, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+            throw ZooError("zlib could not start inflating", place: path, hint: "the system is probably out of memory")
+        }
+        defer { inflateEnd(&stream) }
+
+        var output: [UInt8] = []
+        var window = [UInt8](repeating: 0, count: chunkSize)
+        var ended = false
+        while !ended {
+            if let limit, output.count >= limit { break }
+            let chunk: Data
+            do { chunk = try handle.read(upToCount: chunkSize) ?? Data() } catch { throw unreadable(path) }
+            if chunk.isEmpty {
+                throw ZooError("gzip stream ends early: the file is truncated", place: "\(path) at byte \(stream.total_in)",
+                               hint: "the download was probably interrupted; delete the file and fetch it again")
+            }
+            try chunk.withUnsafeBytes { input in
+                stream.next_in = UnsafeMutablePointer(mutating: input.bindMemory(to: Bytef.self).baseAddress)
+                stream.avail_in = uInt(input.count)
+                // Drain until this chunk is consumed and zlib has no more output pending.
+                repeat {
+                    let status = window.withUnsafeMutableBufferPointer { buffer -> Int32 in
+                        stream.next_out = buffer.baseAddress
+                        stream.avail_out = uInt(buffer.count)
+                        return CZlib.inflate(&stream, Z_NO_FLUSH)
+                    }
+                    output.append(contentsOf: window[0 ..< (chunkSize - Int(stream.avail_out))])
+                    switch status {
+                    case Z_STREAM_END: ended = true
+                    case Z_OK, Z_BUF_ERROR: break
+                    default:
+                        let reason = stream.msg.map { String(cString: $0) } ?? "zlib error \(status)"
+                        throw ZooError("corrupt gzip stream (\(reason))", place: "\(path) at byte \(stream.total_in)",
+                                       hint: "the file is damaged; delete it and fetch it again")
+                    }
+                    if status == Z_BUF_ERROR { break }
+                } while !ended && (stream.avail_in > 0 || stream.avail_out == 0)
+                stream.next_in = nil
+            }
+        }
+        return output
+    }
+}
