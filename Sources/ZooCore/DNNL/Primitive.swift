@@ -85,7 +85,9 @@ final class PostOps {
 
     deinit { dnnl_post_ops_destroy(handle) }
 
-    func appendEltwise(_ algorithm: dnnl_alg_kind_t, alpha: Float = 0, beta: Float = 0) throws {
-        try check(dnnl_post_ops_append_eltwise(handle, 1, algorithm, alpha, beta), "dnnl_post_ops_append_eltwise")
+    /// Post-ops holding one ReLU.
+    convenience init(relu: Void) throws {
+        try self.init()
+        try check(dnnl_post_ops_append_eltwise(handle, 1, dnnl_eltwise_relu, 0, 0), "dnnl_post_ops_append_eltwise")
     }
 }

@@ -5,6 +5,7 @@ public final class Conv2d: Layer {
     public static let typeName = "conv2d"
     public static let argumentNames = ["out", "kernel", "stride", "padding", "bias"]
     public static let primaryArgument: String? = "out"
+    public static let fusesFollowingReLU = true
 
     let outputChannels: Int
     let kernelSize: (height: Int, width: Int)

@@ -26,5 +26,23 @@ extension PlanBuilder {
     }
 }
 
+extension PlanBuilder {
+    /// ReLU's backward computed from its output, for a ReLU fused into the layer before it.
+    func reluBackwardFromOutput(output: Memory, outputGradient: Memory, inputGradient: Memory) throws {
+        var data = output.descriptor.raw
+        var forwardOperation = dnnl_eltwise_desc_t()
+        try check(dnnl_eltwise_forward_desc_init(&forwardOperation, dnnl_forward_training, dnnl_eltwise_relu_use_dst_for_bwd, &data, 0, 0),
+                  "dnnl_eltwise_forward_desc_init(fused relu)")
+        let hint = try primitiveDescriptor(&forwardOperation, name: "fused relu")
+        var backwardOperation = dnnl_eltwise_desc_t()
+        var gradient = outputGradient.descriptor.raw
+        try check(dnnl_eltwise_backward_desc_init(&backwardOperation, dnnl_eltwise_relu_use_dst_for_bwd, &gradient, &data, 0, 0),
+                  "dnnl_eltwise_backward_desc_init(fused relu)")
+        let descriptor = try primitiveDescriptor(&backwardOperation, hint: hint, name: "fused relu backward")
+        try backward(descriptor, "fused relu backward",
+                     [(DNNL_ARG_DST, output), (DNNL_ARG_DIFF_DST, outputGradient), (DNNL_ARG_DIFF_SRC, inputGradient)])
+    }
+}
+
 /// Shape rule of every layer that keeps its input's shape.
 func sameShape(_ input: Shape) -> LayerBuild { LayerBuild(output: input) }

@@ -7,6 +7,8 @@ public protocol Layer: AnyObject {
     static var argumentNames: [String] { get }
     /// The key a bare value sets: `- linear: 120` means `{out: 120}`.
     static var primaryArgument: String? { get }
+    /// Whether `compile` can apply a following `relu` itself (conv and linear, as oneDNN post-ops).
+    static var fusesFollowingReLU: Bool { get }
 
     init(arguments: LayerArguments) throws
 
@@ -18,6 +20,7 @@ public protocol Layer: AnyObject {
 }
 
 extension Layer {
+    public static var fusesFollowingReLU: Bool { false }
     public static var primaryArgument: String? { nil }
     public static var argumentNames: [String] { [] }
 }

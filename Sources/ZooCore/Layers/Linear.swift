@@ -5,6 +5,7 @@ public final class Linear: Layer {
     public static let typeName = "linear"
     public static let argumentNames = ["out", "bias"]
     public static let primaryArgument: String? = "out"
+    public static let fusesFollowingReLU = true
 
     let outputFeatures: Int
     let hasBias: Bool

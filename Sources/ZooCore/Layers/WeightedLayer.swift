@@ -23,18 +23,23 @@ func defaultWeights(shape: [Int], fanIn: Int, hasBias: Bool, random: inout Seede
 
 extension PlanBuilder {
     /// Compiles a conv or inner product whose weights live in `context.parameter("weight")`.
+    /// With `context.fusesReLU`, the following ReLU runs as a post-op and its backward (on the output) here.
     func compileWeighted<OperationDescriptor>(_ operation: WeightedOperation<OperationDescriptor>, _ context: LayerContext, hasBias: Bool,
-                         sourceDimensions: [Int], outputDimensions: [Int]) throws -> Activation {
+                                              sourceDimensions: [Int], outputDimensions: [Int]) throws -> Activation {
         let weight = try context.parameter("weight")
         let bias = hasBias ? try context.parameter("bias") : nil
         let biasDescriptor = hasBias ? try MemoryDescriptor.plain([outputDimensions[1]]) : nil
+        let anyWeights = try MemoryDescriptor.any(weight.shape)
+        let anyOutput = try MemoryDescriptor.any(outputDimensions)
+        let postOps = context.fusesReLU ? try PostOps(relu: ()) : nil
 
-        // Every primitive picks its own weights layout: forcing one on another primitive can land on a
-        // reference kernel (`ref:any`, ~50x slower). The first forward's choice becomes the parameter's layout.
-        let weightDimensions = weight.shape
-        var forwardOperation = try operation.forward(propagation, try .any(sourceDimensions), try .any(weightDimensions), biasDescriptor,
-                                                     try .any(outputDimensions))
-        let forwardDescriptor = try primitiveDescriptor(&forwardOperation, name: operation.kind)
+        // Weights: each primitive picks its own layout, since forcing one can land on a reference kernel;
+        // the first forward's choice becomes the parameter's layout. Activations: the neighbours' layouts
+        // are offered first, to save reorders, unless only a reference kernel takes them.
+        let forwardDescriptor = try preferring(context.input.descriptor, over: try .any(sourceDimensions)) { source in
+            var forwardOperation = try operation.forward(propagation, source, anyWeights, biasDescriptor, anyOutput)
+            return try primitiveDescriptor(&forwardOperation, postOps: postOps, name: operation.kind)
+        }
         try weight.adopt(forwardDescriptor.memoryDescriptor(dnnl_query_weights_md))
         let source = try forwardConverted(context.input.value, to: forwardDescriptor.memoryDescriptor(dnnl_query_src_md))
         let weightsForForward = try forwardConverted(weight.value, to: forwardDescriptor.memoryDescriptor(dnnl_query_weights_md))
@@ -43,10 +48,17 @@ extension PlanBuilder {
         if let bias { arguments.append((DNNL_ARG_BIAS, bias.value)) }
         try forward(forwardDescriptor, operation.kind, arguments)
 
-        guard training, let outputGradient = output.gradient, let weightGradient = weight.gradient else { return output }
+        guard training, var outputGradient = output.gradient, let weightGradient = weight.gradient else { return output }
+        if context.fusesReLU {
+            let beforeReLU = try memory(output.descriptor)
+            try reluBackwardFromOutput(output: output.value, outputGradient: outputGradient, inputGradient: beforeReLU)
+            outputGradient = beforeReLU
+        }
 
-        var weightsOperation = try operation.backwardWeights(source.descriptor, try .any(weightDimensions), biasDescriptor, try .any(outputDimensions))
-        let weightsDescriptor = try primitiveDescriptor(&weightsOperation, hint: forwardDescriptor, name: "\(operation.kind) backward weights")
+        let weightsDescriptor = try preferring(outputGradient.descriptor, over: anyOutput) { destinationGradient in
+            var weightsOperation = try operation.backwardWeights(source.descriptor, anyWeights, biasDescriptor, destinationGradient)
+            return try primitiveDescriptor(&weightsOperation, hint: forwardDescriptor, name: "\(operation.kind) backward weights")
+        }
         let gradientForWeights = try backwardConverted(outputGradient, to: weightsDescriptor.memoryDescriptor(dnnl_query_diff_dst_md))
         try backward(writingInto: weightGradient, as: weightsDescriptor.memoryDescriptor(dnnl_query_diff_weights_md)) { target in
             var arguments: [(Int32, Memory)] = [(DNNL_ARG_SRC, source), (DNNL_ARG_DIFF_DST, gradientForWeights), (DNNL_ARG_DIFF_WEIGHTS, target)]
@@ -55,11 +67,11 @@ extension PlanBuilder {
         }
 
         if let inputGradient = context.input.gradient {
-            var dataOperation = try operation.backwardData(try .any(sourceDimensions), try .any(weightDimensions), try .any(outputDimensions))
-            let dataDescriptor = try primitiveDescriptor(&dataOperation, hint: forwardDescriptor, name: "\(operation.kind) backward data")
-            let gradientForData = dataDescriptor.memoryDescriptor(dnnl_query_diff_dst_md) == gradientForWeights.descriptor
-                ? gradientForWeights
-                : try backwardConverted(outputGradient, to: dataDescriptor.memoryDescriptor(dnnl_query_diff_dst_md))
+            let dataDescriptor = try preferring(inputGradient.descriptor, over: try .any(sourceDimensions)) { sourceGradient in
+                var dataOperation = try operation.backwardData(sourceGradient, anyWeights, gradientForWeights.descriptor)
+                return try primitiveDescriptor(&dataOperation, hint: forwardDescriptor, name: "\(operation.kind) backward data")
+            }
+            let gradientForData = try backwardConverted(gradientForWeights, to: dataDescriptor.memoryDescriptor(dnnl_query_diff_dst_md))
             let weightsForData = try backwardConverted(weight.value, to: dataDescriptor.memoryDescriptor(dnnl_query_weights_md))
             try backward(writingInto: inputGradient, as: dataDescriptor.memoryDescriptor(dnnl_query_diff_src_md)) { target in
                 try backward(dataDescriptor, "\(operation.kind) backward data",
@@ -67,5 +79,12 @@ extension PlanBuilder {
             }
         }
         return output
+    }
+
+    /// A primitive descriptor made with `preferred` if oneDNN has an optimised kernel for it, else with `fallback`.
+    private func preferring(_ preferred: MemoryDescriptor, over fallback: MemoryDescriptor,
+                            _ make: (MemoryDescriptor) throws -> PrimitiveDescriptor) throws -> PrimitiveDescriptor {
+        if let descriptor = try? make(preferred), !descriptor.implementation.hasPrefix("ref") { return descriptor }
+        return try make(fallback)
     }
 }

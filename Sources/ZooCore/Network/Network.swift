@@ -99,13 +99,23 @@ public final class Network {
         let input = try builder.memory(try .plain(inputShape.withBatch(batchSize)))
         let inputGradientMemory = inputGradient ? try builder.memory(input.descriptor) : nil
         var activation = Activation(shape: inputShape, value: input, gradient: inputGradientMemory)
+        var appliedByPrevious = false
         for (index, entry) in entries.enumerated() {
+            defer { builder.finishLayer() }
+            // A ReLU fused into the conv or linear before it: that layer's output is already this one's.
+            if appliedByPrevious {
+                appliedByPrevious = false
+                activation = Activation(shape: entry.outputShape, value: activation.value, gradient: activation.gradient)
+                continue
+            }
+            let fusesReLU = type(of: entry.layer).fusesFollowingReLU && index + 1 < entries.count && entries[index + 1].layer is ReLU
             builder.currentLayerName = entry.name
             let context = LayerContext(index: index, name: entry.name, input: activation, inputShape: entry.inputShape,
                                        outputShape: entry.outputShape,
-                                       parameters: Dictionary(uniqueKeysWithValues: entry.parameters.map { ($0.name, $0) }))
+                                       parameters: Dictionary(uniqueKeysWithValues: entry.parameters.map { ($0.name, $0) }),
+                                       fusesReLU: fusesReLU)
             activation = try entry.layer.compile(builder, context)
-            builder.finishLayer()
+            appliedByPrevious = fusesReLU
         }
         // Losses and users read a plain row-major output.
         builder.currentLayerName = "output"

@@ -21,6 +21,8 @@ public struct LayerContext {
     public let inputShape: Shape
     public let outputShape: Shape
     let parameters: [String: Parameter]
+    /// The next layer is a ReLU this layer applies as a post-op (and whose backward it runs).
+    let fusesReLU: Bool
 
     func parameter(_ name: String) throws -> Parameter {
         guard let parameter = parameters[name] else { throw ZooError("layer \(self.name) has no parameter \(name)") }
