@@ -27,6 +27,7 @@ let package = Package(
         ], swiftSettings: optimize),
         .executableTarget(name: "zoo", dependencies: ["ZooCLI"]),
         .testTarget(name: "ZooCoreTests", dependencies: ["ZooCore"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ZooConfigTests", dependencies: ["ZooConfig", "ZooCore"]),
     ],
     swiftLanguageModes: [.v5]
 )
