@@ -30,14 +30,13 @@ struct ListCommand: ParsableCommand {
     func run() throws {
         try runReportingErrors {
             let input = try DatasetInput.named(dataset)
-            let rows = ArchitectureRegistry().entries().map { entry in
-                row(for: entry, input: input)
-            }
+            let entries = ArchitectureRegistry().entries()
+            let rows = entries.map { row(for: $0, input: input) }
             if json { return try printJSON(rows) }
-            let cells = rows.map { row -> [String] in
+            let cells = zip(entries, rows).map { entry, row -> [String] in
                 let size = row.params.map(grouped) ?? "-"
                 let macs = row.macs.map(grouped) ?? "-"
-                let from = row.origin + (row.origin != "built-in" && ArchitectureRegistry.isBuiltIn(row.name) ? " (overrides built-in)" : "")
+                let from = row.origin + (entry.overridesBuiltIn ? " (overrides built-in)" : "")
                 return [row.name, size, macs, from, row.error ?? row.description]
             }
             print("Architectures for \(input.name) (input \(input.shape), \(input.numClasses) classes):\n")
@@ -61,11 +60,5 @@ struct ListCommand: ParsableCommand {
                            origin: entry.origin.description, error: "does not fit \(input.shape) (see `zoo summary \(entry.name) --dataset \(input.name)`)")
             }
         }
-    }
-}
-
-extension ArchitectureRegistry {
-    static func isBuiltIn(_ name: String) -> Bool {
-        BuiltInArchitectures.files.contains { ($0.file as NSString).deletingPathExtension == name }
     }
 }

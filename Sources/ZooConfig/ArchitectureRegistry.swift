@@ -60,14 +60,17 @@ public struct ArchitectureRegistry {
     /// Every architecture found, one per name, sorted by name; broken files are included with their error.
     public func entries() -> [ArchitectureEntry] {
         var found: [String: ArchitectureEntry] = [:]
-        let builtInNames = Set(BuiltInArchitectures.files.map { ($0.file as NSString).deletingPathExtension })
+        let builtIns = Dictionary(BuiltInArchitectures.files.map { (($0.file as NSString).deletingPathExtension, $0.text) },
+                                  uniquingKeysWith: { first, _ in first })
         for (folder, origin) in folders {
             for file in yamlFiles(in: folder) {
                 let name = (file as NSString).deletingPathExtension
                 guard found[name] == nil else { continue }
                 let path = (folder as NSString).appendingPathComponent(file)
                 let shown = origin == .workingDirectory(folder) ? "zoo/\(file)" : path
-                found[name] = ArchitectureEntry(name: name, origin: origin, path: shown, overridesBuiltIn: builtInNames.contains(name),
+                // A copy identical to the built-in (e.g. the repository's own zoo/) does not count as overriding it.
+                let overrides = builtIns[name].map { FileManager.default.contents(atPath: path) != Data($0.utf8) } ?? false
+                found[name] = ArchitectureEntry(name: name, origin: origin, path: shown, overridesBuiltIn: overrides,
                                                 result: Result { try ArchitectureRegistry.load(path: path, shown: shown, expectedName: name) }
                                                     .mapError { $0 as? ZooError ?? ZooError("\($0)", place: shown) })
             }

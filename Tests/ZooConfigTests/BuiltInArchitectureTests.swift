@@ -136,13 +136,17 @@ final class BuiltInArchitectureTests: XCTestCase {
         try "name: extra-net\ndescription: from ZOO_PATH\nlayers: [flatten, {linear: num_classes}]\n"
             .write(to: extra.appendingPathComponent("extra-net.yaml"), atomically: true, encoding: .utf8)
         try "name: wrong\nlayers: [relu]\n".write(to: extra.appendingPathComponent("broken.yaml"), atomically: true, encoding: .utf8)
+        let builtInCNN = BuiltInArchitectures.files.first { $0.file == "cnn.yaml" }!.text
+        try builtInCNN.write(to: local.appendingPathComponent("cnn.yaml"), atomically: true, encoding: .utf8)
         let registry = ArchitectureRegistry(workingDirectory: temporary.path, environment: ["ZOO_PATH": "/nowhere:" + extra.path])
         let entries = Dictionary(uniqueKeysWithValues: registry.entries().map { ($0.name, $0) })
         XCTAssertEqual(entries["lenet"]?.origin, .workingDirectory(local.path))
         XCTAssertEqual(entries["lenet"]?.overridesBuiltIn, true)
         XCTAssertEqual(try entries["lenet"]?.result.get().description, "mine")
         XCTAssertEqual(entries["extra-net"]?.origin, .zooPath(extra.path))
-        XCTAssertEqual(entries["cnn"]?.origin, .builtIn)
+        XCTAssertEqual(entries["cnn"]?.origin, .workingDirectory(local.path))
+        XCTAssertEqual(entries["cnn"]?.overridesBuiltIn, false, "an identical copy is not an override")
+        XCTAssertEqual(entries["tinynet"]?.origin, .builtIn)
         guard case .failure(let error)? = entries["broken"]?.result else { return XCTFail("broken.yaml should fail") }
         XCTAssertTrue(error.description.contains("declares `name: wrong`"), error.description)
         XCTAssertEqual(try registry.architecture(named: "extra-net").parameterCount(.mnist), 7_850)
