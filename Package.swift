@@ -28,6 +28,7 @@ let package = Package(
         .executableTarget(name: "zoo", dependencies: ["ZooCLI"]),
         .testTarget(name: "ZooCoreTests", dependencies: ["ZooCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ZooDataTests", dependencies: ["ZooData", "ZooCore"]),
+        .testTarget(name: "ZooConfigTests", dependencies: ["ZooConfig", "ZooCore"]),
     ],
     swiftLanguageModes: [.v5]
 )

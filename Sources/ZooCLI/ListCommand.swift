@@ -1,0 +1,64 @@
+import ArgumentParser
+import Foundation
+import ZooConfig
+import ZooCore
+
+/// `zoo list`: every architecture the registry finds, with its size for one dataset's input.
+struct ListCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list",
+        abstract: "List the architectures: built-ins, ./zoo/*.yaml and each ZOO_PATH folder.",
+        discussion: "Parameters and multiply-accumulates (MACs) are per image for the chosen dataset's input shape. "
+            + "Files in ./zoo and ZOO_PATH folders override built-ins of the same name.")
+
+    @Option(help: "Dataset whose input shape and class count to use: \(DatasetInput.names.joined(separator: ", ")).")
+    var dataset = "mnist"
+
+    @Flag(help: "Print a JSON array of {name, description, params, macs, source, origin, error}.")
+    var json = false
+
+    struct Row: Encodable {
+        let name: String
+        let description: String
+        let params: Int?
+        let macs: Int?
+        let source: String
+        let origin: String
+        let error: String?
+    }
+
+    func run() throws {
+        try runReportingErrors {
+            let input = try DatasetInput.named(dataset)
+            let entries = ArchitectureRegistry().entries()
+            let rows = entries.map { row(for: $0, input: input) }
+            if json { return try printJSON(rows) }
+            let cells = zip(entries, rows).map { entry, row -> [String] in
+                let size = row.params.map(grouped) ?? "-"
+                let macs = row.macs.map(grouped) ?? "-"
+                let from = row.origin + (entry.overridesBuiltIn ? " (overrides built-in)" : "")
+                return [row.name, size, macs, from, row.error ?? row.description]
+            }
+            print("Architectures for \(input.name) (input \(input.shape), \(input.numClasses) classes):\n")
+            print(table(["NAME", "PARAMS", "MACS", "FROM", "DESCRIPTION"], cells, rightAligned: [1, 2]))
+        }
+    }
+
+    private func row(for entry: ArchitectureEntry, input: DatasetInput) -> Row {
+        switch entry.result {
+        case .failure(let error):
+            return Row(name: entry.name, description: "", params: nil, macs: nil, source: entry.path,
+                       origin: entry.origin.description, error: error.description.replacingOccurrences(of: "\n  hint: ", with: "; hint: "))
+        case .success(let architecture):
+            do {
+                let network = try architecture.network(dataset: input)
+                return Row(name: entry.name, description: architecture.description, params: network.parameterCount,
+                           macs: network.multiplyAccumulates, source: entry.path, origin: entry.origin.description, error: nil)
+            } catch {
+                // The file itself parsed, so this is the input shape: say so instead of failing the list.
+                return Row(name: entry.name, description: architecture.description, params: nil, macs: nil, source: entry.path,
+                           origin: entry.origin.description, error: "does not fit \(input.shape) (see `zoo summary \(entry.name) --dataset \(input.name)`)")
+            }
+        }
+    }
+}

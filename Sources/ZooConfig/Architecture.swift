@@ -1,0 +1,268 @@
+import Foundation
+import Yams
+import ZooCore
+
+/// A default in an architecture's `params:` section, e.g. `n_hidden: 8`.
+public struct ArchitectureParameter: Sendable {
+    public let name: String
+    public let defaultValue: ParameterValue
+    public let location: SourceLocation?
+}
+
+/// One architecture file, parsed and checked: its layer list builds for any dataset input.
+///
+/// ```yaml
+/// name: fc2layer
+/// description: two hidden fully connected layers
+/// params: {n_hidden: 8}
+/// layers:
+///   - flatten
+///   - linear: n_hidden
+///   - relu
+///   - linear: num_classes
+/// ```
+public struct Architecture {
+    public let name: String
+    public let description: String
+    /// The path the YAML was read from (`zoo/lenet.yaml` for built-ins); used in error locations.
+    public let source: String
+    /// The YAML text exactly as read, for checkpoint metadata; `parse(text:file:)` rebuilds it.
+    public let text: String
+    public let parameters: [ArchitectureParameter]
+    let layerList: Node
+
+    /// The top-level keys an architecture file may have.
+    public static let topLevelKeys = ["name", "description", "params", "layers"]
+    /// Names every layer list may use; their values come from the dataset.
+    public static let datasetNames = ["num_classes", "in_channels"]
+    /// Block types the config layer expands into ordinary layers.
+    public static let blockTypes = ["vgg", "repeat"]
+    /// Limits on what a layer list may expand to.
+    public static let maximumLayers = 2_000
+    public static let maximumSize = 100_000
+
+    /// Parses and checks an architecture. Every mistake is a `ZooError` at its line and column in `file`.
+    public static func parse(text: String, file: String) throws -> Architecture {
+        guard let root = try YAMLLoader.load(text: text, file: file) else {
+            throw ZooError("the architecture file is empty (or holds only comments)", at: SourceLocation(file: file, line: 1, column: 1),
+                           hint: "an architecture file needs at least `name:` and `layers:`; see zoo/lenet.yaml")
+        }
+        let at = { (node: Node) in location(node, file) }
+        guard case .mapping(let mapping) = root else {
+            throw ZooError("the top level of an architecture file must be a mapping with `name:` and `layers:`, not \(kind(of: root))",
+                           at: at(root), hint: "start the file with `name: my-net` on its own line")
+        }
+        var name: String?, description = "", parameters: [ArchitectureParameter] = [], layers: Node?
+        for (key, value) in mapping {
+            let keyText = try plainKey(key, file: file)
+            switch keyText {
+            case "name":
+                guard let text = scalarText(value), !text.isEmpty, !text.contains(where: \.isWhitespace) else {
+                    throw ZooError("`name` must be a single word such as `lenet`, not \(kind(of: value))", at: at(value))
+                }
+                name = text
+            case "description":
+                guard let text = scalarText(value) else {
+                    throw ZooError("`description` must be text, not \(kind(of: value))", at: at(value),
+                                   hint: "put the description in quotes if it contains `: ` or starts with a symbol")
+                }
+                description = text
+            case "params":
+                parameters = try parseParameters(value, file: file)
+            case "layers":
+                layers = value
+            default:
+                throw ZooError("unknown top-level key `\(keyText)`; an architecture file has \(topLevelKeys.map { "`\($0)`" }.joined(separator: ", "))",
+                               at: at(key), hint: nearest(to: keyText, in: topLevelKeys).map { "did you mean `\($0)`?" })
+            }
+        }
+        guard let name else {
+            throw ZooError("the architecture has no `name:`", at: at(root), hint: "add a line `name: my-net` at the top")
+        }
+        guard let layers else {
+            throw ZooError("the architecture has no `layers:` list", at: at(root),
+                           hint: "add `layers:` followed by entries such as `  - conv2d: {out: 6, kernel: 5}`")
+        }
+        guard case .sequence(let sequence) = layers else {
+            throw ZooError("`layers` must be a list of layers (lines starting with `- `), not \(kind(of: layers))", at: at(layers),
+                           hint: "write each layer on its own line as `  - relu` or `  - linear: 120`")
+        }
+        if sequence.isEmpty {
+            throw ZooError("`layers` is empty; an architecture needs at least one layer", at: at(layers))
+        }
+        let architecture = Architecture(name: name, description: description, source: file, text: text,
+                                        parameters: parameters, layerList: layers)
+        // Expanding once with the defaults checks every layer type, key, value and reference now,
+        // instead of at the first training run.
+        _ = try architecture.layers(numClasses: 10, inputChannels: 1, overrides: [:])
+        return architecture
+    }
+
+    /// Reads and parses a file.
+    public static func load(path: String, displayPath: String? = nil) throws -> Architecture {
+        let shown = displayPath ?? path
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ZooError("cannot read the architecture file", place: shown,
+                           hint: FileManager.default.fileExists(atPath: path) ? "check its permissions" : "no file exists at this path")
+        }
+        guard data.count <= YAMLLoader.maximumBytes else {
+            throw ZooError("the file is \(data.count) bytes; architecture files may be at most \(YAMLLoader.maximumBytes) bytes", place: shown)
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ZooError("the architecture file is not UTF-8 text", place: shown)
+        }
+        return try parse(text: text, file: shown)
+    }
+
+    /// The layer list for a dataset, with `params:` defaults replaced by `overrides` (from `--set`).
+    public func layers(numClasses: Int, inputChannels: Int, overrides: [String: String]) throws -> [LayerDescription] {
+        var values: [String: ParameterValue] = ["num_classes": .int(numClasses), "in_channels": .int(inputChannels)]
+        for parameter in parameters { values[parameter.name] = parameter.defaultValue }
+        for (key, text) in overrides.sorted(by: { $0.key < $1.key }) {
+            values[key] = try overrideValue(key: key, text: text)
+        }
+        var expander = LayerExpander(file: source, values: values, parameterNames: parameters.map(\.name))
+        try expander.expandList(layerList, suffix: "")
+        for description in expander.layers { _ = try LayerRegistry.makeLayer(description) }
+        return expander.layers
+    }
+
+    /// The shape-checked network for an input shape (`[channels, height, width]`).
+    public func network(input: Shape, numClasses: Int, overrides: [String: String], seed: UInt64) throws -> Network {
+        try Network(layers: layers(numClasses: numClasses, inputChannels: input.channels, overrides: overrides),
+                    inputShape: input, seed: seed)
+    }
+
+    /// The network for one of the datasets in `DatasetInput`.
+    public func network(dataset: DatasetInput, overrides: [String: String] = [:], seed: UInt64 = 0) throws -> Network {
+        try network(input: dataset.shape, numClasses: dataset.numClasses, overrides: overrides, seed: seed)
+    }
+
+    private func overrideValue(key: String, text: String) throws -> ParameterValue {
+        let setting = "--set \(key)=\(text)"
+        guard let parameter = parameters.first(where: { $0.name == key }) else {
+            if Architecture.datasetNames.contains(key) {
+                throw ZooError("\(setting): `\(key)` comes from the dataset and cannot be set", hint: "choose the dataset with --dataset")
+            }
+            let known = parameters.isEmpty ? "\(name) has no parameters to set"
+                : "\(name) has " + parameters.map { "`\($0.name)` (default \($0.defaultValue))" }.joined(separator: ", ")
+            throw ZooError("\(setting): \(name) has no parameter `\(key)`",
+                           hint: nearest(to: key, in: parameters.map(\.name)).map { "did you mean `\($0)`? \(known)" } ?? known)
+        }
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        switch parameter.defaultValue {
+        case .int:
+            guard let value = Int(trimmed) else {
+                throw ZooError("\(setting): `\(key)` must be a whole number (its default is \(parameter.defaultValue)), not `\(text)`")
+            }
+            return .int(value)
+        case .double:
+            guard let value = Double(trimmed), value.isFinite else {
+                throw ZooError("\(setting): `\(key)` must be a number (its default is \(parameter.defaultValue)), not `\(text)`")
+            }
+            return .double(value)
+        case .bool:
+            switch trimmed.lowercased() {
+            case "true": return .bool(true)
+            case "false": return .bool(false)
+            default: throw ZooError("\(setting): `\(key)` must be true or false (its default is \(parameter.defaultValue)), not `\(text)`")
+            }
+        }
+    }
+
+    private static func parseParameters(_ node: Node, file: String) throws -> [ArchitectureParameter] {
+        if case .scalar = node, case .null = literal(node) { return [] }
+        guard case .mapping(let mapping) = node else {
+            throw ZooError("`params` must be a mapping of names to default values, such as `params: {n_hidden: 8}`, not \(kind(of: node))",
+                           at: location(node, file))
+        }
+        var parameters: [ArchitectureParameter] = []
+        for (key, value) in mapping {
+            let name = try plainKey(key, file: file)
+            guard Expression.isIdentifier(name) else {
+                throw ZooError("parameter name `\(name)` must be a word of letters, digits and `_` (such as `n_hidden`)", at: location(key, file))
+            }
+            if datasetNames.contains(name) {
+                throw ZooError("`\(name)` cannot be a parameter: its value comes from the dataset", at: location(key, file),
+                               hint: "use `\(name)` in the layer list directly, without declaring it")
+            }
+            let defaultValue: ParameterValue
+            switch literal(value) {
+            case .int(let number): defaultValue = .int(number)
+            case .double(let number): defaultValue = .double(number)
+            case .bool(let flag): defaultValue = .bool(flag)
+            case .tooLarge(let text):
+                throw ZooError("the default of `\(name)` (\(text)) is too large", at: location(value, file))
+            default:
+                throw ZooError("the default of parameter `\(name)` must be a number or true/false, not \(kind(of: value))",
+                               at: location(value, file), hint: "for example `\(name): 8`")
+            }
+            parameters.append(ArchitectureParameter(name: name, defaultValue: defaultValue, location: location(key, file)))
+        }
+        return parameters
+    }
+}
+
+// MARK: - Node helpers
+
+/// What a scalar node holds, as the default YAML 1.1 resolver reads it.
+enum Literal {
+    case int(Int)
+    case double(Double)
+    case bool(Bool)
+    case null
+    case tooLarge(String)
+    /// An unquoted word: a parameter reference, arithmetic, or a layer type.
+    case word(String)
+    /// A quoted string, always taken literally.
+    case quoted(String)
+    case collection
+}
+
+func literal(_ node: Node) -> Literal {
+    guard case .scalar(let scalar) = node else { return .collection }
+    switch tagName(node) {
+    case .int: return node.int.map(Literal.int) ?? .tooLarge(scalar.string)
+    case .float: return node.float.map(Literal.double) ?? .tooLarge(scalar.string)
+    case .bool: return node.bool.map(Literal.bool) ?? .word(scalar.string)
+    case .null: return .null
+    default: return scalar.style == .plain ? .word(scalar.string) : .quoted(scalar.string)
+    }
+}
+
+func location(_ node: Node, _ file: String) -> SourceLocation {
+    SourceLocation(file: file, line: node.mark?.line ?? 1, column: node.mark?.column ?? 1)
+}
+
+/// The resolved tag (`tag:yaml.org,2002:int` for `5`); Yams keeps `Tag.name` internal.
+func tagName(_ node: Node) -> Tag.Name { Tag.Name(rawValue: node.tag.description) }
+
+/// A scalar's text, for `name:` and `description:` (numbers are accepted as text there).
+func scalarText(_ node: Node) -> String? {
+    guard case .scalar(let scalar) = node, tagName(node) != .null else { return nil }
+    return scalar.string
+}
+
+/// Words for error messages: "a list", "the number 5", "nothing".
+func kind(of node: Node) -> String {
+    switch node {
+    case .mapping: return "a mapping"
+    case .sequence: return "a list"
+    case .alias: return "an alias"
+    case .scalar(let scalar):
+        switch literal(node) {
+        case .null: return "nothing"
+        case .int, .double, .tooLarge: return "the number \(scalar.string)"
+        case .bool: return "`\(scalar.string)`"
+        default: return "the text \"\(scalar.string)\""
+        }
+    }
+}
+
+/// A mapping key, which must be plain text.
+func plainKey(_ node: Node, file: String) throws -> String {
+    guard case .scalar(let scalar) = node else {
+        throw ZooError("a mapping key must be a word, not \(kind(of: node))", at: location(node, file))
+    }
+    return scalar.string
+}
