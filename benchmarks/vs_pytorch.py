@@ -13,11 +13,12 @@ warm-up, then the median of 5 windows (3 with --quick) of as many steps as fill 
 torch.set_num_threads(T) and zoo with OMP_NUM_THREADS=T, T = --threads. zoo is run as
 `$ZOO_BIN bench MODEL --dataset D --batch N --infer-batch M --json` and `$ZOO_BIN bench --sgemm --json`;
 ZOO_BIN defaults to .build/release/zoo under the repository root (this script's parent folder).
-Ratios are zoo / PyTorch: above 1 means zoo is faster.
+Inference batch: 1000 for LeNet, the training batch for the others. Ratios are zoo / PyTorch: above 1 means zoo is faster.
 
 Exit status: 0 when every figure was measured; 1 when the zoo binary is missing (the PyTorch
 figures are still measured and printed, zoo's shown as n/a, and the build command is printed);
-2 when zoo exists but one of its commands failed or printed no usable JSON (shown as "error").
+3 when zoo exists but one of its commands failed or printed no usable JSON (shown as "error");
+2 for a usage error (argparse).
 """
 
 import argparse
@@ -303,7 +304,7 @@ def main():
     if zoo_missing:
         print(build_hint, file=sys.stderr)
         return 1
-    return 2 if zoo_failed else 0
+    return 3 if zoo_failed else 0
 
 
 if __name__ == "__main__":

@@ -3,12 +3,13 @@ import ZooCore
 public enum DatasetName: String, CaseIterable, Sendable, Codable {
     case mnist, fashionMNIST = "fashion-mnist", cifar10, cifar100
 
-    /// Parses a name as typed on the command line.
+    /// Parses a name as typed on the command line or in a config; `fashion_mnist` and `CIFAR-10` are accepted too.
     public static func parse(_ text: String) throws -> DatasetName {
-        guard let name = DatasetName(rawValue: text.lowercased()) else {
-            throw ZooError("unknown dataset '\(text)'", hint: "use one of: \(allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        return name
+        func folded(_ name: String) -> String { name.lowercased().filter { $0 != "-" && $0 != "_" } }
+        if let name = allCases.first(where: { folded($0.rawValue) == folded(text) }) { return name }
+        let names = allCases.map(\.rawValue)
+        let known = "known datasets: " + names.joined(separator: ", ")
+        throw ZooError("unknown dataset `\(text)`", hint: nearest(to: text, in: names).map { "did you mean `\($0)`? \(known)" } ?? known)
     }
 
     /// The folder the dataset lives in under a data directory.

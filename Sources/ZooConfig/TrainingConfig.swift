@@ -1,0 +1,55 @@
+import ZooCore
+import ZooData
+
+/// A training run, resolved: every default filled in, every override applied.
+public struct TrainingConfig: Equatable {
+    /// Names the run folder (`runs/NAME-TIMESTAMP/`); defaults to the config file's stem, else the model.
+    public var name: String
+    /// A zoo architecture name or a path to an architecture file.
+    public var model: String
+    /// Values for the architecture's `params` (e.g. `n_hidden`), as `--set model.n_hidden=16` gives them.
+    public var modelParameters: [String: String]
+    public var dataset: DatasetName
+    public var dataDirectory: String?
+    /// Normalise with the dataset's usual mean and std; false keeps raw [0, 1] pixels.
+    public var normalize: Bool
+    /// Applied to training images, in order (random ones are skipped for the test set).
+    public var transforms: [Transform]
+    public var optimizer: OptimizerConfig
+    public var schedule: LearningRateSchedule
+    public var epochs: Int
+    public var batchSize: Int
+    public var seed: UInt64
+    /// Nil means: `nll` when the model ends in `log_softmax`, else `cross_entropy`.
+    public var loss: Loss?
+    /// Log a plain line every this many steps when the output is not a terminal.
+    public var logEvery: Int
+}
+
+public enum OptimizerName: String, CaseIterable, Sendable {
+    case sgd, adam, adamw
+}
+
+public struct OptimizerConfig: Equatable {
+    public var name: OptimizerName
+    public var learningRate: Double
+    public var momentum: Double
+    public var dampening: Double
+    public var nesterov: Bool
+    public var weightDecay: Double
+    public var beta1: Double
+    public var beta2: Double
+    public var epsilon: Double
+
+    /// The optimizer over a network's trainable parameters.
+    public func make(parameters: [(name: String, parameter: Parameter)]) throws -> Optimizer {
+        switch name {
+        case .sgd:
+            return try SGD(parameters: parameters, learningRate: learningRate, momentum: momentum, dampening: dampening,
+                           nesterov: nesterov, weightDecay: weightDecay)
+        case .adam, .adamw:
+            return try Adam(parameters: parameters, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
+                            weightDecay: weightDecay, decoupledWeightDecay: name == .adamw)
+        }
+    }
+}
