@@ -98,7 +98,7 @@ struct DataCommand: ParsableCommand {
                 var count = 0
                 var elapsed = 0.0
                 while elapsed < duration {
-                    guard let next = loader.next() else {
+                    guard let next = loader.nextBatch() else {
                         epoch += 1
                         loader.start(epoch: epoch)
                         continue

@@ -1,12 +1,5 @@
 import Dispatch
-
-/// One batch of float images (NCHW) and labels. The memory belongs to the loader and is reused:
-/// it stays valid until the next call to `next()`.
-public struct Batch {
-    public let count: Int
-    public let images: UnsafeBufferPointer<Float>
-    public let labels: UnsafeBufferPointer<Int32>
-}
+import ZooCore
 
 /// Memory for one batch, allocated once and reused for every batch.
 private final class BatchBuffer: @unchecked Sendable {
@@ -26,8 +19,9 @@ private final class BatchBuffer: @unchecked Sendable {
         labels.deallocate()
     }
 
-    var batch: Batch {
-        Batch(count: count, images: UnsafeBufferPointer(rebasing: images[0 ..< count * (images.count / labels.count)]),
+    /// The loader owns this memory and reuses it: a batch stays valid until the next call to `nextBatch()`.
+    var batch: LabeledBatch {
+        LabeledBatch(count: count, images: UnsafeBufferPointer(rebasing: images[0 ..< count * (images.count / labels.count)]),
               labels: UnsafeBufferPointer(rebasing: labels[0 ..< count]))
     }
 }
@@ -80,7 +74,7 @@ private struct BatchRecipe: Sendable {
 
 /// Turns a split into float batches: seeded shuffling, augmentation and normalisation, with the next
 /// batch prepared on a background queue while the caller trains on the current one.
-public final class BatchLoader {
+public final class BatchLoader: BatchSource {
     public let batchSize: Int
     public let channels: Int
     public let height: Int
@@ -96,7 +90,7 @@ public final class BatchLoader {
     private var order: [Int32] = []
     private var nextIndex = 0
     private var pending: (index: Int, buffer: BatchBuffer, done: DispatchGroup)?
-    /// The buffer behind the batch the caller holds; never written until `next()` is called again.
+    /// The buffer behind the batch the caller holds; never written until `nextBatch()` is called again.
     private var handedOut: BatchBuffer?
     private var freeBuffer: BatchBuffer { handedOut === buffers[0] ? buffers[1] : buffers[0] }
 
@@ -148,7 +142,7 @@ public final class BatchLoader {
     }
 
     /// The next batch of the epoch, or nil when the epoch is over.
-    public func next() -> Batch? {
+    public func nextBatch() -> LabeledBatch? {
         guard nextIndex < batchesPerEpoch else { return nil }
         let buffer: BatchBuffer
         if let pending {

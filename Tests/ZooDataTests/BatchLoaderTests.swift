@@ -11,7 +11,7 @@ final class BatchLoaderTests: XCTestCase {
     /// The image indices of one epoch, batch by batch.
     private func epochIndices(_ loader: BatchLoader) -> [[Int]] {
         var batches: [[Int]] = []
-        while let batch = loader.next() {
+        while let batch = loader.nextBatch() {
             batches.append((0 ..< batch.count).map { slot in
                 Int((batch.images[2 * slot] * 255).rounded()) * 256 + Int((batch.images[2 * slot + 1] * 255).rounded())
             })
@@ -29,13 +29,13 @@ final class BatchLoaderTests: XCTestCase {
             XCTAssertEqual(batches.map(\.count), [Int](repeating: 64, count: 15) + [40])
             XCTAssertEqual(batches.joined().sorted(), Array(0 ..< 1000))
             XCTAssertNotEqual(Array(batches.joined()), Array(0 ..< 1000), "shuffled")
-            XCTAssertNil(loader.next())
+            XCTAssertNil(loader.nextBatch())
         }
     }
 
     func testHeldBatchSurvivesARestart() throws {
         let loader = BatchLoader(split: try indexedSplit(100), batchSize: 10, shuffle: true, seed: 3, transforms: [], normalization: nil)
-        let batch = try XCTUnwrap(loader.next())
+        let batch = try XCTUnwrap(loader.nextBatch())
         let copy = Array(batch.images)
         loader.start(epoch: 1)
         loader.start(epoch: 2)   // waits for the batch the first restart prepared in the background
@@ -64,7 +64,7 @@ final class BatchLoaderTests: XCTestCase {
         // Restarting an epoch midway reproduces it.
         let loader = BatchLoader(split: split, batchSize: 50, shuffle: true, seed: 1, transforms: [], normalization: nil)
         loader.start(epoch: 3)
-        _ = loader.next()
+        _ = loader.nextBatch()
         loader.start(epoch: 3)
         XCTAssertEqual(epochIndices(loader), order(seed: 1, epoch: 3, prefetch: true))
     }
@@ -73,7 +73,7 @@ final class BatchLoaderTests: XCTestCase {
         let split = try DatasetSplit(images: [0, 255, 51, 102], labels: [3], channels: 2, height: 1, width: 2)
         let loader = BatchLoader(split: split, batchSize: 1, shuffle: false, seed: 0, transforms: [],
                                  normalization: Normalization(mean: [0.5, 0.2], std: [0.25, 0.1]))
-        let batch = try XCTUnwrap(loader.next())
+        let batch = try XCTUnwrap(loader.nextBatch())
         XCTAssertEqual(batch.images[0], -2, accuracy: 1e-5)
         XCTAssertEqual(batch.images[1], 2, accuracy: 1e-5)
         XCTAssertEqual(batch.images[2], 0, accuracy: 1e-5)
@@ -84,7 +84,7 @@ final class BatchLoaderTests: XCTestCase {
                                 batchSize: 1, shuffle: false, seed: 0, transforms: [.padTo(4)],
                                 normalization: DatasetName.mnist.defaultNormalization)
         XCTAssertEqual(mnist.height, 4)
-        let padded = try XCTUnwrap(mnist.next())
+        let padded = try XCTUnwrap(mnist.nextBatch())
         XCTAssertEqual(padded.images[0], -0.1307 / 0.3081, accuracy: 1e-5, "padding is black before normalisation")
         XCTAssertEqual(padded.images[6], (1 - 0.1307) / 0.3081, accuracy: 1e-5)
     }
@@ -97,7 +97,7 @@ final class BatchLoaderTests: XCTestCase {
                                      transforms: [.randomCrop(size: 8, padding: 2), .horizontalFlip], normalization: nil,
                                      prefetch: prefetch)
             loader.start(epoch: epoch)
-            return Array(try XCTUnwrap(loader.next()).images)
+            return Array(try XCTUnwrap(loader.nextBatch()).images)
         }
         XCTAssertEqual(try firstBatch(epoch: 1, prefetch: true), try firstBatch(epoch: 1, prefetch: false))
         XCTAssertNotEqual(try firstBatch(epoch: 1, prefetch: true), try firstBatch(epoch: 2, prefetch: true))
@@ -106,7 +106,7 @@ final class BatchLoaderTests: XCTestCase {
     func testEmptySplitAndBadBatchSize() throws {
         let empty = BatchLoader(split: try indexedSplit(0), batchSize: 8, shuffle: true, seed: 0, transforms: [], normalization: nil)
         XCTAssertEqual(empty.batchesPerEpoch, 0)
-        XCTAssertNil(empty.next())
+        XCTAssertNil(empty.nextBatch())
         let single = BatchLoader(split: try indexedSplit(3), batchSize: 0, shuffle: false, seed: 0, transforms: [], normalization: nil)
         XCTAssertEqual(single.batchesPerEpoch, 3)
     }
