@@ -73,7 +73,7 @@ struct LayerExpander {
                            hint: nearest(to: type, in: allTypes).map { "did you mean `\($0)`?" }
                                ?? "known types: \(allTypes.joined(separator: ", "))")
         }
-        var arguments: [String: Argument] = [:]
+        var arguments: [String: LayerArgument] = [:]
         var name: String?
         switch value {
         case nil: break
@@ -95,7 +95,7 @@ struct LayerExpander {
                     throw ZooError("\(type) has no setting `\(key)`; \(valid)", at: at(keyNode),
                                    hint: nearest(to: key, in: allowed + ["name"]).map { "did you mean `\($0)`?" })
                 }
-                arguments[key] = Argument(try resolve(valueNode, key: key), at: at(valueNode))
+                arguments[key] = LayerArgument(try resolve(valueNode, key: key), at: at(valueNode))
             }
         case let node?:
             guard let primary = layerType.primaryArgument else {
@@ -103,7 +103,7 @@ struct LayerExpander {
                     : "name the setting: `- \(type): {\(layerType.argumentNames[0]): ...}`"
                 throw ZooError("\(type) takes no bare value (\(kind(of: node)))", at: at(node), hint: hint)
             }
-            arguments[primary] = Argument(try resolve(node, key: primary), at: at(node))
+            arguments[primary] = LayerArgument(try resolve(node, key: primary), at: at(node))
         }
         try append(LayerDescription(type: type, name: name, arguments: arguments, location: at(typeNode)))
     }
@@ -159,7 +159,7 @@ struct LayerExpander {
         for (index, entry) in cfg.enumerated() {
             let where_ = at(entry)
             if case .word("M") = literal(entry) {
-                try append(LayerDescription(type: "maxpool2d", arguments: ["kernel": Argument(.int(2), at: where_)], location: where_))
+                try append(LayerDescription(type: "maxpool2d", arguments: ["kernel": LayerArgument(.int(2), at: where_)], location: where_))
                 continue
             }
             let bad = { (extra: String?) in
@@ -179,9 +179,9 @@ struct LayerExpander {
                 throw bad("channel counts must be at least 1")
             }
             try checkSize(count, at: entry)
-            try append(LayerDescription(type: "conv2d", arguments: ["out": Argument(.int(count), at: where_),
-                                                                   "kernel": Argument(.int(3), at: where_),
-                                                                   "padding": Argument(.int(1), at: where_)], location: where_))
+            try append(LayerDescription(type: "conv2d", arguments: ["out": LayerArgument(.int(count), at: where_),
+                                                                   "kernel": LayerArgument(.int(3), at: where_),
+                                                                   "padding": LayerArgument(.int(1), at: where_)], location: where_))
             if batchnorm { try append(LayerDescription(type: "batchnorm", location: where_)) }
             try append(LayerDescription(type: "relu", location: where_))
         }

@@ -98,7 +98,7 @@ final class BuiltInArchitectureTests: XCTestCase {
           - maxpool2d: 2
         """
         let layers = try Architecture.parse(text: text, file: "tiny.yaml").layers(numClasses: 10, inputChannels: 1, overrides: ["p": "0.5"])
-        XCTAssertEqual(layers[1].arguments["out"], Argument(.int(20), at: SourceLocation(file: "tiny.yaml", line: 6, column: 13)))
+        XCTAssertEqual(layers[1].arguments["out"], LayerArgument(.int(20), at: SourceLocation(file: "tiny.yaml", line: 6, column: 13)))
         XCTAssertEqual(layers[2].arguments["p"]?.value, .double(0.5))
         XCTAssertEqual(layers[3].arguments["out"]?.value, .int(41))
         XCTAssertEqual(layers[3].arguments["bias"]?.value, .bool(false))

@@ -53,7 +53,7 @@ struct JSONLayer: Decodable {
     let args: [String: JSONValue]
 
     var description: LayerDescription {
-        LayerDescription(type: type, arguments: args.mapValues { Argument($0.value) })
+        LayerDescription(type: type, arguments: args.mapValues { LayerArgument($0.value) })
     }
 }
 

@@ -58,7 +58,7 @@ public indirect enum ArgumentValue: Equatable, Sendable, CustomStringConvertible
     }
 }
 
-public struct Argument: Sendable, Equatable {
+public struct LayerArgument: Sendable, Equatable {
     public var value: ArgumentValue
     public var location: SourceLocation?
 
@@ -72,10 +72,10 @@ public struct Argument: Sendable, Equatable {
 public struct LayerDescription: Sendable, Equatable {
     public var type: String
     public var name: String?
-    public var arguments: [String: Argument]
+    public var arguments: [String: LayerArgument]
     public var location: SourceLocation?
 
-    public init(type: String, name: String? = nil, arguments: [String: Argument] = [:], location: SourceLocation? = nil) {
+    public init(type: String, name: String? = nil, arguments: [String: LayerArgument] = [:], location: SourceLocation? = nil) {
         self.type = type
         self.name = name
         self.arguments = arguments

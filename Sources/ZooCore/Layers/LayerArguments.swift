@@ -1,7 +1,7 @@
 /// Typed, validated access to a layer entry's arguments. Every mistake is a `ZooError` at the argument's line.
 public struct LayerArguments {
     public let layerType: String
-    private let arguments: [String: Argument]
+    private let arguments: [String: LayerArgument]
     private let location: SourceLocation?
 
     public init(_ description: LayerDescription) {

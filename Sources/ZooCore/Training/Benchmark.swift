@@ -1,3 +1,4 @@
+import CDNNL
 import Foundation
 
 /// Throughput of full training steps (forward, loss, backward, optimizer update) and of inference,
@@ -57,5 +58,22 @@ public enum Benchmark {
             rates.append(Double(images * steps) / seconds)
         }
         return rates.sorted()[rates.count / 2]
+    }
+}
+
+extension Benchmark {
+    /// The machine's practical ceiling: oneDNN's sgemm on an n x n problem, best of `repetitions`.
+    public static func sgemmGigaflops(size: Int, repetitions: Int) throws -> Double {
+        var random = SeededRandom(seed: 3)
+        let a = random.uniform(1, count: size * size), b = random.uniform(1, count: size * size)
+        var c = [Float](repeating: 0, count: size * size)
+        var best = Double.infinity
+        let n = Int64(size)
+        for _ in 0...repetitions {
+            let start = DispatchTime.now().uptimeNanoseconds
+            try check(dnnl_sgemm(CChar(UInt8(ascii: "N")), CChar(UInt8(ascii: "N")), n, n, n, 1, a, n, b, n, 0, &c, n), "dnnl_sgemm")
+            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        return 2 * Double(size * size) * Double(size) / best / 1e9
     }
 }
