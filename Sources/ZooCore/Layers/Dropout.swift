@@ -17,17 +17,23 @@ public final class Dropout: Layer {
         guard builder.training, probability > 0 else { return input }
         let output = try builder.activation(context.outputShape, descriptor: input.descriptor)
         let mask = try builder.memory(input.descriptor)
-        let keep = 1 - probability
-        let scale = probability < 1 ? 1 / keep : 0
+        // Keep a value when 16 random bits fall below this: four decisions per 64-bit draw.
+        let threshold = UInt64((Double(1 - probability) * 65536).rounded())
+        let scale = probability < 1 ? 1 / (1 - probability) : 0
         let (seed, counter, layer) = (builder.randomSeed, builder.stepCounter, UInt64(context.index))
         builder.forward {
-            var random = SeededRandom(seed: seed, streams: layer, counter.step)
             mask.withFloats { mask in
                 input.value.withFloats { source in
                     output.value.withFloats { destination in
-                        for index in mask.indices {
-                            mask[index] = random.nextUnitFloat() < keep ? scale : 0
-                            destination[index] = source[index] * mask[index]
+                        forEachChunk(of: mask.count) { chunk, range in
+                            var random = SeededRandom(seed: seed, streams: layer, counter.step, UInt64(chunk))
+                            var bits: UInt64 = 0
+                            for (offset, index) in range.enumerated() {
+                                if offset % 4 == 0 { bits = random.next() }
+                                mask[index] = bits & 0xFFFF < threshold ? scale : 0
+                                bits >>= 16
+                                destination[index] = source[index] * mask[index]
+                            }
                         }
                     }
                 }
@@ -38,7 +44,9 @@ public final class Dropout: Layer {
                 mask.withFloats { mask in
                     outputGradient.withFloats { upstream in
                         inputGradient.withFloats { gradient in
-                            for index in mask.indices { gradient[index] = upstream[index] * mask[index] }
+                            forEachChunk(of: mask.count) { _, range in
+                                for index in range { gradient[index] = upstream[index] * mask[index] }
+                            }
                         }
                     }
                 }

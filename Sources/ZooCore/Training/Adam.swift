@@ -37,12 +37,14 @@ public final class Adam: Optimizer {
         let shrink = decoupledWeightDecay ? Float(1 - learningRate * weightDecay) : 1
         for (index, (_, parameter)) in parameters.enumerated() {
             parameter.update(try firstMoments.memory(index), try secondMoments.memory(index)) { value, gradient, first, second in
-                for i in value.indices {
-                    value[i] *= shrink
-                    let direction = gradient[i] + decay * value[i]
-                    first[i] += mix1 * (direction - first[i])
-                    second[i] = beta2 * second[i] + mix2 * direction * direction
-                    value[i] -= stepSize * first[i] / (second[i].squareRoot() / correctionRoot + epsilon)
+                forEachChunk(of: value.count) { _, range in
+                    for i in range {
+                        value[i] *= shrink
+                        let direction = gradient[i] + decay * value[i]
+                        first[i] += mix1 * (direction - first[i])
+                        second[i] = beta2 * second[i] + mix2 * direction * direction
+                        value[i] -= stepSize * first[i] / (second[i].squareRoot() / correctionRoot + epsilon)
+                    }
                 }
             }
         }

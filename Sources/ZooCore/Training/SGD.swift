@@ -30,15 +30,19 @@ public final class SGD: Optimizer {
         for (index, (_, parameter)) in parameters.enumerated() {
             guard momentum > 0 else {
                 parameter.update { value, gradient in
-                    for i in value.indices { value[i] -= rate * (gradient[i] + decay * value[i]) }
+                    forEachChunk(of: value.count) { _, range in
+                        for i in range { value[i] -= rate * (gradient[i] + decay * value[i]) }
+                    }
                 }
                 continue
             }
             parameter.update(try momentumBuffers.memory(index)) { value, gradient, buffer in
-                for i in value.indices {
-                    let direction = gradient[i] + decay * value[i]
-                    buffer[i] = first ? direction : momentum * buffer[i] + keep * direction
-                    value[i] -= rate * (nesterov ? direction + momentum * buffer[i] : buffer[i])
+                forEachChunk(of: value.count) { _, range in
+                    for i in range {
+                        let direction = gradient[i] + decay * value[i]
+                        buffer[i] = first ? direction : momentum * buffer[i] + keep * direction
+                        value[i] -= rate * (nesterov ? direction + momentum * buffer[i] : buffer[i])
+                    }
                 }
             }
         }
