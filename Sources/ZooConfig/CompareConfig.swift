@@ -22,7 +22,7 @@ public enum CompareConfig {
     public static func resolve(text: String, file: String, overrides: [String]) throws -> [TrainingConfig] {
         let root = try YAMLLoader.load(text: text, file: file)
         let settings = try overrides.map(ConfigOverride.init)
-        guard let root, case .mapping(let mapping) = root, mapping.contains(where: { $0.key.string == "runs" }) else {
+        guard let root, case .mapping(let mapping) = root, mapping.contains(where: { keys.contains($0.key.string ?? "") }) else {
             return [try TrainingConfig.decode(root, file: file, defaultName: TrainingConfig.stem(file), overrides: settings)]
         }
         let reader = ConfigReader(file: file, overrides: [])
@@ -31,8 +31,12 @@ public enum CompareConfig {
             throw reader.fail("`defaults` must be a mapping of training config keys, such as `{dataset: mnist, epochs: 1}`, not \(kind(of: defaults.node))",
                               at: defaults)
         }
-        let runs = try reader.list(top["runs"]!)
-        if runs.isEmpty { throw reader.fail("`runs` is empty; list at least one run", at: top["runs"]!) }
+        guard let runList = top["runs"] else {
+            throw reader.fail("a compare file with `defaults:` needs `runs:`, a list of runs", at: ConfigField(node: root, path: []),
+                              hint: "add `runs:` followed by entries such as `  - {name: cnn, model: cnn}`")
+        }
+        let runs = try reader.list(runList)
+        if runs.isEmpty { throw reader.fail("`runs` is empty; list at least one run", at: runList) }
         if let renaming = settings.last(where: { $0.path == ["name"] }), runs.count > 1 {
             throw ZooError("every run would have the same name", place: renaming.place, hint: "run names must differ; set them in the file")
         }
