@@ -31,14 +31,13 @@ struct ConfigReader {
         }
         var entries: [String: ConfigField] = [:]
         for (keyNode, value) in mapping {
-            guard case .scalar(let key) = keyNode else {
-                throw fail("a mapping key must be a word, not \(kind(of: keyNode))", at: field.child("", keyNode))
+            // Keys from `--set` are always words, so a key that is not comes from the file.
+            let key = try plainKey(keyNode, file: file)
+            guard allowed.contains(key) else {
+                throw fail("\(owner) has no key `\(key)`; it takes \(quotedList(allowed))", at: field.child(key, keyNode),
+                           hint: nearest(to: key, in: allowed).map { "did you mean `\($0)`?" })
             }
-            guard allowed.contains(key.string) else {
-                throw fail("\(owner) has no key `\(key.string)`; it takes \(quotedList(allowed))", at: field.child(key.string, keyNode),
-                           hint: nearest(to: key.string, in: allowed).map { "did you mean `\($0)`?" })
-            }
-            entries[key.string] = field.child(key.string, value)
+            entries[key] = field.child(key, value)
         }
         return entries
     }
@@ -95,14 +94,13 @@ struct ConfigReader {
         return elements.map { ConfigField(node: $0, path: field.path) }
     }
 
-    /// One of `names`, e.g. an optimizer; a misspelling gets the nearest name as a hint.
-    func choice(_ field: ConfigField, among names: [String], what: String) throws -> String {
-        let name = try text(field)
-        guard names.contains(name) else {
-            let known = "known \(what)s: \(names.joined(separator: ", "))"
-            throw fail("unknown \(what) `\(name)`", at: field, hint: nearest(to: name, in: names).map { "did you mean `\($0)`? \(known)" } ?? known)
-        }
-        return name
+    /// One of a name table's cases, e.g. an optimizer; a misspelling gets the nearest name as a hint.
+    func choice<Name: RawRepresentable & CaseIterable>(_ field: ConfigField, what: String) throws -> Name where Name.RawValue == String {
+        let text = try text(field)
+        if let name = Name(rawValue: text) { return name }
+        let names = Name.allCases.map(\.rawValue)
+        let known = "known \(what)s: \(names.joined(separator: ", "))"
+        throw fail("unknown \(what) `\(text)`", at: field, hint: nearest(to: text, in: names).map { "did you mean `\($0)`? \(known)" } ?? known)
     }
 
     private func missingValue(_ field: ConfigField) -> ZooError {

@@ -84,7 +84,7 @@ extension TrainingConfig {
                                     schedule: try top["schedule"].map { try readSchedule($0, epochs: epochs, reader) } ?? .constant,
                                     epochs: epochs, batchSize: try top["batch_size"].map { try reader.integer($0, atLeast: 1) } ?? 64,
                                     seed: UInt64(try top["seed"].map { try reader.integer($0, atLeast: 0) } ?? 0),
-                                    loss: try top["loss"].map { Loss(rawValue: try reader.choice($0, among: Loss.allCases.map(\.rawValue), what: "loss"))! },
+                                    loss: try top["loss"].map { try reader.choice($0, what: "loss") },
                                     logEvery: try top["log_every"].map { try reader.integer($0, atLeast: 1) } ?? 100)
         if let dataset = top["dataset"] { try readDataset(dataset, into: &config, reader) }
         if let field = top["name"] {
@@ -107,13 +107,18 @@ extension TrainingConfig {
 
     /// `model: cnn` or `model: {name: cnn, n_feature: 12}`; every key but `name` is a model parameter.
     private static func readModel(_ field: ConfigField, _ reader: ConfigReader) throws -> (String, [String: String]) {
-        guard case .mapping(let mapping) = field.node else { return (try reader.text(field), [:]) }
+        func modelName(_ field: ConfigField) throws -> String {
+            let name = try reader.text(field)
+            if name.isEmpty { throw reader.fail("the model name is empty", at: field, hint: "write an architecture name such as `lenet`, or a path") }
+            return name
+        }
+        guard case .mapping(let mapping) = field.node else { return (try modelName(field), [:]) }
         var name = defaultModel, parameters: [String: String] = [:]
         for (keyNode, value) in mapping {
             let key = keyNode.string ?? ""
             let entry = field.child(key, value)
             if key == "name" {
-                name = try reader.text(entry)
+                name = try modelName(entry)
             } else {
                 guard Expression.isIdentifier(key) else {
                     throw reader.fail("model parameter `\(key)` must be a word of letters, digits and `_`", at: field.child(key, keyNode))
@@ -203,19 +208,19 @@ extension TrainingConfig {
     }
 
     private static func optimizerName(_ field: ConfigField, _ reader: ConfigReader) throws -> OptimizerName {
-        OptimizerName(rawValue: try reader.choice(field, among: OptimizerName.allCases.map(\.rawValue), what: "optimizer"))!
+        try reader.choice(field, what: "optimizer")
     }
 
     private static func readSchedule(_ field: ConfigField, epochs: Int, _ reader: ConfigReader) throws -> LearningRateSchedule {
-        let names = ScheduleName.allCases.map(\.rawValue)
         guard case .mapping(let mapping) = field.node else {
-            let name = ScheduleName(rawValue: try reader.choice(field, among: names, what: "schedule"))!
+            let name: ScheduleName = try reader.choice(field, what: "schedule")
             return try schedule(name, [:], field: field, epochs: epochs, reader)
         }
         guard let nameNode = mapping.first(where: { $0.key.string == "name" })?.value else {
-            throw reader.fail("`schedule` needs a `name`", at: field, hint: "one of \(names.joined(separator: ", ")), e.g. `{name: cosine, t_max: 10}`")
+            throw reader.fail("`schedule` needs a `name`", at: field,
+                              hint: "one of \(ScheduleName.allCases.map(\.rawValue).joined(separator: ", ")), e.g. `{name: cosine, t_max: 10}`")
         }
-        let name = ScheduleName(rawValue: try reader.choice(field.child("name", nameNode), among: names, what: "schedule"))!
+        let name: ScheduleName = try reader.choice(field.child("name", nameNode), what: "schedule")
         let entries = try reader.entries(of: field, allowed: ["name"] + name.settings, owner: "the \(name.rawValue) schedule")
         return try schedule(name, entries, field: field, epochs: epochs, reader)
     }
