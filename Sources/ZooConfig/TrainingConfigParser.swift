@@ -91,7 +91,7 @@ extension TrainingConfig {
             config.name = try reader.text(field)
             guard !config.name.isEmpty, !config.name.hasPrefix("."),
                   config.name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) else {
-                throw reader.fail("`name` names the run folder, so it must be letters, digits, `-`, `_` and `.`, not starting with `.`; not \"\(config.name)\"", at: field)
+                throw reader.fail("`name` names the run folder, so it must be letters, digits, `-`, `_` and `.` (not first), not \"\(config.name)\"", at: field)
             }
         } else {
             config.name = defaultName ?? stem(model)
