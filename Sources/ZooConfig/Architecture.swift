@@ -101,17 +101,7 @@ public struct Architecture {
     /// Reads and parses a file.
     public static func load(path: String, displayPath: String? = nil) throws -> Architecture {
         let shown = displayPath ?? path
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ZooError("cannot read the architecture file", place: shown,
-                           hint: FileManager.default.fileExists(atPath: path) ? "check its permissions" : "no file exists at this path")
-        }
-        guard data.count <= YAMLLoader.maximumBytes else {
-            throw ZooError("the file is \(data.count) bytes; architecture files may be at most \(YAMLLoader.maximumBytes) bytes", place: shown)
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw ZooError("the architecture file is not UTF-8 text", place: shown)
-        }
-        return try parse(text: text, file: shown)
+        return try parse(text: YAMLLoader.readText(path: path, shown: shown, kind: "architecture file"), file: shown)
     }
 
     /// The layer list for a dataset, with `params:` defaults replaced by `overrides` (from `--set`).
@@ -228,6 +218,11 @@ func literal(_ node: Node) -> Literal {
     case .null: return .null
     default: return scalar.style == .plain ? .word(scalar.string) : .quoted(scalar.string)
     }
+}
+
+func isNull(_ node: Node) -> Bool {
+    if case .null = literal(node) { return true }
+    return false
 }
 
 func location(_ node: Node, _ file: String) -> SourceLocation {

@@ -34,6 +34,21 @@ public enum YAMLLoader {
         return root
     }
 
+    /// A YAML file's text; `kind` ("architecture file") names it in messages, `shown` is the path they print.
+    public static func readText(path: String, shown: String, kind: String) throws -> String {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ZooError("cannot read the \(kind)", place: shown,
+                           hint: FileManager.default.fileExists(atPath: path) ? "check its permissions" : "no file exists at this path")
+        }
+        guard data.count <= maximumBytes else {
+            throw ZooError("the file is \(data.count) bytes; \(kind)s may be at most \(maximumBytes) bytes", place: shown)
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ZooError("the \(kind) is not UTF-8 text", place: shown)
+        }
+        return text
+    }
+
     /// libyaml's own message for a tab is "found character that cannot start any token"; say what it means.
     static func rejectTabIndentation(_ text: String, file: String) throws {
         for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {

@@ -1,0 +1,111 @@
+import Foundation
+import Yams
+import ZooCore
+
+/// A value in a config tree and the dotted key path that reached it (`optimizer.lr`), for messages.
+struct ConfigField {
+    let node: Node
+    let path: [String]
+
+    var name: String { path.joined(separator: ".") }
+
+    func child(_ key: String, _ node: Node) -> ConfigField { ConfigField(node: node, path: path + [key]) }
+}
+
+/// Reads typed values out of a config tree. A value from the file is located by its line and column;
+/// one a `--set` put there has no mark and is located by the last override on its key path.
+struct ConfigReader {
+    let file: String
+    let overrides: [ConfigOverride]
+
+    func fail(_ message: String, at field: ConfigField, hint: String? = nil) -> ZooError {
+        if field.node.mark != nil { return ZooError(message, at: location(field.node, file), hint: hint) }
+        let setter = overrides.last { $0.path.starts(with: field.path) || field.path.starts(with: $0.path) }
+        return ZooError(message, place: setter?.place ?? file, hint: hint)
+    }
+
+    /// A mapping's entries by key; a key outside `allowed` is an error naming `owner` and the nearest allowed key.
+    func entries(of field: ConfigField, allowed: [String], owner: String) throws -> [String: ConfigField] {
+        guard case .mapping(let mapping) = field.node else {
+            throw fail("`\(field.name)` must be a mapping, not \(kind(of: field.node))", at: field)
+        }
+        var entries: [String: ConfigField] = [:]
+        for (keyNode, value) in mapping {
+            // Keys from `--set` are always words, so a key that is not comes from the file.
+            let key = try plainKey(keyNode, file: file)
+            guard allowed.contains(key) else {
+                throw fail("\(owner) has no key `\(key)`; it takes \(quotedList(allowed))", at: field.child(key, keyNode),
+                           hint: nearest(to: key, in: allowed).map { "did you mean `\($0)`?" })
+            }
+            entries[key] = field.child(key, value)
+        }
+        return entries
+    }
+
+    func integer(_ field: ConfigField, atLeast minimum: Int, atMost maximum: Int = .max) throws -> Int {
+        switch literal(field.node) {
+        case .int(let value) where value >= minimum && value <= maximum:
+            return value
+        case .int(let value):
+            let range = maximum == .max ? "at least \(minimum)" : "from \(minimum) to \(maximum)"
+            throw fail("`\(field.name)` must be \(range), not \(value)", at: field)
+        case .null:
+            throw missingValue(field)
+        default:
+            throw fail("`\(field.name)` must be a whole number, not \(kind(of: field.node))", at: field)
+        }
+    }
+
+    /// A finite number (whole numbers are accepted) for which `isValid` holds; `requirement` says which those are.
+    func number(_ field: ConfigField, _ requirement: String, _ isValid: (Double) -> Bool) throws -> Double {
+        let value: Double
+        switch literal(field.node) {
+        case .int(let whole): value = Double(whole)
+        case .double(let number): value = number
+        case .null: throw missingValue(field)
+        default: throw fail("`\(field.name)` must be a number \(requirement), not \(kind(of: field.node))", at: field)
+        }
+        guard value.isFinite, isValid(value) else {
+            throw fail("`\(field.name)` must be a number \(requirement), not \(kind(of: field.node))", at: field)
+        }
+        return value
+    }
+
+    func flag(_ field: ConfigField) throws -> Bool {
+        switch literal(field.node) {
+        case .bool(let value): return value
+        case .null: throw missingValue(field)
+        default: throw fail("`\(field.name)` must be true or false, not \(kind(of: field.node))", at: field)
+        }
+    }
+
+    /// A scalar's text; numbers are taken as text here.
+    func text(_ field: ConfigField) throws -> String {
+        guard case .scalar(let scalar) = field.node, !isNull(field.node) else {
+            throw isNull(field.node) ? missingValue(field) : fail("`\(field.name)` must be a word or text, not \(kind(of: field.node))", at: field)
+        }
+        return scalar.string
+    }
+
+    func list(_ field: ConfigField) throws -> [ConfigField] {
+        guard case .sequence(let elements) = field.node else {
+            throw fail("`\(field.name)` must be a list such as `[1, 2]`, not \(kind(of: field.node))", at: field)
+        }
+        return elements.map { ConfigField(node: $0, path: field.path) }
+    }
+
+    /// One of a name table's cases, e.g. an optimizer; a misspelling gets the nearest name as a hint.
+    func choice<Name: RawRepresentable & CaseIterable>(_ field: ConfigField, what: String) throws -> Name where Name.RawValue == String {
+        let text = try text(field)
+        if let name = Name(rawValue: text) { return name }
+        let names = Name.allCases.map(\.rawValue)
+        let known = "known \(what)s: \(names.joined(separator: ", "))"
+        throw fail("unknown \(what) `\(text)`", at: field, hint: nearest(to: text, in: names).map { "did you mean `\($0)`? \(known)" } ?? known)
+    }
+
+    private func missingValue(_ field: ConfigField) -> ZooError {
+        fail("`\(field.name)` has no value", at: field, hint: "write a value after `\(field.path.last ?? field.name):`, or remove the key to get its default")
+    }
+}
+
+func quotedList(_ names: [String]) -> String { names.map { "`\($0)`" }.joined(separator: ", ") }
