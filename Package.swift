@@ -29,6 +29,7 @@ let package = Package(
         .testTarget(name: "ZooCoreTests", dependencies: ["ZooCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ZooDataTests", dependencies: ["ZooData", "ZooCore"]),
         .testTarget(name: "ZooConfigTests", dependencies: ["ZooConfig", "ZooCore"]),
+        .testTarget(name: "ZooCLITests", dependencies: ["ZooCLI", "ZooConfig", "ZooCore", "ZooData"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -9,7 +9,7 @@ struct SummaryCommand: ParsableCommand {
         commandName: "summary",
         abstract: "Show an architecture layer by layer: output shapes, parameters and MACs.")
 
-    @ArgumentParser.Argument(help: "An architecture name (see `zoo list`) or a path to an architecture .yaml file.")
+    @Argument(help: "An architecture name (see `zoo list`) or a path to an architecture .yaml file.")
     var architecture: String
 
     @Option(help: "Dataset whose input shape and class count to use: \(DatasetInput.names.joined(separator: ", ")).")

@@ -1,0 +1,57 @@
+import Foundation
+import ZooCore
+
+/// Training progress: a self-updating bar on a terminal, or plain log lines (every `logEvery` steps and
+/// one per epoch) when the output is a file or pipe, or with --quiet.
+final class ProgressOutput {
+    private let isTerminal: Bool
+    private let logEvery: Int
+    private let silent: Bool
+    private var lastDraw = Date.distantPast
+    private var barShown = false
+
+    init(quiet: Bool, logEvery: Int, silent: Bool = false) {
+        isTerminal = !quiet && isatty(STDOUT_FILENO) != 0
+        self.logEvery = max(logEvery, 1)
+        self.silent = silent
+    }
+
+    func line(_ text: String) {
+        guard !silent else { return }
+        if barShown { finishEpoch() }
+        print(text)
+        fflush(stdout)
+    }
+
+    func step(_ report: StepReport, epochs: Int) {
+        guard !silent else { return }
+        let remaining = Double(report.stepsPerEpoch - report.step) * report.elapsedSeconds / Double(max(report.step, 1))
+        let summary = String(format: "loss %.4f, accuracy %.2f%%, %@ images/s", report.loss, report.accuracy * 100,
+                             grouped(Int(report.imagesPerSecond)))
+        if isTerminal {
+            guard Date().timeIntervalSince(lastDraw) > 0.1 || report.step == report.stepsPerEpoch else { return }
+            lastDraw = Date()
+            let width = 24
+            let filled = report.stepsPerEpoch > 0 ? width * report.step / report.stepsPerEpoch : 0
+            let bar = String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled)
+            print("\r\u{1B}[2Kepoch \(report.epoch + 1)/\(epochs) [\(bar)] \(report.step)/\(report.stepsPerEpoch) \(summary), ETA \(duration(remaining))",
+                  terminator: "")
+            barShown = true
+            fflush(stdout)
+        } else if report.step % logEvery == 0 {
+            print("epoch \(report.epoch + 1)/\(epochs) step \(report.step)/\(report.stepsPerEpoch): \(summary)")
+            fflush(stdout)
+        }
+    }
+
+    func finishEpoch() {
+        guard barShown else { return }
+        print("\r\u{1B}[2K", terminator: "")
+        barShown = false
+    }
+
+    private func duration(_ seconds: Double) -> String {
+        let total = Int(seconds.rounded())
+        return String(format: "%d:%02d", total / 60, total % 60)
+    }
+}

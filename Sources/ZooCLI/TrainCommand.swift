@@ -1,0 +1,70 @@
+import ArgumentParser
+import Foundation
+import ZooConfig
+import ZooCore
+
+/// `zoo train CONFIG.yaml` or `zoo train --model lenet --dataset fashion-mnist --optimizer adam`.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a zoo model on a dataset; writes runs/NAME-TIMESTAMP/ with config, metrics and checkpoints.")
+
+    @Argument(help: "A training config (see configs/). Without one, defaults plus the flags below.")
+    var config: String?
+
+    @Option(help: "Architecture: a zoo name (see `zoo list`) or a path to an architecture file.") var model: String?
+    @Option(help: "mnist, fashion-mnist, cifar10 or cifar100.") var dataset: String?
+    @Option(help: "sgd, adam or adamw.") var optimizer: String?
+    @Option(help: "Learning rate.") var lr: Double?
+    @Option(help: "Epochs to train.") var epochs: Int?
+    @Option(name: .customLong("batch-size"), help: "Images per training step.") var batchSize: Int?
+    @Option(help: "Seed for initial weights, shuffling, augmentation and dropout.") var seed: UInt64?
+    @Option(name: .customLong("data-dir"), help: "Folder holding mnist/, fashion-mnist/, cifar10/.") var dataDirectory: String?
+    @Option(name: .customLong("set"), help: "Override any config value, e.g. --set optimizer.lr=0.05 --set model.n_hidden=16.")
+    var settings: [String] = []
+    @Option(help: "Run folder (default runs/NAME-TIMESTAMP).") var out: String?
+    @Option(help: "Continue the run in this folder from its last checkpoint.") var resume: String?
+    @Flag(help: "Plain log lines instead of a progress bar.") var quiet = false
+
+    /// The flags as `--set` overrides, so both go through the same checks.
+    var overrides: [String] {
+        var overrides: [String] = []
+        if let model { overrides.append("model=\(model)") }
+        if let dataset { overrides.append("dataset=\(dataset)") }
+        if let optimizer { overrides.append("optimizer=\(optimizer)") }
+        if let lr { overrides.append("optimizer.lr=\(lr)") }
+        if let epochs { overrides.append("epochs=\(epochs)") }
+        if let batchSize { overrides.append("batch_size=\(batchSize)") }
+        if let seed { overrides.append("seed=\(seed)") }
+        if let dataDirectory { overrides.append("dataset.data_dir=\(dataDirectory)") }
+        return overrides + settings
+    }
+
+    func run() throws {
+        try runReportingErrors {
+            let trainingConfig: TrainingConfig
+            let runDirectory: String
+            if let resume {
+                if config != nil { throw ZooError("--resume takes its config from the run folder; leave out \(config ?? "")") }
+                trainingConfig = try TrainingConfig.load(path: (resume as NSString).appendingPathComponent("config.yaml"), overrides: overrides)
+                runDirectory = resume
+            } else {
+                trainingConfig = try config.map { try TrainingConfig.load(path: $0, overrides: overrides) } ?? TrainingConfig.defaults(overrides: overrides)
+                runDirectory = out ?? defaultRunDirectory(name: trainingConfig.name)
+            }
+            let session = try TrainingSession(config: trainingConfig, registry: ArchitectureRegistry(), runDirectory: runDirectory,
+                                              resume: resume != nil,
+                                              progress: ProgressOutput(quiet: quiet, logEvery: trainingConfig.logEvery))
+            let outcome = try session.run()
+            if outcome.interrupted { throw ExitCode(130) }
+        }
+    }
+}
+
+/// runs/NAME-20261123-141502, unique per second.
+func defaultRunDirectory(name: String) -> String {
+    let formatter = DateFormatter()
+    formatter.dateFormat = "yyyyMMdd-HHmmss"
+    formatter.locale = Locale(identifier: "en_US_POSIX")
+    return "runs/\(name)-\(formatter.string(from: Date()))"
+}

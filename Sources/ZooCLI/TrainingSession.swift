@@ -1,0 +1,242 @@
+import Foundation
+import ZooConfig
+import ZooCore
+import ZooData
+
+/// One training run: builds the model for the dataset, trains and evaluates epoch by epoch, and keeps the
+/// run folder (config.yaml, metrics.csv, last/best checkpoints) current with atomic writes.
+final class TrainingSession {
+    let config: TrainingConfig
+    let architecture: Architecture
+    let network: Network
+    let dataset: Dataset
+    let trainer: Trainer
+    let runDirectory: String
+    private let trainLoader: BatchLoader
+    private let testLoader: BatchLoader
+    private let progress: ProgressOutput
+    private var metricsRows: [String] = []
+    private var startEpoch = 0
+    private var bestAccuracy = -1.0
+
+    struct Outcome {
+        let testAccuracy: Double
+        let bestAccuracy: Double
+        let epochs: Int
+        let seconds: Double
+        let interrupted: Bool
+    }
+
+    static let metricsHeader = "epoch,lr,train_loss,train_accuracy,test_loss,test_accuracy,seconds,images_per_sec"
+
+    /// `resume` continues from the run folder's last.safetensors.
+    init(config: TrainingConfig, registry: ArchitectureRegistry, runDirectory: String, resume: Bool, progress: ProgressOutput) throws {
+        self.config = config
+        self.runDirectory = runDirectory
+        self.progress = progress
+        architecture = try registry.architecture(named: config.model)
+        let shape = DatasetCatalog.outputShape(of: config.dataset, transforms: config.transforms)
+        // The model is built (and its shapes checked) before any data is read.
+        network = try architecture.network(input: Shape([shape.channels, shape.height, shape.width]), numClasses: config.dataset.classCount,
+                                           overrides: config.modelParameters, seed: config.seed)
+        dataset = try DatasetCatalog.load(config.dataset, dataDirectory: config.dataDirectory)
+        let normalization = config.normalize ? dataset.defaultNormalization : nil
+        trainLoader = BatchLoader(split: dataset.train, batchSize: config.batchSize, shuffle: true, seed: config.seed,
+                                  transforms: config.transforms, normalization: normalization)
+        testLoader = BatchLoader(split: dataset.test, batchSize: max(config.batchSize, 500), shuffle: false, seed: config.seed,
+                                 transforms: config.transforms.filter(\.isDeterministic), normalization: normalization)
+        let loss = config.loss ?? (network.entries.last?.description.type == LogSoftmax.typeName ? .nll : .crossEntropy)
+        trainer = Trainer(network: network, optimizer: try config.optimizer.make(parameters: network.namedParameters), loss: loss)
+        try FileManager.default.createDirectory(atPath: runDirectory, withIntermediateDirectories: true)
+        if resume { try restore() } else { try writeAtomically(config.resolvedYAML, to: path("config.yaml")) }
+    }
+
+    private func path(_ file: String) -> String { (runDirectory as NSString).appendingPathComponent(file) }
+
+    private func restore() throws {
+        let checkpointPath = path("last.safetensors")
+        guard FileManager.default.fileExists(atPath: checkpointPath) else {
+            throw ZooError("there is no last.safetensors to resume from", place: runDirectory,
+                           hint: "a run folder gets one at the end of its first epoch; start a new run instead")
+        }
+        let checkpoint = try Checkpoint.read(path: checkpointPath)
+        try checkpoint.load(into: network, path: checkpointPath)
+        guard let optimizerState = checkpoint.optimizer else {
+            throw ZooError("the checkpoint has no optimizer state", place: checkpointPath, hint: "start a new run instead")
+        }
+        try trainer.optimizer.restore(optimizerState)
+        startEpoch = Int(checkpoint.metadata["epoch"] ?? "") ?? 0
+        bestAccuracy = Double(checkpoint.metadata["best_test_accuracy"] ?? "") ?? -1
+        let rows = ((try? String(contentsOfFile: path("metrics.csv"), encoding: .utf8)) ?? "").split(separator: "\n").dropFirst()
+        metricsRows = rows.prefix(startEpoch).map(String.init)
+    }
+
+    func run() throws -> Outcome {
+        progress.line("zoo: training \(architecture.name) (\(grouped(network.parameterCount)) parameters) on \(config.dataset.rawValue) "
+                      + "\(network.inputShape), \(config.dataset.classCount) classes, from \(dataset.location)")
+        progress.line("run folder: \(runDirectory)" + (startEpoch > 0 ? " (resuming after epoch \(startEpoch))" : ""))
+        progress.line(config.resolvedYAML.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+        guard startEpoch < config.epochs else {
+            throw ZooError("this run has already trained \(startEpoch) of \(config.epochs) epochs", place: runDirectory,
+                           hint: "pass --epochs with a larger number to train further")
+        }
+        InterruptSignal.install()
+        trainer.shouldStop = { InterruptSignal.requested }
+        var totalSeconds = 0.0
+        var lastAccuracy = 0.0
+        for epoch in startEpoch..<config.epochs {
+            let learningRate = config.schedule.learningRate(base: config.optimizer.learningRate, epoch: epoch)
+            trainer.optimizer.learningRate = learningRate
+            let result: EpochResult
+            do {
+                result = try trainer.trainEpoch(epoch, data: trainLoader) { progress.step($0, epochs: config.epochs) }
+            } catch let error as ZooError {
+                let kept = epoch > 0 ? "the last good checkpoint is \(path("last.safetensors")) (epoch \(epoch))" : "no checkpoint was written"
+                throw ZooError(error.message + "; " + kept, hint: error.hint)
+            }
+            progress.finishEpoch()
+            totalSeconds += result.seconds
+            if result.interrupted {
+                try saveCheckpoint(to: path("interrupted.safetensors"), completedEpochs: epoch, testAccuracy: nil)
+                progress.line("interrupted in epoch \(epoch + 1): weights saved to \(path("interrupted.safetensors")); "
+                              + (epoch > 0 ? "`zoo train --resume \(runDirectory)` continues after epoch \(epoch)" : "no epoch was completed"))
+                return Outcome(testAccuracy: lastAccuracy, bestAccuracy: max(bestAccuracy, 0), epochs: epoch, seconds: totalSeconds, interrupted: true)
+            }
+            let evaluation = try trainer.evaluate(data: testLoader)
+            lastAccuracy = evaluation.accuracy
+            progress.line(String(format: "Epoch %d/%d: lr %.6g, train loss %.4f, accuracy %.2f%%, %@ images/s, %.1f s",
+                                 epoch + 1, config.epochs, learningRate, result.loss, result.accuracy * 100,
+                                 grouped(Int(result.imagesPerSecond)), result.seconds))
+            progress.line(String(format: "Test set: Average loss: %.4f, Accuracy: %d/%d (%.2f%%)",
+                                 evaluation.loss, evaluation.correct, evaluation.total, evaluation.accuracy * 100))
+            metricsRows.append([String(epoch + 1), String(learningRate), String(result.loss), String(result.accuracy),
+                                String(evaluation.loss), String(evaluation.accuracy), String(format: "%.3f", result.seconds),
+                                String(format: "%.1f", result.imagesPerSecond)].joined(separator: ","))
+            try writeAtomically(([Self.metricsHeader] + metricsRows).joined(separator: "\n") + "\n", to: path("metrics.csv"))
+            let isBest = evaluation.accuracy > bestAccuracy
+            bestAccuracy = max(bestAccuracy, evaluation.accuracy)
+            try saveCheckpoint(to: path("last.safetensors"), completedEpochs: epoch + 1, testAccuracy: evaluation.accuracy)
+            if isBest { try saveCheckpoint(to: path("best.safetensors"), completedEpochs: epoch + 1, testAccuracy: evaluation.accuracy) }
+        }
+        progress.line(String(format: "best test accuracy %.2f%%; peak memory %@; checkpoints in %@",
+                             bestAccuracy * 100, byteSize(peakResidentBytes()), runDirectory))
+        return Outcome(testAccuracy: lastAccuracy, bestAccuracy: bestAccuracy, epochs: config.epochs - startEpoch,
+                       seconds: totalSeconds, interrupted: false)
+    }
+
+    /// A checkpoint carries what `zoo eval` and `--resume` need: the architecture text, the dataset and its
+    /// preprocessing, the class names and the resolved config.
+    private func saveCheckpoint(to file: String, completedEpochs: Int, testAccuracy: Double?) throws {
+        var metadata = try CheckpointDescription(architecture: architecture, config: config, network: network, dataset: dataset).metadata
+        metadata["epoch"] = String(completedEpochs)
+        metadata["best_test_accuracy"] = String(bestAccuracy)
+        if let testAccuracy { metadata["test_accuracy"] = String(testAccuracy) }
+        try Checkpoint(network: network, optimizer: trainer.optimizer, metadata: metadata).write(to: file)
+    }
+}
+
+/// The self-description stored in a checkpoint's metadata, and read back by `zoo eval`.
+struct CheckpointDescription {
+    var architectureText: String
+    var architectureSource: String
+    var modelParameters: [String: String]
+    var dataset: DatasetName
+    var inputShape: Shape
+    var classNames: [String]
+    var normalization: Normalization?
+    var testTransforms: [Transform]
+    var loss: Loss
+    var config: String
+
+    init(architecture: Architecture, config: TrainingConfig, network: Network, dataset: Dataset) {
+        architectureText = architecture.text
+        architectureSource = architecture.source
+        modelParameters = config.modelParameters
+        self.dataset = config.dataset
+        inputShape = network.inputShape
+        classNames = dataset.classNames
+        normalization = config.normalize ? dataset.defaultNormalization : nil
+        testTransforms = config.transforms.filter(\.isDeterministic)
+        loss = config.loss ?? (network.entries.last?.description.type == LogSoftmax.typeName ? .nll : .crossEntropy)
+        self.config = config.resolvedYAML
+    }
+
+    var metadata: [String: String] {
+        get throws {
+            [
+                "architecture": architectureText, "architecture_source": architectureSource,
+                "model_parameters": try json(modelParameters), "dataset": dataset.rawValue,
+                "input_shape": try json(inputShape.dimensions), "class_names": try json(classNames),
+                "normalization": try json(normalization), "test_transforms": try json(testTransforms),
+                "loss": loss.rawValue, "config": config,
+            ]
+        }
+    }
+
+    init(metadata: [String: String], path: String) throws {
+        func value(_ key: String) throws -> String {
+            guard let value = metadata[key] else {
+                throw ZooError("the checkpoint's metadata has no `\(key)`", place: path,
+                               hint: "it was not written by `zoo train`, or by an older version")
+            }
+            return value
+        }
+        func decoded<Value: Decodable>(_ key: String, as type: Value.Type) throws -> Value {
+            do {
+                return try JSONDecoder().decode(Value.self, from: Data(try value(key).utf8))
+            } catch let error as ZooError {
+                throw error
+            } catch {
+                throw ZooError("the checkpoint's metadata `\(key)` is not valid JSON", place: path, hint: "the file is damaged")
+            }
+        }
+        architectureText = try value("architecture")
+        architectureSource = metadata["architecture_source"] ?? path
+        modelParameters = try decoded("model_parameters", as: [String: String].self)
+        dataset = try DatasetName.parse(try value("dataset"))
+        inputShape = Shape(try decoded("input_shape", as: [Int].self))
+        classNames = try decoded("class_names", as: [String].self)
+        normalization = try decoded("normalization", as: Normalization?.self)
+        testTransforms = try decoded("test_transforms", as: [Transform].self)
+        guard let loss = Loss(rawValue: try value("loss")) else {
+            throw ZooError("the checkpoint names an unknown loss `\(metadata["loss"] ?? "")`", place: path, hint: "the file is damaged")
+        }
+        self.loss = loss
+        config = metadata["config"] ?? ""
+    }
+
+    private func json<Value: Encodable>(_ value: Value) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+}
+
+extension Transform {
+    /// Random transforms are for training only; the test set gets the deterministic ones (padding, permutation).
+    var isDeterministic: Bool {
+        switch self {
+        case .padTo, .permutePixels: return true
+        case .randomCrop, .horizontalFlip: return false
+        }
+    }
+}
+
+/// Ctrl-C during training: the first press lets the current step finish and a checkpoint be written.
+enum InterruptSignal {
+    nonisolated(unsafe) private static var flag: sig_atomic_t = 0
+
+    static var requested: Bool { flag != 0 }
+
+    static func install() {
+        signal(SIGINT) { _ in InterruptSignal.flag = 1 }
+    }
+}
+
+/// Peak resident memory of this process (VmHWM), for the end-of-run line and `zoo bench`.
+func peakResidentBytes() -> Int {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+          let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
+    return kilobytes * 1024
+}

@@ -1,0 +1,125 @@
+import Foundation
+import XCTest
+@testable import ZooCLI
+import ZooConfig
+import ZooCore
+import ZooData
+
+/// End to end on the real MNIST files in ../shared/datasets (CI has them beside the clone).
+final class TrainingSessionTests: XCTestCase {
+    static let dataDirectory = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("shared/datasets").path
+
+    private var folders: [String] = []
+
+    override func tearDown() {
+        for folder in folders { try? FileManager.default.removeItem(atPath: folder) }
+    }
+
+    private func temporaryFolder() -> String {
+        let folder = NSTemporaryDirectory() + "zoo-session-\(UUID().uuidString)"
+        folders.append(folder)
+        return folder
+    }
+
+    private func requireMNIST() throws {
+        let present = FileManager.default.fileExists(atPath: Self.dataDirectory + "/mnist/train-images-idx3-ubyte.gz")
+        // CI must have the real data; only a developer machine without it may skip.
+        if !present && ProcessInfo.processInfo.environment["CI"] == nil {
+            throw XCTSkip("real MNIST not found at \(Self.dataDirectory)/mnist")
+        }
+        XCTAssertTrue(present, "real MNIST must be at \(Self.dataDirectory)/mnist")
+    }
+
+    private func session(_ overrides: [String], folder: String, resume: Bool = false) throws -> TrainingSession {
+        let config = try TrainingConfig.defaults(overrides: ["dataset=mnist", "dataset.data_dir=\(Self.dataDirectory)"] + overrides)
+        return try TrainingSession(config: config, registry: ArchitectureRegistry(), runDirectory: folder, resume: resume,
+                                   progress: ProgressOutput(quiet: true, logEvery: 1_000, silent: true))
+    }
+
+    /// The PyTorch recipe (SGD lr 0.01 momentum 0.9, batch 64, normalised) reaches 97.96% after one epoch;
+    /// only real learning gets past 97%.
+    func testLeNetLearnsRealMNISTInOneEpoch() throws {
+        try requireMNIST()
+        let folder = temporaryFolder()
+        let outcome = try session(["model=lenet", "optimizer=sgd", "optimizer.lr=0.01", "optimizer.momentum=0.9",
+                                   "batch_size=64", "epochs=1", "seed=1"], folder: folder).run()
+        print(String(format: "LeNet, 1 epoch of real MNIST: test accuracy %.2f%% in %.1f s", outcome.testAccuracy * 100, outcome.seconds))
+        XCTAssertGreaterThanOrEqual(outcome.testAccuracy, 0.97)
+        for file in ["config.yaml", "metrics.csv", "last.safetensors", "best.safetensors"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: "\(folder)/\(file)"), "\(file) missing")
+        }
+        let metrics = try String(contentsOfFile: "\(folder)/metrics.csv", encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(metrics.first.map(String.init), TrainingSession.metricsHeader)
+        XCTAssertEqual(metrics.count, 2)
+    }
+
+    /// Two epochs straight through equal one epoch, a resume from the run folder, and one more.
+    func testResumeContinuesExactly() throws {
+        try requireMNIST()
+        let recipe = ["model=fc2layer", "optimizer=adam", "optimizer.lr=0.01", "batch_size=128", "epochs=2", "seed=3"]
+        let straight = temporaryFolder()
+        _ = try session(recipe, folder: straight).run()
+
+        let resumed = temporaryFolder()
+        _ = try session(recipe + ["epochs=1"], folder: resumed).run()
+        let second = try session(recipe, folder: resumed, resume: true)
+        _ = try second.run()
+
+        let expected = try Checkpoint.read(path: "\(straight)/last.safetensors")
+        let actual = try Checkpoint.read(path: "\(resumed)/last.safetensors")
+        XCTAssertEqual(actual.metadata["epoch"], "2")
+        XCTAssertEqual(Set(actual.parameters.keys), Set(expected.parameters.keys))
+        for (name, tensor) in expected.parameters {
+            XCTAssertEqual(try actual.parameters[name]?.floats, try tensor.floats, "\(name) differs after resuming")
+        }
+        XCTAssertEqual(actual.optimizer, expected.optimizer)
+        let metrics = try String(contentsOfFile: "\(resumed)/metrics.csv", encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(metrics.count, 3, "header and one row per epoch, across the resume")
+    }
+
+    /// A checkpoint alone rebuilds the model, its preprocessing and class names, and scores what training scored.
+    func testCheckpointAloneReproducesTheTestAccuracy() throws {
+        try requireMNIST()
+        let folder = temporaryFolder()
+        let outcome = try session(["model=cnn", "epochs=1", "batch_size=128", "dataset.permute_pixels=5"], folder: folder).run()
+        let path = "\(folder)/best.safetensors"
+        let checkpoint = try Checkpoint.read(path: path)
+        let description = try CheckpointDescription(metadata: checkpoint.metadata, path: path)
+        XCTAssertEqual(description.classNames, (0..<10).map(String.init))
+        XCTAssertEqual(description.testTransforms, [.permutePixels(seed: 5)])
+        let architecture = try Architecture.parse(text: description.architectureText, file: path)
+        let network = try architecture.network(input: description.inputShape, numClasses: 10, overrides: description.modelParameters, seed: 9)
+        try checkpoint.load(into: network, path: path)
+        let data = try DatasetCatalog.load(.mnist, dataDirectory: Self.dataDirectory)
+        let loader = BatchLoader(split: data.test, batchSize: 1000, shuffle: false, seed: 0, transforms: description.testTransforms,
+                                 normalization: description.normalization)
+        let evaluation = try Trainer(network: network, optimizer: try SGD(parameters: [], learningRate: 0), loss: description.loss)
+            .evaluate(data: loader)
+        XCTAssertEqual(evaluation.accuracy, outcome.testAccuracy, accuracy: 1e-9)
+    }
+
+    func testDivergingRunStopsWithTheReason() throws {
+        try requireMNIST()
+        XCTAssertThrowsError(try session(["model=fc2layer", "optimizer=sgd", "optimizer.lr=1e12", "epochs=1"], folder: temporaryFolder()).run()) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains("training diverged: the loss became"), text)
+            XCTAssertTrue(text.contains("no checkpoint was written"), text)
+        }
+    }
+
+    func testArchitectureThatCannotTakeTheDatasetFailsBeforeReadingData() {
+        XCTAssertThrowsError(try session(["model=vgg-lite", "dataset.data_dir=/nonexistent"], folder: temporaryFolder())) { error in
+            XCTAssertTrue("\(error)".contains("does not fit its 1x1 input"), "\(error)")
+        }
+    }
+
+    func testMissingDatasetSaysWhereItLookedAndWhatToRun() {
+        XCTAssertThrowsError(try session(["model=lenet", "dataset=cifar10", "dataset.data_dir=/nonexistent"], folder: temporaryFolder())) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains("/nonexistent"), text)
+            XCTAssertTrue(text.contains("zoo data fetch cifar10"), text)
+        }
+    }
+}
