@@ -11,9 +11,11 @@ forward, loss, backward, step. Inference runs under model.eval() and torch.no_gr
 warm-up, then the median of 5 windows (3 with --quick) of as many steps as fill about 1.5 s
 (0.5 s with --quick; at least one step, so VGG-lite windows hold only a few steps). PyTorch runs with
 torch.set_num_threads(T) and zoo with OMP_NUM_THREADS=T, T = --threads. zoo is run as
-`$ZOO_BIN bench MODEL --dataset D --batch N --infer-batch M --json` and `$ZOO_BIN bench --sgemm --json`;
+`$ZOO_BIN bench MODEL --dataset D --batch N --infer-batch M --steps S --windows W --json` (S = the
+training steps PyTorch needed to fill a window, W = the window count) and `$ZOO_BIN bench --sgemm --json`;
 ZOO_BIN defaults to .build/release/zoo under the repository root (this script's parent folder).
-Inference batch: 1000 for LeNet, the training batch for the others. Ratios are zoo / PyTorch: above 1 means zoo is faster.
+Inference batch: 1000 for LeNet, the training batch for the others.
+Ratios are zoo / PyTorch: above 1 means zoo is faster.
 
 Exit status: 0 when every figure was measured; 1 when the zoo binary is missing (the PyTorch
 figures are still measured and printed, zoo's shown as n/a, and the build command is printed);
@@ -82,7 +84,7 @@ def median_rate(step, items, windows, target_seconds):
     """Items per second: warm-up, then the median of `windows` windows of steps filling ~target_seconds."""
     step()  # first call allocates and picks kernels
     count, start = 0, time.perf_counter()
-    while count < 2 or time.perf_counter() - start < 0.25 * target_seconds:
+    while count < 2 or time.perf_counter() - start < 0.5 * target_seconds:
         step()
         count += 1
     steps = max(1, round(target_seconds / ((time.perf_counter() - start) / count)))
@@ -141,19 +143,18 @@ def run_zoo(zoo_bin, args, threads):
         return None, str(error)
     if done.returncode != 0:
         return None, f"exit {done.returncode}: {(done.stderr or done.stdout).strip()[-500:]}"
-    for line in reversed(done.stdout.strip().splitlines()):
+    # zoo may print notes before its (possibly pretty-printed) JSON: take the last object that parses
+    decoder, found, text = json.JSONDecoder(), None, done.stdout
+    starts = [index for index, char in enumerate(text) if char == "{" and (index == 0 or text[index - 1] == "\n")]
+    for start in starts:
         try:
-            value = json.loads(line)
+            value, _ = decoder.raw_decode(text, start)
         except ValueError:
             continue
         if isinstance(value, dict):
-            return value, None
-    try:  # pretty-printed JSON over several lines
-        value = json.loads(done.stdout)
-        if isinstance(value, dict):
-            return value, None
-    except ValueError:
-        pass
+            found = value
+    if found is not None:
+        return found, None
     return None, f"no JSON object in output: {done.stdout.strip()[-500:]}"
 
 
@@ -232,10 +233,14 @@ def main():
         log(f"PyTorch {name} ...")
         theirs = bench_torch(name, windows, target)
         ours, error = (None, "zoo binary missing") if zoo_missing else (None, None)
+        # zoo gets as many training steps per window as PyTorch needed to fill one (zoo times
+        # max(1, steps / 4) inference steps), and the same number of windows
+        zoo_steps = theirs["train_steps_per_window"]
         if not zoo_missing:
             log(f"zoo {name} ...")
             ours, error = run_zoo(zoo_bin, ["bench", name, "--dataset", dataset, "--batch", str(batch),
-                                            "--infer-batch", str(infer_batch), "--json"], options.threads)
+                                            "--infer-batch", str(infer_batch), "--steps", str(zoo_steps),
+                                            "--windows", str(windows), "--json"], options.threads)
             if error:
                 zoo_failed = True
                 log(f"zoo bench {name} failed: {error}")
@@ -247,7 +252,7 @@ def main():
                "zoo_infer_images_per_sec": zoo_value("infer_images_per_sec"),
                "pytorch_train_steps_per_window": theirs["train_steps_per_window"],
                "pytorch_infer_steps_per_window": theirs["infer_steps_per_window"],
-               "zoo": ours, "zoo_error": error}
+               "zoo_steps_per_window": None if zoo_missing else zoo_steps, "zoo": ours, "zoo_error": error}
         row["train_ratio"] = ratio(row["zoo_train_images_per_sec"], row["pytorch_train_images_per_sec"])
         row["infer_ratio"] = ratio(row["zoo_infer_images_per_sec"], row["pytorch_infer_images_per_sec"])
         rows.append(row)
@@ -287,7 +292,9 @@ def main():
               "PyTorch infer img/s | zoo infer img/s | ratio |")
         print("|---|---|--:|--:|--:|--:|--:|--:|")
         for row in rows:
-            batch = str(row["batch"]) if row["batch"] == row["infer_batch"] else f"{row['batch']} / {row['infer_batch']}"
+            batch = str(row["batch"])
+            if row["infer_batch"] != row["batch"]:
+                batch += f" / {row['infer_batch']}"
             print(f"| {row['model']} | {batch} | {fmt(row['pytorch_train_images_per_sec'])} | "
                   f"{fmt(row['zoo_train_images_per_sec'])} | {fmt(row['train_ratio'], 2)} | "
                   f"{fmt(row['pytorch_infer_images_per_sec'])} | {fmt(row['zoo_infer_images_per_sec'])} | "
