@@ -36,7 +36,8 @@ extension PlanBuilder {
         // Weights: each primitive picks its own layout, since forcing one can land on a reference kernel;
         // the first forward's choice becomes the parameter's layout. Activations: the neighbours' layouts
         // are offered first, to save reorders, unless only a reference kernel takes them.
-        let forwardDescriptor = try preferring(context.input.descriptor, over: try .any(sourceDimensions)) { source in
+        let anySource = try MemoryDescriptor.any(sourceDimensions)
+        let forwardDescriptor = try fastest([context.input.descriptor, anySource]) { source in
             var forwardOperation = try operation.forward(propagation, source, anyWeights, biasDescriptor, anyOutput)
             return try primitiveDescriptor(&forwardOperation, postOps: postOps, name: operation.kind)
         }
@@ -55,23 +56,30 @@ extension PlanBuilder {
             outputGradient = beforeReLU
         }
 
-        let weightsDescriptor = try preferring(outputGradient.descriptor, over: anyOutput) { destinationGradient in
-            var weightsOperation = try operation.backwardWeights(source.descriptor, anyWeights, biasDescriptor, destinationGradient)
+        // (src, diff_dst) choices: the forward's own, or oneDNN's (then the input is reordered for it).
+        let weightsDescriptor = try fastest([(source.descriptor, outputGradient.descriptor), (anySource, anyOutput),
+                                             (source.descriptor, anyOutput)]) { layouts in
+            var weightsOperation = try operation.backwardWeights(layouts.0, anyWeights, biasDescriptor, layouts.1)
             return try primitiveDescriptor(&weightsOperation, hint: forwardDescriptor, name: "\(operation.kind) backward weights")
         }
+        let sourceForWeights = try weightsDescriptor.memoryDescriptor(dnnl_query_src_md) == source.descriptor
+            ? source : backwardConverted(context.input.value, to: weightsDescriptor.memoryDescriptor(dnnl_query_src_md))
         let gradientForWeights = try backwardConverted(outputGradient, to: weightsDescriptor.memoryDescriptor(dnnl_query_diff_dst_md))
         try backward(writingInto: weightGradient, as: weightsDescriptor.memoryDescriptor(dnnl_query_diff_weights_md)) { target in
-            var arguments: [(Int32, Memory)] = [(DNNL_ARG_SRC, source), (DNNL_ARG_DIFF_DST, gradientForWeights), (DNNL_ARG_DIFF_WEIGHTS, target)]
+            var arguments: [(Int32, Memory)] = [(DNNL_ARG_SRC, sourceForWeights), (DNNL_ARG_DIFF_DST, gradientForWeights),
+                                                (DNNL_ARG_DIFF_WEIGHTS, target)]
             if let biasGradient = bias?.gradient { arguments.append((DNNL_ARG_DIFF_BIAS, biasGradient)) }
             try backward(weightsDescriptor, "\(operation.kind) backward weights", arguments)
         }
 
         if let inputGradient = context.input.gradient {
-            let dataDescriptor = try preferring(inputGradient.descriptor, over: try .any(sourceDimensions)) { sourceGradient in
-                var dataOperation = try operation.backwardData(sourceGradient, anyWeights, gradientForWeights.descriptor)
+            let dataDescriptor = try fastest([(inputGradient.descriptor, outputGradient.descriptor), (anySource, outputGradient.descriptor),
+                                              (anySource, anyOutput)]) { layouts in
+                var dataOperation = try operation.backwardData(layouts.0, anyWeights, layouts.1)
                 return try primitiveDescriptor(&dataOperation, hint: forwardDescriptor, name: "\(operation.kind) backward data")
             }
-            let gradientForData = try backwardConverted(gradientForWeights, to: dataDescriptor.memoryDescriptor(dnnl_query_diff_dst_md))
+            let wanted = dataDescriptor.memoryDescriptor(dnnl_query_diff_dst_md)
+            let gradientForData = try wanted == gradientForWeights.descriptor ? gradientForWeights : backwardConverted(outputGradient, to: wanted)
             let weightsForData = try backwardConverted(weight.value, to: dataDescriptor.memoryDescriptor(dnnl_query_weights_md))
             try backward(writingInto: inputGradient, as: dataDescriptor.memoryDescriptor(dnnl_query_diff_src_md)) { target in
                 try backward(dataDescriptor, "\(operation.kind) backward data",
@@ -81,10 +89,26 @@ extension PlanBuilder {
         return output
     }
 
-    /// A primitive descriptor made with `preferred` if oneDNN has an optimised kernel for it, else with `fallback`.
-    private func preferring(_ preferred: MemoryDescriptor, over fallback: MemoryDescriptor,
-                            _ make: (MemoryDescriptor) throws -> PrimitiveDescriptor) throws -> PrimitiveDescriptor {
-        if let descriptor = try? make(preferred), !descriptor.implementation.hasPrefix("ref") { return descriptor }
-        return try make(fallback)
+    /// The primitive descriptor from the first layout choice that gets the best kind of kernel oneDNN has:
+    /// its optimised JIT and brgemm kernels, then its GEMM-based ones, then the reference code (up to ~50x slower).
+    private func fastest<Choice>(_ choices: [Choice], _ make: (Choice) throws -> PrimitiveDescriptor) throws -> PrimitiveDescriptor {
+        func rank(_ descriptor: PrimitiveDescriptor) -> Int {
+            let implementation = descriptor.implementation
+            return implementation.hasPrefix("ref") ? 0 : implementation.hasPrefix("x64:gemm") || implementation.hasPrefix("gemm") ? 1 : 2
+        }
+        var best: (descriptor: PrimitiveDescriptor, rank: Int)?
+        var firstError: Error?
+        for choice in choices {
+            do {
+                let descriptor = try make(choice)
+                let score = rank(descriptor)
+                if score == 2 { return descriptor }
+                if score > best?.rank ?? -1 { best = (descriptor, score) }
+            } catch {
+                firstError = firstError ?? error
+            }
+        }
+        if let best { return best.descriptor }
+        throw firstError ?? ZooError("no oneDNN implementation for \(currentLayerName)")
     }
 }
