@@ -43,10 +43,10 @@ final class TrainingSession {
         let normalization = config.normalize ? dataset.defaultNormalization : nil
         trainLoader = BatchLoader(split: dataset.train, batchSize: config.batchSize, shuffle: true, seed: config.seed,
                                   transforms: config.transforms, normalization: normalization)
-        testLoader = BatchLoader(split: dataset.test, batchSize: max(config.batchSize, 500), shuffle: false, seed: config.seed,
+        testLoader = BatchLoader(split: dataset.test, batchSize: config.batchSize, shuffle: false, seed: config.seed,
                                  transforms: config.transforms.filter(\.isDeterministic), normalization: normalization)
-        let loss = config.loss ?? (network.entries.last?.description.type == LogSoftmax.typeName ? .nll : .crossEntropy)
-        trainer = Trainer(network: network, optimizer: try config.optimizer.make(parameters: network.namedParameters), loss: loss)
+        trainer = Trainer(network: network, optimizer: try config.optimizer.make(parameters: network.namedParameters),
+                          loss: config.loss(for: network))
         try FileManager.default.createDirectory(atPath: runDirectory, withIntermediateDirectories: true)
         if resume { try restore() } else { try writeAtomically(config.resolvedYAML, to: path("config.yaml")) }
     }
@@ -157,7 +157,7 @@ struct CheckpointDescription {
         classNames = dataset.classNames
         normalization = config.normalize ? dataset.defaultNormalization : nil
         testTransforms = config.transforms.filter(\.isDeterministic)
-        loss = config.loss ?? (network.entries.last?.description.type == LogSoftmax.typeName ? .nll : .crossEntropy)
+        loss = config.loss(for: network)
         self.config = config.resolvedYAML
     }
 
@@ -212,6 +212,13 @@ struct CheckpointDescription {
     }
 }
 
+extension TrainingConfig {
+    /// The configured loss, else `nll` for a model ending in `log_softmax` and `cross_entropy` otherwise.
+    func loss(for network: Network) -> Loss {
+        loss ?? (network.entries.last?.description.type == LogSoftmax.typeName ? .nll : .crossEntropy)
+    }
+}
+
 extension Transform {
     /// Random transforms are for training only; the test set gets the deterministic ones (padding, permutation).
     var isDeterministic: Bool {
@@ -222,14 +229,18 @@ extension Transform {
     }
 }
 
-/// Ctrl-C during training: the first press lets the current step finish and a checkpoint be written.
+/// Ctrl-C during training: the first press lets the current step finish and a checkpoint be written;
+/// a second one exits at once.
 enum InterruptSignal {
     nonisolated(unsafe) private static var flag: sig_atomic_t = 0
 
     static var requested: Bool { flag != 0 }
 
     static func install() {
-        signal(SIGINT) { _ in InterruptSignal.flag = 1 }
+        signal(SIGINT) { _ in
+            if InterruptSignal.flag != 0 { _exit(130) }
+            InterruptSignal.flag = 1
+        }
     }
 }
 
