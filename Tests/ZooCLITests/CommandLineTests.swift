@@ -1,0 +1,107 @@
+import Foundation
+import XCTest
+
+/// The `zoo` binary as a user runs it: exit status, what goes to stdout and stderr, JSON shapes.
+final class CommandLineTests: XCTestCase {
+    struct Result {
+        let status: Int32
+        let output: String
+        let error: String
+    }
+
+    /// `swift build --build-tests` builds the executable beside the test bundle (Linux: in the bundle's folder).
+    static let binary: String = {
+        let bundle = Bundle(for: CommandLineTests.self).bundleURL
+        let candidates = [bundle, bundle.deletingLastPathComponent()].map { $0.appendingPathComponent("zoo").path }
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
+    }()
+
+    private func zoo(_ arguments: String...) throws -> Result { try run(arguments, directory: NSTemporaryDirectory()) }
+
+    private func run(_ arguments: [String], directory: String) throws -> Result {
+        guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
+            // CI must test the real binary; only a partial local build may skip.
+            if ProcessInfo.processInfo.environment["CI"] != nil { XCTFail("no zoo binary at \(Self.binary)") }
+            throw XCTSkip("no zoo binary at \(Self.binary); run `swift build` first")
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        process.environment = ProcessInfo.processInfo.environment.merging(["OMP_NUM_THREADS": "2"]) { $1 }
+        let output = Pipe(), error = Pipe()
+        process.standardOutput = output
+        process.standardError = error
+        try process.run()
+        let outputData = output.fileHandleForReading.readDataToEndOfFile()
+        let errorData = error.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, output: String(decoding: outputData, as: UTF8.self),
+                      error: String(decoding: errorData, as: UTF8.self))
+    }
+
+    private func json(_ text: String) throws -> Any {
+        try JSONSerialization.jsonObject(with: Data(text.utf8))
+    }
+
+    func testListFindsTheBuiltInsFromAnyFolderWithPyTorchCounts() throws {
+        let result = try zoo("list", "--json")
+        XCTAssertEqual(result.status, 0, result.error)
+        let rows = try XCTUnwrap(try json(result.output) as? [[String: Any]])
+        let counts = Dictionary(uniqueKeysWithValues: rows.compactMap { row in (row["params"] as? Int).map { (row["name"] as? String ?? "", $0) } })
+        XCTAssertEqual(counts["fc2layer"], 6_442)
+        XCTAssertEqual(counts["cnn"], 6_422)
+        XCTAssertEqual(counts["lenet"], 44_426)
+        XCTAssertEqual(counts["tinynet"], 1_199_882)
+        // Every row says where it came from, and has its size or why it does not fit (vgg-lite on 28x28).
+        XCTAssertTrue(rows.allSatisfy { $0["source"] != nil && ($0["macs"] != nil || $0["error"] != nil) })
+        XCTAssertEqual(rows.first { $0["name"] as? String == "vgg-lite" }?["error"] as? String,
+                       "does not fit 1x28x28 (see `zoo summary vgg-lite --dataset mnist`)")
+    }
+
+    func testSummaryOfAFileAnywhereInfersItsSizes() throws {
+        let folder = NSTemporaryDirectory() + "zoo-path-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try "name: tiny\nlayers:\n  - flatten\n  - linear: num_classes\n".write(toFile: folder + "/tiny.yaml", atomically: true, encoding: .utf8)
+        let summary = try zoo("summary", folder + "/tiny.yaml", "--dataset", "cifar10", "--json")
+        XCTAssertEqual(summary.status, 0, summary.error)
+        let object = try XCTUnwrap(try json(summary.output) as? [String: Any])
+        XCTAssertEqual(object["total_params"] as? Int, 3 * 32 * 32 * 10 + 10)
+        XCTAssertEqual((object["layers"] as? [[String: Any]])?.count, 2)
+    }
+
+    func testMistakesExitWithStatusOneAndOneParagraphOnStandardError() throws {
+        let folder = NSTemporaryDirectory() + "zoo-mistakes-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try "model: lenet\noptimizer: {name: adma, lr: 0.1}\n".write(toFile: folder + "/bad.yaml", atomically: true, encoding: .utf8)
+        try Data([1, 2, 3]).write(to: URL(fileURLWithPath: folder + "/broken.safetensors"))
+        let cases: [([String], String)] = [
+            (["train", "bad.yaml"], "bad.yaml:2:19: error: unknown optimizer `adma`"),
+            (["train", "--model", "lenett"], "did you mean `lenet`?"),
+            (["train", "--set", "optimizer.lr=abc"], "--set optimizer.lr=abc: error:"),
+            (["train", "--epochs", "0"], "`epochs` must be at least 1"),
+            (["eval", "broken.safetensors"], "broken.safetensors at byte 0: error:"),
+            (["summary", "vgg-lite"], "does not fit its 1x1 input"),
+            (["bench"], "name a model to benchmark"),
+            (["train", "--dataset", "cifar10", "--data-dir", folder], "zoo data fetch cifar10"),
+        ]
+        for (arguments, expected) in cases {
+            let result = try run(arguments, directory: folder)
+            XCTAssertEqual(result.status, 1, "zoo \(arguments.joined(separator: " ")): \(result.error)")
+            XCTAssertTrue(result.error.contains(expected), "zoo \(arguments.joined(separator: " ")) said: \(result.error)")
+            XCTAssertFalse(result.error.contains("Fatal error") || result.error.contains("Stack dump"), result.error)
+        }
+    }
+
+    func testBenchReportsThroughputAsJSON() throws {
+        let result = try zoo("bench", "lenet", "--batch", "16", "--steps", "2", "--windows", "1", "--json")
+        XCTAssertEqual(result.status, 0, result.error)
+        let object = try XCTUnwrap(try json(result.output) as? [String: Any])
+        XCTAssertGreaterThan(object["train_images_per_sec"] as? Double ?? 0, 0)
+        XCTAssertGreaterThan(object["infer_images_per_sec"] as? Double ?? 0, 0)
+        let ceiling = try zoo("bench", "--sgemm", "--size", "256", "--json")
+        XCTAssertGreaterThan((try json(ceiling.output) as? [String: Double])?["sgemm_gflops"] ?? 0, 0)
+    }
+}
