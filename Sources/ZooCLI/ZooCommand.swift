@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// The `zoo` command; each subcommand lives in its own file.
 public struct ZooCommand: ParsableCommand {
@@ -9,4 +10,19 @@ public struct ZooCommand: ParsableCommand {
     )
 
     public init() {}
+
+    /// `main()`, except that a mistyped flag or argument exits with status 1 like every other user error
+    /// (ArgumentParser's own code is 64); its message is kept.
+    public static func runFromCommandLine() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(1)
+            }
+            exit(withError: error)
+        }
+    }
 }

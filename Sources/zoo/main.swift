@@ -1,2 +1,3 @@
 import ZooCLI
-ZooCommand.main()
+
+ZooCommand.runFromCommandLine()
