@@ -19,7 +19,7 @@ public final class Flatten: Layer {
         if inputGradient.descriptor == plainImage {
             return Activation(shape: context.outputShape, value: value, gradient: try builder.alias(inputGradient, as: flat))
         }
-        let gradient = try builder.memory(flat)
+        let gradient = try builder.sharedActivationBuffer(flat)
         let step = try builder.reorderStep(from: try builder.alias(gradient, as: plainImage), to: inputGradient)
         builder.backward { [device = builder.device] in try step.run(on: device) }
         return Activation(shape: context.outputShape, value: value, gradient: gradient)

@@ -95,7 +95,11 @@ public final class Network {
     }
 
     private func compile(batchSize: Int, training: Bool, inputGradient: Bool) throws -> Plan {
-        let builder = PlanBuilder(device: device, batchSize: batchSize, training: training, randomSeed: seed, stepCounter: stepCounter)
+        // Channels padded to a block of 16 are the largest layout oneDNN uses for an activation.
+        let shapes: [Shape] = [inputShape] + entries.map(\.outputShape)
+        let largestSample = shapes.map { (shape: Shape) -> Int in (shape.channels + 15) / 16 * 16 * shape.height * shape.width }.max() ?? 0
+        let builder = try PlanBuilder(device: device, batchSize: batchSize, training: training, randomSeed: seed,
+                                      stepCounter: stepCounter, largestActivationBytes: largestSample * batchSize * 4)
         let input = try builder.memory(try .plain(inputShape.withBatch(batchSize)))
         let inputGradientMemory = inputGradient ? try builder.memory(input.descriptor) : nil
         var activation = Activation(shape: inputShape, value: input, gradient: inputGradientMemory)

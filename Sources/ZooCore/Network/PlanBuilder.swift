@@ -45,13 +45,29 @@ public final class PlanBuilder {
     private var callsNeedingScratchpad: [PrimitiveCall] = []
     private(set) var implementations: [(layer: String, operation: String, implementation: String)] = []
     var currentLayerName = ""
+    /// Activation gradients in training, activation values in inference: each is needed only until the
+    /// layer next to it has run, so in a sequential network two shared buffers, taken in turn, hold them all.
+    private let sharedBuffers: [Memory]
+    private var nextSharedBuffer = 0
 
-    init(device: Device, batchSize: Int, training: Bool, randomSeed: UInt64, stepCounter: StepCounter) {
+    /// `largestActivationBytes` bounds every activation of the plan in any layout oneDNN picks.
+    init(device: Device, batchSize: Int, training: Bool, randomSeed: UInt64, stepCounter: StepCounter,
+         largestActivationBytes: Int) throws {
         self.device = device
         self.batchSize = batchSize
         self.training = training
         self.randomSeed = randomSeed
         self.stepCounter = stepCounter
+        let shared = try MemoryDescriptor.plain([max(largestActivationBytes / 4, 1)])
+        sharedBuffers = try (0..<2).map { _ in try Memory(shared, device: device) }
+    }
+
+    /// A buffer for an activation's gradient (training) or value (inference), in the next shared buffer.
+    func sharedActivationBuffer(_ descriptor: MemoryDescriptor) throws -> Memory {
+        let buffer = sharedBuffers[nextSharedBuffer]
+        guard descriptor.byteCount <= buffer.byteCount else { return try memory(descriptor) }
+        nextSharedBuffer = 1 - nextSharedBuffer
+        return try alias(buffer, as: descriptor)
     }
 
     var propagation: dnnl_prop_kind_t { training ? dnnl_forward_training : dnnl_forward_inference }
@@ -63,8 +79,10 @@ public final class PlanBuilder {
     }
 
     /// A new activation; it gets a gradient buffer in the same layout when the plan trains.
+    /// Training keeps every value for backward; inference needs each only for the next layer.
     func activation(_ shape: Shape, descriptor: MemoryDescriptor) throws -> Activation {
-        Activation(shape: shape, value: try memory(descriptor), gradient: training ? try memory(descriptor) : nil)
+        guard training else { return Activation(shape: shape, value: try sharedActivationBuffer(descriptor), gradient: nil) }
+        return Activation(shape: shape, value: try memory(descriptor), gradient: try sharedActivationBuffer(descriptor))
     }
 
     func primitiveDescriptor<Operation>(_ operation: inout Operation, hint: PrimitiveDescriptor? = nil,
