@@ -8,11 +8,17 @@ public final class Device {
     public init() throws {
         var engine: dnnl_engine_t?
         try check(dnnl_engine_create(&engine, dnnl_cpu, 0), "dnnl_engine_create")
+        guard let engine else { throw DNNLError(function: "dnnl_engine_create", status: dnnl_runtime_error) }
         var stream: dnnl_stream_t?
-        let status = dnnl_stream_create(&stream, engine, dnnl_stream_default_flags.rawValue)
-        guard status == dnnl_success, let engine, let stream else {
-            if let engine { dnnl_engine_destroy(engine) }
-            throw DNNLError(function: "dnnl_stream_create", status: status)
+        do {
+            try check(dnnl_stream_create(&stream, engine, dnnl_stream_default_flags.rawValue), "dnnl_stream_create")
+        } catch {
+            dnnl_engine_destroy(engine)
+            throw error
+        }
+        guard let stream else {
+            dnnl_engine_destroy(engine)
+            throw DNNLError(function: "dnnl_stream_create", status: dnnl_runtime_error)
         }
         self.engine = engine
         self.stream = stream

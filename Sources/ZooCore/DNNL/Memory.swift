@@ -16,10 +16,15 @@ public final class Memory {
         data.initializeMemory(as: UInt8.self, repeating: 0, count: max(byteCount, 64))
         var raw = descriptor.raw
         var handle: dnnl_memory_t?
-        let status = dnnl_memory_create(&handle, &raw, device.engine, data)
-        guard status == dnnl_success, let handle else {
+        do {
+            try check(dnnl_memory_create(&handle, &raw, device.engine, data), "dnnl_memory_create")
+        } catch {
             data.deallocate()
-            throw DNNLError(function: "dnnl_memory_create", status: status)
+            throw error
+        }
+        guard let handle else {
+            data.deallocate()
+            throw DNNLError(function: "dnnl_memory_create", status: dnnl_runtime_error)
         }
         self.handle = handle
         self.descriptor = descriptor

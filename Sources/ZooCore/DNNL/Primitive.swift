@@ -48,7 +48,7 @@ final class PrimitiveDescriptor {
         return MemoryDescriptor(raw: pointer.pointee)
     }
 
-    /// The implementation's name, e.g. "jit:avx512_core".
+    /// The implementation's name, e.g. "jit:avx512_core"; informational, so a failed query reads "?" rather than throwing.
     var implementation: String {
         var name: UnsafePointer<CChar>?
         guard dnnl_primitive_desc_query(handle, dnnl_query_impl_info_str, 0, &name) == dnnl_success, let name else { return "?" }
