@@ -12,6 +12,7 @@ public final class MaxPool2d: Layer {
     public func build(input: Shape, random: inout SeededRandom) throws -> LayerBuild { LayerBuild(output: try window.output(for: input)) }
 
     public func compile(_ builder: PlanBuilder, _ context: LayerContext) throws -> Activation {
-        try builder.compilePooling(context, window: window, algorithm: dnnl_pooling_max, name: "max pooling")
+        try builder.compilePooling(context, window: window, algorithm: dnnl_pooling_max, name: "max pooling",
+                                   appliesReLUBackward: context.appliesReLUBackward)
     }
 }

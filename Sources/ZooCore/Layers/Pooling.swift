@@ -32,7 +32,8 @@ struct PoolingWindow {
 
 extension PlanBuilder {
     /// Pooling in the input's own layout; max pooling keeps a workspace of argmax positions for backward.
-    func compilePooling(_ context: LayerContext, window: PoolingWindow, algorithm: dnnl_alg_kind_t, name: String) throws -> Activation {
+    func compilePooling(_ context: LayerContext, window: PoolingWindow, algorithm: dnnl_alg_kind_t, name: String,
+                        appliesReLUBackward: Bool = false) throws -> Activation {
         let input = context.input
         let strides = [window.stride.height, window.stride.width].map { Int64($0) }
         let kernel = [window.kernelSize.height, window.kernelSize.width].map { Int64($0) }
@@ -53,7 +54,12 @@ extension PlanBuilder {
         if let workspace { arguments.append((DNNL_ARG_WORKSPACE, workspace)) }
         try forward(forwardDescriptor, name, arguments)
 
-        guard let inputGradient = input.gradient, let outputGradient = output.gradient else { return output }
+        guard let inputGradient = input.gradient, var outputGradient = output.gradient else { return output }
+        if appliesReLUBackward {
+            let masked = try memory(output.descriptor)
+            try reluBackwardFromOutput(output: output.value, outputGradient: outputGradient, inputGradient: masked)
+            outputGradient = masked
+        }
         var backwardOperation = dnnl_pooling_v2_desc_t()
         var sourceGradient = input.descriptor.raw
         var destinationGradient = output.descriptor.raw

@@ -50,7 +50,7 @@ extension PlanBuilder {
         try forward(forwardDescriptor, operation.kind, arguments)
 
         guard training, var outputGradient = output.gradient, let weightGradient = weight.gradient else { return output }
-        if context.fusesReLU {
+        if context.fusesReLU && !context.reluBackwardAfterPooling {
             let beforeReLU = try memory(output.descriptor)
             try reluBackwardFromOutput(output: output.value, outputGradient: outputGradient, inputGradient: beforeReLU)
             outputGradient = beforeReLU

@@ -104,6 +104,7 @@ public final class Network {
         let inputGradientMemory = inputGradient ? try builder.memory(input.descriptor) : nil
         var activation = Activation(shape: inputShape, value: input, gradient: inputGradientMemory)
         var appliedByPrevious = false
+        var reluBackwardPending = false
         for (index, entry) in entries.enumerated() {
             defer { builder.finishLayer() }
             // A ReLU fused into the conv or linear before it: that layer's output is already this one's.
@@ -113,13 +114,16 @@ public final class Network {
                 continue
             }
             let fusesReLU = type(of: entry.layer).fusesFollowingReLU && index + 1 < entries.count && entries[index + 1].layer is ReLU
+            let poolingFollows = fusesReLU && index + 2 < entries.count && entries[index + 2].layer is MaxPool2d
             builder.currentLayerName = entry.name
             let context = LayerContext(index: index, name: entry.name, input: activation, inputShape: entry.inputShape,
                                        outputShape: entry.outputShape,
                                        parameters: Dictionary(uniqueKeysWithValues: entry.parameters.map { ($0.name, $0) }),
-                                       fusesReLU: fusesReLU)
+                                       fusesReLU: fusesReLU, reluBackwardAfterPooling: poolingFollows,
+                                       appliesReLUBackward: reluBackwardPending)
             activation = try entry.layer.compile(builder, context)
             appliedByPrevious = fusesReLU
+            reluBackwardPending = poolingFollows
         }
         // Losses and users read a plain row-major output.
         builder.currentLayerName = "output"

@@ -23,6 +23,11 @@ public struct LayerContext {
     let parameters: [String: Parameter]
     /// The next layer is a ReLU this layer applies as a post-op (and whose backward it runs).
     let fusesReLU: Bool
+    /// That fused ReLU's backward is left to the max pooling after it, on the pooled (smaller) gradient:
+    /// max pooling passes gradient only to each window's maximum, where the ReLU mask is the pooled one.
+    let reluBackwardAfterPooling: Bool
+    /// This max pooling applies the backward of the ReLU fused into the layer before it.
+    let appliesReLUBackward: Bool
 
     func parameter(_ name: String) throws -> Parameter {
         guard let parameter = parameters[name] else { throw ZooError("layer \(self.name) has no parameter \(name)") }
