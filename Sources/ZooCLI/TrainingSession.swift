@@ -48,7 +48,9 @@ final class TrainingSession {
         trainer = Trainer(network: network, optimizer: try config.optimizer.make(parameters: network.namedParameters),
                           loss: config.loss(for: network))
         try FileManager.default.createDirectory(atPath: runDirectory, withIntermediateDirectories: true)
-        if resume { try restore() } else { try writeAtomically(config.resolvedYAML, to: path("config.yaml")) }
+        if resume { try restore() }
+        // A resume with new overrides (say --epochs) is the run's config from now on.
+        try writeAtomically(config.resolvedYAML, to: path("config.yaml"))
     }
 
     private func path(_ file: String) -> String { (runDirectory as NSString).appendingPathComponent(file) }

@@ -77,6 +77,8 @@ final class TrainingSessionTests: XCTestCase {
         XCTAssertEqual(actual.optimizer, expected.optimizer)
         let metrics = try String(contentsOfFile: "\(resumed)/metrics.csv", encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(metrics.count, 3, "header and one row per epoch, across the resume")
+        let saved = try TrainingConfig.load(path: "\(resumed)/config.yaml", overrides: [])
+        XCTAssertEqual(saved.epochs, 2, "the resumed run's config (epochs raised from 1) is the one saved")
     }
 
     /// A checkpoint alone rebuilds the model, its preprocessing and class names, and scores what training scored.
