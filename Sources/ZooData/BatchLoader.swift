@@ -52,7 +52,7 @@ private struct BatchRecipe: Sendable {
                             let position = start + slot
                             let image = Int(order[position])
                             labels[slot] = Int32(split.labels[image])
-                            var generator = SplitMix64(keys: seed, UInt64(epoch), UInt64(position))
+                            var generator = SeededRandom(keys: seed, UInt64(epoch), UInt64(position))
                             let source = UnsafeBufferPointer(rebasing: splitImages[image * imageBytes ..< (image + 1) * imageBytes])
                             let pixels = pipeline.apply(source, scratch: (first, second), generator: &generator)
                             let targetStart = slot * outputShape.byteCount
@@ -127,7 +127,7 @@ public final class BatchLoader: BatchSource {
     static func order(count: Int, shuffle: Bool, seed: UInt64, epoch: Int) -> [Int32] {
         guard shuffle else { return (0 ..< Int32(count)).map { $0 } }
         // The trailing key keeps the order stream apart from the per-position augmentation streams.
-        var generator = SplitMix64(keys: seed, UInt64(epoch), UInt64.max)
+        var generator = SeededRandom(keys: seed, UInt64(epoch), UInt64.max)
         return generator.permutation(of: count)
     }
 

@@ -106,7 +106,7 @@ extension DatasetSplit {
     /// Random images and labels, for benchmarks and smoke tests without real data; the same for the same seed.
     public static func random(count: Int, channels: Int, height: Int, width: Int, classCount: Int, seed: UInt64) -> DatasetSplit {
         let (count, channels, height, width) = (max(count, 0), max(channels, 1), max(height, 1), max(width, 1))
-        var generator = SplitMix64(keys: seed)
+        var generator = SeededRandom(keys: seed)
         var images = [UInt8](repeating: 0, count: count * channels * height * width)
         images.withUnsafeMutableBytes { bytes in
             for start in stride(from: 0, to: bytes.count, by: 8) {

@@ -1,3 +1,4 @@
+import ZooCore
 /// Image transforms, applied in order to each image's bytes before normalisation,
 /// so padding is zero in pixel space (as in torchvision's Pad/RandomCrop before Normalize).
 public enum Transform: Sendable, Equatable, Codable {
@@ -72,7 +73,7 @@ struct ImagePipeline: Sendable {
             case .horizontalFlip:
                 steps.append((.horizontalFlip, shape, next))
             case .permutePixels(let seed):
-                var generator = SplitMix64(keys: seed)
+                var generator = SeededRandom(keys: seed)
                 steps.append((.permute(table: generator.permutation(of: shape.pixelCount)), shape, next))
             }
             shape = next
@@ -88,7 +89,7 @@ struct ImagePipeline: Sendable {
     /// Runs the steps from `source` through the scratch buffers; returns the buffer holding the result
     /// (`source` itself when there are no steps). Random choices come from `generator`, in step order.
     func apply(_ source: UnsafeBufferPointer<UInt8>, scratch: (UnsafeMutableBufferPointer<UInt8>, UnsafeMutableBufferPointer<UInt8>),
-               generator: inout SplitMix64) -> UnsafeBufferPointer<UInt8> {
+               generator: inout SeededRandom) -> UnsafeBufferPointer<UInt8> {
         var current = source
         for (index, entry) in steps.enumerated() {
             let target = index % 2 == 0 ? scratch.0 : scratch.1

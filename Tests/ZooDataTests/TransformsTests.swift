@@ -1,4 +1,5 @@
 import XCTest
+import ZooCore
 @testable import ZooData
 
 final class TransformsTests: XCTestCase {
@@ -7,7 +8,7 @@ final class TransformsTests: XCTestCase {
         let pipeline = ImagePipeline(input: shape, transforms: transforms)
         var first = [UInt8](repeating: 0, count: pipeline.scratchCount)
         var second = first
-        var generator = SplitMix64(keys: keys)
+        var generator = SeededRandom(keys: keys)
         return image.withUnsafeBufferPointer { source in
             first.withUnsafeMutableBufferPointer { first in
                 second.withUnsafeMutableBufferPointer { second in

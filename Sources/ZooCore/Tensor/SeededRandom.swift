@@ -1,14 +1,14 @@
-/// SplitMix64: small, fast, and a pure function of its seed, so runs repeat exactly.
+/// SplitMix64 (one generator for weights, dropout and the data pipeline): small, fast, and a pure function of its seed, so runs repeat exactly.
 public struct SeededRandom: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
     public init(seed: UInt64) { state = seed }
 
     /// A generator for one purpose (a layer, a step) that does not disturb any other stream.
-    public init(seed: UInt64, streams: UInt64...) {
-        var mixed = seed
-        for stream in streams { mixed = SeededRandom.mix(mixed ^ SeededRandom.mix(stream &+ 0x9E37_79B9_7F4A_7C15)) }
-        state = mixed
+    public init(seed: UInt64, streams: UInt64...) { self.init(seed: seed, streams: streams) }
+
+    public init(seed: UInt64, streams: [UInt64]) {
+        state = streams.reduce(seed) { SeededRandom.mix($0 ^ SeededRandom.mix($1 &+ 0x9E37_79B9_7F4A_7C15)) }
     }
 
     public mutating func next() -> UInt64 {
