@@ -48,8 +48,7 @@ struct EvalCommand: ParsableCommand {
                 throw ZooError("the model takes \(description.inputShape) images but \(datasetName.rawValue) gives \(loader.channels)x\(loader.height)x\(loader.width)",
                                hint: "evaluate on a dataset with the image shape the model was trained on")
             }
-            let evaluation = try Trainer(network: network, optimizer: try SGD(parameters: [], learningRate: 0), loss: description.loss)
-                .evaluate(data: loader)
+            let evaluation = try network.evaluate(data: loader, loss: description.loss)
             let classNames = datasetName == description.dataset ? description.classNames : data.classNames
             let report = Report(checkpoint: checkpoint, dataset: datasetName.rawValue, loss: evaluation.loss, accuracy: evaluation.accuracy,
                                 correct: evaluation.correct, total: evaluation.total, classNames: classNames,

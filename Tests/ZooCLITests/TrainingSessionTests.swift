@@ -97,8 +97,7 @@ final class TrainingSessionTests: XCTestCase {
         let data = try DatasetCatalog.load(.mnist, dataDirectory: Self.dataDirectory)
         let loader = BatchLoader(split: data.test, batchSize: 1000, shuffle: false, seed: 0, transforms: description.testTransforms,
                                  normalization: description.normalization)
-        let evaluation = try Trainer(network: network, optimizer: try SGD(parameters: [], learningRate: 0), loss: description.loss)
-            .evaluate(data: loader)
+        let evaluation = try network.evaluate(data: loader, loss: description.loss)
         XCTAssertEqual(evaluation.accuracy, outcome.testAccuracy, accuracy: 1e-9)
     }
 

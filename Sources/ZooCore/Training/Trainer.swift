@@ -82,7 +82,7 @@ public final class Trainer {
         var interrupted = false
         while let batch = data.nextBatch() {
             let plan = try network.plan(batchSize: batch.count, training: true)
-            try copy(batch, into: plan)
+            try plan.load(batch)
             try plan.forward()
             let result = try plan.withOutput { output in
                 try plan.withOutputGradient { gradient in
@@ -112,14 +112,21 @@ public final class Trainer {
                            images: images, seconds: Date().timeIntervalSince(started), interrupted: interrupted)
     }
 
-    public func evaluate(data: BatchSource) throws -> Evaluation {
+    public func evaluate(data: BatchSource) throws -> Evaluation { try network.evaluate(data: data, loss: loss) }
+}
+
+extension Network {
+    /// Test-set loss, accuracy and confusion matrix with inference plans (batchnorm's running statistics,
+    /// no dropout); no optimizer needed.
+    public func evaluate(data: BatchSource, loss: Loss) throws -> Evaluation {
+        let classes = outputShape.elementCount
         data.start(epoch: 0)
         var lossSum = 0.0
         var (correct, total) = (0, 0)
         var confusion = Array(repeating: Array(repeating: 0, count: classes), count: classes)
         while let batch = data.nextBatch() {
-            let plan = try network.plan(batchSize: batch.count, training: false)
-            try copy(batch, into: plan)
+            let plan = try plan(batchSize: batch.count, training: false)
+            try plan.load(batch)
             try plan.forward()
             let result = try plan.withOutput { output in
                 let result = try loss.evaluate(output: output, labels: batch.labels, classes: classes, gradient: nil)
@@ -136,11 +143,14 @@ public final class Trainer {
         }
         return Evaluation(loss: total > 0 ? lossSum / Double(total) : 0, correct: correct, total: total, confusion: confusion)
     }
+}
 
-    private func copy(_ batch: LabeledBatch, into plan: Plan) throws {
-        try plan.withInput { input in
+extension Plan {
+    /// Copies a batch's images into the plan's input.
+    func load(_ batch: LabeledBatch) throws {
+        try withInput { input in
             guard batch.images.count == input.count, let source = batch.images.baseAddress, let destination = input.baseAddress else {
-                throw ZooError("a batch of \(batch.images.count) values does not fit the network input \(network.inputShape) x \(batch.count) (\(input.count) values)",
+                throw ZooError("a batch of \(batch.images.count) values does not fit the network input (\(input.count) values for \(batchSize) images)",
                                hint: "the dataset's image shape must match the one the model was built for")
             }
             destination.update(from: source, count: input.count)
