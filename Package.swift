@@ -21,8 +21,10 @@ let package = Package(
         .target(name: "ZooCore", dependencies: ["CDNNL"], swiftSettings: optimize),
         .target(name: "ZooData", dependencies: ["ZooCore", "CZlib"], swiftSettings: optimize),
         .target(name: "ZooConfig", dependencies: ["ZooCore", "ZooData", .product(name: "Yams", package: "Yams")], swiftSettings: optimize),
+        // TensorBoard event files and the report page of a run folder.
+        .target(name: "ZooReport", dependencies: ["ZooCore", "ZooData", "CZlib"], swiftSettings: optimize),
         .target(name: "ZooCLI", dependencies: [
-            "ZooCore", "ZooData", "ZooConfig",
+            "ZooCore", "ZooData", "ZooConfig", "ZooReport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: optimize),
         .executableTarget(name: "zoo", dependencies: ["ZooCLI"]),
@@ -30,6 +32,7 @@ let package = Package(
         .testTarget(name: "ZooDataTests", dependencies: ["ZooData", "ZooCore"]),
         .testTarget(name: "ZooConfigTests", dependencies: ["ZooConfig", "ZooCore"]),
         .testTarget(name: "ZooCLITests", dependencies: ["ZooCLI", "ZooConfig", "ZooCore", "ZooData"]),
+        .testTarget(name: "ZooReportTests", dependencies: ["ZooReport", "ZooCore", "ZooData"]),
     ],
     swiftLanguageModes: [.v5]
 )

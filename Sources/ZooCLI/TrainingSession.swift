@@ -15,6 +15,7 @@ final class TrainingSession {
     private let trainLoader: BatchLoader
     private let testLoader: BatchLoader
     private let progress: ProgressOutput
+    private let recorder: RunRecorder
     private var metricsRows: [String] = []
     private var startEpoch = 0
     private var bestAccuracy = -1.0
@@ -48,6 +49,8 @@ final class TrainingSession {
         trainer = Trainer(network: network, optimizer: try config.optimizer.make(parameters: network.namedParameters),
                           loss: config.loss(for: network))
         try FileManager.default.createDirectory(atPath: runDirectory, withIntermediateDirectories: true)
+        recorder = try RunRecorder(config: config, architecture: architecture, network: network, dataset: dataset,
+                                   testLoader: testLoader, runDirectory: runDirectory)
         if resume { try restore() }
         // A resume with new overrides (say --epochs) is the run's config from now on.
         try writeAtomically(config.resolvedYAML, to: path("config.yaml"))
@@ -91,7 +94,10 @@ final class TrainingSession {
             trainer.optimizer.learningRate = learningRate
             let result: EpochResult
             do {
-                result = try trainer.trainEpoch(epoch, data: trainLoader) { progress.step($0, epochs: config.epochs) }
+                result = try trainer.trainEpoch(epoch, data: trainLoader) {
+                    progress.step($0, epochs: config.epochs)
+                    recorder.step($0, learningRate: learningRate)
+                }
             } catch let error as ZooError {
                 let kept = epoch > 0 ? "the last good checkpoint is \(path("last.safetensors")) (epoch \(epoch))" : "no checkpoint was written"
                 throw ZooError(error.message + "; " + kept, hint: error.hint)
@@ -115,6 +121,7 @@ final class TrainingSession {
                                 String(evaluation.loss), String(evaluation.accuracy), String(format: "%.3f", result.seconds),
                                 String(format: "%.1f", result.imagesPerSecond)].joined(separator: ","))
             try writeAtomically(([Self.metricsHeader] + metricsRows).joined(separator: "\n") + "\n", to: path("metrics.csv"))
+            try recorder.epochFinished(epoch, evaluation: evaluation)
             let isBest = evaluation.accuracy > bestAccuracy
             bestAccuracy = max(bestAccuracy, evaluation.accuracy)
             try saveCheckpoint(to: path("last.safetensors"), completedEpochs: epoch + 1, testAccuracy: evaluation.accuracy)

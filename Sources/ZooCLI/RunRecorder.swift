@@ -1,0 +1,157 @@
+import Foundation
+import ZooConfig
+import ZooCore
+import ZooData
+import ZooReport
+
+/// What a run folder shows besides metrics.csv: TensorBoard event files (`train/loss`, `train/accuracy`,
+/// `train/lr` per logged step, `test/loss`, `test/accuracy` per epoch, on one global step axis) and
+/// report.html, rewritten atomically after each epoch. TrainingSession calls it after each step and epoch.
+final class RunRecorder {
+    static let mistakeCount = 32
+
+    private let config: TrainingConfig
+    private let architecture: Architecture
+    private let network: Network
+    private let dataset: Dataset
+    private let testLoader: BatchLoader
+    private let runDirectory: String
+    private let events: TensorBoardEventWriter
+    /// A write error inside the (non-throwing) step callback, raised at the end of the epoch.
+    private var stepError: Error?
+
+    init(config: TrainingConfig, architecture: Architecture, network: Network, dataset: Dataset, testLoader: BatchLoader,
+         runDirectory: String) throws {
+        (self.config, self.architecture, self.network, self.dataset) = (config, architecture, network, dataset)
+        (self.testLoader, self.runDirectory) = (testLoader, runDirectory)
+        events = try TensorBoardEventWriter(directory: runDirectory)
+    }
+
+    func step(_ report: StepReport, learningRate: Double) {
+        guard stepError == nil, report.step % max(config.logEvery, 1) == 0 || report.step == report.stepsPerEpoch else { return }
+        let step = report.epoch * report.stepsPerEpoch + report.step
+        do {
+            try events.scalar("train/loss", report.loss, step: step)
+            try events.scalar("train/accuracy", report.accuracy, step: step)
+            try events.scalar("train/lr", learningRate, step: step)
+        } catch {
+            stepError = error
+        }
+    }
+
+    /// After metrics.csv has this epoch's row: the test scalars, then a new report.html.
+    func epochFinished(_ epoch: Int, evaluation: Evaluation) throws {
+        if let stepError { throw stepError }
+        let step = (epoch + 1) * testLoaderStepsPerTrainingEpoch
+        try events.scalar("test/loss", evaluation.loss, step: step)
+        try events.scalar("test/accuracy", evaluation.accuracy, step: step)
+        let csv = (try? String(contentsOfFile: path("metrics.csv"), encoding: .utf8)) ?? ""
+        let history = EpochMetrics.parse(csv: csv)
+        let page = ReportPage(
+            title: "\(config.name): \(architecture.name) on \(config.dataset.rawValue)",
+            subtitle: "\(runDirectory) · \(grouped(network.parameterCount)) parameters · input \(network.inputShape) · "
+                + "\(config.optimizer.name.rawValue) · \(history.count) of \(config.epochs) epochs",
+            history: history, classNames: dataset.classNames, confusion: evaluation.confusion,
+            mistakes: try mistakes(), filters: try firstConvolutionFilters(), config: config.resolvedYAML,
+            summaryRows: summaryRows, facts: facts(history))
+        try writeAtomically(page.html, to: path("report.html"))
+    }
+
+    /// Test scalars share the training steps' axis: epoch n ends at step n x (training batches per epoch).
+    private var testLoaderStepsPerTrainingEpoch: Int {
+        (dataset.train.count + config.batchSize - 1) / max(config.batchSize, 1)
+    }
+
+    private func path(_ file: String) -> String { (runDirectory as NSString).appendingPathComponent(file) }
+
+    /// The first test images the model gets wrong, in test-set order, with the predicted class's probability.
+    private func mistakes() throws -> [Mistake] {
+        let classes = network.outputShape.elementCount
+        let split = dataset.test
+        let imageBytes = split.channels * split.height * split.width
+        let lastLayer = network.entries.last?.description.type
+        var found: [Mistake] = []
+        var index = 0
+        testLoader.start(epoch: 0)
+        while found.count < Self.mistakeCount, let batch = testLoader.nextBatch() {
+            let plan = try network.plan(batchSize: batch.count, training: false)
+            plan.withInput { input in _ = input.update(fromContentsOf: batch.images) }
+            try plan.forward()
+            let rows: [[Float]] = plan.withOutput { output in
+                (0..<batch.count).map { Array(output[($0 * classes)..<(($0 + 1) * classes)]) }
+            }
+            for (sample, row) in rows.enumerated() where found.count < Self.mistakeCount {
+                let probabilities = Self.probabilities(row, lastLayer: lastLayer)
+                let predicted = probabilities.indices.max { probabilities[$0] < probabilities[$1] } ?? 0
+                let truth = Int(batch.labels[sample])
+                let imageIndex = index + sample
+                if predicted != truth, imageIndex < split.count {
+                    let pixels = Array(split.images[(imageIndex * imageBytes)..<((imageIndex + 1) * imageBytes)])
+                    found.append(Mistake(png: try PNG.encode(planar: pixels, channels: split.channels, height: split.height, width: split.width),
+                                         trueClass: truth, predictedClass: predicted, confidence: Double(probabilities[predicted])))
+                }
+            }
+            index += batch.count
+        }
+        return found
+    }
+
+    /// The network's output as probabilities: as is after `softmax`, exponentiated after `log_softmax`,
+    /// else (logits) through a softmax.
+    static func probabilities(_ row: [Float], lastLayer: String?) -> [Float] {
+        if lastLayer == Softmax.typeName { return row }
+        if lastLayer == LogSoftmax.typeName { return row.map { Float(exp(Double($0))) } }
+        let largest = row.max() ?? 0
+        let exponentials = row.map { Float(exp(Double($0 - largest))) }
+        let sum = exponentials.reduce(0, +)
+        return exponentials.map { $0 / sum }
+    }
+
+    /// Each output channel of the first conv2d as a small grayscale image (RGB when it reads 3 channels).
+    private func firstConvolutionFilters() throws -> (layer: String, images: [[UInt8]])? {
+        guard let entry = network.entries.first(where: { $0.layer is Conv2d }),
+              let weight = entry.parameters.first(where: { $0.name == "weight" }), weight.shape.count == 4 else { return nil }
+        let (outputs, inputs, height, width) = (weight.shape[0], weight.shape[1], weight.shape[2], weight.shape[3])
+        let values = try weight.read()
+        let plane = height * width
+        let images = try (0..<outputs).map { output -> [UInt8] in
+            let filter = values[(output * inputs * plane)..<((output + 1) * inputs * plane)].map { $0 }
+            let channels = inputs == 3 ? 3 : 1
+            let planes: [Float] = channels == 3 ? filter : (0..<plane).map { pixel in
+                (0..<inputs).reduce(0) { $0 + filter[$1 * plane + pixel] } / Float(inputs)
+            }
+            let low = planes.min() ?? 0, high = planes.max() ?? 0
+            let range = high - low > 0 ? high - low : 1
+            let bytes = planes.map { UInt8(((($0 - low) / range) * 255).rounded()) }
+            return try PNG.encode(planar: bytes, channels: channels, height: height, width: width)
+        }
+        return (entry.name, images)
+    }
+
+    private var summaryRows: [[String]] {
+        network.entries.map { entry in
+            [entry.name, entry.description.type, entry.outputShape.description,
+             grouped(entry.parameters.filter(\.isTrainable).reduce(0) { $0 + $1.elementCount }), grouped(entry.multiplyAccumulates)]
+        } + [["total", "", "", grouped(network.parameterCount), grouped(network.multiplyAccumulates)]]
+    }
+
+    private func facts(_ history: [EpochMetrics]) -> [(String, String)] {
+        let cpuInfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        let model = cpuInfo.split(separator: "\n").first { $0.hasPrefix("model name") }?
+            .split(separator: ":", maxSplits: 1).last?.trimmingCharacters(in: .whitespaces) ?? "unknown CPU"
+        let process = ProcessInfo.processInfo
+        let seconds = history.reduce(0) { $0 + $1.seconds }
+        var facts: [(String, String)] = [
+            ("machine", "\(model), \(process.activeProcessorCount) cores, \(byteSize(Int(clamping: process.physicalMemory))) memory"),
+            ("system", process.operatingSystemVersionString),
+            ("dataset", "\(dataset.name.rawValue) from \(dataset.location): \(grouped(dataset.train.count)) training, \(grouped(dataset.test.count)) test images"),
+            ("batch size", String(config.batchSize)),
+            ("training time", String(format: "%.1f s over %d epochs", seconds, history.count)),
+            ("peak memory", byteSize(peakResidentBytes())),
+        ]
+        if let last = history.last {
+            facts.insert(("speed", "\(grouped(Int(last.imagesPerSecond))) training images/s in the last epoch"), at: 4)
+        }
+        return facts
+    }
+}

@@ -1,0 +1,120 @@
+/// The ONNX operator for each zoo layer type, all in one place (docs/export.md lists the same table).
+/// A new layer type gets one conformance here.
+
+extension Conv2d: ONNXExportable {
+    public func exportONNX(_ graph: inout ONNXGraph, input: String, entry: Network.Entry) throws -> String {
+        try graph.node("Conv", weightInputs(&graph, input: input, entry: entry), attributes: [
+            "kernel_shape": .ints([kernelSize.height, kernelSize.width]),
+            "strides": .ints([stride.height, stride.width]),
+            "pads": .ints([padding.height, padding.width, padding.height, padding.width]),
+        ], name: entry.name)
+    }
+}
+
+extension Linear: ONNXExportable {
+    /// Gemm computes input x weight^T + bias, as `nn.Linear` does.
+    public func exportONNX(_ graph: inout ONNXGraph, input: String, entry: Network.Entry) throws -> String {
+        try graph.node("Gemm", weightInputs(&graph, input: input, entry: entry), attributes: ["transB": .int(1)], name: entry.name)
+    }
+}
+
+extension BatchNorm: ONNXExportable {
+    /// Inference mode: the running statistics.
+    public func exportONNX(_ graph: inout ONNXGraph, input: String, entry: Network.Entry) throws -> String {
+        let inputs = try ["weight", "bias", "running_mean", "running_var"].map { try graph.initializer(entry, parameter: $0) }
+        return graph.node("BatchNormalization", [input] + inputs, attributes: ["epsilon": .float(epsilon)], name: entry.name)
+    }
+}
+
+extension MaxPool2d: ONNXExportable {
+    public func exportONNX(_ graph: inout ONNXGraph, input: String, entry: Network.Entry) throws -> String {
+        graph.node("MaxPool", [input], attributes: window.onnxAttributes, name: entry.name)
+    }
+}
+
+extension AvgPool2d: ONNXExportable {
+    /// oneDNN's `avg_include_padding`, PyTorch's default `count_include_pad=True`.
+    public func exportONNX(_ graph: inout ONNXGraph, input: String, entry: Network.Entry) throws -> String {
+        var attributes = window.onnxAttributes
+        attributes["count_include_pad"] = .int(1)
+        return graph.node("AveragePool", [input], attributes: attributes, name: entry.name)
+    }
+}
+
+extension GlobalAvgPool: ONNXExportable {
+    public func exportONNX(_ graph: inout ONNXGraph, input: String, entry: Network.Entry) throws -> String {
+        graph.node("GlobalAveragePool", [input], name: entry.name)
+    }
+}
+
+extension ReLU: ONNXExportable {
+    public func exportONNX(_ graph: inout ONNXGraph, input: String, entry: Network.Entry) throws -> String {
+        graph.node("Relu", [input], name: entry.name)
+    }
+}
+
+extension LeakyReLU: ONNXExportable {
+    public func exportONNX(_ graph: inout ONNXGraph, input: String, entry: Network.Entry) throws -> String {
+        graph.node("LeakyRelu", [input], attributes: ["alpha": .float(slope)], name: entry.name)
+    }
+}
+
+extension Sigmoid: ONNXExportable {
+    public func exportONNX(_ graph: inout ONNXGraph, input: String, entry: Network.Entry) throws -> String {
+        graph.node("Sigmoid", [input], name: entry.name)
+    }
+}
+
+extension Tanh: ONNXExportable {
+    public func exportONNX(_ graph: inout ONNXGraph, input: String, entry: Network.Entry) throws -> String {
+        graph.node("Tanh", [input], name: entry.name)
+    }
+}
+
+extension Dropout: ONNXExportable {
+    /// Inference mode: dropout passes its input through, so it adds no node.
+    public func exportONNX(_ graph: inout ONNXGraph, input: String, entry: Network.Entry) throws -> String { input }
+}
+
+extension Flatten: ONNXExportable {
+    public func exportONNX(_ graph: inout ONNXGraph, input: String, entry: Network.Entry) throws -> String {
+        graph.node("Flatten", [input], attributes: ["axis": .int(1)], name: entry.name)
+    }
+}
+
+extension Softmax: ONNXExportable {
+    /// Over dimension 1 (classes, or channels of an image), as zoo computes it.
+    public func exportONNX(_ graph: inout ONNXGraph, input: String, entry: Network.Entry) throws -> String {
+        graph.node("Softmax", [input], attributes: ["axis": .int(1)], name: entry.name)
+    }
+}
+
+extension LogSoftmax: ONNXExportable {
+    public func exportONNX(_ graph: inout ONNXGraph, input: String, entry: Network.Entry) throws -> String {
+        graph.node("LogSoftmax", [input], attributes: ["axis": .int(1)], name: entry.name)
+    }
+}
+
+extension PoolingWindow {
+    var onnxAttributes: [String: ONNXGraph.Attribute] {
+        ["kernel_shape": .ints([kernelSize.height, kernelSize.width]),
+         "strides": .ints([stride.height, stride.width]),
+         "pads": .ints([padding.height, padding.width, padding.height, padding.width])]
+    }
+}
+
+extension ONNXGraph {
+    /// The entry's parameter as an initializer named like its `state_dict` key.
+    mutating func initializer(_ entry: Network.Entry, parameter name: String) throws -> String {
+        guard let parameter = entry.parameters.first(where: { $0.name == name }) else {
+            throw ZooError("layer `\(entry.name)` has no parameter `\(name)`", hint: "this is a bug in zoo's ONNX export; please report it")
+        }
+        return initializer("\(entry.name).\(name)", try parameter.read(), shape: parameter.shape)
+    }
+}
+
+/// Input, weight and (when there is one) bias, for Conv and Gemm.
+private func weightInputs(_ graph: inout ONNXGraph, input: String, entry: Network.Entry) throws -> [String] {
+    let hasBias = entry.parameters.contains { $0.name == "bias" }
+    return try [input, graph.initializer(entry, parameter: "weight")] + (hasBias ? [graph.initializer(entry, parameter: "bias")] : [])
+}
