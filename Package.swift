@@ -31,7 +31,7 @@ let package = Package(
         .testTarget(name: "ZooCoreTests", dependencies: ["ZooCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ZooDataTests", dependencies: ["ZooData", "ZooCore"]),
         .testTarget(name: "ZooConfigTests", dependencies: ["ZooConfig", "ZooCore"]),
-        .testTarget(name: "ZooCLITests", dependencies: ["ZooCLI", "ZooConfig", "ZooCore", "ZooData"]),
+        .testTarget(name: "ZooCLITests", dependencies: ["ZooCLI", "ZooConfig", "ZooCore", "ZooData", "ZooReport", "CZlib"]),
         .testTarget(name: "ZooReportTests", dependencies: ["ZooReport", "ZooCore", "ZooData"]),
     ],
     swiftLanguageModes: [.v5]

@@ -21,15 +21,18 @@ struct CompareCommand: ParsableCommand {
             guard !runs.isEmpty else { throw ZooError("no runs to compare", hint: "pass one or more training configs") }
             let folder = out ?? defaultRunDirectory(name: "compare")
             var rows: [[String]] = []
+            var finished: [String] = []
             for config in runs {
                 let session = try TrainingSession(config: config, registry: ArchitectureRegistry(),
                                                   runDirectory: (folder as NSString).appendingPathComponent(config.name), resume: false,
                                                   progress: ProgressOutput(quiet: true, logEvery: config.logEvery, silent: quiet))
                 let outcome = try session.run()
+                finished.append(config.name)
                 rows.append([config.name, session.architecture.name, grouped(session.network.parameterCount), String(outcome.epochs),
                              String(format: "%.2f%%", outcome.testAccuracy * 100), String(format: "%.1f", outcome.seconds)])
                 if outcome.interrupted { break }
             }
+            try RunRecorder.writeComparison(folder: folder, runs: finished)
             print(table(["run", "model", "parameters", "epochs", "test accuracy", "seconds"], rows, rightAligned: [2, 3, 4, 5]))
         }
     }

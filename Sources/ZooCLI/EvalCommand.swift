@@ -34,13 +34,9 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         try runReportingErrors {
-            let saved = try Checkpoint.read(path: checkpoint)
-            let description = try CheckpointDescription(metadata: saved.metadata, path: checkpoint)
-            let architecture = try Architecture.parse(text: description.architectureText, file: description.architectureSource)
+            let model = try RestoredModel(path: checkpoint)
+            let (description, network) = (model.description, model.network)
             let datasetName = try dataset.map(DatasetName.parse) ?? description.dataset
-            let network = try architecture.network(input: description.inputShape, numClasses: description.classNames.count,
-                                                   overrides: description.modelParameters, seed: 0)
-            try saved.load(into: network, path: checkpoint)
             let data = try DatasetCatalog.load(datasetName, dataDirectory: dataDirectory)
             let loader = BatchLoader(split: data.test, batchSize: batchSize, shuffle: false, seed: 0,
                                      transforms: description.testTransforms, normalization: description.normalization)

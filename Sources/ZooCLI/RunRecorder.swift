@@ -154,4 +154,15 @@ final class RunRecorder {
         }
         return facts
     }
+
+    /// `zoo compare`'s report.html in the compare folder: every run's curves on shared axes.
+    static func writeComparison(folder: String, runs: [String]) throws {
+        let histories = runs.map { run in
+            let csv = (try? String(contentsOfFile: "\(folder)/\(run)/metrics.csv", encoding: .utf8)) ?? ""
+            return (name: run, history: EpochMetrics.parse(csv: csv))
+        }
+        let page = ComparisonPage(title: "zoo compare: \(runs.joined(separator: " vs "))", runs: histories)
+        try writeAtomically(page.html, to: (folder as NSString).appendingPathComponent("report.html"))
+        print("report: \((folder as NSString).appendingPathComponent("report.html")); tensorboard --logdir \(folder) overlays the runs")
+    }
 }

@@ -23,7 +23,9 @@ final class TrainingSessionTests: XCTestCase {
         return folder
     }
 
-    private func requireMNIST() throws {
+    private func requireMNIST() throws { try Self.requireMNIST() }
+
+    static func requireMNIST() throws {
         let present = FileManager.default.fileExists(atPath: Self.dataDirectory + "/mnist/train-images-idx3-ubyte.gz")
         // CI must have the real data; only a developer machine without it may skip.
         if !present && ProcessInfo.processInfo.environment["CI"] == nil {
