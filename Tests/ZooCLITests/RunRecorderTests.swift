@@ -78,13 +78,13 @@ final class RunRecorderTests: XCTestCase {
     /// The page holds every part, then Chromium renders it: charts in the DOM, and a picture that is not blank.
     func testReportPageHasEveryPartAndRendersInChromium() throws {
         let folder = temporaryFolder()
-        try train(["model=lenet", "batch_size=128", "epochs=1", "seed=1"], folder: folder)
+        try train(["model=cnn", "batch_size=256", "epochs=1", "seed=1"], folder: folder)
         let html = try String(contentsOfFile: "\(folder)/report.html", encoding: .utf8)
         XCTAssertEqual(html.components(separatedBy: "<svg class=\"chart\"").count - 1, 3, "loss, accuracy and learning-rate charts")
         XCTAssertEqual(html.components(separatedBy: "<svg class=\"confusion\"").count - 1, 1)
         XCTAssertEqual(html.components(separatedBy: "<figure class=\"mistake\">").count - 1, RunRecorder.mistakeCount)
-        XCTAssertEqual(html.components(separatedBy: "<figure class=\"filter\">").count - 1, 6, "conv1's six filters")
-        for part in ["Misclassified test images", "conv1", "fc3", "44,426", "Resolved config", "model: lenet", "training images/s", "machine"] {
+        XCTAssertEqual(html.components(separatedBy: "<figure class=\"filter\">").count - 1, 6, "conv1 has n_feature = 6 filters")
+        for part in ["Misclassified test images", "conv1", "fc2", "6,422", "Resolved config", "model: cnn", "training images/s", "machine"] {
             XCTAssertTrue(html.contains(part), "the page lacks \(part)")
         }
         XCTAssertFalse(html.replacingOccurrences(of: "http://www.w3.org/2000/svg", with: "").contains("http"), "nothing to fetch: every image and chart is inline")
@@ -110,9 +110,10 @@ final class RunRecorderTests: XCTestCase {
         let compareFile = "\(folder)-compare.yaml"
         folders.append(compareFile)
         try """
-            dataset: {name: mnist, data_dir: \(TrainingSessionTests.dataDirectory)}
-            epochs: 1
-            batch_size: 512
+            defaults:
+              dataset: {name: mnist, data_dir: \(TrainingSessionTests.dataDirectory)}
+              epochs: 1
+              batch_size: 512
             runs:
               - {name: small, model: fc2layer}
               - {name: conv, model: cnn}
