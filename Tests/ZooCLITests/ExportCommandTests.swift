@@ -9,6 +9,8 @@ import ZooData
 /// built-in model (and one with every other layer type) and agrees with zoo's inference; bad input is refused.
 final class ExportCommandTests: XCTestCase {
     private var folder = ""
+    static let benchmarks = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("benchmarks").path
 
     override func setUpWithError() throws {
         folder = NSTemporaryDirectory() + "zoo-export-\(UUID().uuidString)"
@@ -138,7 +140,10 @@ final class ExportCommandTests: XCTestCase {
         let script = """
             import sys, numpy as np, torch, torch.nn as nn, torch.nn.functional as F
             from safetensors.torch import load_file
-            name, path, pixels, expected = sys.argv[1:5]
+            name, path, pixels, expected, benchmarks = sys.argv[1:6]
+            sys.dont_write_bytecode = True  # leave no __pycache__ in the repository
+            sys.path.insert(0, benchmarks)
+            from vs_pytorch import vgg_lite  # nn.Sequential in zoo's layer order, so its indices are zoo's names
 
             class LeNet(nn.Module):
                 def __init__(self, batchnorm):
@@ -155,16 +160,6 @@ final class ExportCommandTests: XCTestCase {
                     x = F.max_pool2d(F.relu(self.bn2(x) if self.batchnorm else x), 2)
                     x = torch.flatten(x, 1)
                     return self.fc3(F.relu(self.fc2(F.relu(self.fc1(x)))))
-
-            def vgg_lite():
-                layers, channels = [], 3
-                for v in [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"]:
-                    if v == "M":
-                        layers.append(nn.MaxPool2d(2))
-                    else:
-                        layers += [nn.Conv2d(channels, v, 3, padding=1), nn.BatchNorm2d(v), nn.ReLU()]
-                        channels = v
-                return nn.Sequential(*layers, nn.Flatten(), nn.Linear(512, 10))
 
             model = {"lenet": lambda: LeNet(False), "lenet-bn": lambda: LeNet(True), "vgg-lite": vgg_lite}[name]()
             state = load_file(path)
@@ -196,7 +191,7 @@ final class ExportCommandTests: XCTestCase {
             try writeFloats(plan.withOutput { Array($0) }, "\(folder)/expected.bin")
             let output = "\(folder)/\(model)-state.safetensors"
             try export(path, output)
-            let difference = try ExternalTools.python(script, [model, output, "\(folder)/inputs.bin", "\(folder)/expected.bin"])
+            let difference = try ExternalTools.python(script, [model, output, "\(folder)/inputs.bin", "\(folder)/expected.bin", Self.benchmarks])
             print("PyTorch \(model), strict load: worst relative difference \(difference.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
     }

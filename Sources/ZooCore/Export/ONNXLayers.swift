@@ -26,73 +26,60 @@ extension BatchNorm: ONNXExportable {
     }
 }
 
-extension MaxPool2d: ONNXExportable {
+/// A layer that is one ONNX operator on its input: its conformance names the operator and attributes.
+public protocol ONNXOperatorLayer: ONNXExportable {
+    var onnxOperator: String { get }
+    var onnxAttributes: [String: ONNXGraph.Attribute] { get }
+}
+
+extension ONNXOperatorLayer {
+    public var onnxAttributes: [String: ONNXGraph.Attribute] { [:] }
+
     public func exportONNX(_ graph: inout ONNXGraph, input: String, entry: Network.Entry) throws -> String {
-        graph.node("MaxPool", [input], attributes: window.onnxAttributes, name: entry.name)
+        graph.node(onnxOperator, [input], attributes: onnxAttributes, name: entry.name)
     }
 }
 
-extension AvgPool2d: ONNXExportable {
+extension MaxPool2d: ONNXOperatorLayer {
+    public var onnxOperator: String { "MaxPool" }
+    public var onnxAttributes: [String: ONNXGraph.Attribute] { window.onnxAttributes }
+}
+
+extension AvgPool2d: ONNXOperatorLayer {
+    public var onnxOperator: String { "AveragePool" }
     /// oneDNN's `avg_include_padding`, PyTorch's default `count_include_pad=True`.
-    public func exportONNX(_ graph: inout ONNXGraph, input: String, entry: Network.Entry) throws -> String {
-        var attributes = window.onnxAttributes
-        attributes["count_include_pad"] = .int(1)
-        return graph.node("AveragePool", [input], attributes: attributes, name: entry.name)
-    }
+    public var onnxAttributes: [String: ONNXGraph.Attribute] { window.onnxAttributes.merging(["count_include_pad": .int(1)]) { $1 } }
 }
 
-extension GlobalAvgPool: ONNXExportable {
-    public func exportONNX(_ graph: inout ONNXGraph, input: String, entry: Network.Entry) throws -> String {
-        graph.node("GlobalAveragePool", [input], name: entry.name)
-    }
+extension GlobalAvgPool: ONNXOperatorLayer { public var onnxOperator: String { "GlobalAveragePool" } }
+extension ReLU: ONNXOperatorLayer { public var onnxOperator: String { "Relu" } }
+extension Sigmoid: ONNXOperatorLayer { public var onnxOperator: String { "Sigmoid" } }
+extension Tanh: ONNXOperatorLayer { public var onnxOperator: String { "Tanh" } }
+
+extension LeakyReLU: ONNXOperatorLayer {
+    public var onnxOperator: String { "LeakyRelu" }
+    public var onnxAttributes: [String: ONNXGraph.Attribute] { ["alpha": .float(slope)] }
 }
 
-extension ReLU: ONNXExportable {
-    public func exportONNX(_ graph: inout ONNXGraph, input: String, entry: Network.Entry) throws -> String {
-        graph.node("Relu", [input], name: entry.name)
-    }
+extension Flatten: ONNXOperatorLayer {
+    public var onnxOperator: String { "Flatten" }
+    public var onnxAttributes: [String: ONNXGraph.Attribute] { ["axis": .int(1)] }
 }
 
-extension LeakyReLU: ONNXExportable {
-    public func exportONNX(_ graph: inout ONNXGraph, input: String, entry: Network.Entry) throws -> String {
-        graph.node("LeakyRelu", [input], attributes: ["alpha": .float(slope)], name: entry.name)
-    }
+/// Softmax and log-softmax over dimension 1 (classes, or channels of an image), as zoo computes them.
+extension Softmax: ONNXOperatorLayer {
+    public var onnxOperator: String { "Softmax" }
+    public var onnxAttributes: [String: ONNXGraph.Attribute] { ["axis": .int(1)] }
 }
 
-extension Sigmoid: ONNXExportable {
-    public func exportONNX(_ graph: inout ONNXGraph, input: String, entry: Network.Entry) throws -> String {
-        graph.node("Sigmoid", [input], name: entry.name)
-    }
-}
-
-extension Tanh: ONNXExportable {
-    public func exportONNX(_ graph: inout ONNXGraph, input: String, entry: Network.Entry) throws -> String {
-        graph.node("Tanh", [input], name: entry.name)
-    }
+extension LogSoftmax: ONNXOperatorLayer {
+    public var onnxOperator: String { "LogSoftmax" }
+    public var onnxAttributes: [String: ONNXGraph.Attribute] { ["axis": .int(1)] }
 }
 
 extension Dropout: ONNXExportable {
     /// Inference mode: dropout passes its input through, so it adds no node.
     public func exportONNX(_ graph: inout ONNXGraph, input: String, entry: Network.Entry) throws -> String { input }
-}
-
-extension Flatten: ONNXExportable {
-    public func exportONNX(_ graph: inout ONNXGraph, input: String, entry: Network.Entry) throws -> String {
-        graph.node("Flatten", [input], attributes: ["axis": .int(1)], name: entry.name)
-    }
-}
-
-extension Softmax: ONNXExportable {
-    /// Over dimension 1 (classes, or channels of an image), as zoo computes it.
-    public func exportONNX(_ graph: inout ONNXGraph, input: String, entry: Network.Entry) throws -> String {
-        graph.node("Softmax", [input], attributes: ["axis": .int(1)], name: entry.name)
-    }
-}
-
-extension LogSoftmax: ONNXExportable {
-    public func exportONNX(_ graph: inout ONNXGraph, input: String, entry: Network.Entry) throws -> String {
-        graph.node("LogSoftmax", [input], attributes: ["axis": .int(1)], name: entry.name)
-    }
 }
 
 extension PoolingWindow {

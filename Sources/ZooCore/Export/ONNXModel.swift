@@ -122,16 +122,10 @@ public enum ONNXModel {
         var model = ProtobufMessage()
         model.int(1, irVersion)
         model.string(2, "zoo")
-        var opset = ProtobufMessage()
-        opset.string(1, "")
-        opset.int(2, opsetVersion)
-        model.message(8, opset)
+        model.message(8, .with { $0.string(1, ""); $0.int(2, opsetVersion) })  // the default domain's opset
         model.message(7, graphMessage)
         for (key, text) in metadata.sorted(by: { $0.key < $1.key }) {
-            var entry = ProtobufMessage()
-            entry.string(1, key)
-            entry.string(2, text)
-            model.message(14, entry)
+            model.message(14, .with { $0.string(1, key); $0.string(2, text) })
         }
         return model.bytes
     }

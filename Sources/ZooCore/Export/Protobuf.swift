@@ -12,6 +12,13 @@ public struct ProtobufMessage {
 
     public init() {}
 
+    /// A message built in one expression: `.with { $0.string(1, key); $0.string(2, value) }`.
+    public static func with(_ build: (inout ProtobufMessage) -> Void) -> ProtobufMessage {
+        var message = ProtobufMessage()
+        build(&message)
+        return message
+    }
+
     private enum WireType: UInt64 {
         case varint = 0, fixed64 = 1, lengthDelimited = 2, fixed32 = 5
     }
