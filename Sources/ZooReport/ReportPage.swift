@@ -107,11 +107,11 @@ public struct ReportPage {
     private var confusionSVG: String {
         let count = confusion.count
         let cell = count <= 12 ? 34.0 : count <= 30 ? 16.0 : 7.0
-        // Room for the longest class name at about 7 pixels a character.
+        // Room for the longest class name at about 7 pixels a character; the slanted column labels lean right.
         let longestName = Double((0..<count).map { className($0).count }.max() ?? 1)
         let labelWidth = 12 + 7 * longestName, labelHeight = 10 + 6 * longestName
         let size = Double(count) * cell
-        var parts = ["<svg class=\"confusion\" xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(labelWidth + size + 4))\" height=\"\(Int(labelHeight + size + 4))\" role=\"img\" aria-label=\"confusion matrix\">"]
+        var parts = ["<svg class=\"confusion\" xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(labelWidth + size + labelHeight / 2 + 4))\" height=\"\(Int(labelHeight + size + 4))\" role=\"img\" aria-label=\"confusion matrix\">"]
         let showLabels = count <= 30, showNumbers = count <= 12
         for (row, values) in confusion.enumerated() {
             let total = max(values.reduce(0, +), 1)

@@ -2,8 +2,8 @@
 /// A new layer type gets one conformance here.
 
 extension Conv2d: ONNXExportable {
-    public func exportONNX(_ graph: inout ONNXGraph, input: String, entry: Network.Entry) throws -> String {
-        try graph.node("Conv", weightInputs(&graph, input: input, entry: entry), attributes: [
+    public func exportONNX(_ graph: inout ONNXGraph, inputs: [String], entry: Network.Entry) throws -> String {
+        try graph.node("Conv", weightInputs(&graph, input: inputs[0], entry: entry), attributes: [
             "kernel_shape": .ints([kernelSize.height, kernelSize.width]),
             "strides": .ints([stride.height, stride.width]),
             "pads": .ints([padding.height, padding.width, padding.height, padding.width]),
@@ -13,16 +13,16 @@ extension Conv2d: ONNXExportable {
 
 extension Linear: ONNXExportable {
     /// Gemm computes input x weight^T + bias, as `nn.Linear` does.
-    public func exportONNX(_ graph: inout ONNXGraph, input: String, entry: Network.Entry) throws -> String {
-        try graph.node("Gemm", weightInputs(&graph, input: input, entry: entry), attributes: ["transB": .int(1)], name: entry.name)
+    public func exportONNX(_ graph: inout ONNXGraph, inputs: [String], entry: Network.Entry) throws -> String {
+        try graph.node("Gemm", weightInputs(&graph, input: inputs[0], entry: entry), attributes: ["transB": .int(1)], name: entry.name)
     }
 }
 
 extension BatchNorm: ONNXExportable {
     /// Inference mode: the running statistics.
-    public func exportONNX(_ graph: inout ONNXGraph, input: String, entry: Network.Entry) throws -> String {
-        let inputs = try ["weight", "bias", "running_mean", "running_var"].map { try graph.initializer(entry, parameter: $0) }
-        return graph.node("BatchNormalization", [input] + inputs, attributes: ["epsilon": .float(epsilon)], name: entry.name)
+    public func exportONNX(_ graph: inout ONNXGraph, inputs: [String], entry: Network.Entry) throws -> String {
+        let statistics = try ["weight", "bias", "running_mean", "running_var"].map { try graph.initializer(entry, parameter: $0) }
+        return graph.node("BatchNormalization", [inputs[0]] + statistics, attributes: ["epsilon": .float(epsilon)], name: entry.name)
     }
 }
 
@@ -35,8 +35,8 @@ public protocol ONNXOperatorLayer: ONNXExportable {
 extension ONNXOperatorLayer {
     public var onnxAttributes: [String: ONNXGraph.Attribute] { [:] }
 
-    public func exportONNX(_ graph: inout ONNXGraph, input: String, entry: Network.Entry) throws -> String {
-        graph.node(onnxOperator, [input], attributes: onnxAttributes, name: entry.name)
+    public func exportONNX(_ graph: inout ONNXGraph, inputs: [String], entry: Network.Entry) throws -> String {
+        graph.node(onnxOperator, inputs, attributes: onnxAttributes, name: entry.name)
     }
 }
 
@@ -79,7 +79,7 @@ extension LogSoftmax: ONNXOperatorLayer {
 
 extension Dropout: ONNXExportable {
     /// Inference mode: dropout passes its input through, so it adds no node.
-    public func exportONNX(_ graph: inout ONNXGraph, input: String, entry: Network.Entry) throws -> String { input }
+    public func exportONNX(_ graph: inout ONNXGraph, inputs: [String], entry: Network.Entry) throws -> String { inputs[0] }
 }
 
 extension PoolingWindow {

@@ -75,10 +75,10 @@ public struct ONNXGraph {
     }
 }
 
-/// A layer type that can write itself as ONNX nodes. `input` is the name of the layer's input value;
-/// the result is the name of its output value.
+/// A layer type that can write itself as ONNX nodes. `inputs` name the values the layer reads (one for every
+/// layer of a sequential network); the result is the name of its output value.
 public protocol ONNXExportable {
-    func exportONNX(_ graph: inout ONNXGraph, input: String, entry: Network.Entry) throws -> String
+    func exportONNX(_ graph: inout ONNXGraph, inputs: [String], entry: Network.Entry) throws -> String
 }
 
 /// A trained network as an ONNX model for inference: input `input` float32 [batch, C, H, W] with pixels in
@@ -104,14 +104,16 @@ public enum ONNXModel {
             value = graph.node("Sub", [value, meanName], name: "normalize")
             value = graph.node("Div", [value, stdName], name: "normalize")
         }
-        for entry in network.entries {
+        // The value each layer writes, by position; a layer reads the one before it.
+        var outputs: [String] = []
+        for (index, entry) in network.entries.enumerated() {
             guard let layer = entry.layer as? ONNXExportable else {
                 throw ZooError("layer `\(entry.name)` (\(entry.description.type)) has no ONNX mapping yet", at: entry.description.location,
                                hint: "export to .safetensors instead, or add the layer type to Sources/ZooCore/Export/ONNXLayers.swift")
             }
-            value = try layer.exportONNX(&graph, input: value, entry: entry)
+            outputs.append(try layer.exportONNX(&graph, inputs: [index == 0 ? value : outputs[index - 1]], entry: entry))
         }
-        graph.node("Identity", [value], name: "output", output: "output")
+        graph.node("Identity", [outputs.last ?? value], name: "output", output: "output")
         var graphMessage = ProtobufMessage()
         for node in graph.nodes { graphMessage.message(1, node) }
         graphMessage.string(2, "zoo")
