@@ -42,7 +42,7 @@ final class RunRecorder {
     /// After metrics.csv has this epoch's row: the test scalars, then a new report.html.
     func epochFinished(_ epoch: Int, evaluation: Evaluation) throws {
         if let stepError { throw stepError }
-        let step = (epoch + 1) * testLoaderStepsPerTrainingEpoch
+        let step = (epoch + 1) * trainingStepsPerEpoch
         try events.scalar("test/loss", evaluation.loss, step: step)
         try events.scalar("test/accuracy", evaluation.accuracy, step: step)
         let csv = (try? String(contentsOfFile: path("metrics.csv"), encoding: .utf8)) ?? ""
@@ -58,7 +58,7 @@ final class RunRecorder {
     }
 
     /// Test scalars share the training steps' axis: epoch n ends at step n x (training batches per epoch).
-    private var testLoaderStepsPerTrainingEpoch: Int {
+    private var trainingStepsPerEpoch: Int {
         (dataset.train.count + config.batchSize - 1) / max(config.batchSize, 1)
     }
 

@@ -5,7 +5,7 @@ import ZooCore
 /// scalar. Field numbers from tensorboard 2.21's `event.proto` and `summary.proto`:
 /// Event {wall_time = 1 (double), step = 2 (int64), file_version = 3, summary = 5},
 /// Summary {value = 1}, Summary.Value {tag = 1, simple_value = 2 (float)}.
-/// Records are appended and flushed as they come, as TensorBoard expects; a reader sees whole records only.
+/// Records are appended as they come, as TensorBoard expects; its reader waits for a record to be whole.
 public final class TensorBoardEventWriter {
     public let path: String
     private let handle: FileHandle
@@ -55,8 +55,8 @@ public final class TensorBoardEventWriter {
 
     private func append(_ event: ProtobufMessage) throws {
         do {
+            // Unbuffered, so TensorBoard sees each record at once; no fsync per record, which would slow training.
             try handle.write(contentsOf: Self.record(event.bytes))
-            try handle.synchronize()
         } catch {
             throw ZooError("cannot append to the TensorBoard event file", place: path, hint: "check that the disk is not full")
         }
