@@ -48,7 +48,7 @@ final class RunRecorder {
         let csv = (try? String(contentsOfFile: path("metrics.csv"), encoding: .utf8)) ?? ""
         let history = EpochMetrics.parse(csv: csv)
         let page = ReportPage(
-            title: "\(config.name): \(architecture.name) on \(config.dataset.rawValue)",
+            title: (config.name == architecture.name ? "" : "\(config.name): ") + "\(architecture.name) on \(config.dataset.rawValue)",
             subtitle: "\(runDirectory) · \(grouped(network.parameterCount)) parameters · input \(network.inputShape) · "
                 + "\(config.optimizer.name.rawValue) · \(history.count) of \(config.epochs) epochs",
             history: history, classNames: dataset.classNames, confusion: evaluation.confusion,

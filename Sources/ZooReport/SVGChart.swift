@@ -17,7 +17,7 @@ struct LineChart {
 
     static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
 
-    private let width = 400.0, height = 280.0
+    private let width = 380.0, height = 280.0
     private let left = 58.0, right = 12.0, top = 30.0, bottom = 62.0
 
     var svg: String {
