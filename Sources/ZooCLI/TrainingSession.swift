@@ -228,16 +228,6 @@ extension TrainingConfig {
     }
 }
 
-extension Transform {
-    /// Random transforms are for training only; the test set gets the deterministic ones (padding, permutation).
-    var isDeterministic: Bool {
-        switch self {
-        case .padTo, .permutePixels: return true
-        case .randomCrop, .horizontalFlip: return false
-        }
-    }
-}
-
 /// Ctrl-C during training: the first press lets the current step finish and a checkpoint be written;
 /// a second one exits at once.
 enum InterruptSignal {

@@ -94,13 +94,17 @@ struct ConfigReader {
         return elements.map { ConfigField(node: $0, path: field.path) }
     }
 
-    /// One of a name table's cases, e.g. an optimizer; a misspelling gets the nearest name as a hint.
+    /// One of a name table's cases, e.g. a loss; a misspelling gets the nearest name as a hint.
     func choice<Name: RawRepresentable & CaseIterable>(_ field: ConfigField, what: String) throws -> Name where Name.RawValue == String {
+        try choice(field, what: what, from: Array(Name.allCases), named: \.rawValue)
+    }
+
+    /// One of `choices` by name, e.g. a registered optimizer; a misspelling gets the nearest name as a hint.
+    func choice<Choice>(_ field: ConfigField, what: String, from choices: [Choice], named name: (Choice) -> String) throws -> Choice {
         let text = try text(field)
-        if let name = Name(rawValue: text) { return name }
-        let names = Name.allCases.map(\.rawValue)
-        let known = "known \(what)s: \(names.joined(separator: ", "))"
-        throw fail("unknown \(what) `\(text)`", at: field, hint: nearest(to: text, in: names).map { "did you mean `\($0)`? \(known)" } ?? known)
+        if let choice = choices.first(where: { name($0) == text }) { return choice }
+        let failure = unknownName(text, what: what, known: choices.map(name))
+        throw fail(failure.message, at: field, hint: failure.hint)
     }
 
     private func missingValue(_ field: ConfigField) -> ZooError {

@@ -25,31 +25,3 @@ public struct TrainingConfig: Equatable {
     /// Log a plain line every this many steps when the output is not a terminal.
     public var logEvery: Int
 }
-
-public enum OptimizerName: String, CaseIterable, Sendable {
-    case sgd, adam, adamw
-}
-
-public struct OptimizerConfig: Equatable {
-    public var name: OptimizerName
-    public var learningRate: Double
-    public var momentum: Double
-    public var dampening: Double
-    public var nesterov: Bool
-    public var weightDecay: Double
-    public var beta1: Double
-    public var beta2: Double
-    public var epsilon: Double
-
-    /// The optimizer over a network's trainable parameters.
-    public func make(parameters: [(name: String, parameter: Parameter)]) throws -> Optimizer {
-        switch name {
-        case .sgd:
-            return try SGD(parameters: parameters, learningRate: learningRate, momentum: momentum, dampening: dampening,
-                           nesterov: nesterov, weightDecay: weightDecay)
-        case .adam, .adamw:
-            return try Adam(parameters: parameters, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
-                            weightDecay: weightDecay, decoupledWeightDecay: name == .adamw)
-        }
-    }
-}

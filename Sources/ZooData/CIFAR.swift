@@ -3,7 +3,7 @@ import ZooCore
 
 /// CIFAR binary batches: each record is its label byte(s), then 3072 pixel bytes already in planar
 /// order (1024 red, 1024 green, 1024 blue, each 32x32 row-major), so records concatenate into NCHW.
-struct CIFARFormat {
+public struct CIFARFormat: Sendable {
     /// 1 for CIFAR-10; 2 for CIFAR-100 (coarse then fine label; the fine one is used).
     let labelBytes: Int
     let classCount: Int
@@ -14,12 +14,14 @@ struct CIFARFormat {
     /// The folder the official archive unpacks into.
     let archiveFolder: String
 
-    static let cifar10 = CIFARFormat(
-        labelBytes: 1, classCount: 10, trainFiles: (1 ... 5).map { "data_batch_\($0).bin" }, testFiles: ["test_batch.bin"],
-        namesFile: "batches.meta.txt", archiveFolder: "cifar-10-batches-bin")
-    static let cifar100 = CIFARFormat(
-        labelBytes: 2, classCount: 100, trainFiles: ["train.bin"], testFiles: ["test.bin"],
-        namesFile: "fine_label_names.txt", archiveFolder: "cifar-100-binary")
+    public init(labelBytes: Int, classCount: Int, trainFiles: [String], testFiles: [String], namesFile: String, archiveFolder: String) {
+        self.labelBytes = labelBytes
+        self.classCount = classCount
+        self.trainFiles = trainFiles
+        self.testFiles = testFiles
+        self.namesFile = namesFile
+        self.archiveFolder = archiveFolder
+    }
 
     static let imageBytes = 3 * 32 * 32
     var recordBytes: Int { labelBytes + Self.imageBytes }
@@ -77,5 +79,35 @@ struct CIFARFormat {
                            hint: "restore the file from the dataset archive, or delete it to use the standard names")
         }
         return names
+    }
+}
+
+/// A dataset in CIFAR's binary format: 32x32 colour images.
+public protocol CIFARDataset: ImageDataset {
+    static var format: CIFARFormat { get }
+}
+
+extension CIFARDataset {
+    public static var channels: Int { 3 }
+    public static var height: Int { 32 }
+    public static var width: Int { 32 }
+    public static var classCount: Int { format.classCount }
+
+    /// The official archive unpacks into its own folder; the files are accepted inside it or moved up.
+    public static func searchFolders(in folder: String) -> [String] { ["\(folder)/\(format.archiveFolder)", folder] }
+
+    public static var requiredFiles: [[String]] { (format.trainFiles + format.testFiles).map { [$0] } }
+
+    public static func load(_ paths: [String], folder: String) throws -> (train: DatasetSplit, test: DatasetSplit, classNames: [String]?) {
+        let trainCount = format.trainFiles.count
+        let namesPath = "\(folder)/\(format.namesFile)"
+        return (try format.read(Array(paths[..<trainCount])), try format.read(Array(paths[trainCount...])),
+                FileManager.default.fileExists(atPath: namesPath) ? try format.classNames(namesPath) : nil)
+    }
+
+    public static func counts(_ paths: [String]) throws -> (train: Int, test: Int) {
+        let counts = try paths.map(format.recordCount)
+        let trainCount = format.trainFiles.count
+        return (counts[..<trainCount].reduce(0, +), counts[trainCount...].reduce(0, +))
     }
 }

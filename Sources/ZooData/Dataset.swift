@@ -1,58 +1,85 @@
 import ZooCore
 
-public enum DatasetName: String, CaseIterable, Sendable, Codable {
-    case mnist, fashionMNIST = "fashion-mnist", cifar10, cifar100
+/// A dataset as a config names it: its name, image shape and classes, where its files are and how they
+/// are read, and where to download it. One type per dataset, registered in `DatasetRegistry`.
+public protocol ImageDataset {
+    static var name: String { get }
+    static var channels: Int { get }
+    static var height: Int { get }
+    static var width: Int { get }
+    static var classCount: Int { get }
+    /// Names used when the data folder brings none of its own (CIFAR's batches.meta.txt overrides these).
+    static var defaultClassNames: [String] { get }
+    /// The mean and standard deviation of the training pixels in [0, 1], as commonly quoted.
+    static var defaultNormalization: Normalization { get }
+    /// What a user runs to get the data.
+    static var installHint: String { get }
+    /// Folders to look in after DATA_DIR/<name> (a system package's folder, say).
+    static var systemFolders: [String] { get }
+    /// The folders under a dataset folder that may hold the files directly, in search order.
+    static func searchFolders(in folder: String) -> [String]
+    /// Each file the dataset needs, as its accepted spellings: the training files, then the test files.
+    static var requiredFiles: [[String]] { get }
+    /// Reads both splits from the files found (in `requiredFiles` order) in `folder`; nil class names keep the defaults.
+    static func load(_ paths: [String], folder: String) throws -> (train: DatasetSplit, test: DatasetSplit, classNames: [String]?)
+    /// Image counts from file headers and sizes only.
+    static func counts(_ paths: [String]) throws -> (train: Int, test: Int)
+    /// The usual mirror and its files; nil where no checksum is known.
+    static var download: DatasetDownload? { get }
+}
+
+extension ImageDataset {
+    public static var systemFolders: [String] { [] }
+    public static func searchFolders(in folder: String) -> [String] { [folder] }
+    public static var download: DatasetDownload? { nil }
+}
+
+/// Every dataset by name. Adding one: a new file with its `ImageDataset`, one line here.
+public enum DatasetRegistry {
+    public static var types: [any ImageDataset.Type] = [
+        MNIST.self,
+        FashionMNIST.self,
+        CIFAR10.self,
+        CIFAR100.self,
+    ]
+}
+
+/// A dataset's name, e.g. from `--dataset`, and what its type says about it.
+public struct DatasetName: Hashable, Sendable, Codable {
+    public let type: any ImageDataset.Type
+
+    public init(_ type: any ImageDataset.Type) { self.type = type }
+
+    public static var allCases: [DatasetName] { DatasetRegistry.types.map(DatasetName.init) }
 
     /// Parses a name as typed on the command line or in a config; `fashion_mnist` and `CIFAR-10` are accepted too.
     public static func parse(_ text: String) throws -> DatasetName {
         func folded(_ name: String) -> String { name.lowercased().filter { $0 != "-" && $0 != "_" } }
         if let name = allCases.first(where: { folded($0.rawValue) == folded(text) }) { return name }
-        let names = allCases.map(\.rawValue)
-        let known = "known datasets: " + names.joined(separator: ", ")
-        throw ZooError("unknown dataset `\(text)`", hint: nearest(to: text, in: names).map { "did you mean `\($0)`? \(known)" } ?? known)
+        throw unknownName(text, what: "dataset", known: allCases.map(\.rawValue))
     }
 
+    public var rawValue: String { type.name }
     /// The folder the dataset lives in under a data directory.
     public var folderName: String { rawValue }
+    public var channels: Int { type.channels }
+    public var height: Int { type.height }
+    public var width: Int { type.width }
+    public var classCount: Int { type.classCount }
+    public var defaultClassNames: [String] { type.defaultClassNames }
+    public var defaultNormalization: Normalization { type.defaultNormalization }
+    public var installHint: String { type.installHint }
 
-    public var channels: Int { isCIFAR ? 3 : 1 }
-    public var height: Int { isCIFAR ? 32 : 28 }
-    public var width: Int { height }
+    public static func == (left: DatasetName, right: DatasetName) -> Bool { left.rawValue == right.rawValue }
+    public func hash(into hasher: inout Hasher) { hasher.combine(rawValue) }
 
-    var isCIFAR: Bool { self == .cifar10 || self == .cifar100 }
-
-    public var classCount: Int { self == .cifar100 ? 100 : 10 }
-
-    /// Names used when the data folder brings none of its own (CIFAR's batches.meta.txt overrides these).
-    public var defaultClassNames: [String] {
-        switch self {
-        case .mnist: return (0 ..< 10).map(String.init)
-        case .fashionMNIST:
-            return ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
-        case .cifar10: return ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
-        case .cifar100: return (0 ..< 100).map { "class \($0)" }
-        }
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
     }
 
-    /// The mean and standard deviation of the training pixels in [0, 1], as commonly quoted.
-    public var defaultNormalization: Normalization {
-        switch self {
-        case .mnist: return Normalization(mean: [0.1307], std: [0.3081])
-        case .fashionMNIST: return Normalization(mean: [0.2860], std: [0.3530])
-        case .cifar10: return Normalization(mean: [0.4914, 0.4822, 0.4465], std: [0.2470, 0.2435, 0.2616])
-        case .cifar100: return Normalization(mean: [0.5071, 0.4865, 0.4409], std: [0.2673, 0.2564, 0.2762])
-        }
-    }
-
-    /// What a user runs to get the data.
-    public var installHint: String {
-        switch self {
-        case .mnist: return "run `zoo data fetch mnist`"
-        case .fashionMNIST: return "run `apt-get install dataset-fashion-mnist` or `zoo data fetch fashion-mnist`"
-        case .cifar10: return "run `zoo data fetch cifar10`"
-        case .cifar100:
-            return "download https://www.cs.toronto.edu/~kriz/cifar-100-binary.tar.gz and unpack it into DATA_DIR/cifar100/"
-        }
+    public init(from decoder: Decoder) throws {
+        self = try DatasetName.parse(try decoder.singleValueContainer().decode(String.self))
     }
 }
 

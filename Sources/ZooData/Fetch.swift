@@ -5,51 +5,39 @@ import FoundationNetworking
 #endif
 import ZooCore
 
+/// Where a dataset is downloaded from: a mirror and its files.
+public struct DatasetDownload: Sendable {
+    public let mirror: String
+    public let files: [RemoteFile]
+
+    public init(mirror: String, files: [RemoteFile]) {
+        self.mirror = mirror
+        self.files = files
+    }
+}
+
 /// A file on a mirror and the SHA-256 it must have.
-struct RemoteFile: Sendable {
-    let name: String
-    let sha256: String
+public struct RemoteFile: Sendable {
+    public let name: String
+    public let sha256: String
     /// The checksum is of the gunzipped content. MNIST's .gz files circulate recompressed (different
     /// bytes, same images), so their checksums are taken over what is inside.
     var checksumIsOfContent = false
     /// A .tar.gz to unpack into the dataset folder, then delete.
     var isArchive = false
+
+    public init(name: String, sha256: String, checksumIsOfContent: Bool = false, isArchive: Bool = false) {
+        self.name = name
+        self.sha256 = sha256
+        self.checksumIsOfContent = checksumIsOfContent
+        self.isArchive = isArchive
+    }
 }
 
 /// Downloads datasets from their public mirrors, checking each file before it is put in place.
 public enum DatasetFetcher {
     /// The usual mirror and files; nil where no checksum is known (CIFAR-100).
-    static func source(for name: DatasetName) -> (mirror: String, files: [RemoteFile])? {
-        // Content checksums computed from the distributed files (MNIST in /work/shared/datasets/mnist,
-        // Fashion-MNIST from Debian's dataset-fashion-mnist); they match whichever gzip wrapped them.
-        func idx(_ checksums: [String]) -> [RemoteFile] {
-            zip(["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"],
-                checksums).map { RemoteFile(name: $0, sha256: $1, checksumIsOfContent: true) }
-        }
-        switch name {
-        case .mnist:
-            return ("https://ossci-datasets.s3.amazonaws.com/mnist/", idx([
-                "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
-                "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
-                "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
-                "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
-            ]))
-        case .fashionMNIST:
-            return ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/", idx([
-                "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
-                "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
-                "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
-                "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
-            ]))
-        case .cifar10:
-            // The checksum of the archive as given in the project brief; not verified here (no copy to hand).
-            return ("https://www.cs.toronto.edu/~kriz/", [RemoteFile(
-                name: "cifar-10-binary.tar.gz", sha256: "c4a38c50a1bc5f3a1c5537f2155ab9d68f9f25eb1ed8d9ddda3db29a59bca1dd",
-                isArchive: true)])
-        case .cifar100:
-            return nil
-        }
-    }
+    static func source(for name: DatasetName) -> DatasetDownload? { name.type.download }
 
     /// Fetches `name` into DATA_DIR/<dataset>/ (DATA_DIR: `dataDirectory`, else $ZOO_DATA, else ./data)
     /// and returns that folder. Files already present with the right checksum are kept.

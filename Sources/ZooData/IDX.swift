@@ -1,3 +1,4 @@
+import Foundation
 import ZooCore
 
 /// An IDX file (the MNIST format): magic 00 00 08 (unsigned bytes) and a dimension count,
@@ -61,5 +62,57 @@ struct IDXFile {
             let offset = 4 + 4 * index
             return bytes[offset ..< offset + 4].reduce(0) { $0 << 8 | Int($1) }
         }
+    }
+}
+
+/// A dataset of 28x28 grey images of ten classes in IDX files, named and spelt as MNIST's are.
+public protocol IDXDataset: ImageDataset {}
+
+extension IDXDataset {
+    public static var channels: Int { 1 }
+    public static var height: Int { 28 }
+    public static var width: Int { 28 }
+    public static var classCount: Int { 10 }
+
+    /// MNIST circulates both as `train-images-idx3-ubyte` and `train-images.idx3-ubyte`, gzipped or not.
+    public static var requiredFiles: [[String]] {
+        ["train-images-idx3", "train-labels-idx1", "t10k-images-idx3", "t10k-labels-idx1"].map { stem in
+            let dotted = stem.replacingOccurrences(of: "-idx", with: ".idx")
+            return ["\(stem)-ubyte.gz", "\(stem)-ubyte", "\(dotted)-ubyte", "\(dotted)-ubyte.gz"]
+        }
+    }
+
+    public static func load(_ paths: [String], folder: String) throws -> (train: DatasetSplit, test: DatasetSplit, classNames: [String]?) {
+        (try split(images: paths[0], labels: paths[1]), try split(images: paths[2], labels: paths[3]), nil)
+    }
+
+    public static func counts(_ paths: [String]) throws -> (train: Int, test: Int) {
+        (try IDXFile.readDimensions(paths[0], dimensionCount: 3)[0], try IDXFile.readDimensions(paths[2], dimensionCount: 3)[0])
+    }
+
+    /// The four gzipped files on `mirror`, with the checksums of their content (the .gz files circulate
+    /// recompressed: different bytes, same images).
+    static func idxDownload(mirror: String, checksums: [String]) -> DatasetDownload {
+        DatasetDownload(mirror: mirror, files: zip(requiredFiles.map { $0[0] }, checksums).map {
+            RemoteFile(name: $0, sha256: $1, checksumIsOfContent: true)
+        })
+    }
+
+    private static func split(images: String, labels: String) throws -> DatasetSplit {
+        let imageFile = try IDXFile.read(images, dimensionCount: 3)
+        guard imageFile.dimensions[1] == height, imageFile.dimensions[2] == width else {
+            throw ZooError("images are \(imageFile.dimensions[1])x\(imageFile.dimensions[2]), expected \(height)x\(width)",
+                           place: "\(images) at byte 8", hint: IDXFile.hint)
+        }
+        let labelFile = try IDXFile.read(labels, dimensionCount: 1)
+        guard labelFile.dimensions[0] == imageFile.dimensions[0] else {
+            throw ZooError("holds \(labelFile.dimensions[0]) labels but \(images) holds \(imageFile.dimensions[0]) images",
+                           place: "\(labels) at byte 4", hint: "the two files come from different downloads; fetch the dataset again")
+        }
+        if let index = labelFile.values.firstIndex(where: { Int($0) >= classCount }) {
+            throw ZooError("label \(labelFile.values[index]) is out of range 0...\(classCount - 1)",
+                           place: "\(labels) at byte \(8 + index)", hint: IDXFile.hint)
+        }
+        return try DatasetSplit(images: imageFile.values, labels: labelFile.values, channels: 1, height: height, width: width)
     }
 }

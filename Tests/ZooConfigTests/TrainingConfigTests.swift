@@ -331,3 +331,16 @@ final class TrainingConfigTests: XCTestCase {
         }
     }
 }
+
+/// The flat view of an optimizer's settings that the assertions above read; a setting the optimizer
+/// does not take reads as 0 (Adam has no momentum).
+extension OptimizerConfig {
+    private var sgd: SGD.Settings? { settings as? SGD.Settings }
+    private var adam: Adam.Settings? { settings as? Adam.Settings ?? (settings as? AdamW.Settings)?.adam }
+
+    var momentum: Double { sgd?.momentum ?? 0 }
+    var weightDecay: Double { sgd?.weightDecay ?? adam?.weightDecay ?? 0 }
+    var beta1: Double { adam?.beta1 ?? 0 }
+    var beta2: Double { adam?.beta2 ?? 0 }
+    var epsilon: Double { adam?.epsilon ?? 0 }
+}

@@ -3,17 +3,6 @@ import XCTest
 
 /// Five optimizer steps against torch.optim: same losses, same final parameters.
 final class OptimizerFixtureTests: XCTestCase {
-    struct Settings: Decodable {
-        let name: String
-        let lr: Double
-        let momentum: Double?
-        let dampening: Double?
-        let nesterov: Bool?
-        let weight_decay: Double?
-        let betas: [Double]?
-        let eps: Double?
-    }
-
     func testSGD() throws { try check("optim_sgd") }
     func testSGDMomentumWithDampening() throws { try check("optim_sgd_momentum") }
     func testSGDNesterovWithWeightDecay() throws { try check("optim_sgd_nesterov") }
@@ -25,19 +14,10 @@ final class OptimizerFixtureTests: XCTestCase {
         let fixture = try Fixture(name)
         let inputShape = try fixture.metadata("input_shape", as: [Int].self)
         let network = try fixture.network(layers: try fixture.layers(), inputShape: inputShape, prefix: "initial.")
-        let settings = try fixture.metadata("optimizer", as: Settings.self)
+        var settings = try fixture.metadata("optimizer", as: [String: SettingValue].self)
+        guard case .text(let optimizerName) = settings.removeValue(forKey: "name") else { return XCTFail("\(name) names no optimizer") }
         let parameters = network.namedParameters
-        let optimizer: Optimizer
-        switch settings.name {
-        case "sgd":
-            optimizer = try SGD(parameters: parameters, learningRate: settings.lr, momentum: settings.momentum ?? 0,
-                                dampening: settings.dampening ?? 0, nesterov: settings.nesterov ?? false, weightDecay: settings.weight_decay ?? 0)
-        default:
-            let betas = settings.betas ?? [0.9, 0.999]
-            optimizer = try Adam(parameters: parameters, learningRate: settings.lr, beta1: betas[0], beta2: betas[1],
-                                 epsilon: settings.eps ?? 1e-8, weightDecay: settings.weight_decay ?? 0,
-                                 decoupledWeightDecay: settings.name == "adamw")
-        }
+        let optimizer = try OptimizerRegistry.make(named: optimizerName, settings: settings, parameters: parameters)
         let plan = try network.plan(batchSize: inputShape[0], training: true)
         let labels = try fixture.labels()
         var losses: [Float] = []

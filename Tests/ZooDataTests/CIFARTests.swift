@@ -17,7 +17,7 @@ func cifarRecord(labels: [UInt8], value: UInt8) -> [UInt8] {
 /// Writes CIFAR-10 batches where record r of each file has label r % 10; returns the folder.
 func writeCIFAR10(in folder: String, recordsPerFile: Int = 3, names: [String]? = nil) throws {
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    for file in CIFARFormat.cifar10.trainFiles + CIFARFormat.cifar10.testFiles {
+    for file in CIFAR10.format.trainFiles + CIFAR10.format.testFiles {
         let bytes = (0 ..< recordsPerFile).flatMap { cifarRecord(labels: [UInt8($0 % 10)], value: UInt8($0 * 10)) }
         try write(bytes, to: "\(folder)/\(file)")
     }

@@ -89,7 +89,7 @@ final class FetchTests: XCTestCase {
     func testFetchesAndUnpacksACIFARArchive() throws {
         let source = try temporaryFolder()
         try writeCIFAR10(in: "\(source)/batches", recordsPerFile: 2)
-        let names = CIFARFormat.cifar10.trainFiles + CIFARFormat.cifar10.testFiles
+        let names = CIFAR10.format.trainFiles + CIFAR10.format.testFiles
         let served = try temporaryFolder()
         try writeTarball("\(served)/cifar-10-binary.tar.gz", try names.map {
             ("cifar-10-batches-bin/\($0)", try Gzip.contents(of: "\(source)/batches/\($0)"))

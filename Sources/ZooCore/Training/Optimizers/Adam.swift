@@ -63,3 +63,55 @@ public final class Adam: Optimizer {
         steps = state.steps
     }
 }
+
+extension Adam {
+    /// `optimizer: {name: adam, lr: 0.001, betas: [0.9, 0.999], eps: 1e-8, weight_decay: 0}`.
+    public struct Settings: OptimizerSettings {
+        public static let name = "adam"
+        public static let keys = ["lr", "betas", "eps", "weight_decay"]
+        public static let summary = "adam (lr 0.001, betas [0.9, 0.999], eps 1e-8, weight_decay 0)"
+        public var learningRate: Double
+        public var beta1: Double
+        public var beta2: Double
+        public var epsilon: Double
+        public var weightDecay: Double
+
+        public static func read(_ settings: any SettingsReader, named: Bool) throws -> Settings {
+            try read(settings, weightDecay: 0)
+        }
+
+        /// Adam's settings with another default weight decay (AdamW's).
+        static func read(_ settings: any SettingsReader, weightDecay defaultDecay: Double) throws -> Settings {
+            let learningRate = try settings.learningRate(default: 0.001)
+            let weightDecay = try settings.weightDecay(default: defaultDecay)
+            let epsilon = try settings.number("eps", default: 1e-8, "greater than 0") { $0 > 0 }
+            var betas = [0.9, 0.999]
+            if let values = try settings.numbers("betas", "in [0, 1)", { $0 >= 0 && $0 < 1 }) {
+                guard values.count == 2 else {
+                    throw settings.fail("`\(settings.name(of: "betas"))` must be two numbers, such as `[0.9, 0.999]`, not \(values.count)",
+                                        at: "betas", hint: nil)
+                }
+                betas = values
+            }
+            return Settings(learningRate: learningRate, beta1: betas[0], beta2: betas[1], epsilon: epsilon, weightDecay: weightDecay)
+        }
+
+        public var written: [(key: String, value: SettingValue)] {
+            [("lr", .number(learningRate)), ("betas", .list([.number(beta1), .number(beta2)])), ("eps", .number(epsilon)),
+             ("weight_decay", .number(weightDecay))]
+        }
+
+        public func make(parameters: [(name: String, parameter: Parameter)]) throws -> Optimizer {
+            try make(parameters: parameters, decoupledWeightDecay: false)
+        }
+
+        func make(parameters: [(name: String, parameter: Parameter)], decoupledWeightDecay: Bool) throws -> Optimizer {
+            try Adam(parameters: parameters, learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
+                     weightDecay: weightDecay, decoupledWeightDecay: decoupledWeightDecay)
+        }
+    }
+}
+
+extension OptimizerName {
+    public static let adam = OptimizerName(rawValue: Adam.Settings.name)
+}

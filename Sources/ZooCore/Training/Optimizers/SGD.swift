@@ -60,3 +60,53 @@ public final class SGD: Optimizer {
         steps = state.steps
     }
 }
+
+extension SGD {
+    /// `optimizer: {name: sgd, lr: 0.01, momentum: 0, dampening: 0, nesterov: false, weight_decay: 0}`; an
+    /// `optimizer:` mapping without a name is SGD with momentum 0.9.
+    public struct Settings: OptimizerSettings {
+        public static let name = "sgd"
+        public static let keys = ["lr", "momentum", "dampening", "nesterov", "weight_decay"]
+        public static let summary = "sgd (lr 0.01, momentum 0 or 0.9 without a name, dampening 0, nesterov false, weight_decay 0)"
+        public var learningRate: Double
+        public var momentum: Double
+        public var dampening: Double
+        public var nesterov: Bool
+        public var weightDecay: Double
+
+        public static func read(_ settings: any SettingsReader, named: Bool) throws -> Settings {
+            let learningRate = try settings.learningRate(default: 0.01)
+            let momentum = try settings.number("momentum", default: named ? 0 : 0.9, "in [0, 1)") { $0 >= 0 && $0 < 1 }
+            let dampening = try settings.number("dampening", default: 0, "in [0, 1]") { $0 >= 0 && $0 <= 1 }
+            let weightDecay = try settings.weightDecay(default: 0)
+            let nesterov = try settings.flag("nesterov", default: false)
+            if nesterov && (momentum == 0 || dampening != 0) {
+                throw settings.fail("nesterov momentum needs `momentum` greater than 0 and `dampening` 0, as in torch.optim.SGD",
+                                    at: "nesterov", hint: "add `momentum: 0.9`, or remove `nesterov`")
+            }
+            return Settings(learningRate: learningRate, momentum: momentum, dampening: dampening, nesterov: nesterov, weightDecay: weightDecay)
+        }
+
+        public var written: [(key: String, value: SettingValue)] {
+            [("lr", .number(learningRate)), ("momentum", .number(momentum)), ("dampening", .number(dampening)),
+             ("nesterov", .flag(nesterov)), ("weight_decay", .number(weightDecay))]
+        }
+
+        public func make(parameters: [(name: String, parameter: Parameter)]) throws -> Optimizer {
+            try SGD(parameters: parameters, learningRate: learningRate, momentum: momentum, dampening: dampening, nesterov: nesterov,
+                    weightDecay: weightDecay)
+        }
+    }
+}
+
+extension OptimizerName {
+    public static let sgd = OptimizerName(rawValue: SGD.Settings.name)
+}
+
+extension SettingsReader {
+    /// `lr`, which every optimizer takes.
+    func learningRate(default value: Double) throws -> Double { try number("lr", default: value, "greater than 0") { $0 > 0 } }
+
+    /// `weight_decay`, which every optimizer takes.
+    func weightDecay(default value: Double) throws -> Double { try number("weight_decay", default: value, "of at least 0") { $0 >= 0 } }
+}

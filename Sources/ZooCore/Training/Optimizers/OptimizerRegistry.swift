@@ -1,0 +1,62 @@
+/// An optimizer as a config names it: its YAML name, its settings with their defaults and ranges, how it
+/// reads them, how it writes them back into the resolved config, and the optimizer it builds.
+public protocol OptimizerSettings: Sendable, Equatable {
+    static var name: String { get }
+    /// The settings it takes besides `name`.
+    static var keys: [String] { get }
+    /// One line for `--help`: each setting with its default.
+    static var summary: String { get }
+    /// `named` is false for an `optimizer:` mapping without `name`, which means SGD with momentum 0.9.
+    static func read(_ settings: any SettingsReader, named: Bool) throws -> Self
+    var learningRate: Double { get }
+    /// The settings as the resolved config writes them, every default spelled out, `lr` first.
+    var written: [(key: String, value: SettingValue)] { get }
+    func make(parameters: [(name: String, parameter: Parameter)]) throws -> Optimizer
+}
+
+/// Every optimizer by its YAML name. Adding one: a new file with its `OptimizerSettings`, one line here.
+public enum OptimizerRegistry {
+    public static var types: [any OptimizerSettings.Type] = [
+        SGD.Settings.self,
+        Adam.Settings.self,
+        AdamW.Settings.self,
+    ]
+
+    public static var names: [String] { types.map { $0.name } }
+
+    public static func type(named name: String) -> (any OptimizerSettings.Type)? { types.first { $0.name == name } }
+
+    /// The optimizer `name` with `settings` (torch's names: `lr`, `momentum`, `betas`, ...), as a config gives them.
+    public static func make(named name: String, settings: [String: SettingValue],
+                            parameters: [(name: String, parameter: Parameter)]) throws -> Optimizer {
+        guard let type = type(named: name) else { throw unknownName(name, what: "optimizer", known: names) }
+        return try type.read(DictionarySettingsReader(settings, owner: "the \(name) optimizer"), named: true).make(parameters: parameters)
+    }
+}
+
+/// An optimizer's name, e.g. from `--optimizer`.
+public struct OptimizerName: RawRepresentable, Hashable, Sendable {
+    public let rawValue: String
+
+    public init(rawValue: String) { self.rawValue = rawValue }
+}
+
+/// A configured optimizer: which one, and its settings.
+public struct OptimizerConfig: Equatable, @unchecked Sendable {
+    public let settings: any OptimizerSettings
+
+    public init(_ settings: any OptimizerSettings) { self.settings = settings }
+
+    public var name: OptimizerName { OptimizerName(rawValue: type(of: settings).name) }
+    public var learningRate: Double { settings.learningRate }
+
+    /// The optimizer over a network's trainable parameters.
+    public func make(parameters: [(name: String, parameter: Parameter)]) throws -> Optimizer { try settings.make(parameters: parameters) }
+
+    public static func == (left: OptimizerConfig, right: OptimizerConfig) -> Bool { left.settings.isEqual(to: right.settings) }
+}
+
+extension Equatable {
+    /// Equality across an existential: different types are different.
+    public func isEqual(to other: any Equatable) -> Bool { (other as? Self) == self }
+}

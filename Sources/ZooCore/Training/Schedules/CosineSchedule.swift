@@ -1,0 +1,27 @@
+import Foundation
+
+/// CosineAnnealingLR from the base rate down to `eta_min` over `t_max` epochs (default: the whole run).
+public struct CosineSchedule: ScheduleSettings {
+    public static let name = "cosine"
+    public static let keys = ["t_max", "eta_min"]
+    public static let summary = "cosine (t_max the run's epochs, eta_min 0)"
+    public var maximumEpochs: Int
+    public var minimum: Double
+
+    public static func read(_ settings: any SettingsReader, epochs: Int) throws -> CosineSchedule {
+        let minimum = try settings.minimumRate()
+        return CosineSchedule(maximumEpochs: try settings.integer("t_max", default: epochs, atLeast: 1), minimum: minimum)
+    }
+
+    public var written: [(key: String, value: SettingValue)] { [("t_max", .integer(maximumEpochs)), ("eta_min", .number(minimum))] }
+
+    public func learningRate(base: Double, epoch: Int) -> Double {
+        minimum + (base - minimum) * (1 + cos(Double.pi * Double(epoch) / Double(maximumEpochs))) / 2
+    }
+}
+
+extension LearningRateSchedule {
+    public static func cosine(maximumEpochs: Int, minimum: Double) -> LearningRateSchedule {
+        LearningRateSchedule(CosineSchedule(maximumEpochs: maximumEpochs, minimum: minimum))
+    }
+}

@@ -1,0 +1,34 @@
+/// SequentialLR: a linear warm-up, then cosine annealing counted from the end of the warm-up
+/// (`t_max` defaults to the epochs left after it).
+public struct WarmupCosineSchedule: ScheduleSettings {
+    public static let name = "warmup_cosine"
+    public static let keys = ["warmup_epochs", "start_factor", "t_max", "eta_min"]
+    public static let summary = "warmup_cosine (warmup_epochs required, start_factor 0.1, t_max the epochs after it, eta_min 0)"
+    public var warmup: WarmupSchedule
+    public var cosine: CosineSchedule
+
+    public static func read(_ settings: any SettingsReader, epochs: Int) throws -> WarmupCosineSchedule {
+        let startFactor = try settings.startFactor()
+        let minimum = try settings.minimumRate()
+        let warmupEpochs = try settings.integer("warmup_epochs", default: nil, atLeast: 1)
+        let maximumEpochs = try settings.integer("t_max", default: max(epochs - warmupEpochs, 1), atLeast: 1)
+        return WarmupCosineSchedule(warmup: WarmupSchedule(epochs: warmupEpochs, startFactor: startFactor),
+                                    cosine: CosineSchedule(maximumEpochs: maximumEpochs, minimum: minimum))
+    }
+
+    public var written: [(key: String, value: SettingValue)] {
+        [("warmup_epochs", .integer(warmup.epochs)), ("start_factor", .number(warmup.startFactor)),
+         ("t_max", .integer(cosine.maximumEpochs)), ("eta_min", .number(cosine.minimum))]
+    }
+
+    public func learningRate(base: Double, epoch: Int) -> Double {
+        epoch < warmup.epochs ? warmup.learningRate(base: base, epoch: epoch) : cosine.learningRate(base: base, epoch: epoch - warmup.epochs)
+    }
+}
+
+extension LearningRateSchedule {
+    public static func warmupCosine(warmupEpochs: Int, startFactor: Double, maximumEpochs: Int, minimum: Double) -> LearningRateSchedule {
+        LearningRateSchedule(WarmupCosineSchedule(warmup: WarmupSchedule(epochs: warmupEpochs, startFactor: startFactor),
+                                                  cosine: CosineSchedule(maximumEpochs: maximumEpochs, minimum: minimum)))
+    }
+}
