@@ -106,12 +106,11 @@ extension Plan {
 
     /// Cross-entropy, NLL or MSE of the current output, writing its gradient for `backward()`.
     func applyLoss(_ loss: Loss, labels: [Int32], classes: Int) throws -> Loss.Result {
-        try labels.withUnsafeBufferPointer { labels in
-            try withOutput { output in
-                try withOutputGradient { gradient in
-                    try loss.evaluate(output: output, labels: labels, classes: classes, gradient: gradient)
-                }
-            }
-        }
+        try labels.withUnsafeBufferPointer { try applyLoss(loss, labels: $0, classes: classes) }
+    }
+
+    /// Forward, loss and backward, as the trainer runs them.
+    func forwardLossBackward(_ loss: Loss, labels: [Int32], classes: Int) throws -> Loss.Result {
+        try labels.withUnsafeBufferPointer { try forwardLossBackward(loss, labels: $0, classes: classes) }
     }
 }

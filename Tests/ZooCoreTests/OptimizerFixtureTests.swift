@@ -23,9 +23,7 @@ final class OptimizerFixtureTests: XCTestCase {
         var losses: [Float] = []
         for _ in 0..<5 {
             plan.setInput(try fixture.floats("input"))
-            try plan.forward()
-            losses.append(Float(try plan.applyLoss(.crossEntropy, labels: labels, classes: network.outputShape.channels).loss))
-            try plan.backward()
+            losses.append(Float(try plan.forwardLossBackward(.crossEntropy, labels: labels, classes: network.outputShape.channels).loss))
             try optimizer.step()
         }
         var worst = assertClose(losses, try fixture.floats("losses"), tolerance: 1e-5, "\(name) losses")

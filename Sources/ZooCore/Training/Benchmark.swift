@@ -27,15 +27,7 @@ public enum Benchmark {
         let labels = (0..<batchSize).map { Int32($0 % classes) }
         train.withInput { input in for index in input.indices { input[index] = images[index] } }
         func trainStep() throws {
-            try train.forward()
-            _ = try labels.withUnsafeBufferPointer { labels in
-                try train.withOutput { output in
-                    try train.withOutputGradient { gradient in
-                        try Loss.crossEntropy.evaluate(output: output, labels: labels, classes: classes, gradient: gradient)
-                    }
-                }
-            }
-            try train.backward()
+            _ = try labels.withUnsafeBufferPointer { try train.forwardLossBackward(.crossEntropy, labels: $0, classes: classes) }
             try optimizer.step()
         }
         let trainRate = try medianRate(images: batchSize, steps: steps, windows: windows, trainStep)

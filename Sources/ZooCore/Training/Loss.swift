@@ -75,3 +75,21 @@ public enum Loss: String, CaseIterable, Sendable, Codable {
         }
     }
 }
+
+extension Plan {
+    /// The loss of the current output against `labels`, writing its gradient for `backward()`.
+    public func applyLoss(_ loss: Loss, labels: UnsafeBufferPointer<Int32>, classes: Int) throws -> Loss.Result {
+        try withOutput { output in
+            try withOutputGradient { gradient in try loss.evaluate(output: output, labels: labels, classes: classes, gradient: gradient) }
+        }
+    }
+
+    /// One training pass before the update, as the trainer, the benchmark and the tests run it:
+    /// forward, loss, backward (every parameter's gradient filled).
+    public func forwardLossBackward(_ loss: Loss, labels: UnsafeBufferPointer<Int32>, classes: Int) throws -> Loss.Result {
+        try forward()
+        let result = try applyLoss(loss, labels: labels, classes: classes)
+        try backward()
+        return result
+    }
+}

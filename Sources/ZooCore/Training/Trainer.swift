@@ -83,17 +83,11 @@ public final class Trainer {
         while let batch = data.nextBatch() {
             let plan = try network.plan(batchSize: batch.count, training: true)
             try plan.load(batch)
-            try plan.forward()
-            let result = try plan.withOutput { output in
-                try plan.withOutputGradient { gradient in
-                    try loss.evaluate(output: output, labels: batch.labels, classes: classes, gradient: gradient)
-                }
-            }
+            let result = try plan.forwardLossBackward(loss, labels: batch.labels, classes: classes)
             guard result.loss.isFinite else {
                 throw ZooError("training diverged: the loss became \(result.loss) at epoch \(epoch + 1), step \(step + 1); the weights before this step are kept",
                                hint: "lower the learning rate (it is \(optimizer.learningRate)), or check the inputs are normalised")
             }
-            try plan.backward()
             try optimizer.step()
             lossSum += result.loss * Double(batch.count)
             correct += result.correct
