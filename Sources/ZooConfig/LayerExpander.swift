@@ -64,7 +64,7 @@ struct LayerExpander {
     private mutating func expand(type: String, typeNode: Node, value: Node?, suffix: String) throws {
         let value = value.flatMap { node -> Node? in if case .null = literal(node) { return nil } else { return node } }
         switch type {
-        case "vgg": return try expandVGG(typeNode: typeNode, value: value, suffix: suffix)
+        case "vgg": return try expandVGG(typeNode: typeNode, value: value)
         case "repeat": return try expandRepeat(typeNode: typeNode, value: value, suffix: suffix)
         default: break
         }
@@ -127,7 +127,7 @@ struct LayerExpander {
 
     /// `- vgg: {cfg: [64, M, 128, M], batchnorm: true}`: per number a 3x3 convolution with padding 1
     /// (+ batchnorm) + relu, per `M` a 2x2 max pool, as in torchvision's `make_layers`.
-    private mutating func expandVGG(typeNode: Node, value: Node?, suffix: String) throws {
+    private mutating func expandVGG(typeNode: Node, value: Node?) throws {
         var cfgNode: Node?, batchnorm = false
         switch value {
         case .sequence?: cfgNode = value
@@ -185,7 +185,6 @@ struct LayerExpander {
             if batchnorm { try append(LayerDescription(type: "batchnorm", location: where_)) }
             try append(LayerDescription(type: "relu", location: where_))
         }
-        _ = suffix
     }
 
     /// `- repeat: {times: 2, layers: [...]}`: the inner list, `times` times. Named layers inside get

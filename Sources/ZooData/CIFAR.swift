@@ -3,7 +3,7 @@ import ZooCore
 
 /// CIFAR binary batches: each record is its label byte(s), then 3072 pixel bytes already in planar
 /// order (1024 red, 1024 green, 1024 blue, each 32x32 row-major), so records concatenate into NCHW.
-public struct CIFARFormat: Sendable {
+struct CIFARFormat: Sendable {
     /// 1 for CIFAR-10; 2 for CIFAR-100 (coarse then fine label; the fine one is used).
     let labelBytes: Int
     let classCount: Int
@@ -14,15 +14,6 @@ public struct CIFARFormat: Sendable {
     /// The folder the official archive unpacks into.
     let archiveFolder: String
 
-    public init(labelBytes: Int, classCount: Int, trainFiles: [String], testFiles: [String], namesFile: String, archiveFolder: String) {
-        self.labelBytes = labelBytes
-        self.classCount = classCount
-        self.trainFiles = trainFiles
-        self.testFiles = testFiles
-        self.namesFile = namesFile
-        self.archiveFolder = archiveFolder
-    }
-
     static let imageBytes = 3 * 32 * 32
     var recordBytes: Int { labelBytes + Self.imageBytes }
 
@@ -31,7 +22,7 @@ public struct CIFARFormat: Sendable {
     /// Records in a file, from its size alone; throws if the size is not a whole number of records.
     func recordCount(_ path: String) throws -> Int {
         let attributes = try? FileManager.default.attributesOfItem(atPath: path)
-        guard let size = (attributes?[.size] as? NSNumber)?.intValue else { throw Gzip.unreadable(path) }
+        guard let size = (attributes?[.size] as? NSNumber)?.intValue else { throw ZooError.unreadable(path) }
         return try recordCount(path, size: size)
     }
 
@@ -70,7 +61,7 @@ public struct CIFARFormat: Sendable {
 
     /// Class names from the names file, one a line, ignoring blank lines.
     func classNames(_ path: String) throws -> [String] {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw Gzip.unreadable(path) }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw ZooError.unreadable(path) }
         let names = text.split(whereSeparator: \.isNewline)
             .map { $0.trimmingCharacters(in: .whitespaces) }
             .filter { !$0.isEmpty }
@@ -83,29 +74,29 @@ public struct CIFARFormat: Sendable {
 }
 
 /// A dataset in CIFAR's binary format: 32x32 colour images.
-public protocol CIFARDataset: ImageDataset {
+protocol CIFARDataset: ImageDataset {
     static var format: CIFARFormat { get }
 }
 
 extension CIFARDataset {
-    public static var channels: Int { 3 }
-    public static var height: Int { 32 }
-    public static var width: Int { 32 }
-    public static var classCount: Int { format.classCount }
+    static var channels: Int { 3 }
+    static var height: Int { 32 }
+    static var width: Int { 32 }
+    static var classCount: Int { format.classCount }
 
     /// The official archive unpacks into its own folder; the files are accepted inside it or moved up.
-    public static func searchFolders(in folder: String) -> [String] { ["\(folder)/\(format.archiveFolder)", folder] }
+    static func searchFolders(in folder: String) -> [String] { ["\(folder)/\(format.archiveFolder)", folder] }
 
-    public static var requiredFiles: [[String]] { (format.trainFiles + format.testFiles).map { [$0] } }
+    static var requiredFiles: [[String]] { (format.trainFiles + format.testFiles).map { [$0] } }
 
-    public static func load(_ paths: [String], folder: String) throws -> (train: DatasetSplit, test: DatasetSplit, classNames: [String]?) {
+    static func load(_ paths: [String], folder: String) throws -> (train: DatasetSplit, test: DatasetSplit, classNames: [String]?) {
         let trainCount = format.trainFiles.count
         let namesPath = "\(folder)/\(format.namesFile)"
         return (try format.read(Array(paths[..<trainCount])), try format.read(Array(paths[trainCount...])),
                 FileManager.default.fileExists(atPath: namesPath) ? try format.classNames(namesPath) : nil)
     }
 
-    public static func counts(_ paths: [String]) throws -> (train: Int, test: Int) {
+    static func counts(_ paths: [String]) throws -> (train: Int, test: Int) {
         let counts = try paths.map(format.recordCount)
         let trainCount = format.trainFiles.count
         return (counts[..<trainCount].reduce(0, +), counts[trainCount...].reduce(0, +))

@@ -66,27 +66,27 @@ struct IDXFile {
 }
 
 /// A dataset of 28x28 grey images of ten classes in IDX files, named and spelt as MNIST's are.
-public protocol IDXDataset: ImageDataset {}
+protocol IDXDataset: ImageDataset {}
 
 extension IDXDataset {
-    public static var channels: Int { 1 }
-    public static var height: Int { 28 }
-    public static var width: Int { 28 }
-    public static var classCount: Int { 10 }
+    static var channels: Int { 1 }
+    static var height: Int { 28 }
+    static var width: Int { 28 }
+    static var classCount: Int { 10 }
 
     /// MNIST circulates both as `train-images-idx3-ubyte` and `train-images.idx3-ubyte`, gzipped or not.
-    public static var requiredFiles: [[String]] {
+    static var requiredFiles: [[String]] {
         ["train-images-idx3", "train-labels-idx1", "t10k-images-idx3", "t10k-labels-idx1"].map { stem in
             let dotted = stem.replacingOccurrences(of: "-idx", with: ".idx")
             return ["\(stem)-ubyte.gz", "\(stem)-ubyte", "\(dotted)-ubyte", "\(dotted)-ubyte.gz"]
         }
     }
 
-    public static func load(_ paths: [String], folder: String) throws -> (train: DatasetSplit, test: DatasetSplit, classNames: [String]?) {
+    static func load(_ paths: [String], folder: String) throws -> (train: DatasetSplit, test: DatasetSplit, classNames: [String]?) {
         (try split(images: paths[0], labels: paths[1]), try split(images: paths[2], labels: paths[3]), nil)
     }
 
-    public static func counts(_ paths: [String]) throws -> (train: Int, test: Int) {
+    static func counts(_ paths: [String]) throws -> (train: Int, test: Int) {
         (try IDXFile.readDimensions(paths[0], dimensionCount: 3)[0], try IDXFile.readDimensions(paths[2], dimensionCount: 3)[0])
     }
 

@@ -38,19 +38,6 @@ public struct MemoryDescriptor {
         var copy = raw
         return dnnl_memory_desc_get_size(&copy)
     }
-
-    func reshaped(_ dimensions: [Int]) throws -> MemoryDescriptor {
-        var source = raw
-        var result = dnnl_memory_desc_t()
-        try check(dnnl_memory_desc_reshape(&result, &source, Int32(dimensions.count), dimensions.map { Int64($0) }),
-                  "dnnl_memory_desc_reshape(\(dimensions))")
-        return MemoryDescriptor(raw: result)
-    }
-
-    var isPlain: Bool {
-        guard let plain = try? MemoryDescriptor.plain(dimensions) else { return false }
-        return self == plain
-    }
 }
 
 extension MemoryDescriptor: Equatable {
