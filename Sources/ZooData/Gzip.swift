@@ -18,22 +18,18 @@ enum Gzip {
     /// so a header can be read without inflating the whole file.
     static func contents(of path: String, limit: Int? = nil) throws -> [UInt8] {
         if isCompressed(path) { return try inflate(path, limit: limit) }
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw unreadable(path) }
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw ZooError.unreadable(path) }
         defer { try? handle.close() }
         do {
             let data = try limit.map { try handle.read(upToCount: $0) } ?? handle.readToEnd()
             return [UInt8](data ?? Data())
         } catch {
-            throw unreadable(path)
+            throw ZooError.unreadable(path)
         }
     }
 
-    static func unreadable(_ path: String) -> ZooError {
-        ZooError("cannot read file", place: path, hint: "check that the file exists and is readable")
-    }
-
     private static func inflate(_ path: String, limit: Int?) throws -> [UInt8] {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw unreadable(path) }
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw ZooError.unreadable(path) }
         defer { try? handle.close() }
         var stream = z_stream()
         // 16 + MAX_WBITS: expect a gzip header and trailer rather than a raw zlib stream.
@@ -48,7 +44,7 @@ enum Gzip {
         while !ended {
             if let limit, output.count >= limit { break }
             let chunk: Data
-            do { chunk = try handle.read(upToCount: chunkSize) ?? Data() } catch { throw unreadable(path) }
+            do { chunk = try handle.read(upToCount: chunkSize) ?? Data() } catch { throw ZooError.unreadable(path) }
             if chunk.isEmpty {
                 throw ZooError("gzip stream ends early: the file is truncated", place: "\(path) at byte \(stream.total_in)",
                                hint: "the download was probably interrupted; delete the file and fetch it again")

@@ -1,0 +1,32 @@
+/// A batch of images (NCHW floats) and labels, valid until the source's next call.
+public struct LabeledBatch {
+    public let count: Int
+    public let images: UnsafeBufferPointer<Float>
+    public let labels: UnsafeBufferPointer<Int32>
+
+    public init(count: Int, images: UnsafeBufferPointer<Float>, labels: UnsafeBufferPointer<Int32>) {
+        self.count = count
+        self.images = images
+        self.labels = labels
+    }
+}
+
+/// Where the trainer gets its batches: the data loader, or a test's in-memory arrays.
+public protocol BatchSource: AnyObject {
+    var batchesPerEpoch: Int { get }
+    func start(epoch: Int)
+    func nextBatch() -> LabeledBatch?
+}
+
+extension Plan {
+    /// Copies a batch's images into the plan's input.
+    func load(_ batch: LabeledBatch) throws {
+        try withInput { input in
+            guard batch.images.count == input.count, let source = batch.images.baseAddress, let destination = input.baseAddress else {
+                throw ZooError("a batch of \(batch.images.count) values does not fit the network input (\(input.count) values for \(batchSize) images)",
+                               hint: "the dataset's image shape must match the one the model was built for")
+            }
+            destination.update(from: source, count: input.count)
+        }
+    }
+}

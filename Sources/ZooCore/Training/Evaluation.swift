@@ -1,0 +1,45 @@
+/// Test-set results: mean loss, accuracy and the confusion matrix (rows: true class, columns: predicted).
+public struct Evaluation {
+    public let loss: Double
+    public let correct: Int
+    public let total: Int
+    public let confusion: [[Int]]
+
+    public var accuracy: Double { total > 0 ? Double(correct) / Double(total) : 0 }
+    public var perClassAccuracy: [Double] {
+        confusion.enumerated().map { index, row in
+            let count = row.reduce(0, +)
+            return count > 0 ? Double(row[index]) / Double(count) : 0
+        }
+    }
+}
+
+extension Network {
+    /// Test-set loss, accuracy and confusion matrix with inference plans (batchnorm's running statistics,
+    /// no dropout); no optimizer needed.
+    public func evaluate(data: BatchSource, loss: Loss) throws -> Evaluation {
+        let classes = outputShape.elementCount
+        data.start(epoch: 0)
+        var lossSum = 0.0
+        var (correct, total) = (0, 0)
+        var confusion = Array(repeating: Array(repeating: 0, count: classes), count: classes)
+        while let batch = data.nextBatch() {
+            let plan = try plan(batchSize: batch.count, training: false)
+            try plan.load(batch)
+            try plan.forward()
+            let result = try plan.withOutput { output in
+                let result = try loss.evaluate(output: output, labels: batch.labels, classes: classes, gradient: nil)
+                for sample in 0..<batch.count {
+                    let row = output[(sample * classes)..<((sample + 1) * classes)]
+                    let predicted = (row.indices.max { row[$0] < row[$1] } ?? row.startIndex) - sample * classes
+                    confusion[Int(batch.labels[sample])][predicted] += 1
+                }
+                return result
+            }
+            lossSum += result.loss * Double(batch.count)
+            correct += result.correct
+            total += batch.count
+        }
+        return Evaluation(loss: total > 0 ? lossSum / Double(total) : 0, correct: correct, total: total, confusion: confusion)
+    }
+}
