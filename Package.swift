@@ -13,13 +13,15 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
     ],
     targets: [
         // oneDNN 2.6 (Debian libdnnl-dev) and zlib (zlib1g-dev), as system libraries.
         .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .target(name: "ZooCore", dependencies: ["CDNNL"], swiftSettings: optimize),
-        .target(name: "ZooData", dependencies: ["ZooCore", "CZlib"], swiftSettings: optimize),
+        .target(name: "ZooData", dependencies: ["ZooCore", "CZlib", .product(name: "Crypto", package: "swift-crypto")],
+                swiftSettings: optimize),
         .target(name: "ZooConfig", dependencies: ["ZooCore", "ZooData", .product(name: "Yams", package: "Yams")], swiftSettings: optimize),
         // TensorBoard event files and the report page of a run folder.
         .target(name: "ZooReport", dependencies: ["ZooCore", "ZooData", "CZlib"], swiftSettings: optimize),
