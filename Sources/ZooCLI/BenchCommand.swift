@@ -9,7 +9,7 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench", abstract: "Measure training and inference throughput of a model, or oneDNN's sgemm ceiling.")
 
     @Argument(help: "A zoo name or architecture file.") var model: String?
-    @Option(help: "Dataset whose input shape and class count to use.") var dataset = "mnist"
+    @OptionGroup var datasetOption: DatasetOption
     @Option(help: "Training batch size.") var batch = 64
     @Option(name: .customLong("infer-batch"), help: "Inference batch size (default: the training batch).") var inferBatch: Int?
     @Option(help: "Steps per timed window.") var steps = 20
@@ -17,7 +17,7 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Measure oneDNN sgemm GFLOP/s on a square matrix instead.") var sgemm = false
     @Option(help: "Matrix size for --sgemm.") var size = 2048
     @Flag(help: "Print oneDNN's version and the implementation of every primitive.") var verbose = false
-    @Flag(help: "Print JSON.") var json = false
+    @OptionGroup var jsonOption: JSONOption
 
     struct Report: Encodable {
         let model: String
@@ -44,31 +44,29 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
-        try runReportingErrors {
-            let threads = ProcessInfo.processInfo.environment["OMP_NUM_THREADS"] ?? "all cores"
-            if sgemm {
-                let gigaflops = try Benchmark.sgemmGigaflops(size: size, repetitions: 5)
-                if json { return try printJSON(["sgemm_gflops": gigaflops, "size": Double(size)]) }
-                return print(String(format: "oneDNN %@ sgemm %dx%d: %.1f GFLOP/s (threads: %@)", Device.libraryVersion, size, size, gigaflops, threads))
-            }
-            guard let model else { throw ZooError("name a model to benchmark (see `zoo list`), or pass --sgemm") }
-            let input = try DatasetInput.named(dataset)
-            let architecture = try ArchitectureRegistry().architecture(named: model)
-            let network = try architecture.network(dataset: input)
-            let optimizer = try SGD(parameters: network.namedParameters, learningRate: 0.01, momentum: 0.9)
-            let result = try Benchmark.run(network: network, batchSize: batch, inferBatchSize: inferBatch ?? batch, steps: steps,
-                                           windows: windows, optimizer: optimizer)
-            let report = Report(model: architecture.name, dataset: input.name, parameters: network.parameterCount, result: result,
-                                peakResidentBytes: peakResidentBytes(), threads: threads)
-            if json { return try printJSON(report) }
-            print("\(architecture.name) on \(input.name) \(input.shape), \(grouped(network.parameterCount)) parameters, oneDNN \(Device.libraryVersion), threads: \(threads)")
-            print("training:  \(grouped(Int(result.trainImagesPerSecond))) images/s (batch \(batch), SGD momentum)")
-            print("inference: \(grouped(Int(result.inferImagesPerSecond))) images/s (batch \(result.inferBatchSize))")
-            print("peak memory: \(byteSize(report.peakResidentBytes))")
-            if verbose {
-                for implementation in try network.plan(batchSize: batch, training: true).implementations {
-                    print("  layer \(implementation.layer): \(implementation.operation) -> \(implementation.implementation)")
-                }
+        let threads = ProcessInfo.processInfo.environment["OMP_NUM_THREADS"] ?? "all cores"
+        if sgemm {
+            let gigaflops = try Benchmark.sgemmGigaflops(size: size, repetitions: 5)
+            if jsonOption.json { return try printJSON(["sgemm_gflops": gigaflops, "size": Double(size)]) }
+            return print(String(format: "oneDNN %@ sgemm %dx%d: %.1f GFLOP/s (threads: %@)", Device.libraryVersion, size, size, gigaflops, threads))
+        }
+        guard let model else { throw ZooError("name a model to benchmark (see `zoo list`), or pass --sgemm") }
+        let input = try datasetOption.dataset.input
+        let architecture = try ArchitectureRegistry().architecture(named: model)
+        let network = try architecture.network(dataset: input)
+        let optimizer = try SGD(parameters: network.namedParameters, learningRate: 0.01, momentum: 0.9)
+        let result = try Benchmark.run(network: network, batchSize: batch, inferBatchSize: inferBatch ?? batch, steps: steps,
+                                       windows: windows, optimizer: optimizer)
+        let report = Report(model: architecture.name, dataset: input.name, parameters: network.parameterCount, result: result,
+                            peakResidentBytes: peakResidentBytes(), threads: threads)
+        if jsonOption.json { return try printJSON(report) }
+        print("\(architecture.name) on \(input.name) \(input.shape), \(grouped(network.parameterCount)) parameters, oneDNN \(Device.libraryVersion), threads: \(threads)")
+        print("training:  \(grouped(Int(result.trainImagesPerSecond))) images/s (batch \(batch), SGD momentum)")
+        print("inference: \(grouped(Int(result.inferImagesPerSecond))) images/s (batch \(result.inferBatchSize))")
+        print("peak memory: \(byteSize(report.peakResidentBytes))")
+        if verbose {
+            for implementation in try network.plan(batchSize: batch, training: true).implementations {
+                print("  layer \(implementation.layer): \(implementation.operation) -> \(implementation.implementation)")
             }
         }
     }

@@ -13,20 +13,12 @@ struct DataCommand: ParsableCommand {
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show each dataset: where it was found, image counts and shape.")
 
-        @Option(name: .customLong("data-dir"), help: "Data directory, searched before $ZOO_DATA and ./data.")
-        var dataDirectory: String?
-
-        @Flag(help: "Print JSON instead of a table.")
-        var json = false
+        @OptionGroup var dataDirectoryOption: DataDirectoryOption
+        @OptionGroup var jsonOption: JSONOption
 
         func run() throws {
-            let summaries = DatasetName.allCases.map { DatasetCatalog.summary($0, dataDirectory: dataDirectory) }
-            if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-                print(String(decoding: try encoder.encode(summaries), as: UTF8.self))
-                return
-            }
+            let summaries = DatasetName.allCases.map { DatasetCatalog.summary($0, dataDirectory: dataDirectoryOption.dataDirectory) }
+            if jsonOption.json { return try printJSON(summaries) }
             for summary in summaries {
                 let shape = "\(summary.channels)x\(summary.height)x\(summary.width)"
                 let name = summary.name.padding(toLength: 14, withPad: " ", startingAt: 0)
@@ -44,18 +36,17 @@ struct DataCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Download a dataset from its public mirror, check its SHA-256 and unpack it.")
 
-        @Argument(help: "mnist, fashion-mnist or cifar10.")
-        var name: String
+        @Argument(help: "The dataset to download.")
+        var name: DatasetArgument
 
-        @Option(name: .customLong("data-dir"), help: "Where to put it (default $ZOO_DATA, else ./data).")
-        var dataDirectory: String?
+        @OptionGroup var dataDirectoryOption: DataDirectoryOption
 
         @Option(help: "Base URL to download the files from instead of the usual mirror.")
         var mirror: String?
 
         func run() throws {
-            let dataset = try DatasetName.parse(name)
-            let folder = try DatasetFetcher.fetch(dataset, dataDirectory: dataDirectory, mirror: mirror)
+            let dataset = try name.name
+            let folder = try DatasetFetcher.fetch(dataset, dataDirectory: dataDirectoryOption.dataDirectory, mirror: mirror)
             print("\(dataset.rawValue) is ready in \(folder)")
         }
     }
@@ -63,8 +54,8 @@ struct DataCommand: ParsableCommand {
     struct Bench: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Measure how many training images per second the loader delivers.")
 
-        @Argument(help: "mnist, fashion-mnist, cifar10 or cifar100.")
-        var name: String
+        @Argument(help: "The dataset to read.")
+        var name: DatasetArgument
 
         @Option(help: "Images per batch.")
         var batch = 128
@@ -72,14 +63,14 @@ struct DataCommand: ParsableCommand {
         @Flag(help: "Random crop (padding 4) and horizontal flip, as in CIFAR training.")
         var augment = false
 
-        @Option(name: .customLong("data-dir"), help: "Data directory, searched before $ZOO_DATA and ./data.")
-        var dataDirectory: String?
+        @OptionGroup var dataDirectoryOption: DataDirectoryOption
 
         @Option(help: "Seconds to measure for, after a warm-up.")
         var seconds = 3.0
 
         func run() throws {
-            let dataset = try DatasetName.parse(name)
+            let dataset = try name.name
+            let dataDirectory = dataDirectoryOption.dataDirectory
             let split: DatasetSplit
             if dataset.channels == 3, DatasetCatalog.summary(dataset, dataDirectory: dataDirectory).location == nil {
                 print("\(dataset.rawValue) not found: benchmarking on 50000 generated random images instead")

@@ -10,10 +10,10 @@ struct EvalCommand: ParsableCommand {
         commandName: "eval", abstract: "Evaluate a checkpoint on its dataset's test set (or another with the same image shape).")
 
     @Argument(help: "A last.safetensors or best.safetensors from a run folder.") var checkpoint: String
-    @Option(help: "Evaluate on this dataset instead of the one the model was trained on.") var dataset: String?
-    @Option(name: .customLong("data-dir"), help: "Folder holding mnist/, fashion-mnist/, cifar10/.") var dataDirectory: String?
+    @Option(help: "Evaluate on this dataset instead of the one the model was trained on.") var dataset: DatasetArgument?
+    @OptionGroup var dataDirectoryOption: DataDirectoryOption
     @Option(name: .customLong("batch-size")) var batchSize = 1000
-    @Flag(help: "Print JSON.") var json = false
+    @OptionGroup var jsonOption: JSONOption
 
     struct Report: Encodable {
         let checkpoint: String
@@ -33,32 +33,30 @@ struct EvalCommand: ParsableCommand {
     }
 
     func run() throws {
-        try runReportingErrors {
-            let model = try RestoredModel(path: checkpoint)
-            let (description, network) = (model.description, model.network)
-            let datasetName = try dataset.map(DatasetName.parse) ?? description.dataset
-            let data = try DatasetCatalog.load(datasetName, dataDirectory: dataDirectory)
-            let loader = BatchLoader(split: data.test, batchSize: batchSize, shuffle: false, seed: 0,
-                                     transforms: description.testTransforms, normalization: description.normalization)
-            guard [loader.channels, loader.height, loader.width] == description.inputShape.dimensions else {
-                throw ZooError("the model takes \(description.inputShape) images but \(datasetName.rawValue) gives \(loader.channels)x\(loader.height)x\(loader.width)",
-                               hint: "evaluate on a dataset with the image shape the model was trained on")
-            }
-            let evaluation = try network.evaluate(data: loader, loss: description.loss)
-            let classNames = datasetName == description.dataset ? description.classNames : data.classNames
-            let report = Report(checkpoint: checkpoint, dataset: datasetName.rawValue, loss: evaluation.loss, accuracy: evaluation.accuracy,
-                                correct: evaluation.correct, total: evaluation.total, classNames: classNames,
-                                perClassAccuracy: evaluation.perClassAccuracy, confusion: evaluation.confusion)
-            if json { return try printJSON(report) }
-            print(String(format: "Test set (%@): Average loss: %.4f, Accuracy: %d/%d (%.2f%%)", datasetName.rawValue,
-                         evaluation.loss, evaluation.correct, evaluation.total, evaluation.accuracy * 100))
-            print("\nPer-class accuracy:")
-            print(table(["class", "accuracy"], zip(classNames, evaluation.perClassAccuracy).map { [$0, String(format: "%.2f%%", $1 * 100)] },
-                        rightAligned: [1]))
-            print("\nConfusion matrix (rows: true class, columns: predicted):")
-            let indices = classNames.indices.map(String.init)
-            print(table([""] + indices, evaluation.confusion.enumerated().map { ["\($0) \(classNames[$0])"] + $1.map(String.init) },
-                        rightAligned: Set(1...indices.count)))
+        let model = try RestoredModel(path: checkpoint)
+        let (description, network) = (model.description, model.network)
+        let datasetName = try dataset?.name ?? description.dataset
+        let data = try DatasetCatalog.load(datasetName, dataDirectory: dataDirectoryOption.dataDirectory)
+        let loader = BatchLoader(split: data.test, batchSize: batchSize, shuffle: false, seed: 0,
+                                 transforms: description.testTransforms, normalization: description.normalization)
+        guard [loader.channels, loader.height, loader.width] == description.inputShape.dimensions else {
+            throw ZooError("the model takes \(description.inputShape) images but \(datasetName.rawValue) gives \(loader.channels)x\(loader.height)x\(loader.width)",
+                           hint: "evaluate on a dataset with the image shape the model was trained on")
         }
+        let evaluation = try network.evaluate(data: loader, loss: description.loss)
+        let classNames = datasetName == description.dataset ? description.classNames : data.classNames
+        let report = Report(checkpoint: checkpoint, dataset: datasetName.rawValue, loss: evaluation.loss, accuracy: evaluation.accuracy,
+                            correct: evaluation.correct, total: evaluation.total, classNames: classNames,
+                            perClassAccuracy: evaluation.perClassAccuracy, confusion: evaluation.confusion)
+        if jsonOption.json { return try printJSON(report) }
+        print(String(format: "Test set (%@): Average loss: %.4f, Accuracy: %d/%d (%.2f%%)", datasetName.rawValue,
+                     evaluation.loss, evaluation.correct, evaluation.total, evaluation.accuracy * 100))
+        print("\nPer-class accuracy:")
+        print(table(["class", "accuracy"], zip(classNames, evaluation.perClassAccuracy).map { [$0, String(format: "%.2f%%", $1 * 100)] },
+                    rightAligned: [1]))
+        print("\nConfusion matrix (rows: true class, columns: predicted):")
+        let indices = classNames.indices.map(String.init)
+        print(table([""] + indices, evaluation.confusion.enumerated().map { ["\($0) \(classNames[$0])"] + $1.map(String.init) },
+                    rightAligned: Set(1...indices.count)))
     }
 }

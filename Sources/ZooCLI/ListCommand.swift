@@ -11,11 +11,10 @@ struct ListCommand: ParsableCommand {
         discussion: "Parameters and multiply-accumulates (MACs) are per image for the chosen dataset's input shape. "
             + "Files in ./zoo and ZOO_PATH folders override built-ins of the same name.")
 
-    @Option(help: "Dataset whose input shape and class count to use: \(DatasetInput.names.joined(separator: ", ")).")
-    var dataset = "mnist"
+    @OptionGroup var datasetOption: DatasetOption
 
-    @Flag(help: "Print a JSON array of {name, description, params, macs, source, origin, error}.")
-    var json = false
+    /// JSON: an array of {name, description, params, macs, source, origin, error}.
+    @OptionGroup var jsonOption: JSONOption
 
     struct Row: Encodable {
         let name: String
@@ -28,20 +27,18 @@ struct ListCommand: ParsableCommand {
     }
 
     func run() throws {
-        try runReportingErrors {
-            let input = try DatasetInput.named(dataset)
-            let entries = ArchitectureRegistry().entries()
-            let rows = entries.map { row(for: $0, input: input) }
-            if json { return try printJSON(rows) }
-            let cells = zip(entries, rows).map { entry, row -> [String] in
-                let size = row.params.map(grouped) ?? "-"
-                let macs = row.macs.map(grouped) ?? "-"
-                let from = row.origin + (entry.overridesBuiltIn ? " (overrides built-in)" : "")
-                return [row.name, size, macs, from, row.error ?? row.description]
-            }
-            print("Architectures for \(input.name) (input \(input.shape), \(input.numClasses) classes):\n")
-            print(table(["NAME", "PARAMS", "MACS", "FROM", "DESCRIPTION"], cells, rightAligned: [1, 2]))
+        let input = try datasetOption.dataset.input
+        let entries = ArchitectureRegistry().entries()
+        let rows = entries.map { row(for: $0, input: input) }
+        if jsonOption.json { return try printJSON(rows) }
+        let cells = zip(entries, rows).map { entry, row -> [String] in
+            let size = row.params.map(grouped) ?? "-"
+            let macs = row.macs.map(grouped) ?? "-"
+            let from = row.origin + (entry.overridesBuiltIn ? " (overrides built-in)" : "")
+            return [row.name, size, macs, from, row.error ?? row.description]
         }
+        print("Architectures for \(input.name) (input \(input.shape), \(input.numClasses) classes):\n")
+        print(table(["NAME", "PARAMS", "MACS", "FROM", "DESCRIPTION"], cells, rightAligned: [1, 2]))
     }
 
     private func row(for entry: ArchitectureEntry, input: DatasetInput) -> Row {

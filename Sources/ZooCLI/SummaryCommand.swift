@@ -12,14 +12,13 @@ struct SummaryCommand: ParsableCommand {
     @Argument(help: "An architecture name (see `zoo list`) or a path to an architecture .yaml file.")
     var architecture: String
 
-    @Option(help: "Dataset whose input shape and class count to use: \(DatasetInput.names.joined(separator: ", ")).")
-    var dataset = "mnist"
+    @OptionGroup var datasetOption: DatasetOption
 
-    @Option(name: .customLong("set"), help: ArgumentHelp("Override a parameter of the file's `params:`.", valueName: "KEY=VALUE"))
-    var settings: [String] = []
+    /// Parameters of the file's `params:`.
+    @OptionGroup var setOption: SetOption
 
-    @Flag(help: "Print JSON: {layers: [{name, type, output_shape, params, macs}], total_params, ...}.")
-    var json = false
+    /// JSON: {layers: [{name, type, output_shape, params, macs}], total_params, ...}.
+    @OptionGroup var jsonOption: JSONOption
 
     struct Layer: Encodable {
         let index: Int
@@ -44,43 +43,41 @@ struct SummaryCommand: ParsableCommand {
     }
 
     func run() throws {
-        try runReportingErrors {
-            let input = try DatasetInput.named(dataset)
-            let overrides = try parseOverrides(settings)
-            let found = try ArchitectureRegistry().architecture(named: architecture)
-            let network = try found.network(dataset: input, overrides: overrides)
-            let layers = network.entries.enumerated().map { index, entry in
-                Layer(index: index, name: entry.name, type: entry.description.type, output_shape: entry.outputShape.dimensions,
-                      params: entry.parameters.filter(\.isTrainable).reduce(0) { $0 + $1.elementCount },
-                      macs: entry.multiplyAccumulates)
-            }
-            let buffers = network.entries.flatMap(\.parameters).filter { !$0.isTrainable }.reduce(0) { $0 + $1.elementCount }
-            // Forward activations of one image in float32: the input and every layer's output.
-            let activationBytes = 4 * (input.shape.elementCount + network.entries.reduce(0) { $0 + $1.outputShape.elementCount })
-            let summary = Summary(name: found.name, source: found.source, dataset: input.name, input_shape: input.shape.dimensions,
-                                  layers: layers, total_params: network.parameterCount, trainable_params: network.parameterCount,
-                                  buffers: buffers, macs: network.multiplyAccumulates, activation_bytes: activationBytes)
-            if json { return try printJSON(summary) }
-            let overridden = overrides.isEmpty ? "" : " with " + overrides.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
-            print("\(found.name) (\(found.source))\(overridden) on \(input.name): input \(input.shape), \(input.numClasses) classes\n")
-            let rows = layers.map { layer in
-                [String(layer.index), layer.name, layer.type, Shape(layer.output_shape).description,
-                 grouped(layer.params), grouped(layer.macs)]
-            }
-            let body = table(["#", "NAME", "TYPE", "OUTPUT SHAPE", "PARAMS", "MACS"], rows, rightAligned: [0, 4, 5])
-            let width = body.split(separator: "\n").map(\.count).max() ?? 0
-            let rule = String(repeating: "-", count: width)
-            let lines = body.split(separator: "\n", omittingEmptySubsequences: false)
-            print(lines[0])
-            print(rule)
-            lines.dropFirst().forEach { print($0) }
-            print(rule)
-            print("Total parameters:      \(grouped(summary.total_params))")
-            print("Trainable parameters:  \(grouped(summary.trainable_params))")
-            if buffers > 0 { print("Buffers (not trained): \(grouped(buffers))  (batchnorm running statistics)") }
-            print("Multiply-accumulates:  \(grouped(summary.macs)) per image")
-            print("Activation memory:     \(byteSize(activationBytes)) per image (float32 forward outputs, input included)")
-            print("Parameter memory:      \(byteSize(4 * (summary.total_params + buffers))) (float32)")
+        let input = try datasetOption.dataset.input
+        let overrides = try setOption.parameters()
+        let found = try ArchitectureRegistry().architecture(named: architecture)
+        let network = try found.network(dataset: input, overrides: overrides)
+        let layers = network.entries.enumerated().map { index, entry in
+            Layer(index: index, name: entry.name, type: entry.description.type, output_shape: entry.outputShape.dimensions,
+                  params: entry.parameters.filter(\.isTrainable).reduce(0) { $0 + $1.elementCount },
+                  macs: entry.multiplyAccumulates)
         }
+        let buffers = network.entries.flatMap(\.parameters).filter { !$0.isTrainable }.reduce(0) { $0 + $1.elementCount }
+        // Forward activations of one image in float32: the input and every layer's output.
+        let activationBytes = 4 * (input.shape.elementCount + network.entries.reduce(0) { $0 + $1.outputShape.elementCount })
+        let summary = Summary(name: found.name, source: found.source, dataset: input.name, input_shape: input.shape.dimensions,
+                              layers: layers, total_params: network.parameterCount, trainable_params: network.parameterCount,
+                              buffers: buffers, macs: network.multiplyAccumulates, activation_bytes: activationBytes)
+        if jsonOption.json { return try printJSON(summary) }
+        let overridden = overrides.isEmpty ? "" : " with " + overrides.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
+        print("\(found.name) (\(found.source))\(overridden) on \(input.name): input \(input.shape), \(input.numClasses) classes\n")
+        let rows = layers.map { layer in
+            [String(layer.index), layer.name, layer.type, Shape(layer.output_shape).description,
+             grouped(layer.params), grouped(layer.macs)]
+        }
+        let body = table(["#", "NAME", "TYPE", "OUTPUT SHAPE", "PARAMS", "MACS"], rows, rightAligned: [0, 4, 5])
+        let width = body.split(separator: "\n").map(\.count).max() ?? 0
+        let rule = String(repeating: "-", count: width)
+        let lines = body.split(separator: "\n", omittingEmptySubsequences: false)
+        print(lines[0])
+        print(rule)
+        lines.dropFirst().forEach { print($0) }
+        print(rule)
+        print("Total parameters:      \(grouped(summary.total_params))")
+        print("Trainable parameters:  \(grouped(summary.trainable_params))")
+        if buffers > 0 { print("Buffers (not trained): \(grouped(buffers))  (batchnorm running statistics)") }
+        print("Multiply-accumulates:  \(grouped(summary.macs)) per image")
+        print("Activation memory:     \(byteSize(activationBytes)) per image (float32 forward outputs, input included)")
+        print("Parameter memory:      \(byteSize(4 * (summary.total_params + buffers))) (float32)")
     }
 }

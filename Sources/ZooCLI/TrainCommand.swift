@@ -2,26 +2,32 @@ import ArgumentParser
 import Foundation
 import ZooConfig
 import ZooCore
+import ZooData
 
 /// `zoo train CONFIG.yaml` or `zoo train --model lenet --dataset fashion-mnist --optimizer adam`.
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train a zoo model on a dataset; writes runs/NAME-TIMESTAMP/ with config, metrics and checkpoints.")
+        abstract: "Train a zoo model on a dataset; writes runs/NAME-TIMESTAMP/ with config, metrics and checkpoints.",
+        discussion: """
+            Schedules (schedule: {name: ..., ...}): \(ScheduleRegistry.types.map { $0.summary }.joined(separator: "; ")).
+            Transforms (keys of dataset:): \(TransformRegistry.types.map { $0.summary }.joined(separator: "; ")).
+            See docs/training-config.md.
+            """)
 
     @Argument(help: "A training config (see configs/). Without one, defaults plus the flags below.")
     var config: String?
 
     @Option(help: "Architecture: a zoo name (see `zoo list`) or a path to an architecture file.") var model: String?
-    @Option(help: "mnist, fashion-mnist, cifar10 or cifar100.") var dataset: String?
-    @Option(help: "sgd, adam or adamw.") var optimizer: String?
+    @Option(help: "Dataset to train on.") var dataset: DatasetArgument?
+    @Option(help: ArgumentHelp("Optimizer; each takes torch's defaults:", discussion: OptimizerRegistry.types.map { $0.summary }.joined(separator: "; ")))
+    var optimizer: OptimizerArgument?
     @Option(help: "Learning rate.") var lr: Double?
     @Option(help: "Epochs to train.") var epochs: Int?
     @Option(name: .customLong("batch-size"), help: "Images per training step.") var batchSize: Int?
     @Option(help: "Seed for initial weights, shuffling, augmentation and dropout.") var seed: UInt64?
-    @Option(name: .customLong("data-dir"), help: "Folder holding mnist/, fashion-mnist/, cifar10/.") var dataDirectory: String?
-    @Option(name: .customLong("set"), help: "Override any config value, e.g. --set optimizer.lr=0.05 --set model.n_hidden=16.")
-    var settings: [String] = []
+    @OptionGroup var dataDirectoryOption: DataDirectoryOption
+    @OptionGroup var setOption: SetOption
     @Option(help: "Run folder (default runs/NAME-TIMESTAMP).") var out: String?
     @Option(help: "Continue the run in this folder from its last checkpoint.") var resume: String?
     @Flag(help: "Plain log lines instead of a progress bar.") var quiet = false
@@ -30,34 +36,32 @@ struct TrainCommand: ParsableCommand {
     var overrides: [String] {
         var overrides: [String] = []
         if let model { overrides.append("model=\(model)") }
-        if let dataset { overrides.append("dataset=\(dataset)") }
-        if let optimizer { overrides.append("optimizer=\(optimizer)") }
+        if let dataset { overrides.append("dataset=\(dataset.text)") }
+        if let optimizer { overrides.append("optimizer=\(optimizer.text)") }
         if let lr { overrides.append("optimizer.lr=\(lr)") }
         if let epochs { overrides.append("epochs=\(epochs)") }
         if let batchSize { overrides.append("batch_size=\(batchSize)") }
         if let seed { overrides.append("seed=\(seed)") }
-        if let dataDirectory { overrides.append("dataset.data_dir=\(dataDirectory)") }
-        return overrides + settings
+        if let dataDirectory = dataDirectoryOption.dataDirectory { overrides.append("dataset.data_dir=\(dataDirectory)") }
+        return overrides + setOption.settings
     }
 
     func run() throws {
-        try runReportingErrors {
-            let trainingConfig: TrainingConfig
-            let runDirectory: String
-            if let resume {
-                if config != nil { throw ZooError("--resume takes its config from the run folder; leave out \(config ?? "")") }
-                trainingConfig = try TrainingConfig.load(path: (resume as NSString).appendingPathComponent("config.yaml"), overrides: overrides)
-                runDirectory = resume
-            } else {
-                trainingConfig = try config.map { try TrainingConfig.load(path: $0, overrides: overrides) } ?? TrainingConfig.defaults(overrides: overrides)
-                runDirectory = out ?? defaultRunDirectory(name: trainingConfig.name)
-            }
-            let session = try TrainingSession(config: trainingConfig, registry: ArchitectureRegistry(), runDirectory: runDirectory,
-                                              resume: resume != nil,
-                                              progress: ProgressOutput(quiet: quiet, logEvery: trainingConfig.logEvery))
-            let outcome = try session.run()
-            if outcome.interrupted { throw ExitCode(130) }
+        let trainingConfig: TrainingConfig
+        let runDirectory: String
+        if let resume {
+            if config != nil { throw ZooError("--resume takes its config from the run folder; leave out \(config ?? "")") }
+            trainingConfig = try TrainingConfig.load(path: (resume as NSString).appendingPathComponent("config.yaml"), overrides: overrides)
+            runDirectory = resume
+        } else {
+            trainingConfig = try config.map { try TrainingConfig.load(path: $0, overrides: overrides) } ?? TrainingConfig.defaults(overrides: overrides)
+            runDirectory = out ?? defaultRunDirectory(name: trainingConfig.name)
         }
+        let session = try TrainingSession(config: trainingConfig, registry: ArchitectureRegistry(), runDirectory: runDirectory,
+                                          resume: resume != nil,
+                                          progress: ProgressOutput(quiet: quiet, logEvery: trainingConfig.logEvery))
+        let outcome = try session.run()
+        if outcome.interrupted { throw ExitCode(130) }
     }
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ZooCore
 
 /// The `zoo` command; each subcommand lives in its own file.
 public struct ZooCommand: ParsableCommand {
@@ -11,18 +12,26 @@ public struct ZooCommand: ParsableCommand {
 
     public init() {}
 
-    /// `main()`, except that a mistyped flag or argument exits with status 1 like every other user error
-    /// (ArgumentParser's own code is 64); its message is kept.
+    /// `main()` with one error path for every subcommand: a `ZooError` is printed as its paragraph and a
+    /// mistyped flag or argument with ArgumentParser's message, both with exit status 1 (ArgumentParser's
+    /// own code for the latter is 64); `ExitCode`s (130 after Ctrl-C) and `--help` pass through.
     public static func runFromCommandLine() {
         do {
             var command = try parseAsRoot()
             try command.run()
+        } catch let error as ZooError {
+            printError(error.description)
+            Foundation.exit(1)
         } catch {
             if exitCode(for: error) == .validationFailure {
-                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                printError(fullMessage(for: error))
                 Foundation.exit(1)
             }
             exit(withError: error)
         }
     }
+}
+
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
 }

@@ -16,7 +16,6 @@ public struct DatasetInput: Sendable, Equatable {
 
     public static let all = DatasetName.allCases.map(DatasetInput.init)
     public static let mnist = DatasetInput(.mnist)
-    public static var names: [String] { all.map(\.name) }
 
     /// Looks a dataset up by name, e.g. from `--dataset`; unknown names are errors with the nearest name.
     public static func named(_ name: String) throws -> DatasetInput { DatasetInput(try DatasetName.parse(name)) }

@@ -1,0 +1,68 @@
+import ArgumentParser
+import ZooConfig
+import ZooCore
+import ZooData
+
+/// A dataset name as typed. `--help` lists the registered datasets; a misspelling is reported by
+/// `DatasetName.parse` when used, with the same did-you-mean error a config file gets.
+struct DatasetArgument: ExpressibleByArgument {
+    let text: String
+
+    init(argument: String) { text = argument }
+
+    static var allValueStrings: [String] { DatasetName.allCases.map(\.rawValue) }
+    var defaultValueDescription: String { text }
+
+    var name: DatasetName { get throws { try DatasetName.parse(text) } }
+    var input: DatasetInput { get throws { DatasetInput(try name) } }
+}
+
+/// An optimizer name as typed; `--help` lists the registered optimizers with their settings' defaults.
+struct OptimizerArgument: ExpressibleByArgument {
+    let text: String
+
+    init(argument: String) { text = argument }
+
+    static var allValueStrings: [String] { OptimizerRegistry.names }
+}
+
+/// `--dataset NAME`, for commands that size a model for a dataset's input.
+struct DatasetOption: ParsableArguments {
+    @Option(help: "Dataset whose input shape and class count to use.")
+    var dataset = DatasetArgument(argument: "mnist")
+}
+
+/// `--data-dir DIR`.
+struct DataDirectoryOption: ParsableArguments {
+    @Option(name: .customLong("data-dir"), help: "Data directory, searched before $ZOO_DATA and ./data (folders mnist/, cifar10/, ...).")
+    var dataDirectory: String?
+}
+
+/// `--json`.
+struct JSONOption: ParsableArguments {
+    @Flag(help: "Print JSON instead of text.")
+    var json = false
+}
+
+/// `--set KEY=VALUE`, repeatable: a config key path for `train` and `compare` (`optimizer.lr=0.05`,
+/// `model.n_hidden=16`), an architecture parameter for `summary` (`n_hidden=16`).
+struct SetOption: ParsableArguments {
+    @Option(name: .customLong("set"), help: ArgumentHelp(
+        "Override a value: a config key such as optimizer.lr=0.05 (train, compare) or an architecture parameter such as n_hidden=16 (summary).",
+        valueName: "KEY=VALUE"))
+    var settings: [String] = []
+
+    /// The settings as architecture parameters, each key at most once.
+    func parameters() throws -> [String: String] {
+        var parameters: [String: String] = [:]
+        for setting in settings {
+            guard let equals = setting.firstIndex(of: "="), equals != setting.startIndex else {
+                throw ZooError("--set expects KEY=VALUE, such as `--set n_hidden=16`, not `\(setting)`")
+            }
+            let key = String(setting[..<equals]).trimmingCharacters(in: .whitespaces)
+            if parameters[key] != nil { throw ZooError("--set \(key) is given more than once") }
+            parameters[key] = String(setting[setting.index(after: equals)...])
+        }
+        return parameters
+    }
+}
