@@ -45,7 +45,8 @@ public enum DatasetRegistry {
 }
 
 /// A dataset's name, e.g. from `--dataset`, and what its type says about it.
-public struct DatasetName: Hashable, Sendable, Codable {
+/// (A metatype is immutable, so sharing one across threads is safe.)
+public struct DatasetName: Hashable, @unchecked Sendable, Codable {
     public let type: any ImageDataset.Type
 
     public init(_ type: any ImageDataset.Type) { self.type = type }
