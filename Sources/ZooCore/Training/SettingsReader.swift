@@ -137,3 +137,17 @@ public struct DictionarySettingsReader: SettingsReader {
         ZooError(message, place: owner, hint: hint)
     }
 }
+
+extension SettingValue: CustomStringConvertible {
+    /// The value as YAML flow text, for messages (`{size: 32, padding: 4}`).
+    public var description: String {
+        switch self {
+        case .number(let number): return number.description
+        case .integer(let whole): return whole.description
+        case .flag(let flag): return flag.description
+        case .text(let text): return text
+        case .list(let elements): return "[" + elements.map(\.description).joined(separator: ", ") + "]"
+        case .mapping(let entries): return "{" + entries.map { "\($0.key): \($0.value)" }.joined(separator: ", ") + "}"
+        }
+    }
+}

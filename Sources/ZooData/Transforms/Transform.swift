@@ -43,14 +43,15 @@ public enum TransformRegistry {
     public static var names: [String] { types.map { $0.name } }
 }
 
-/// A configured transform.
-public struct Transform: Equatable, Codable, @unchecked Sendable {
+/// A configured transform; its description is its `dataset:` entry, such as `pad_to: 32`.
+public struct Transform: Equatable, Codable, CustomStringConvertible, @unchecked Sendable {
     public let settings: any ImageTransform
 
     public init(_ settings: any ImageTransform) { self.settings = settings }
 
     public var name: String { type(of: settings).name }
     public var isDeterministic: Bool { settings.isDeterministic }
+    public var description: String { "\(name): \(settings.written)" }
 
     public static func == (left: Transform, right: Transform) -> Bool { left.settings.isEqual(to: right.settings) }
 
