@@ -25,6 +25,9 @@ public struct LayerArguments {
 
     public func contains(_ key: String) -> Bool { arguments[key] != nil }
 
+    /// Where a setting was written, or the entry's line when it was not.
+    public func location(of key: String) -> SourceLocation? { arguments[key]?.location ?? location }
+
     /// A whole number of at least `minimum`.
     public func int(_ key: String, default defaultValue: Int? = nil, minimum: Int = 1) throws -> Int {
         if let value = try required(key, defaultValue, what: "a whole number") { return value }

@@ -29,7 +29,7 @@ extension PlanBuilder {
         let weight = try context.parameter("weight")
         let bias = hasBias ? try context.parameter("bias") : nil
         let biasDescriptor = hasBias ? try MemoryDescriptor.plain([outputDimensions[1]]) : nil
-        let anyWeights = try MemoryDescriptor.any(weight.shape)
+        let anyWeights = try MemoryDescriptor.any(weight.canonicalDescriptor.dimensions)
         let anyOutput = try MemoryDescriptor.any(outputDimensions)
         let postOps = context.fusesReLU ? try PostOps(relu: ()) : nil
 
