@@ -28,7 +28,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: optimize),
         .executableTarget(name: "zoo", dependencies: ["ZooCLI"]),
-        .testTarget(name: "ZooCoreTests", dependencies: ["ZooCore"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ZooCoreTests", dependencies: ["ZooCore", "ZooConfig"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ZooDataTests", dependencies: ["ZooData", "ZooCore"]),
         .testTarget(name: "ZooConfigTests", dependencies: ["ZooConfig", "ZooCore"]),
         .testTarget(name: "ZooCLITests", dependencies: ["ZooCLI", "ZooConfig", "ZooCore", "ZooData", "ZooReport", "CZlib"]),
