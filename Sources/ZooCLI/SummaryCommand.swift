@@ -18,16 +18,27 @@ struct SummaryCommand: ParsableCommand {
     @Option(name: .customLong("set"), help: ArgumentHelp("Override a parameter of the file's `params:`.", valueName: "KEY=VALUE"))
     var settings: [String] = []
 
-    @Flag(help: "Print JSON: {layers: [{name, type, output_shape, params, macs}], total_params, ...}.")
+    @Flag(help: "Print JSON: {layers: [{name, type, inputs, output_shape, params, macs}], total_params, ...}.")
     var json = false
 
-    struct Layer: Encodable {
+    @Flag(help: "List every layer of every block instead of one row per block instance.")
+    var expand = false
+
+    struct LayerRow: Encodable {
         let index: Int
         let name: String
         let type: String
+        /// The layers read, by name, when that is not simply the layer before.
+        let inputs: [String]?
         let output_shape: [Int]
         let params: Int
         let macs: Int
+
+        /// The block instance a layer belongs to: `layer2.0` for `layer2.0.conv1` and `layer2.0.shortcut.0`.
+        var block: String? {
+            let parts = name.split(separator: ".")
+            return parts.count > 1 ? parts.dropLast().prefix(2).joined(separator: ".") : nil
+        }
     }
 
     struct Summary: Encodable {
@@ -35,7 +46,7 @@ struct SummaryCommand: ParsableCommand {
         let source: String
         let dataset: String
         let input_shape: [Int]
-        let layers: [Layer]
+        let layers: [LayerRow]
         let total_params: Int
         let trainable_params: Int
         let buffers: Int
@@ -50,9 +61,11 @@ struct SummaryCommand: ParsableCommand {
             let found = try ArchitectureRegistry().architecture(named: architecture)
             let network = try found.network(dataset: input, overrides: overrides)
             let layers = network.entries.enumerated().map { index, entry in
-                Layer(index: index, name: entry.name, type: entry.description.type, output_shape: entry.outputShape.dimensions,
-                      params: entry.parameters.filter(\.isTrainable).reduce(0) { $0 + $1.elementCount },
-                      macs: entry.multiplyAccumulates)
+                LayerRow(index: index, name: entry.name, type: entry.description.type,
+                         inputs: entry.inputs == [index - 1] ? nil : entry.inputs.map { $0 < 0 ? "input" : network.entries[$0].name },
+                         output_shape: entry.outputShape.dimensions,
+                         params: entry.parameters.filter(\.isTrainable).reduce(0) { $0 + $1.elementCount },
+                         macs: entry.multiplyAccumulates)
             }
             let buffers = network.entries.flatMap(\.parameters).filter { !$0.isTrainable }.reduce(0) { $0 + $1.elementCount }
             // Forward activations of one image in float32: the input and every layer's output.
@@ -63,11 +76,11 @@ struct SummaryCommand: ParsableCommand {
             if json { return try printJSON(summary) }
             let overridden = overrides.isEmpty ? "" : " with " + overrides.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
             print("\(found.name) (\(found.source))\(overridden) on \(input.name): input \(input.shape), \(input.numClasses) classes\n")
-            let rows = layers.map { layer in
-                [String(layer.index), layer.name, layer.type, Shape(layer.output_shape).description,
-                 grouped(layer.params), grouped(layer.macs)]
-            }
-            let body = table(["#", "NAME", "TYPE", "OUTPUT SHAPE", "PARAMS", "MACS"], rows, rightAligned: [0, 4, 5])
+            // A sequential network reads each layer's output in the next: no FROM column.
+            let showsInputs = layers.contains { $0.inputs != nil }
+            let rows = tableRows(layers).map { row in showsInputs ? row : row.enumerated().filter { $0.offset != 3 }.map(\.element) }
+            let body = table(["#", "NAME", "TYPE"] + (showsInputs ? ["FROM"] : []) + ["OUTPUT SHAPE", "PARAMS", "MACS"], rows,
+                             rightAligned: showsInputs ? [0, 5, 6] : [0, 4, 5])
             let width = body.split(separator: "\n").map(\.count).max() ?? 0
             let rule = String(repeating: "-", count: width)
             let lines = body.split(separator: "\n", omittingEmptySubsequences: false)
@@ -82,5 +95,32 @@ struct SummaryCommand: ParsableCommand {
             print("Activation memory:     \(byteSize(activationBytes)) per image (float32 forward outputs, input included)")
             print("Parameter memory:      \(byteSize(4 * (summary.total_params + buffers))) (float32)")
         }
+    }
+
+    /// One row per layer, or (unless --expand) one per block instance: its layers' count, the last one's
+    /// output and the sums of parameters and MACs, so a 56-layer ResNet fits on a screen.
+    private func tableRows(_ layers: [LayerRow]) -> [[String]] {
+        func row(_ layer: LayerRow) -> [String] {
+            [String(layer.index), layer.name, layer.type, layer.inputs?.joined(separator: ", ") ?? "",
+             Shape(layer.output_shape).description, grouped(layer.params), grouped(layer.macs)]
+        }
+        guard !expand else { return layers.map(row) }
+        var rows: [[String]] = []
+        var start = 0
+        while start < layers.count {
+            guard let block = layers[start].block else {
+                rows.append(row(layers[start]))
+                start += 1
+                continue
+            }
+            let members = layers[start...].prefix { $0.block == block }
+            let last = members.last!
+            rows.append([members.count == 1 ? String(last.index) : "\(layers[start].index)-\(last.index)", block,
+                         "block of \(members.count)", layers[start].inputs?.joined(separator: ", ") ?? "",
+                         Shape(last.output_shape).description, grouped(members.reduce(0) { $0 + $1.params }),
+                         grouped(members.reduce(0) { $0 + $1.macs })])
+            start += members.count
+        }
+        return rows
     }
 }
