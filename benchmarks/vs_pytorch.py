@@ -3,9 +3,10 @@
 
     pip install torch
     swift build -c release
-    python3 benchmarks/vs_pytorch.py            # --threads 2 --models lenet,cnn,tinynet,vgg-lite --quick --json
+    python3 benchmarks/vs_pytorch.py            # --threads 2 --models lenet,cnn,tinynet,vgg-lite,resnet20,resnet18 --quick --json
 
-Each model is built in PyTorch with nn.Sequential in the same layer order as zoo's YAML and trained
+Each sequential model is built in PyTorch with nn.Sequential in the same layer order as zoo's YAML, the
+ResNets as the usual CIFAR modules (benchmarks/pytorch_resnet.py), and each is trained
 with SGD (lr 0.01, momentum 0.9) on one fixed random batch held in memory; a step is zero_grad,
 forward, loss, backward, step. Inference runs under model.eval() and torch.no_grad(). Timing: a
 warm-up, then the median of 5 windows (3 with --quick) of as many steps as fill about 1.5 s
@@ -35,6 +36,8 @@ import time
 
 import torch
 from torch import nn
+
+from pytorch_resnet import resnet18, resnet20
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_SGEMM_SIZE = 1024  # used for torch.mm when zoo does not report its own size
@@ -77,6 +80,8 @@ MODELS = {
     "cnn": (course_cnn, "mnist", (1, 28, 28), 64, 64, nn.NLLLoss),
     "tinynet": (tinynet, "mnist", (1, 28, 28), 64, 64, nn.NLLLoss),
     "vgg-lite": (vgg_lite, "cifar10", (3, 32, 32), 128, 128, nn.CrossEntropyLoss),
+    "resnet20": (resnet20, "cifar10", (3, 32, 32), 128, 128, nn.CrossEntropyLoss),
+    "resnet18": (resnet18, "cifar10", (3, 32, 32), 128, 128, nn.CrossEntropyLoss),
 }
 
 

@@ -13,10 +13,14 @@ import copy
 import json
 import math
 import os
+import sys
 
 import torch
 import torch.nn as nn
 from safetensors.torch import save as safetensors_bytes
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "benchmarks"))
+from pytorch_resnet import resnet20  # noqa: E402  (the ResNet the benchmarks and the reference recipe use)
 
 OUTPUT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "ZooCoreTests", "Fixtures")
 
@@ -369,49 +373,6 @@ def make_graph_fixtures():
     graph_fixture("grouped_depthwise", separable, [2, 4, 6, 6])
 
 
-class BasicBlock(nn.Module):
-    """The usual PyTorch CIFAR ResNet block, with a 1x1 conv + batchnorm projection where the shape changes (option B)."""
-
-    def __init__(self, in_planes, planes, stride=1):
-        super().__init__()
-        self.conv1 = nn.Conv2d(in_planes, planes, kernel_size=3, stride=stride, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(planes)
-        self.conv2 = nn.Conv2d(planes, planes, kernel_size=3, stride=1, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(planes)
-        self.shortcut = nn.Sequential()
-        if stride != 1 or in_planes != planes:
-            self.shortcut = nn.Sequential(nn.Conv2d(in_planes, planes, kernel_size=1, stride=stride, bias=False),
-                                          nn.BatchNorm2d(planes))
-
-    def forward(self, x):
-        out = torch.relu(self.bn1(self.conv1(x)))
-        out = self.bn2(self.conv2(out))
-        return torch.relu(out + self.shortcut(x))
-
-
-class ResNet(nn.Module):
-    def __init__(self, num_blocks, widths, num_classes=10, in_channels=3):
-        super().__init__()
-        self.conv1 = nn.Conv2d(in_channels, widths[0], kernel_size=3, stride=1, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(widths[0])
-        in_planes = widths[0]
-        for stage, (count, planes) in enumerate(zip(num_blocks, widths)):
-            blocks = []
-            for index in range(count):
-                blocks.append(BasicBlock(in_planes, planes, 2 if stage > 0 and index == 0 else 1))
-                in_planes = planes
-            setattr(self, f"layer{stage + 1}", nn.Sequential(*blocks))
-        self.stages = len(num_blocks)
-        self.linear = nn.Linear(widths[-1], num_classes)
-
-    def forward(self, x):
-        out = torch.relu(self.bn1(self.conv1(x)))
-        for stage in range(self.stages):
-            out = getattr(self, f"layer{stage + 1}")(out)
-        out = torch.flatten(nn.functional.adaptive_avg_pool2d(out, 1), 1)
-        return self.linear(out)
-
-
 def smallest_relu_input(model, input_tensor):
     """The smallest |x| any torch.relu sees in a training-mode forward of a copy of `model`."""
     seen = []
@@ -431,7 +392,7 @@ def make_resnet20_fixture():
     # otherwise put one within float error of the kink, where a flipped decision is not an error.
     for attempt in range(100):
         torch.manual_seed(hash_seed("resnet20") + attempt)
-        model = ResNet([3, 3, 3], [16, 32, 64])
+        model = resnet20()
         for module in model.modules():
             if isinstance(module, nn.BatchNorm2d):
                 randomize(module)
