@@ -110,6 +110,11 @@ public struct Architecture {
 
     /// The layer list for a dataset, with `params:` defaults replaced by `overrides` (from `--set`).
     public func layers(numClasses: Int, inputChannels: Int, overrides: [String: String]) throws -> [LayerDescription] {
+        try expand(numClasses: numClasses, inputChannels: inputChannels, overrides: overrides).map(\.description)
+    }
+
+    /// The layer list with each layer made (and its settings checked) once.
+    private func expand(numClasses: Int, inputChannels: Int, overrides: [String: String]) throws -> [(description: LayerDescription, layer: any Layer)] {
         var values: [String: ParameterValue] = ["num_classes": .int(numClasses), "in_channels": .int(inputChannels)]
         for parameter in parameters { values[parameter.name] = parameter.defaultValue }
         for (key, text) in overrides.sorted(by: { $0.key < $1.key }) {
@@ -117,14 +122,12 @@ public struct Architecture {
         }
         var expander = LayerExpander(file: source, values: values, parameterNames: parameters.map(\.name), blocks: blocks)
         try expander.expandList(layerList, suffix: "")
-        for description in expander.layers { _ = try LayerRegistry.makeLayer(description) }
-        return expander.layers
+        return Array(zip(expander.layers, expander.built))
     }
 
     /// The shape-checked network for an input shape (`[channels, height, width]`).
     public func network(input: Shape, numClasses: Int, overrides: [String: String], seed: UInt64) throws -> Network {
-        try Network(layers: layers(numClasses: numClasses, inputChannels: input.channels, overrides: overrides),
-                    inputShape: input, seed: seed)
+        try Network(built: expand(numClasses: numClasses, inputChannels: input.channels, overrides: overrides), inputShape: input, seed: seed)
     }
 
     /// The network for one of the datasets in `DatasetInput`.

@@ -18,6 +18,8 @@ struct LayerExpander {
     private var parameterNames: [String]
     let blocks: [String: BlockDefinition]
     private(set) var layers: [LayerDescription] = []
+    /// Each layer made once from its description, its settings checked as it is made.
+    private(set) var built: [any Layer] = []
     private var namesUsed: [String: SourceLocation] = [:]
     /// Where new layers go: the full name of the block instance being expanded ("" at the top level)
     /// and how many entries it has so far (the name of an unnamed one).
@@ -152,6 +154,10 @@ struct LayerExpander {
             throw ZooError("the layer list expands to more than \(Architecture.maximumLayers) layers", at: description.location,
                            hint: "check `repeat` counts")
         }
+        guard let type = LayerRegistry.type(named: description.type) else {
+            throw ZooError("unknown layer type `\(description.type)`", at: description.location)
+        }
+        built.append(try type.init(arguments: LayerArguments(description)))
         layers.append(description)
     }
 

@@ -5,7 +5,7 @@ import ZooCore
 
 /// Every mistake in an architecture file is a ZooError with the file, line and column, in plain words,
 /// and a "did you mean" for misspellings.
-final class ArchitectureErrorTests: XCTestCase {
+final class ArchitectureErrorTests: ArchitectureTestCase {
     // MARK: Values
 
     func testStringWhereANumberGoes() {

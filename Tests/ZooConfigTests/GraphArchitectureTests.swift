@@ -5,7 +5,7 @@ import ZooCore
 
 /// Architectures as graphs: `from:`, `add`, `concat`, grouped convolutions and blocks, their errors,
 /// and the ResNets and MobileNet of the zoo.
-final class GraphArchitectureTests: XCTestCase {
+final class GraphArchitectureTests: ArchitectureTestCase {
     let registry = ArchitectureRegistry(workingDirectory: "/nonexistent-zoo-test-dir", environment: [:])
 
     /// The hand-written graph, every name explicit.

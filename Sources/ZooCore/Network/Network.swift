@@ -33,7 +33,14 @@ public final class Network {
         let inputGradient: Bool
     }
 
-    public init(layers descriptions: [LayerDescription], inputShape: Shape, seed: UInt64 = 0) throws {
+    /// A network from layer descriptions; unknown types and settings are errors at their lines.
+    public convenience init(layers descriptions: [LayerDescription], inputShape: Shape, seed: UInt64 = 0) throws {
+        try self.init(built: descriptions.map { ($0, try LayerRegistry.makeLayer($0)) }, inputShape: inputShape, seed: seed)
+    }
+
+    /// A network from layers already made from their descriptions (the config layer makes each once).
+    public init(built layers: [(description: LayerDescription, layer: any Layer)], inputShape: Shape, seed: UInt64 = 0) throws {
+        let descriptions = layers.map(\.description)
         let device = try Device()
         self.device = device
         self.inputShape = inputShape
@@ -48,8 +55,7 @@ public final class Network {
             positions[names[index]] = index
         }
         var entries: [Entry] = []
-        for (index, description) in descriptions.enumerated() {
-            let layer = try LayerRegistry.makeLayer(description)
+        for (index, (description, layer)) in layers.enumerated() {
             let inputs = try Network.resolveInputs(of: description, at: index, names: names, positions: positions,
                                                    joins: type(of: layer).joinsInputs)
             let inputShapes = inputs.map { $0 < 0 ? inputShape : entries[$0].outputShape }

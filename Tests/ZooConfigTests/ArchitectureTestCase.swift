@@ -3,7 +3,8 @@ import XCTest
 import ZooConfig
 import ZooCore
 
-extension XCTestCase {
+/// Helpers for tests of architecture files (no tests of its own).
+class ArchitectureTestCase: XCTestCase {
     /// Parses `yaml` (and with `dataset`, builds it), expecting a ZooError at `line`
     /// whose message contains `message` and whose hint contains `hint`.
     func expectError(_ yaml: String, line: Int?, column: Int? = nil, _ message: String, hint: String? = nil,
