@@ -5,7 +5,7 @@ import ZooCore
 /// A default in an architecture's `params:` section, e.g. `n_hidden: 8`.
 public struct ArchitectureParameter: Sendable {
     public let name: String
-    public let defaultValue: ParameterValue
+    public let defaultValue: ArgumentValue
     public let location: SourceLocation?
 }
 
@@ -115,7 +115,7 @@ public struct Architecture {
 
     /// The layer list with each layer made (and its settings checked) once.
     private func expand(numClasses: Int, inputChannels: Int, overrides: [String: String]) throws -> [(description: LayerDescription, layer: any Layer)] {
-        var values: [String: ParameterValue] = ["num_classes": .int(numClasses), "in_channels": .int(inputChannels)]
+        var values: [String: ArgumentValue] = ["num_classes": .int(numClasses), "in_channels": .int(inputChannels)]
         for parameter in parameters { values[parameter.name] = parameter.defaultValue }
         for (key, text) in overrides.sorted(by: { $0.key < $1.key }) {
             values[key] = try overrideValue(key: key, text: text)
@@ -135,7 +135,7 @@ public struct Architecture {
         try network(input: dataset.shape, numClasses: dataset.numClasses, overrides: overrides, seed: seed)
     }
 
-    private func overrideValue(key: String, text: String) throws -> ParameterValue {
+    private func overrideValue(key: String, text: String) throws -> ArgumentValue {
         let setting = "--set \(key)=\(text)"
         guard let parameter = parameters.first(where: { $0.name == key }) else {
             if Architecture.datasetNames.contains(key) {
@@ -164,6 +164,8 @@ public struct Architecture {
             case "false": return .bool(false)
             default: throw ZooError("\(setting): `\(key)` must be true or false (its default is \(parameter.defaultValue)), not `\(text)`")
             }
+        case .string, .list:
+            throw ZooError("\(setting): `\(key)` cannot be set")
         }
     }
 
@@ -222,7 +224,7 @@ public struct Architecture {
                 throw ZooError("`\(name)` cannot be a parameter: its value comes from the dataset", at: location(key, file),
                                hint: "use `\(name)` in the layer list directly, without declaring it")
             }
-            let defaultValue: ParameterValue
+            let defaultValue: ArgumentValue
             switch literal(value) {
             case .int(let number): defaultValue = .int(number)
             case .double(let number): defaultValue = .double(number)

@@ -14,7 +14,7 @@ struct BlockDefinition {
 /// resolves `from:` names and parameter references, and keeps every value's line and column.
 struct LayerExpander {
     let file: String
-    private var values: [String: ParameterValue]
+    private var values: [String: ArgumentValue]
     private var parameterNames: [String]
     let blocks: [String: BlockDefinition]
     private(set) var layers: [LayerDescription] = []
@@ -29,7 +29,7 @@ struct LayerExpander {
     /// The input of the next layer when it has no `from:` (a residual's shortcut reads the block's input).
     private var nextInput: String?
 
-    init(file: String, values: [String: ParameterValue], parameterNames: [String], blocks: [String: BlockDefinition] = [:]) {
+    init(file: String, values: [String: ArgumentValue], parameterNames: [String], blocks: [String: BlockDefinition] = [:]) {
         self.file = file
         self.values = values
         self.parameterNames = parameterNames
@@ -365,10 +365,10 @@ struct LayerExpander {
                            hint: "a block cannot contain itself; use `repeat:` to chain copies")
         }
         let parameterKeys = block.parameters.map(\.name)
-        var name: String?, times = 1, first: [String: ParameterValue] = [:], each: [[String: ParameterValue]]?
-        var given: [String: ParameterValue] = [:]
-        func blockValues(_ node: Node) throws -> [String: ParameterValue] {
-            var result: [String: ParameterValue] = [:]
+        var name: String?, times = 1, first: [String: ArgumentValue] = [:], each: [[String: ArgumentValue]]?
+        var given: [String: ArgumentValue] = [:]
+        func blockValues(_ node: Node) throws -> [String: ArgumentValue] {
+            var result: [String: ArgumentValue] = [:]
             for (key, _, valueNode) in try settings(of: node, typeNode: typeNode, type: "block `\(block.name)`", allowed: parameterKeys,
                                                     example: "\(block.name): {\(parameterKeys.first ?? "x"): ...}") {
                 result[key] = try parameterValue(valueNode, key: key)
@@ -418,12 +418,11 @@ struct LayerExpander {
     }
 
     /// A block parameter's value: a number or true/false, possibly computed from the caller's parameters.
-    private func parameterValue(_ node: Node, key: String) throws -> ParameterValue {
-        switch try resolveParameterized(node, key: key) {
-        case .int(let value): return .int(value)
-        case .double(let value): return .double(value)
-        case .bool(let value): return .bool(value)
-        default: throw ZooError("`\(key)` must be a number or true/false, not \(kind(of: node))", at: at(node))
+    private func parameterValue(_ node: Node, key: String) throws -> ArgumentValue {
+        let value = try resolveParameterized(node, key: key)
+        switch value {
+        case .int, .double, .bool: return value
+        case .string, .list: throw ZooError("`\(key)` must be a number or true/false, not \(kind(of: node))", at: at(node))
         }
     }
 
@@ -465,11 +464,11 @@ struct LayerExpander {
             guard Expression.looksLikeExpression(text) else { return .string(text) }
             let value = try Expression.evaluate(text, lookup: { name in try lookup(name, node: node) },
                                                 fail: { message, hint in ZooError("`\(key)`: \(message)", at: at(node), hint: hint) })
-            return value.argument
+            return value
         }
     }
 
-    private func lookup(_ name: String, node: Node) throws -> ParameterValue {
+    private func lookup(_ name: String, node: Node) throws -> ArgumentValue {
         if let value = values[name] { return value }
         let candidates = parameterNames + Architecture.datasetNames
         let known = "known names: " + (parameterNames.isEmpty ? "" : parameterNames.joined(separator: ", ") + " (from `params:`), ")

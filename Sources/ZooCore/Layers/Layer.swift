@@ -45,7 +45,8 @@ public struct LayerBuild {
     }
 }
 
-/// A value written in a YAML layer entry, after parameter references are resolved.
+/// A value in an architecture: a layer setting after parameter references are resolved, a parameter's
+/// default or `--set` override, a value the dataset gives (`num_classes`).
 public indirect enum ArgumentValue: Equatable, Sendable, CustomStringConvertible {
     case int(Int)
     case double(Double)
