@@ -70,39 +70,14 @@ def resnet18(in_channels=3, num_classes=10):
 
 
 def main():
-    from pytorch_lenet_mnist import load
+    from pytorch_lenet_mnist import data_arguments, run
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[1])
-    parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--mean", type=float, default=0.2860)
-    parser.add_argument("--std", type=float, default=0.3530)
+    data_arguments(parser, "/usr/share/datasets/fashion-mnist", 0.2860, 0.3530, epochs=5)
     arguments = parser.parse_args()
-    torch.set_num_threads(arguments.threads)
-    train_images, train_labels = load(arguments.data, "train", arguments.mean, arguments.std)
-    test_images, test_labels = load(arguments.data, "t10k", arguments.mean, arguments.std)
-    for seed in arguments.seeds:
-        torch.manual_seed(seed)
-        model = resnet20(in_channels=1)
-        optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4)
-        schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=arguments.epochs)
-        for epoch in range(arguments.epochs):
-            model.train()
-            order = torch.randperm(len(train_labels))
-            for start in range(0, len(order), 128):
-                batch = order[start:start + 128]
-                optimizer.zero_grad()
-                F.cross_entropy(model(train_images[batch]), train_labels[batch]).backward()
-                optimizer.step()
-            schedule.step()
-            model.eval()
-            correct = 0
-            with torch.no_grad():
-                for start in range(0, len(test_labels), 1000):
-                    correct += (model(test_images[start:start + 1000]).argmax(1) == test_labels[start:start + 1000]).sum().item()
-            print(f"seed {seed} epoch {epoch + 1}: test accuracy {correct / 100:.2f}%", flush=True)
+    run(arguments, lambda: resnet20(in_channels=1),
+        lambda parameters: torch.optim.SGD(parameters, lr=0.1, momentum=0.9, weight_decay=5e-4), 128,
+        lambda optimizer: torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=arguments.epochs))
 
 
 if __name__ == "__main__":

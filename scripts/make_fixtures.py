@@ -141,11 +141,10 @@ class Graph(nn.Module):
             outputs.append(module(*[x if source < 0 else outputs[source] for source in sources]))
         return outputs[-1]
 
-    def zoo_named(self, tensors, prefix, items):
-        """State under zoo's names: '<layer name>.<parameter>' instead of 'steps.<index>.<parameter>'."""
-        for name, value in items:
-            _, index, rest = name.split(".", 2)
-            tensors[f"{prefix}{self.names[int(index)]}.{rest}"] = value
+    def zoo_name(self, key):
+        """'<layer name>.<parameter>' for PyTorch's 'steps.<index>.<parameter>'."""
+        _, index, rest = key.split(".", 2)
+        return f"{self.names[int(index)]}.{rest}"
 
 
 def randomize(module):
@@ -270,6 +269,12 @@ def net_fixture(name, layers, input_shape, loss_name, classes=10):
     model = build(layers, input_shape)
     input_tensor = torch.randn(*input_shape).requires_grad_(True)
     labels = torch.randint(0, classes, (input_shape[0],), dtype=torch.int64)
+    save_net(name, model, input_tensor, labels, loss_name, {"layers": to_json(layers)})
+
+
+def save_net(name, model, input_tensor, labels, loss_name, metadata, zoo_name=lambda key: key):
+    """One training-mode forward, loss and backward; parameters, gradients and running statistics
+    saved under zoo's names (`zoo_name` maps a PyTorch state-dict key to zoo's)."""
     model.train()
     output = model(input_tensor)
     loss = loss_function(loss_name)(output, labels)
@@ -277,13 +282,13 @@ def net_fixture(name, layers, input_shape, loss_name, classes=10):
     tensors = {"input": input_tensor, "labels": labels, "output": output, "loss": loss.reshape(1),
                "grad_input": input_tensor.grad}
     for parameter_name, parameter in model.named_parameters():
-        tensors[f"param.{parameter_name}"] = parameter
-        tensors[f"grad.{parameter_name}"] = parameter.grad
+        tensors[f"param.{zoo_name(parameter_name)}"] = parameter
+        tensors[f"grad.{zoo_name(parameter_name)}"] = parameter.grad
     for buffer_name, buffer in model.named_buffers():
         if "running" in buffer_name:
-            tensors[f"buffer.{buffer_name}"] = buffer
+            tensors[f"buffer.{zoo_name(buffer_name)}"] = buffer
     save(tensors, f"net_{name}.safetensors",
-         {"kind": "net", "layers": to_json(layers), "input_shape": to_json(input_shape), "loss": loss_name})
+         {"kind": "net", "input_shape": to_json(list(input_tensor.shape)), "loss": loss_name, **metadata})
 
 
 def vgg_layers(config, classes):
@@ -326,17 +331,7 @@ def graph_fixture(name, layers, input_shape, classes=10):
     model = Graph(layers, input_shape)
     input_tensor = torch.randn(*input_shape).requires_grad_(True)
     labels = torch.randint(0, classes, (input_shape[0],), dtype=torch.int64)
-    model.train()
-    output = model(input_tensor)
-    loss = nn.CrossEntropyLoss()(output, labels)
-    loss.backward()
-    tensors = {"input": input_tensor, "labels": labels, "output": output, "loss": loss.reshape(1),
-               "grad_input": input_tensor.grad}
-    model.zoo_named(tensors, "param.", model.named_parameters())
-    model.zoo_named(tensors, "grad.", [(key, value.grad) for key, value in model.named_parameters()])
-    model.zoo_named(tensors, "buffer.", [(key, value) for key, value in model.named_buffers() if "running" in key])
-    save(tensors, f"net_{name}.safetensors",
-         {"kind": "net", "layers": to_json(layers), "input_shape": to_json(input_shape), "loss": "cross_entropy"})
+    save_net(name, model, input_tensor, labels, "cross_entropy", {"layers": to_json(layers)}, model.zoo_name)
 
 
 def named(description, name, sources=None):
@@ -400,20 +395,7 @@ def make_resnet20_fixture():
         labels = torch.randint(0, 10, (2,), dtype=torch.int64)
         if smallest_relu_input(model, input_tensor) > 1e-4:
             break
-    model.train()
-    output = model(input_tensor)
-    loss = nn.CrossEntropyLoss()(output, labels)
-    loss.backward()
-    tensors = {"input": input_tensor, "labels": labels, "output": output, "loss": loss.reshape(1),
-               "grad_input": input_tensor.grad}
-    for name, parameter in model.named_parameters():
-        tensors[f"param.{name}"] = parameter
-        tensors[f"grad.{name}"] = parameter.grad
-    for name, buffer in model.named_buffers():
-        if "running" in name:
-            tensors[f"buffer.{name}"] = buffer
-    save(tensors, "net_resnet20.safetensors",
-         {"kind": "net", "architecture": "resnet20", "input_shape": to_json([2, 3, 32, 32]), "loss": "cross_entropy"})
+    save_net("resnet20", model, input_tensor, labels, "cross_entropy", {"architecture": "resnet20"})
 
 
 # Optimizer fixtures ---------------------------------------------------------------------------------
