@@ -17,17 +17,24 @@ public final class Add: Layer {
         return LayerBuild(output: inputs[0], multiplyAccumulates: 0)
     }
 
-    /// Forward: one oneDNN `sum`. Backward: the output gradient is each input's gradient, copied into its layout.
+    /// Forward: one oneDNN `sum`, in the first input's layout. Backward: the output gradient is each input's
+    /// gradient. The first input's gradient buffer serves as the output's, so only the others get a copy.
     public func compile(_ builder: PlanBuilder, _ context: LayerContext) throws -> Activation {
-        let sum = try PrimitiveDescriptor(sumOf: context.inputs.map(\.descriptor),
-                                          into: .any(context.outputShape.withBatch(builder.batchSize)), device: builder.device)
-        let output = try builder.activation(context.outputShape, descriptor: sum.memoryDescriptor(dnnl_query_dst_md))
+        let first = context.inputs[0]
+        let reusesFirstGradient = builder.training && first.gradient?.descriptor == first.descriptor
+        let output = reusesFirstGradient
+            ? Activation(shape: context.outputShape, value: try builder.memory(first.descriptor), gradient: first.gradient)
+            : try builder.activation(context.outputShape, descriptor: first.descriptor)
         builder.forward(try builder.sumStep(context.inputs.map(\.value), into: output.value))
-        guard let outputGradient = output.gradient else { return output }
-        for input in context.inputs {
+        try copyGradient(output, to: context.inputs.dropFirst(reusesFirstGradient ? 1 : 0), builder)
+        return output
+    }
+
+    private func copyGradient(_ output: Activation, to inputs: some Collection<Activation>, _ builder: PlanBuilder) throws {
+        guard let outputGradient = output.gradient else { return }
+        for input in inputs {
             guard let inputGradient = input.gradient else { continue }
             builder.backward(try builder.reorderStep(from: outputGradient, to: inputGradient))
         }
-        return output
     }
 }
