@@ -57,11 +57,13 @@ extension PlanBuilder {
         }
 
         // (src, diff_dst) choices: the forward's own, or oneDNN's (then the input is reordered for it).
-        // A plain image source with one channel is also channels-last, byte for byte: oneDNN's channels-last
-        // kernel then skips the blocked one's padding of 1 channel to 8 or 16 (AVX2, LeNet's conv1: 0.27 ms
-        // against 0.64 ms plus a 0.23 ms reorder of the input, for a 0.15 ms reorder of the gradient).
-        let oneChannelChannelsLast = sourceDimensions.count == 4 && sourceDimensions[1] == 1 && source.descriptor.isPlain
-            ? try MemoryDescriptor(dimensions: sourceDimensions, tag: dnnl_acdb) : nil
+        // A plain image source with one channel is also channels-last, byte for byte: where oneDNN blocks
+        // channels by 8 (AVX2), its channels-last kernel beats the blocked one, which pads the channel to 8
+        // (LeNet's conv1: 0.27 ms against 0.64 ms plus a 0.23 ms reorder of the input, for a 0.15 ms reorder
+        // of the gradient). With 16-channel blocks (AVX-512) channels-last was slower, so it is not offered.
+        let oneChannelChannelsLast = try sourceDimensions.count == 4 && sourceDimensions[1] == 1 && source.descriptor.isPlain
+            && forwardDescriptor.memoryDescriptor(dnnl_query_dst_md) == MemoryDescriptor(dimensions: outputDimensions, tag: dnnl_aBcd8b)
+            ? MemoryDescriptor(dimensions: sourceDimensions, tag: dnnl_acdb) : nil
         var weightsChoices = [(source.descriptor, outputGradient.descriptor)]
         if let oneChannelChannelsLast {
             weightsChoices.append((oneChannelChannelsLast, try MemoryDescriptor(dimensions: outputDimensions, tag: dnnl_acdb)))
