@@ -106,7 +106,7 @@ public final class Network {
         var appliedByPrevious = false
         var reluBackwardPending = false
         for (index, entry) in entries.enumerated() {
-            defer { builder.finishLayer() }
+            defer { builder.finishLayer(parameters: entry.parameters) }
             // A ReLU fused into the conv or linear before it: that layer's output is already this one's.
             if appliedByPrevious {
                 appliedByPrevious = false
