@@ -26,11 +26,11 @@ func withMPIWhenLaunched(_ body: (Communicator?) throws -> Void) throws {
 }
 
 extension Communicator {
-    /// Refuses to start unless every rank runs the same zoo executable on the same resolved config and
-    /// architecture: otherwise ranks would sum gradients of different models.
-    func requireSameRun(config: TrainingConfig, architecture: Architecture) throws {
+    /// Refuses to start unless every rank runs the same zoo executable on the same `settings` (a resolved
+    /// config, or bench's flags) and architecture: otherwise ranks would sum gradients of different models.
+    func requireSameRun(settings: String, architecture: Architecture) throws {
         var fingerprint = Fingerprint()
-        fingerprint.add(config.resolvedYAML)
+        fingerprint.add(settings)
         fingerprint.add(architecture.text)
         try requireAgreement(on: fingerprint.value, about: "resolved configs or architectures",
                              hint: "give every rank the same config, --set flags and architecture files (a shared folder, or copies), and the same ZOO_PATH")

@@ -43,7 +43,7 @@ final class TrainingSession {
         self.progress = progress
         writesFiles = (communicator?.worker ?? 0) == 0
         architecture = try registry.architecture(named: config.model)
-        try communicator?.requireSameRun(config: config, architecture: architecture)
+        try communicator?.requireSameRun(settings: config.resolvedYAML, architecture: architecture)
         let shape = DatasetCatalog.outputShape(of: config.dataset, transforms: config.transforms)
         // The model is built (and its shapes checked) before any data is read.
         network = try architecture.network(input: Shape([shape.channels, shape.height, shape.width]), numClasses: config.dataset.classCount,

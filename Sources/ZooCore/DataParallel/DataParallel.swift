@@ -1,4 +1,5 @@
 import CDNNL
+import Dispatch
 
 /// Data-parallel training of one network by a group of workers, each on its share of every batch.
 /// Each worker's loss gradient (a mean over its share) is scaled by share / global batch, so the sum over
@@ -12,8 +13,10 @@ public final class DataParallel {
     private let buckets: GradientBuckets
 
     /// Fixes the parameters' layouts alike on every worker (a training plan for the largest share),
-    /// refuses workers whose layouts differ, and copies worker 0's parameters to everyone.
-    public init(group: DataParallelGroup, network: Network, batchSize: Int) throws {
+    /// refuses workers whose layouts differ, and copies worker 0's parameters to everyone. A bucket holds
+    /// gradients up to `bucketBytes` (one larger parameter gets a bucket of its own).
+    public init(group: DataParallelGroup, network: Network, batchSize: Int,
+                bucketBytes: Int = GradientBuckets.defaultCapacityBytes) throws {
         self.group = group
         self.network = network
         _ = try network.plan(batchSize: max(group.share.largestShare(ofBatch: batchSize), 1), training: true)
@@ -24,7 +27,7 @@ public final class DataParallel {
         }
         try group.requireAgreement(on: layouts.value, about: "the memory layouts oneDNN chose for the parameters",
                                    hint: "the machines differ in CPU features; set ONEDNN_MAX_CPU_ISA (e.g. AVX2) to the same value on every rank")
-        buckets = try GradientBuckets(parameters: network.trainableParameters, group: group)
+        buckets = try GradientBuckets(parameters: network.trainableParameters, group: group, capacityBytes: bucketBytes)
         try broadcastParameters()
     }
 
@@ -32,6 +35,8 @@ public final class DataParallel {
 
     /// Buckets the gradients are summed in (for tests and `zoo bench`).
     public var bucketCount: Int { buckets.count }
+    /// Time spent after backward waiting for the sums: the communication backward did not hide.
+    public private(set) var secondsWaitingForSums = 0.0
 
     /// Worker 0's parameters and buffers, copied to every worker (at start, after a resume, before evaluation).
     public func broadcastParameters() throws {
@@ -51,7 +56,9 @@ public final class DataParallel {
         }
         buckets.begin()
         try plan.backward { try self.buckets.ready($0) }
+        let waitStart = DispatchTime.now().uptimeNanoseconds
         try buckets.finish()
+        secondsWaitingForSums += Double(DispatchTime.now().uptimeNanoseconds - waitStart) / 1e9
     }
 
     /// This worker's share of a batch is empty (a last batch smaller than the group): it adds zero gradients.
