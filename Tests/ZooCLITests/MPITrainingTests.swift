@@ -34,7 +34,9 @@ final class MPITrainingTests: XCTestCase {
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: folder)
         // One thread per rank: two ranks on CI's cores without OpenMP threads spinning against each other.
-        process.environment = ProcessInfo.processInfo.environment.merging(["OMP_NUM_THREADS": "1"]) { $1 }
+        // Containers often forbid the cross-process reads Open MPI's shared-memory transport tries first.
+        process.environment = ProcessInfo.processInfo.environment.merging(
+            ["OMP_NUM_THREADS": "1", "OMPI_MCA_btl_vader_single_copy_mechanism": "none"]) { $1 }
         let outputFile = folder + "/stdout-\(UUID().uuidString)", errorFile = folder + "/stderr-\(UUID().uuidString)"
         _ = FileManager.default.createFile(atPath: outputFile, contents: nil)
         _ = FileManager.default.createFile(atPath: errorFile, contents: nil)
@@ -190,7 +192,8 @@ final class MPITrainingTests: XCTestCase {
                                 + [":", "-np", "1", "-x", "ZOO_DATA=\(bad)", try binary()] + arguments, in: folder)
         XCTAssertEqual(result.status, 1, result.error)
         XCTAssertTrue(result.error.contains("train-images-idx3-ubyte at byte 5000: error: file is truncated"), result.error)
-        XCTAssertTrue(result.error.contains("(rank 1 of 2 on \(ProcessInfo.processInfo.hostName); ending all 2 ranks)"), result.error)
+        XCTAssertTrue(result.error.contains("(rank 1 of 2 on "), result.error)
+        XCTAssertTrue(result.error.contains("; ending all 2 ranks)"), result.error)
     }
 
     func testRanksWithDifferentConfigsAreRefusedBeforeTraining() throws {
@@ -200,8 +203,8 @@ final class MPITrainingTests: XCTestCase {
         let result = try mpirun(["-np", "1", try binary()] + arguments + [":", "-np", "1", try binary()] + arguments + ["--lr", "0.5"],
                                 in: folder)
         XCTAssertEqual(result.status, 1, result.error)
-        XCTAssertTrue(result.error.contains("error: rank 1 on \(ProcessInfo.processInfo.hostName) has different resolved configs or architectures than rank 0"),
-                      result.error)
+        XCTAssertTrue(result.error.contains("error: rank 1 on "), result.error)
+        XCTAssertTrue(result.error.contains(" has different resolved configs or architectures than rank 0 on "), result.error)
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder + "/run/metrics.csv"))
     }
 
