@@ -18,13 +18,16 @@ let package = Package(
         // oneDNN 2.6 (Debian libdnnl-dev) and zlib (zlib1g-dev), as system libraries.
         .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        // Open MPI (libopenmpi-dev), for data-parallel training under mpirun or srun.
+        .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
         .target(name: "ZooCore", dependencies: ["CDNNL"], swiftSettings: optimize),
         .target(name: "ZooData", dependencies: ["ZooCore", "CZlib"], swiftSettings: optimize),
         .target(name: "ZooConfig", dependencies: ["ZooCore", "ZooData", .product(name: "Yams", package: "Yams")], swiftSettings: optimize),
         // TensorBoard event files and the report page of a run folder.
         .target(name: "ZooReport", dependencies: ["ZooCore", "ZooData", "CZlib"], swiftSettings: optimize),
+        .target(name: "ZooDistributed", dependencies: ["ZooCore", "CMPI"], swiftSettings: optimize),
         .target(name: "ZooCLI", dependencies: [
-            "ZooCore", "ZooData", "ZooConfig", "ZooReport",
+            "ZooCore", "ZooData", "ZooConfig", "ZooReport", "ZooDistributed",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: optimize),
         .executableTarget(name: "zoo", dependencies: ["ZooCLI"]),
@@ -33,6 +36,7 @@ let package = Package(
         .testTarget(name: "ZooConfigTests", dependencies: ["ZooConfig", "ZooCore"]),
         .testTarget(name: "ZooCLITests", dependencies: ["ZooCLI", "ZooConfig", "ZooCore", "ZooData", "ZooReport", "CZlib"]),
         .testTarget(name: "ZooReportTests", dependencies: ["ZooReport", "ZooCore", "ZooData"]),
+        .testTarget(name: "ZooDistributedTests", dependencies: ["ZooDistributed", "ZooCore"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -44,10 +44,11 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
-        try runReportingErrors {
+        try runReportingErrors { try withMPIWhenLaunched { communicator in
             let threads = ProcessInfo.processInfo.environment["OMP_NUM_THREADS"] ?? "all cores"
             if sgemm {
                 let gigaflops = try Benchmark.sgemmGigaflops(size: size, repetitions: 5)
+                guard communicator?.worker ?? 0 == 0 else { return }
                 if json { return try printJSON(["sgemm_gflops": gigaflops, "size": Double(size)]) }
                 return print(String(format: "oneDNN %@ sgemm %dx%d: %.1f GFLOP/s (threads: %@)", Device.libraryVersion, size, size, gigaflops, threads))
             }
@@ -56,13 +57,21 @@ struct BenchCommand: ParsableCommand {
             let architecture = try ArchitectureRegistry().architecture(named: model)
             let network = try architecture.network(dataset: input)
             let optimizer = try SGD(parameters: network.namedParameters, learningRate: 0.01, momentum: 0.9)
+            var dataParallel: DataParallel?
+            if let communicator, communicator.workers > 1 {
+                try communicator.requireSameRun(settings: CommandLine.arguments.dropFirst().joined(separator: " "), architecture: architecture)
+                dataParallel = try DataParallel(group: communicator, network: network, batchSize: batch)
+            }
             let result = try Benchmark.run(network: network, batchSize: batch, inferBatchSize: inferBatch ?? batch, steps: steps,
-                                           windows: windows, optimizer: optimizer)
+                                           windows: windows, optimizer: optimizer, dataParallel: dataParallel)
+            // One report for the job: the rates already count every rank's images.
+            guard communicator?.worker ?? 0 == 0 else { return }
             let report = Report(model: architecture.name, dataset: input.name, parameters: network.parameterCount, result: result,
                                 peakResidentBytes: peakResidentBytes(), threads: threads)
             if json { return try printJSON(report) }
             print("\(architecture.name) on \(input.name) \(input.shape), \(grouped(network.parameterCount)) parameters, oneDNN \(Device.libraryVersion), threads: \(threads)")
-            print("training:  \(grouped(Int(result.trainImagesPerSecond))) images/s (batch \(batch), SGD momentum)")
+            print("training:  \(grouped(Int(result.trainImagesPerSecond))) images/s (batch \(batch), SGD momentum)"
+                  + (result.ranks.map { ranks in String(format: " on %d ranks, %.1f%% of it waiting for gradient sums", ranks, (result.allreduceWaitFraction ?? 0) * 100) } ?? ""))
             print("inference: \(grouped(Int(result.inferImagesPerSecond))) images/s (batch \(result.inferBatchSize))")
             print("peak memory: \(byteSize(report.peakResidentBytes))")
             if verbose {
@@ -70,6 +79,6 @@ struct BenchCommand: ParsableCommand {
                     print("  layer \(implementation.layer): \(implementation.operation) -> \(implementation.implementation)")
                 }
             }
-        }
+        } }
     }
 }

@@ -41,7 +41,7 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        try runReportingErrors {
+        try runReportingErrors { try withMPIWhenLaunched { communicator in
             let trainingConfig: TrainingConfig
             let runDirectory: String
             if let resume {
@@ -54,10 +54,12 @@ struct TrainCommand: ParsableCommand {
             }
             let session = try TrainingSession(config: trainingConfig, registry: ArchitectureRegistry(), runDirectory: runDirectory,
                                               resume: resume != nil,
-                                              progress: ProgressOutput(quiet: quiet, logEvery: trainingConfig.logEvery))
+                                              progress: ProgressOutput(quiet: quiet, logEvery: trainingConfig.logEvery,
+                                                                       silent: (communicator?.worker ?? 0) != 0),
+                                              communicator: communicator)
             let outcome = try session.run()
             if outcome.interrupted { throw ExitCode(130) }
-        }
+        } }
     }
 }
 

@@ -2,6 +2,7 @@ import Foundation
 import ZooConfig
 import ZooCore
 import ZooData
+import ZooDistributed
 
 /// One training run: builds the model for the dataset, trains and evaluates epoch by epoch, and keeps the
 /// run folder (config.yaml, metrics.csv, last/best checkpoints) current with atomic writes.
@@ -15,10 +16,13 @@ final class TrainingSession {
     private let trainLoader: BatchLoader
     private let testLoader: BatchLoader
     private let progress: ProgressOutput
-    private let recorder: RunRecorder
+    /// Rank 0's alone under MPI.
+    private let recorder: RunRecorder?
     private var metricsRows: [String] = []
     private var startEpoch = 0
     private var bestAccuracy = -1.0
+    /// Under MPI only rank 0 writes the run folder.
+    private let writesFiles: Bool
 
     struct Outcome {
         let testAccuracy: Double
@@ -30,30 +34,45 @@ final class TrainingSession {
 
     static let metricsHeader = "epoch,lr,train_loss,train_accuracy,test_loss,test_accuracy,seconds,images_per_sec"
 
-    /// `resume` continues from the run folder's last.safetensors.
-    init(config: TrainingConfig, registry: ArchitectureRegistry, runDirectory: String, resume: Bool, progress: ProgressOutput) throws {
+    /// `resume` continues from the run folder's last.safetensors. With a `communicator` of several ranks,
+    /// each trains on its share of every batch (see `DataParallel`).
+    init(config: TrainingConfig, registry: ArchitectureRegistry, runDirectory: String, resume: Bool, progress: ProgressOutput,
+         communicator: Communicator? = nil) throws {
         self.config = config
         self.runDirectory = runDirectory
         self.progress = progress
+        writesFiles = (communicator?.worker ?? 0) == 0
         architecture = try registry.architecture(named: config.model)
+        try communicator?.requireSameRun(settings: config.resolvedYAML, architecture: architecture)
         let shape = DatasetCatalog.outputShape(of: config.dataset, transforms: config.transforms)
         // The model is built (and its shapes checked) before any data is read.
         network = try architecture.network(input: Shape([shape.channels, shape.height, shape.width]), numClasses: config.dataset.classCount,
                                            overrides: config.modelParameters, seed: config.seed)
         dataset = try DatasetCatalog.load(config.dataset, dataDirectory: config.dataDirectory)
         let normalization = config.normalize ? dataset.defaultNormalization : nil
+        let share = communicator?.share ?? .everything
         trainLoader = BatchLoader(split: dataset.train, batchSize: config.batchSize, shuffle: true, seed: config.seed,
-                                  transforms: config.transforms, normalization: normalization)
+                                  transforms: config.transforms, normalization: normalization, share: share)
         testLoader = BatchLoader(split: dataset.test, batchSize: config.batchSize, shuffle: false, seed: config.seed,
-                                 transforms: config.transforms.filter(\.isDeterministic), normalization: normalization)
+                                 transforms: config.transforms.filter(\.isDeterministic), normalization: normalization, share: share)
         trainer = Trainer(network: network, optimizer: try config.optimizer.make(parameters: network.namedParameters),
                           loss: config.loss(for: network))
-        try FileManager.default.createDirectory(atPath: runDirectory, withIntermediateDirectories: true)
-        recorder = try RunRecorder(config: config, architecture: architecture, network: network, dataset: dataset,
-                                   testLoader: testLoader, runDirectory: runDirectory)
+        if writesFiles { try FileManager.default.createDirectory(atPath: runDirectory, withIntermediateDirectories: true) }
+        // The report's mistakes come from the whole test set, in order, whatever this rank's share.
+        recorder = writesFiles
+            ? try RunRecorder(config: config, architecture: architecture, network: network, dataset: dataset,
+                              testLoader: share == .everything ? testLoader
+                                  : BatchLoader(split: dataset.test, batchSize: config.batchSize, shuffle: false, seed: config.seed,
+                                                transforms: config.transforms.filter(\.isDeterministic), normalization: normalization),
+                              runDirectory: runDirectory)
+            : nil
         if resume { try restore() }
+        // Every rank has read the same checkpoint; rank 0's weights are copied to all the same.
+        if let communicator, communicator.workers > 1 {
+            trainer.dataParallel = try DataParallel(group: communicator, network: network, batchSize: config.batchSize)
+        }
         // A resume with new overrides (say --epochs) is the run's config from now on.
-        try writeAtomically(config.resolvedYAML, to: path("config.yaml"))
+        if writesFiles { try writeAtomically(config.resolvedYAML, to: path("config.yaml")) }
     }
 
     private func path(_ file: String) -> String { (runDirectory as NSString).appendingPathComponent(file) }
@@ -85,8 +104,11 @@ final class TrainingSession {
             throw ZooError("this run has already trained \(startEpoch) of \(config.epochs) epochs", place: runDirectory,
                            hint: "pass --epochs with a larger number to train further")
         }
-        InterruptSignal.install()
-        trainer.shouldStop = { InterruptSignal.requested }
+        // Under mpirun, Ctrl-C ends every rank (mpirun forwards it); ranks stopping at different steps would deadlock.
+        if trainer.dataParallel == nil {
+            InterruptSignal.install()
+            trainer.shouldStop = { InterruptSignal.requested }
+        }
         var totalSeconds = 0.0
         var lastAccuracy = 0.0
         for epoch in startEpoch..<config.epochs {
@@ -96,7 +118,7 @@ final class TrainingSession {
             do {
                 result = try trainer.trainEpoch(epoch, data: trainLoader) {
                     progress.step($0, epochs: config.epochs)
-                    recorder.step($0, learningRate: learningRate)
+                    recorder?.step($0, learningRate: learningRate)
                 }
             } catch let error as ZooError {
                 let kept = epoch > 0 ? "the last good checkpoint is \(path("last.safetensors")) (epoch \(epoch))" : "no checkpoint was written"
@@ -120,8 +142,8 @@ final class TrainingSession {
             metricsRows.append([String(epoch + 1), String(learningRate), String(result.loss), String(result.accuracy),
                                 String(evaluation.loss), String(evaluation.accuracy), String(format: "%.3f", result.seconds),
                                 String(format: "%.1f", result.imagesPerSecond)].joined(separator: ","))
-            try writeAtomically(([Self.metricsHeader] + metricsRows).joined(separator: "\n") + "\n", to: path("metrics.csv"))
-            try recorder.epochFinished(epoch, evaluation: evaluation)
+            if writesFiles { try writeAtomically(([Self.metricsHeader] + metricsRows).joined(separator: "\n") + "\n", to: path("metrics.csv")) }
+            try recorder?.epochFinished(epoch, evaluation: evaluation)
             let isBest = evaluation.accuracy > bestAccuracy
             bestAccuracy = max(bestAccuracy, evaluation.accuracy)
             try saveCheckpoint(to: path("last.safetensors"), completedEpochs: epoch + 1, testAccuracy: evaluation.accuracy)
@@ -136,6 +158,7 @@ final class TrainingSession {
     /// A checkpoint carries what `zoo eval` and `--resume` need: the architecture text, the dataset and its
     /// preprocessing, the class names and the resolved config.
     private func saveCheckpoint(to file: String, completedEpochs: Int, testAccuracy: Double?) throws {
+        guard writesFiles else { return }
         var metadata = try CheckpointDescription(architecture: architecture, config: config, network: network, dataset: dataset).metadata
         metadata["epoch"] = String(completedEpochs)
         metadata["best_test_accuracy"] = String(bestAccuracy)

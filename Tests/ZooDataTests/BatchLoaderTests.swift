@@ -1,5 +1,6 @@
 import XCTest
 @testable import ZooData
+import ZooCore
 
 final class BatchLoaderTests: XCTestCase {
     /// `count` 1x1x2 images whose two bytes spell the image's index, so raw [0, 1] pixels reveal it.
@@ -101,6 +102,34 @@ final class BatchLoaderTests: XCTestCase {
         }
         XCTAssertEqual(try firstBatch(epoch: 1, prefetch: true), try firstBatch(epoch: 1, prefetch: false))
         XCTAssertNotEqual(try firstBatch(epoch: 1, prefetch: true), try firstBatch(epoch: 2, prefetch: true))
+    }
+
+    /// Three workers walk the same shuffle and each takes its slice of every global batch: together they
+    /// see exactly the single process's batches, and each image is augmented the same whoever takes it.
+    func testWorkerSharesRebuildTheSingleProcessBatches() throws {
+        let single = epochIndices(BatchLoader(split: try indexedSplit(1000), batchSize: 64, shuffle: true, seed: 5, transforms: [],
+                                              normalization: nil))
+        let shares = try (0 ..< 3).map { worker in
+            let loader = BatchLoader(split: try indexedSplit(1000), batchSize: 64, shuffle: true, seed: 5, transforms: [],
+                                     normalization: nil, share: BatchShare(worker: worker, workers: 3))
+            XCTAssertEqual(loader.batchesPerEpoch, 16)
+            return epochIndices(loader)
+        }
+        XCTAssertEqual(shares[0].map(\.count), [Int](repeating: 22, count: 15) + [14])
+        XCTAssertEqual(shares[2].map(\.count), [Int](repeating: 21, count: 15) + [13])
+        XCTAssertEqual((0 ..< 16).map { shares[0][$0] + shares[1][$0] + shares[2][$0] }, single)
+
+        let split = try DatasetSplit(images: (0 ..< 8 * 3 * 8 * 8).map { UInt8(truncatingIfNeeded: $0 &* 7) },
+                                     labels: [UInt8](repeating: 0, count: 8), channels: 3, height: 8, width: 8)
+        func batch(_ share: BatchShare) throws -> (images: [Float], globalCount: Int) {
+            let loader = BatchLoader(split: split, batchSize: 8, shuffle: true, seed: 9,
+                                     transforms: [.randomCrop(size: 8, padding: 2), .horizontalFlip], normalization: nil, share: share)
+            let batch = try XCTUnwrap(loader.nextBatch())
+            return withExtendedLifetime(loader) { (Array(batch.images), batch.globalCount) }
+        }
+        let (first, second) = (try batch(BatchShare(worker: 0, workers: 2)), try batch(BatchShare(worker: 1, workers: 2)))
+        XCTAssertEqual(first.images + second.images, try batch(.everything).images)
+        XCTAssertEqual([first.globalCount, second.globalCount], [8, 8])
     }
 
     func testEmptySplitAndBadBatchSize() throws {

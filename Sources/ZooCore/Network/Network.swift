@@ -194,7 +194,7 @@ public final class Network {
                 builder.keepAlive(output.gradient, until: graph.lastUse[index])
                 activation = output
             }
-            builder.finishLayer()
+            builder.finishLayer(parameters: entry.parameters)
             if let activation { try publish(activation, of: index, into: &readInputs, builder) }
         }
         guard let activation else { throw ZooError("a network needs at least one layer") }

@@ -48,7 +48,7 @@ public final class PlanBuilder {
     let randomSeed: UInt64
     let stepCounter: StepCounter
     private(set) var forwardSteps: [Step] = []
-    private var backwardGroups: [[Step]] = []
+    private var backwardGroups: [BackwardGroup] = []
     private var currentBackward: [Step] = []
     private var callsNeedingScratchpad: [PrimitiveCall] = []
     private(set) var implementations: [(layer: String, operation: String, implementation: String)] = []
@@ -179,8 +179,9 @@ public final class PlanBuilder {
         return try call(descriptor, "reorder", [(DNNL_ARG_FROM, source), (DNNL_ARG_TO, destination)])
     }
 
-    func finishLayer() {
-        backwardGroups.append(currentBackward)
+    /// Ends a layer's backward group; after it runs, the gradients of `parameters` are final.
+    func finishLayer(parameters: [Parameter] = []) {
+        backwardGroups.append(BackwardGroup(steps: currentBackward, parameters: parameters.filter(\.isTrainable)))
         currentBackward = []
     }
 
@@ -193,9 +194,15 @@ public final class PlanBuilder {
         }
         return Plan(device: device, batchSize: batchSize, training: training, input: input, inputGradient: inputGradient, output: output,
                     outputGradient: outputGradient, forwardSteps: forwardSteps,
-                    backwardSteps: backwardGroups.reversed().flatMap { $0 }, implementations: implementations,
+                    backwardGroups: backwardGroups.reversed(), implementations: implementations,
                     stepCounter: stepCounter)
     }
+}
+
+/// One layer's backward steps and the parameters whose gradients they finish.
+struct BackwardGroup {
+    let steps: [Step]
+    let parameters: [Parameter]
 }
 
 /// Counts training steps, so per-step randomness (dropout) is a pure function of the seed and the step.
