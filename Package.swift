@@ -1,7 +1,8 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-let optimize: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+// Plain -O keeps overflow and bounds checks: zoo parses files from elsewhere, where a wrong size must trap, not read wild memory.
+let optimize: [SwiftSetting] = [.unsafeFlags(["-O", "-wmo"], .when(configuration: .release))]
 
 let package = Package(
     name: "zoo",
