@@ -25,6 +25,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Run folder (default runs/NAME-TIMESTAMP).") var out: String?
     @Option(help: "Continue the run in this folder from its last checkpoint.") var resume: String?
     @Flag(help: "Plain log lines instead of a progress bar.") var quiet = false
+    @OptionGroup var memory: MemoryOption
 
     /// The flags as `--set` overrides, so both go through the same checks.
     var overrides: [String] {
@@ -42,6 +43,7 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         try runReportingErrors {
+            try memory.apply()
             let trainingConfig: TrainingConfig
             let runDirectory: String
             if let resume {
@@ -56,7 +58,7 @@ struct TrainCommand: ParsableCommand {
                                               resume: resume != nil,
                                               progress: ProgressOutput(quiet: quiet, logEvery: trainingConfig.logEvery))
             let outcome = try session.run()
-            if outcome.interrupted { throw ExitCode(130) }
+            if outcome.interrupted { throw ExitCode(InterruptSignal.exitStatus) }
         }
     }
 }

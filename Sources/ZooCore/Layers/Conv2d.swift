@@ -24,12 +24,12 @@ public final class Conv2d: Layer {
     public func build(input: Shape, random: inout SeededRandom) throws -> LayerBuild {
         let output = try slidingWindowOutput(input: input, kernel: kernelSize, stride: stride, padding: padding,
                                              channels: outputChannels, what: "kernel")
-        let fanIn = input.channels * kernelSize.height * kernelSize.width
+        let fanIn = saturatingProduct([input.channels, kernelSize.height, kernelSize.width])
         return LayerBuild(
             output: output,
-            parameters: defaultWeights(shape: [outputChannels, input.channels, kernelSize.height, kernelSize.width],
+            parameters: try defaultWeights(shape: [outputChannels, input.channels, kernelSize.height, kernelSize.width],
                                        fanIn: fanIn, hasBias: hasBias, random: &random),
-            multiplyAccumulates: output.elementCount * fanIn)
+            multiplyAccumulates: saturatingProduct([output.elementCount, fanIn]))
     }
 
     public func compile(_ builder: PlanBuilder, _ context: LayerContext) throws -> Activation {

@@ -20,6 +20,7 @@ public struct BenchmarkResult: Codable {
 public enum Benchmark {
     public static func run(network: Network, batchSize: Int, inferBatchSize: Int, steps: Int, windows: Int = 5,
                            optimizer: Optimizer) throws -> BenchmarkResult {
+        try MemoryBudget.check(network, batchSize: max(batchSize, inferBatchSize), training: true, what: "benchmarking")
         let classes = network.outputShape.elementCount
         let train = try network.plan(batchSize: batchSize, training: true)
         var random = SeededRandom(seed: 1)
