@@ -37,3 +37,16 @@ let package = Package(
     ],
     swiftLanguageModes: [.v5]
 )
+
+// libFuzzer targets, built only by scripts/fuzz.sh (ZOO_FUZZ=1, -sanitize=fuzzer,address, scratch path .build-fuzz).
+if Context.environment["ZOO_FUZZ"] != nil {
+    package.targets.append(.target(name: "FuzzSupport", path: "Fuzz/FuzzSupport"))
+    let fuzzed: [(name: String, module: Target.Dependency)] = [
+        ("Architecture", "ZooConfig"), ("TrainingConfig", "ZooConfig"), ("Safetensors", "ZooCore"),
+        ("IDX", "ZooData"), ("CIFAR", "ZooData"), ("Gzip", "ZooData"), ("Tar", "ZooData"),
+    ]
+    for target in fuzzed {
+        package.targets.append(.executableTarget(name: "fuzz-\(target.name)", dependencies: [target.module, "FuzzSupport"],
+                                                 path: "Fuzz/\(target.name)", swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
+    }
+}

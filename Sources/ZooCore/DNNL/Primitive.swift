@@ -88,6 +88,6 @@ final class PostOps {
     /// Post-ops holding one ReLU.
     convenience init(relu: Void) throws {
         try self.init()
-        try check(dnnl_post_ops_append_eltwise(handle, 1, dnnl_eltwise_relu, 0, 0), "dnnl_post_ops_append_eltwise")
+        try check(dnnl_post_ops_append_eltwise(handle, 1, dnnl_eltwise_elu, 0, 0), "dnnl_post_ops_append_eltwise")
     }
 }

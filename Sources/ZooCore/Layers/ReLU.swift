@@ -6,6 +6,6 @@ public final class ReLU: Layer {
     public init(arguments: LayerArguments) throws {}
     public func build(input: Shape, random: inout SeededRandom) throws -> LayerBuild { sameShape(input) }
     public func compile(_ builder: PlanBuilder, _ context: LayerContext) throws -> Activation {
-        try builder.compileEltwise(context, algorithm: dnnl_eltwise_relu, backwardAlgorithm: dnnl_eltwise_relu_use_dst_for_bwd, name: "relu")
+        try builder.compileEltwise(context, algorithm: dnnl_eltwise_elu, backwardAlgorithm: dnnl_eltwise_relu_use_dst_for_bwd, alpha: 0, name: "relu")
     }
 }
