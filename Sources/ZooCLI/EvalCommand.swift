@@ -36,6 +36,7 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         try runReportingErrors {
             try memory.apply()
+            guard batchSize >= 1 else { throw ZooError("--batch-size must be at least 1, not \(batchSize)") }
             let model = try RestoredModel(path: checkpoint, batchSize: batchSize)
             let (description, network) = (model.description, model.network)
             let datasetName = try dataset.map(DatasetName.parse) ?? description.dataset
