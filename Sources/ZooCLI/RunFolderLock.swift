@@ -7,9 +7,11 @@ import ZooCore
 final class RunFolderLock {
     static let fileName = "zoo.lock"
     let path: String
+    let folder: String
     private let owner: String
 
     init(folder: String) throws {
+        self.folder = folder
         path = (folder as NSString).appendingPathComponent(Self.fileName)
         let host = ProcessInfo.processInfo.hostName
         owner = "\(getpid()) \(host)\n"
@@ -32,6 +34,14 @@ final class RunFolderLock {
                            hint: "wait for it to finish or choose another --out; if that process is gone (say, on another machine), remove \(path)")
         }
         throw ZooError("cannot take over the stale lock file", place: path, hint: "remove it and try again")
+    }
+
+    /// Temporary files of atomic writes that a killed run left behind; holding the lock, no one else writes here.
+    func removeLeftoverTemporaryFiles() {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        for name in names where name.hasPrefix(".") && name.hasSuffix(".tmp") && !name.hasPrefix(".\(Self.fileName).") {
+            try? FileManager.default.removeItem(atPath: (folder as NSString).appendingPathComponent(name))
+        }
     }
 
     deinit {

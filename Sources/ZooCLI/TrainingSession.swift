@@ -5,7 +5,7 @@ import ZooData
 
 /// One training run: builds the model for the dataset, trains and evaluates epoch by epoch, and keeps the
 /// run folder (config.yaml, metrics.csv, last/best checkpoints) current with atomic writes, holding the
-/// folder's lock meanwhile. A resume that fails changes nothing in the folder.
+/// folder's lock meanwhile. A resume that fails leaves config.yaml, metrics and checkpoints as they were.
 final class TrainingSession {
     let config: TrainingConfig
     let architecture: Architecture
@@ -57,18 +57,10 @@ final class TrainingSession {
             throw fileSystemError("create the run folder", path: runDirectory, error: error)
         }
         lock = try RunFolderLock(folder: runDirectory)
-        try removeTemporaryFiles()
+        lock.removeLeftoverTemporaryFiles()
         recorder = try RunRecorder(config: config, architecture: architecture, network: network, dataset: dataset,
                                    testLoader: testLoader, runDirectory: runDirectory)
         if resume { try restore() }
-    }
-
-    /// Temporary files of atomic writes that a killed run left behind; the lock says no one else is writing here.
-    private func removeTemporaryFiles() throws {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: runDirectory)) ?? []
-        for name in names where name.hasPrefix(".") && name.hasSuffix(".tmp") && !name.hasPrefix(".\(RunFolderLock.fileName).") {
-            try? FileManager.default.removeItem(atPath: path(name))
-        }
     }
 
     private func path(_ file: String) -> String { (runDirectory as NSString).appendingPathComponent(file) }
