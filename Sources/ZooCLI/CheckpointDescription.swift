@@ -106,7 +106,8 @@ struct CheckpointDescription {
         self.loss = loss
         config = values[CheckpointKey.config.rawValue] ?? ""
         epoch = try metadata.integer(.epoch, in: 0...Self.maximumEpoch)
-        bestTestAccuracy = try metadata.number(.bestTestAccuracy, in: -1...1)
+        // Absent in checkpoints written by hand (tests, tools): no evaluation yet.
+        bestTestAccuracy = try values[CheckpointKey.bestTestAccuracy.rawValue].map { _ in try metadata.number(.bestTestAccuracy, in: -1...1) } ?? -1
         testAccuracy = try values[CheckpointKey.testAccuracy.rawValue].map { _ in try metadata.number(.testAccuracy, in: 0...1) }
     }
 
