@@ -1,7 +1,8 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-let optimize: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+// Plain -O keeps overflow and bounds checks: zoo parses files from elsewhere, where a wrong size must trap, not read wild memory.
+let optimize: [SwiftSetting] = [.unsafeFlags(["-O", "-wmo"], .when(configuration: .release))]
 
 let package = Package(
     name: "zoo",
@@ -40,3 +41,16 @@ let package = Package(
     ],
     swiftLanguageModes: [.v5]
 )
+
+// libFuzzer targets, built only by scripts/fuzz.sh (ZOO_FUZZ=1, -sanitize=fuzzer,address, scratch path .build-fuzz).
+if Context.environment["ZOO_FUZZ"] != nil {
+    package.targets.append(.target(name: "FuzzSupport", path: "Fuzz/FuzzSupport"))
+    let fuzzed: [(name: String, module: Target.Dependency)] = [
+        ("Architecture", "ZooConfig"), ("TrainingConfig", "ZooConfig"), ("Safetensors", "ZooCore"),
+        ("IDX", "ZooData"), ("CIFAR", "ZooData"), ("Gzip", "ZooData"), ("Tar", "ZooData"),
+    ]
+    for target in fuzzed {
+        package.targets.append(.executableTarget(name: "fuzz-\(target.name)", dependencies: [target.module, "FuzzSupport"],
+                                                 path: "Fuzz/\(target.name)", swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
+    }
+}

@@ -18,6 +18,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Matrix size for --sgemm.") var size = 2048
     @Flag(help: "Print oneDNN's version and the implementation of every primitive.") var verbose = false
     @Flag(help: "Print JSON.") var json = false
+    @OptionGroup var memory: MemoryOption
 
     struct Report: Encodable {
         let model: String
@@ -45,6 +46,7 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         try runReportingErrors { try withMPIWhenLaunched { communicator in
+            try memory.apply()
             let threads = ProcessInfo.processInfo.environment["OMP_NUM_THREADS"] ?? "all cores"
             if sgemm {
                 let gigaflops = try Benchmark.sgemmGigaflops(size: size, repetitions: 5)

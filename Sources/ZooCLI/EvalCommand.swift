@@ -14,6 +14,7 @@ struct EvalCommand: ParsableCommand {
     @Option(name: .customLong("data-dir"), help: "Folder holding mnist/, fashion-mnist/, cifar10/.") var dataDirectory: String?
     @Option(name: .customLong("batch-size")) var batchSize = 1000
     @Flag(help: "Print JSON.") var json = false
+    @OptionGroup var memory: MemoryOption
 
     struct Report: Encodable {
         let checkpoint: String
@@ -34,11 +35,13 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         try runReportingErrors {
-            let model = try RestoredModel(path: checkpoint)
+            try memory.apply()
+            guard batchSize >= 1 else { throw ZooError("--batch-size must be at least 1, not \(batchSize)") }
+            let model = try RestoredModel(path: checkpoint, batchSize: batchSize)
             let (description, network) = (model.description, model.network)
             let datasetName = try dataset.map(DatasetName.parse) ?? description.dataset
             let data = try DatasetCatalog.load(datasetName, dataDirectory: dataDirectory)
-            let loader = BatchLoader(split: data.test, batchSize: batchSize, shuffle: false, seed: 0,
+            let loader = try BatchLoader(split: data.test, batchSize: batchSize, shuffle: false, seed: 0,
                                      transforms: description.testTransforms, normalization: description.normalization)
             guard [loader.channels, loader.height, loader.width] == description.inputShape.dimensions else {
                 throw ZooError("the model takes \(description.inputShape) images but \(datasetName.rawValue) gives \(loader.channels)x\(loader.height)x\(loader.width)",

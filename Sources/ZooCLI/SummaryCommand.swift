@@ -18,6 +18,11 @@ struct SummaryCommand: ParsableCommand {
     @Option(name: .customLong("set"), help: ArgumentHelp("Override a parameter of the file's `params:`.", valueName: "KEY=VALUE"))
     var settings: [String] = []
 
+    @Option(name: .customLong("batch-size"), help: "Batch size for the training memory estimate.")
+    var batchSize = 64
+
+    @OptionGroup var memory: MemoryOption
+
     @Flag(help: "Print JSON: {layers: [{name, type, inputs, output_shape, params, macs}], total_params, ...}.")
     var json = false
 
@@ -52,10 +57,15 @@ struct SummaryCommand: ParsableCommand {
         let buffers: Int
         let macs: Int
         let activation_bytes: Int
+        let batch_size: Int
+        let training_memory_bytes: Int
+        let memory_budget_bytes: Int
     }
 
     func run() throws {
         try runReportingErrors {
+            try memory.apply()
+            guard batchSize >= 1 else { throw ZooError("--batch-size must be at least 1, not \(batchSize)") }
             let input = try DatasetInput.named(dataset)
             let overrides = try parseOverrides(settings)
             let found = try ArchitectureRegistry().architecture(named: architecture)
@@ -69,10 +79,12 @@ struct SummaryCommand: ParsableCommand {
             }
             let buffers = network.entries.flatMap(\.parameters).filter { !$0.isTrainable }.reduce(0) { $0 + $1.elementCount }
             // Forward activations of one image in float32: the input and every layer's output.
-            let activationBytes = 4 * (input.shape.elementCount + network.entries.reduce(0) { $0 + $1.outputShape.elementCount })
+            let activationBytes = saturatingProduct([([input.shape] + network.entries.map(\.outputShape)).map(\.elementCount).reduce(0, saturatingSum), 4])
+            let trainingMemory = MemoryEstimate(network: network).bytes(batchSize: batchSize, training: true)
             let summary = Summary(name: found.name, source: found.source, dataset: input.name, input_shape: input.shape.dimensions,
                                   layers: layers, total_params: network.parameterCount, trainable_params: network.parameterCount,
-                                  buffers: buffers, macs: network.multiplyAccumulates, activation_bytes: activationBytes)
+                                  buffers: buffers, macs: network.multiplyAccumulates, activation_bytes: activationBytes,
+                                  batch_size: batchSize, training_memory_bytes: trainingMemory, memory_budget_bytes: MemoryBudget.limitBytes)
             if json { return try printJSON(summary) }
             let overridden = overrides.isEmpty ? "" : " with " + overrides.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
             print("\(found.name) (\(found.source))\(overridden) on \(input.name): input \(input.shape), \(input.numClasses) classes\n")
@@ -93,7 +105,12 @@ struct SummaryCommand: ParsableCommand {
             if buffers > 0 { print("Buffers (not trained): \(grouped(buffers))  (batchnorm running statistics)") }
             print("Multiply-accumulates:  \(grouped(summary.macs)) per image")
             print("Activation memory:     \(byteSize(activationBytes)) per image (float32 forward outputs, input included)")
-            print("Parameter memory:      \(byteSize(4 * (summary.total_params + buffers))) (float32)")
+            print("Parameter memory:      \(byteSize(saturatingProduct([saturatingSum(summary.total_params, buffers), 4]))) (float32)")
+            print("Training memory:       about \(byteSize(trainingMemory)) at batch size \(grouped(batchSize)) (memory budget \(byteSize(MemoryBudget.limitBytes)))")
+            if trainingMemory > MemoryBudget.limitBytes {
+                print("warning: training at this batch size would not fit in the memory budget; `zoo train` would refuse it "
+                      + "(use a smaller --batch-size, fewer channels, or --max-memory)")
+            }
         }
     }
 

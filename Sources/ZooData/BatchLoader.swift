@@ -102,12 +102,22 @@ public final class BatchLoader: BatchSource {
 
     /// `normalization` nil gives raw pixels in [0, 1]. A normalisation with fewer entries than channels
     /// reuses its last entry. A batch size below 1 is taken as 1. With a `share` of several workers, each
-    /// batch holds only this worker's part of the global batch of `batchSize` images.
+    /// batch holds only this worker's part of the global batch of `batchSize` images. Image and batch sizes
+    /// are checked before anything is allocated.
     public init(split: DatasetSplit, batchSize: Int, shuffle: Bool, seed: UInt64, transforms: [Transform],
-                normalization: Normalization?, dropLast: Bool = false, prefetch: Bool = true, share: BatchShare = .everything) {
+                normalization: Normalization?, dropLast: Bool = false, prefetch: Bool = true, share: BatchShare = .everything) throws {
         let batchSize = max(batchSize, 1)
-        let pipeline = ImagePipeline(input: ImageShape(channels: split.channels, height: split.height, width: split.width),
-                                     transforms: transforms)
+        let input = ImageShape(channels: split.channels, height: split.height, width: split.width)
+        let imageBytes = try ImageShape.checkedByteCount(of: input, after: transforms)
+        let batchBytes = saturatingProduct([imageBytes, MemoryLayout<Float>.size, batchSize])
+        guard batchBytes <= MemoryBudget.limitBytes / 2 else {
+            let output = input.after(transforms)
+            throw ZooError("two batches of \(grouped(batchSize)) images of \(output.channels)x\(output.height)x\(output.width) would need "
+                           + "\(byteSize(saturatingProduct([batchBytes, 2]))), "
+                           + "more than the memory budget of \(byteSize(MemoryBudget.limitBytes))",
+                           hint: "use a smaller batch size or image size, or raise the budget with --max-memory")
+        }
+        let pipeline = ImagePipeline(input: input, transforms: transforms)
         var lookup = [Float](repeating: 0, count: split.channels * 256)
         for channel in 0 ..< split.channels {
             let mean = normalization.flatMap { $0.mean.isEmpty ? nil : $0.mean[min(channel, $0.mean.count - 1)] } ?? 0

@@ -38,6 +38,35 @@ struct ImageShape: Equatable {
     func after(_ transforms: [Transform]) -> ImageShape {
         transforms.reduce(self) { $0.after($1) }
     }
+
+    /// Sides above this are refused before any arithmetic on them, so sums and products cannot overflow.
+    static let maximumSide = 1 << 16
+
+    /// Bytes of one image after `transforms`, the sizes on the way checked against `maximumSide` and overflow.
+    static func checkedByteCount(of shape: ImageShape, after transforms: [Transform]) throws -> Int {
+        func checkedSide(_ side: Int, _ what: String) throws {
+            guard (0...maximumSide).contains(side) else {
+                throw ZooError("\(what) \(side) is outside 0...\(maximumSide)", hint: "use an image size or padding of at most \(maximumSide)")
+            }
+        }
+        try checkedSide(shape.height, "image height")
+        try checkedSide(shape.width, "image width")
+        try checkedSide(shape.channels, "channel count")
+        var current = shape
+        for transform in transforms {
+            switch transform {
+            case .padTo(let size): try checkedSide(size, "pad_to size")
+            case .randomCrop(let size, let padding):
+                try checkedSide(size, "random_crop size")
+                try checkedSide(padding, "random_crop padding")
+            case .horizontalFlip, .permutePixels: break
+            }
+            current = current.after(transform)
+            try checkedSide(current.height, "image height")
+            try checkedSide(current.width, "image width")
+        }
+        return current.byteCount
+    }
 }
 
 /// Transforms prepared for one input shape: permutation tables drawn once, shapes worked out.

@@ -186,3 +186,22 @@ final class NetworkTests: XCTestCase {
         XCTAssertEqual(network.entries[9].inputs, [7, 8])
     }
 }
+
+/// NaN in, NaN out, as in PyTorch (`relu(nan)` is nan), through a ReLU alone and one fused into a linear layer.
+final class NaNPropagationTests: XCTestCase {
+    private func outputs(_ layers: [LayerDescription], input: [Float]) throws -> [Float] {
+        let network = try Network(layers: layers, inputShape: Shape([input.count]))
+        let plan = try network.plan(batchSize: 1, training: false)
+        plan.withInput { buffer in for index in input.indices { buffer[index] = input[index] } }
+        try plan.forward()
+        return plan.withOutput { Array($0) }
+    }
+
+    func testReLUPropagatesNaN() throws {
+        let relu = try outputs([.init(type: "relu")], input: [.nan, -1, 2, .nan])
+        XCTAssertTrue(relu[0].isNaN && relu[3].isNaN, "\(relu)")
+        XCTAssertEqual(Array(relu[1...2]), [0, 2])
+        let fused = try outputs([.init(type: "linear", arguments: ["out": .init(.int(3))]), .init(type: "relu")], input: [.nan, 1])
+        XCTAssertTrue(fused.allSatisfy(\.isNaN), "\(fused)")
+    }
+}

@@ -111,9 +111,9 @@ final class PostOps {
 
     deinit { dnnl_post_ops_destroy(handle) }
 
-    /// Post-ops holding one ReLU.
+    /// Post-ops holding one ReLU, as ELU with alpha 0 so that NaN propagates (see `ReLU`).
     convenience init(relu: Void) throws {
         try self.init()
-        try check(dnnl_post_ops_append_eltwise(handle, 1, dnnl_eltwise_relu, 0, 0), "dnnl_post_ops_append_eltwise")
+        try check(dnnl_post_ops_append_eltwise(handle, 1, dnnl_eltwise_elu, 0, 0), "dnnl_post_ops_append_eltwise")
     }
 }

@@ -41,13 +41,13 @@ public final class Conv2d: Layer {
                            hint: "a depthwise convolution has groups equal to its input channels")
         }
         let inputsPerGroup = input.channels / groups
-        let fanIn = inputsPerGroup * kernelSize.height * kernelSize.width
-        var parameters = defaultWeights(shape: [outputChannels, inputsPerGroup, kernelSize.height, kernelSize.width],
-                                        fanIn: fanIn, hasBias: hasBias, random: &random)
+        let fanIn = saturatingProduct([inputsPerGroup, kernelSize.height, kernelSize.width])
+        var parameters = try defaultWeights(shape: [outputChannels, inputsPerGroup, kernelSize.height, kernelSize.width],
+                                            fanIn: fanIn, hasBias: hasBias, random: &random)
         if groups > 1 {
             parameters[0].primitiveShape = [groups, outputChannels / groups, inputsPerGroup, kernelSize.height, kernelSize.width]
         }
-        return LayerBuild(output: output, parameters: parameters, multiplyAccumulates: output.elementCount * fanIn)
+        return LayerBuild(output: output, parameters: parameters, multiplyAccumulates: saturatingProduct([output.elementCount, fanIn]))
     }
 
     public func compile(_ builder: PlanBuilder, _ context: LayerContext) throws -> Activation {

@@ -14,9 +14,11 @@ struct WeightedOperation<OperationDescriptor> {
 }
 
 /// PyTorch's default initialisation for conv and linear: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weight and bias.
-func defaultWeights(shape: [Int], fanIn: Int, hasBias: Bool, random: inout SeededRandom) -> [ParameterSpec] {
+/// The weight's size is checked against the memory budget before its values are drawn.
+func defaultWeights(shape: [Int], fanIn: Int, hasBias: Bool, random: inout SeededRandom) throws -> [ParameterSpec] {
     let bound = 1 / Float(fanIn).squareRoot()
-    var specs = [ParameterSpec(name: "weight", shape: shape, initialValues: random.uniform(bound, count: shape.reduce(1, *)))]
+    let count = try MemoryBudget.checkParameterTensor(shape: shape)
+    var specs = [ParameterSpec(name: "weight", shape: shape, initialValues: random.uniform(bound, count: count))]
     if hasBias { specs.append(ParameterSpec(name: "bias", shape: [shape[0]], initialValues: random.uniform(bound, count: shape[0]))) }
     return specs
 }

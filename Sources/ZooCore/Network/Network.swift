@@ -141,9 +141,9 @@ public final class Network {
     public var trainableParameters: [Parameter] { entries.flatMap { $0.parameters.filter(\.isTrainable) } }
 
     /// Trainable values, as PyTorch's `sum(p.numel() for p in model.parameters())` counts them.
-    public var parameterCount: Int { trainableParameters.reduce(0) { $0 + $1.elementCount } }
+    public var parameterCount: Int { trainableParameters.map(\.elementCount).reduce(0, saturatingSum) }
 
-    public var multiplyAccumulates: Int { entries.reduce(0) { $0 + $1.multiplyAccumulates } }
+    public var multiplyAccumulates: Int { entries.map(\.multiplyAccumulates).reduce(0, saturatingSum) }
 
     public func parameter(named name: String) -> Parameter? { namedParameters.first { $0.name == name }?.parameter }
 
@@ -159,6 +159,7 @@ public final class Network {
         let key = PlanKey(batchSize: batchSize, training: training, inputGradient: inputGradient && training)
         if let plan = plans[key] { return plan }
         guard batchSize > 0 else { throw ZooError("the batch size must be at least 1, not \(batchSize)") }
+        try MemoryBudget.checkPlan(self, batchSize: batchSize, training: training)
         let plan = try compile(batchSize: batchSize, training: training, inputGradient: key.inputGradient)
         plans[key] = plan
         return plan

@@ -27,6 +27,7 @@ public enum Benchmark {
     /// With `dataParallel`, each worker runs its share of every batch and the rates count the whole batches.
     public static func run(network: Network, batchSize: Int, inferBatchSize: Int, steps: Int, windows: Int = 5,
                            optimizer: Optimizer, dataParallel: DataParallel? = nil) throws -> BenchmarkResult {
+        try MemoryBudget.check(network, batchSize: max(batchSize, inferBatchSize), training: true, what: "benchmarking")
         let classes = network.outputShape.elementCount
         let share = dataParallel?.group.share ?? .everything
         let (localBatch, localInferBatch) = (share.range(inBatchOf: batchSize).count, share.range(inBatchOf: inferBatchSize).count)

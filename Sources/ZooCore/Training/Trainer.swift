@@ -108,6 +108,10 @@ public final class Trainer {
             }
             if let dataParallel { try dataParallel.backward(plan, globalCount: batch.globalCount) } else { try plan.backward() }
             try optimizer.step()
+            if let name = network.firstNonFiniteParameter() {
+                throw ZooError("training diverged: parameter `\(name)` holds NaN or infinity after the update at epoch \(epoch + 1), step \(step + 1)",
+                               hint: "lower the learning rate (it is \(optimizer.learningRate)), or check the inputs are normalised")
+            }
             lossSum += result.loss * Double(batch.count)
             correct += result.correct
             images += batch.count
