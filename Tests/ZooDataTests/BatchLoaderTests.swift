@@ -107,10 +107,10 @@ final class BatchLoaderTests: XCTestCase {
     /// Three workers walk the same shuffle and each takes its slice of every global batch: together they
     /// see exactly the single process's batches, and each image is augmented the same whoever takes it.
     func testWorkerSharesRebuildTheSingleProcessBatches() throws {
-        let single = epochIndices(BatchLoader(split: try indexedSplit(1000), batchSize: 64, shuffle: true, seed: 5, transforms: [],
+        let single = epochIndices(try BatchLoader(split: try indexedSplit(1000), batchSize: 64, shuffle: true, seed: 5, transforms: [],
                                               normalization: nil))
         let shares = try (0 ..< 3).map { worker in
-            let loader = BatchLoader(split: try indexedSplit(1000), batchSize: 64, shuffle: true, seed: 5, transforms: [],
+            let loader = try BatchLoader(split: try indexedSplit(1000), batchSize: 64, shuffle: true, seed: 5, transforms: [],
                                      normalization: nil, share: BatchShare(worker: worker, workers: 3))
             XCTAssertEqual(loader.batchesPerEpoch, 16)
             return epochIndices(loader)
@@ -122,7 +122,7 @@ final class BatchLoaderTests: XCTestCase {
         let split = try DatasetSplit(images: (0 ..< 8 * 3 * 8 * 8).map { UInt8(truncatingIfNeeded: $0 &* 7) },
                                      labels: [UInt8](repeating: 0, count: 8), channels: 3, height: 8, width: 8)
         func batch(_ share: BatchShare) throws -> (images: [Float], globalCount: Int) {
-            let loader = BatchLoader(split: split, batchSize: 8, shuffle: true, seed: 9,
+            let loader = try BatchLoader(split: split, batchSize: 8, shuffle: true, seed: 9,
                                      transforms: [.randomCrop(size: 8, padding: 2), .horizontalFlip], normalization: nil, share: share)
             let batch = try XCTUnwrap(loader.nextBatch())
             return withExtendedLifetime(loader) { (Array(batch.images), batch.globalCount) }
