@@ -3,6 +3,9 @@ import PackageDescription
 
 // Plain -O keeps overflow and bounds checks: zoo parses files from elsewhere, where a wrong size must trap, not read wild memory.
 let optimize: [SwiftSetting] = [.unsafeFlags(["-O", "-wmo"], .when(configuration: .release))]
+// ZooCore's Swift kernels (max pooling) run several times slower unoptimised, and the tests train real
+// epochs through them, so ZooCore is optimised in debug builds (and so in `swift test`) too.
+let optimizeCore: [SwiftSetting] = optimize + [.unsafeFlags(["-O"], .when(configuration: .debug))]
 
 let package = Package(
     name: "zoo",
@@ -21,7 +24,7 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         // Open MPI (libopenmpi-dev), for data-parallel training under mpirun or srun.
         .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
-        .target(name: "ZooCore", dependencies: ["CDNNL"], swiftSettings: optimize),
+        .target(name: "ZooCore", dependencies: ["CDNNL"], swiftSettings: optimizeCore),
         .target(name: "ZooData", dependencies: ["ZooCore", "CZlib"], swiftSettings: optimize),
         .target(name: "ZooConfig", dependencies: ["ZooCore", "ZooData", .product(name: "Yams", package: "Yams")], swiftSettings: optimize),
         // TensorBoard event files and the report page of a run folder.
