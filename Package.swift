@@ -1,7 +1,11 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-let optimize: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+// Plain -O keeps overflow and bounds checks: zoo parses files from elsewhere, where a wrong size must trap, not read wild memory.
+let optimize: [SwiftSetting] = [.unsafeFlags(["-O", "-wmo"], .when(configuration: .release))]
+// ZooCore's Swift kernels (max pooling) run several times slower unoptimised, and the tests train real
+// epochs through them, so ZooCore is optimised in debug builds (and so in `swift test`) too.
+let optimizeCore: [SwiftSetting] = optimize + [.unsafeFlags(["-O"], .when(configuration: .debug))]
 
 let package = Package(
     name: "zoo",
@@ -19,22 +23,39 @@ let package = Package(
         // oneDNN 2.6 (Debian libdnnl-dev) and zlib (zlib1g-dev), as system libraries.
         .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
-        .target(name: "ZooCore", dependencies: ["CDNNL"], swiftSettings: optimize),
+        // Open MPI (libopenmpi-dev), for data-parallel training under mpirun or srun.
+        .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
+        .target(name: "ZooCore", dependencies: ["CDNNL"], swiftSettings: optimizeCore),
         .target(name: "ZooData", dependencies: ["ZooCore", "CZlib", .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: optimize),
         .target(name: "ZooConfig", dependencies: ["ZooCore", "ZooData", .product(name: "Yams", package: "Yams")], swiftSettings: optimize),
         // TensorBoard event files and the report page of a run folder.
         .target(name: "ZooReport", dependencies: ["ZooCore", "ZooData", "CZlib"], swiftSettings: optimize),
+        .target(name: "ZooDistributed", dependencies: ["ZooCore", "CMPI"], swiftSettings: optimize),
         .target(name: "ZooCLI", dependencies: [
-            "ZooCore", "ZooData", "ZooConfig", "ZooReport",
+            "ZooCore", "ZooData", "ZooConfig", "ZooReport", "ZooDistributed",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: optimize),
         .executableTarget(name: "zoo", dependencies: ["ZooCLI"]),
-        .testTarget(name: "ZooCoreTests", dependencies: ["ZooCore"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ZooCoreTests", dependencies: ["ZooCore", "ZooConfig"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ZooDataTests", dependencies: ["ZooData", "ZooCore"]),
         .testTarget(name: "ZooConfigTests", dependencies: ["ZooConfig", "ZooCore"]),
         .testTarget(name: "ZooCLITests", dependencies: ["ZooCLI", "ZooConfig", "ZooCore", "ZooData", "ZooReport", "CZlib"]),
         .testTarget(name: "ZooReportTests", dependencies: ["ZooReport", "ZooCore", "ZooData"]),
+        .testTarget(name: "ZooDistributedTests", dependencies: ["ZooDistributed", "ZooCore"]),
     ],
     swiftLanguageModes: [.v5]
 )
+
+// libFuzzer targets, built only by scripts/fuzz.sh (ZOO_FUZZ=1, -sanitize=fuzzer,address, scratch path .build-fuzz).
+if Context.environment["ZOO_FUZZ"] != nil {
+    package.targets.append(.target(name: "FuzzSupport", path: "Fuzz/FuzzSupport"))
+    let fuzzed: [(name: String, module: Target.Dependency)] = [
+        ("Architecture", "ZooConfig"), ("TrainingConfig", "ZooConfig"), ("Safetensors", "ZooCore"),
+        ("IDX", "ZooData"), ("CIFAR", "ZooData"), ("Gzip", "ZooData"), ("Tar", "ZooData"),
+    ]
+    for target in fuzzed {
+        package.targets.append(.executableTarget(name: "fuzz-\(target.name)", dependencies: [target.module, "FuzzSupport"],
+                                                 path: "Fuzz/\(target.name)", swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
+    }
+}

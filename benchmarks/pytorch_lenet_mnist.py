@@ -40,39 +40,57 @@ def lenet():
                          nn.Flatten(), nn.Linear(256, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10))
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", default="../shared/datasets/mnist")
+def data_arguments(parser, data, mean, std, epochs):
+    """The options every reference recipe takes."""
+    parser.add_argument("--data", default=data)
     parser.add_argument("--seeds", type=int, nargs="+", default=[1])
-    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--epochs", type=int, default=epochs)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--mean", type=float, default=0.1307)
-    parser.add_argument("--std", type=float, default=0.3081)
-    parser.add_argument("--optimizer", choices=["sgd", "adam"], default="sgd")
-    parser.add_argument("--lr", type=float, default=0.01)
-    arguments = parser.parse_args()
+    parser.add_argument("--mean", type=float, default=mean)
+    parser.add_argument("--std", type=float, default=std)
+
+
+def run(arguments, make_model, make_optimizer, batch_size, make_schedule=None):
+    """Trains a fresh model per seed on shuffled batches and prints the test accuracy after each epoch
+    (the schedule, if any, steps once per epoch)."""
     torch.set_num_threads(arguments.threads)
     train_images, train_labels = load(arguments.data, "train", arguments.mean, arguments.std)
     test_images, test_labels = load(arguments.data, "t10k", arguments.mean, arguments.std)
     for seed in arguments.seeds:
         torch.manual_seed(seed)
-        model = lenet()
-        if arguments.optimizer == "sgd":
-            optimizer = torch.optim.SGD(model.parameters(), lr=arguments.lr, momentum=0.9)
-        else:
-            optimizer = torch.optim.Adam(model.parameters(), lr=arguments.lr)
+        model = make_model()
+        optimizer = make_optimizer(model.parameters())
+        schedule = make_schedule(optimizer) if make_schedule else None
         for epoch in range(arguments.epochs):
             model.train()
             order = torch.randperm(len(train_labels))
-            for start in range(0, len(order), 64):
-                batch = order[start:start + 64]
+            for start in range(0, len(order), batch_size):
+                batch = order[start:start + batch_size]
                 optimizer.zero_grad()
                 F.cross_entropy(model(train_images[batch]), train_labels[batch]).backward()
                 optimizer.step()
+            if schedule:
+                schedule.step()
             model.eval()
+            correct = 0
             with torch.no_grad():
-                correct = (model(test_images).argmax(1) == test_labels).sum().item()
+                for start in range(0, len(test_labels), 1000):
+                    chunk = slice(start, start + 1000)
+                    correct += (model(test_images[chunk]).argmax(1) == test_labels[chunk]).sum().item()
             print(f"seed {seed} epoch {epoch + 1}: test accuracy {correct / 100:.2f}%", flush=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    data_arguments(parser, "../shared/datasets/mnist", 0.1307, 0.3081, epochs=2)
+    parser.add_argument("--optimizer", choices=["sgd", "adam"], default="sgd")
+    parser.add_argument("--lr", type=float, default=0.01)
+    arguments = parser.parse_args()
+    if arguments.optimizer == "sgd":
+        make_optimizer = lambda parameters: torch.optim.SGD(parameters, lr=arguments.lr, momentum=0.9)
+    else:
+        make_optimizer = lambda parameters: torch.optim.Adam(parameters, lr=arguments.lr)
+    run(arguments, lenet, make_optimizer, 64)
 
 
 if __name__ == "__main__":

@@ -3,9 +3,11 @@
 
     pip install torch
     swift build -c release
-    python3 benchmarks/vs_pytorch.py            # --threads 2 --models lenet,cnn,tinynet,vgg-lite --quick --json
+    python3 benchmarks/vs_pytorch.py            # --threads 2 --models lenet,cnn,tinynet,vgg-lite,resnet20,resnet18 --quick --json
+    python3 benchmarks/vs_pytorch.py --isa avx2 # both sides capped at AVX2
 
-Each model is built in PyTorch with nn.Sequential in the same layer order as zoo's YAML and trained
+Each sequential model is built in PyTorch with nn.Sequential in the same layer order as zoo's YAML, the
+ResNets as the usual CIFAR modules (benchmarks/pytorch_resnet.py), and each is trained
 with SGD (lr 0.01, momentum 0.9) on one fixed random batch held in memory; a step is zero_grad,
 forward, loss, backward, step. Inference runs under model.eval() and torch.no_grad(). Timing: a
 warm-up, then the median of 5 windows (3 with --quick) of as many steps as fill about 1.5 s
@@ -16,6 +18,8 @@ training steps PyTorch needed to fill a window, W = the window count) and `$ZOO_
 ZOO_BIN defaults to .build/release/zoo under the repository root (this script's parent folder).
 Inference batch: 1000 for LeNet, the training batch for the others.
 Ratios are zoo / PyTorch: above 1 means zoo is faster.
+`--isa avx2` caps both sides at AVX2 on any x86-64 machine: ONEDNN_MAX_CPU_ISA=AVX2 (zoo's oneDNN and
+PyTorch's) and ATEN_CPU_CAPABILITY=avx2 (PyTorch's own kernels), set before torch is imported.
 
 Exit status: 0 when every figure was measured; 1 when the zoo binary is missing (the PyTorch
 figures are still measured and printed, zoo's shown as n/a, and the build command is printed);
@@ -33,8 +37,25 @@ import subprocess
 import sys
 import time
 
-import torch
-from torch import nn
+# Environment that caps each side's kernels; it must be set before torch loads.
+ISA_CAPS = {"native": {}, "avx2": {"ONEDNN_MAX_CPU_ISA": "AVX2", "ATEN_CPU_CAPABILITY": "avx2"}}
+
+
+def requested_isa(arguments):
+    for index, argument in enumerate(arguments):
+        if argument == "--isa" and index + 1 < len(arguments):
+            return arguments[index + 1]
+        if argument.startswith("--isa="):
+            return argument.split("=", 1)[1]
+    return "native"
+
+
+os.environ.update(ISA_CAPS.get(requested_isa(sys.argv[1:]), {}))
+
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
+
+from pytorch_resnet import resnet18, resnet20  # noqa: E402
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_SGEMM_SIZE = 1024  # used for torch.mm when zoo does not report its own size
@@ -77,6 +98,8 @@ MODELS = {
     "cnn": (course_cnn, "mnist", (1, 28, 28), 64, 64, nn.NLLLoss),
     "tinynet": (tinynet, "mnist", (1, 28, 28), 64, 64, nn.NLLLoss),
     "vgg-lite": (vgg_lite, "cifar10", (3, 32, 32), 128, 128, nn.CrossEntropyLoss),
+    "resnet20": (resnet20, "cifar10", (3, 32, 32), 128, 128, nn.CrossEntropyLoss),
+    "resnet18": (resnet18, "cifar10", (3, 32, 32), 128, 128, nn.CrossEntropyLoss),
 }
 
 
@@ -203,6 +226,8 @@ def main():
     parser.add_argument("--models", default=",".join(MODELS), help=f"comma list out of {','.join(MODELS)}")
     parser.add_argument("--quick", action="store_true", help="3 windows of ~0.5 s instead of 5 of ~1.5 s")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of Markdown")
+    parser.add_argument("--isa", choices=list(ISA_CAPS), default="native",
+                        help="native (default), or avx2: cap oneDNN (both sides) and PyTorch's kernels at AVX2")
     options = parser.parse_args()
     models = [name.strip() for name in options.models.split(",") if name.strip()]
     unknown = [name for name in models if name not in MODELS]
@@ -283,7 +308,9 @@ def main():
     meta = {"date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
             "torch_version": torch.__version__, "cpu": cpu_model(), "threads": options.threads,
             "windows": windows, "window_seconds": target, "zoo_bin": zoo_bin, "zoo_missing": zoo_missing,
-            "load_average_before": load_before, "other_processes_cpu_share": foreign_share}
+            "load_average_before": load_before, "other_processes_cpu_share": foreign_share,
+            "isa": options.isa, "isa_environment": ISA_CAPS[options.isa],
+            "pytorch_cpu_capability": torch.backends.cpu.get_cpu_capability()}
 
     if options.json:
         print(json.dumps({**meta, "models": rows, "sgemm": sgemm}, indent=2))
@@ -305,7 +332,8 @@ def main():
         print()
         print(f"Batch \"a / b\": train batch a, inference batch b. Ratio = zoo / PyTorch. Median of {windows} "
               f"windows of ~{target:g} s after a warm-up.")
-        print(f"{meta['date']} · torch {meta['torch_version']} · {meta['cpu']} · {options.threads} threads · "
+        print(f"{meta['date']} · torch {meta['torch_version']} · {meta['cpu']} · ISA {options.isa} "
+              f"(PyTorch kernels {meta['pytorch_cpu_capability']}) · {options.threads} threads · "
               f"other processes' CPU share during the run {fmt(foreign_share and 100 * foreign_share, 1)}%")
 
     if zoo_missing:

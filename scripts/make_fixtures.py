@@ -9,13 +9,18 @@ Files go to Tests/ZooCoreTests/Fixtures/ (format described in the README.md ther
 The output is deterministic: running the script twice gives byte-identical files.
 """
 
+import copy
 import json
 import math
 import os
+import sys
 
 import torch
 import torch.nn as nn
 from safetensors.torch import save as safetensors_bytes
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "benchmarks"))
+from pytorch_resnet import resnet20  # noqa: E402  (the ResNet the benchmarks and the reference recipe use)
 
 OUTPUT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "ZooCoreTests", "Fixtures")
 
@@ -59,7 +64,8 @@ def make_module(description, shape):
     kind, args = description["type"], description.get("args", {})
     if kind == "conv2d":
         return nn.Conv2d(shape[1], args["out"], pair(args["kernel"]), stride=pair(args.get("stride", 1)),
-                         padding=pair(args.get("padding", 0)), bias=args.get("bias", True))
+                         padding=pair(args.get("padding", 0)), dilation=pair(args.get("dilation", 1)),
+                         groups=args.get("groups", 1), bias=args.get("bias", True))
     if kind == "linear":
         return nn.Linear(shape[1], args["out"], bias=args.get("bias", True))
     if kind == "relu":
@@ -90,7 +96,55 @@ def make_module(description, shape):
         return nn.Softmax(dim=1)
     if kind == "log_softmax":
         return nn.LogSoftmax(dim=1)
+    if kind in ("add", "concat"):
+        return Join(kind)
     raise ValueError(f"unknown layer type {kind}")
+
+
+class Join(nn.Module):
+    """`add` (x + y + ...) or `concat` (torch.cat along channels) of a graph layer's inputs."""
+
+    def __init__(self, kind):
+        super().__init__()
+        self.kind = kind
+
+    def forward(self, *inputs):
+        return sum(inputs[1:], inputs[0]) if self.kind == "add" else torch.cat(inputs, dim=1)
+
+
+class Graph(nn.Module):
+    """A zoo layer list with `from:` (names or negative offsets; none = the layer before), run as a DAG."""
+
+    def __init__(self, layers, input_shape):
+        super().__init__()
+        names = [description.get("name", str(index)) for index, description in enumerate(layers)]
+        self.names = names
+        self.sources = []
+        self.steps = nn.ModuleList()
+        shapes = []
+        for index, description in enumerate(layers):
+            references = description.get("from", [-1])
+            sources = [index + reference if isinstance(reference, int) else names.index(reference) for reference in references]
+            in_shapes = [list(input_shape) if source < 0 else shapes[source] for source in sources]
+            module = make_module(description, in_shapes[0])
+            module.eval()
+            with torch.no_grad():
+                shapes.append(list(module(*[torch.zeros(shape) for shape in in_shapes]).shape))
+            module.train()
+            randomize(module)
+            self.steps.append(module)
+            self.sources.append(sources)
+
+    def forward(self, x):
+        outputs = []
+        for module, sources in zip(self.steps, self.sources):
+            outputs.append(module(*[x if source < 0 else outputs[source] for source in sources]))
+        return outputs[-1]
+
+    def zoo_name(self, key):
+        """'<layer name>.<parameter>' for PyTorch's 'steps.<index>.<parameter>'."""
+        _, index, rest = key.split(".", 2)
+        return f"{self.names[int(index)]}.{rest}"
 
 
 def randomize(module):
@@ -182,6 +236,9 @@ def make_layer_fixtures():
     layer_fixture("conv2d_stride2_pad1", layer("conv2d", out=4, kernel=3, stride=2, padding=1), image(2, 3, 9, 9))
     layer_fixture("conv2d_rect_nobias", layer("conv2d", out=4, kernel=[3, 2], bias=False), image(2, 3, 7, 8))
     layer_fixture("conv2d_lenet1", layer("conv2d", out=6, kernel=5), image(2, 1, 28, 28))
+    layer_fixture("conv2d_groups2", layer("conv2d", out=6, kernel=3, groups=2, padding=1), image(2, 4, 7, 7))
+    layer_fixture("conv2d_depthwise", layer("conv2d", out=4, kernel=3, groups=4, stride=2, padding=1, bias=False), image(2, 4, 9, 9))
+    layer_fixture("conv2d_dilation2", layer("conv2d", out=4, kernel=3, dilation=2, padding=2), image(2, 3, 9, 9))
     layer_fixture("linear", layer("linear", out=4), image(3, 6))
     layer_fixture("linear_nobias", layer("linear", out=4, bias=False), image(3, 6))
     layer_fixture("relu", layer("relu"), signed(2, 3, 5, 5))
@@ -212,6 +269,12 @@ def net_fixture(name, layers, input_shape, loss_name, classes=10):
     model = build(layers, input_shape)
     input_tensor = torch.randn(*input_shape).requires_grad_(True)
     labels = torch.randint(0, classes, (input_shape[0],), dtype=torch.int64)
+    save_net(name, model, input_tensor, labels, loss_name, {"layers": to_json(layers)})
+
+
+def save_net(name, model, input_tensor, labels, loss_name, metadata, zoo_name=lambda key: key):
+    """One training-mode forward, loss and backward; parameters, gradients and running statistics
+    saved under zoo's names (`zoo_name` maps a PyTorch state-dict key to zoo's)."""
     model.train()
     output = model(input_tensor)
     loss = loss_function(loss_name)(output, labels)
@@ -219,13 +282,13 @@ def net_fixture(name, layers, input_shape, loss_name, classes=10):
     tensors = {"input": input_tensor, "labels": labels, "output": output, "loss": loss.reshape(1),
                "grad_input": input_tensor.grad}
     for parameter_name, parameter in model.named_parameters():
-        tensors[f"param.{parameter_name}"] = parameter
-        tensors[f"grad.{parameter_name}"] = parameter.grad
+        tensors[f"param.{zoo_name(parameter_name)}"] = parameter
+        tensors[f"grad.{zoo_name(parameter_name)}"] = parameter.grad
     for buffer_name, buffer in model.named_buffers():
         if "running" in buffer_name:
-            tensors[f"buffer.{buffer_name}"] = buffer
+            tensors[f"buffer.{zoo_name(buffer_name)}"] = buffer
     save(tensors, f"net_{name}.safetensors",
-         {"kind": "net", "layers": to_json(layers), "input_shape": to_json(input_shape), "loss": loss_name})
+         {"kind": "net", "input_shape": to_json(list(input_tensor.shape)), "loss": loss_name, **metadata})
 
 
 def vgg_layers(config, classes):
@@ -260,6 +323,79 @@ def make_net_fixtures():
     net_fixture("tinynet", tinynet, TINYNET_INPUT, "nll")
     net_fixture("vgg_narrow", vgg_layers([8, "M", 16, "M", 16, 16, "M"], 10), [4, 3, 16, 16], "cross_entropy")
 
+
+
+def graph_fixture(name, layers, input_shape, classes=10):
+    """Like net_fixture, for a layer list with `from:`, `add` and `concat`."""
+    torch.manual_seed(hash_seed(name))
+    model = Graph(layers, input_shape)
+    input_tensor = torch.randn(*input_shape).requires_grad_(True)
+    labels = torch.randint(0, classes, (input_shape[0],), dtype=torch.int64)
+    save_net(name, model, input_tensor, labels, "cross_entropy", {"layers": to_json(layers)}, model.zoo_name)
+
+
+def named(description, name, sources=None):
+    description = dict(description, name=name)
+    if sources is not None:
+        description["from"] = sources
+    return description
+
+
+def make_graph_fixtures():
+    conv = lambda out, **args: layer("conv2d", out=out, kernel=args.pop("kernel", 3), **args)
+    head = [layer("global_avgpool"), layer("flatten"), layer("linear", out=10)]
+    residual = [
+        named(conv(8, padding=1, bias=False), "stem"), named(layer("batchnorm"), "stem_bn"), named(layer("relu"), "stem_relu"),
+        conv(8, padding=1, bias=False), layer("batchnorm"), layer("relu"), conv(8, padding=1, bias=False), layer("batchnorm"),
+        named(layer("add"), "add1", [-1, "stem_relu"]), named(layer("relu"), "block1"),
+        named(conv(16, stride=2, padding=1, bias=False), "conv_a"), layer("batchnorm"), layer("relu"),
+        conv(16, padding=1, bias=False), named(layer("batchnorm"), "bn_b"),
+        named(conv(16, kernel=1, stride=2, bias=False), "projection", ["block1"]), named(layer("batchnorm"), "projection_bn"),
+        named(layer("add"), "add2", ["bn_b", -1]), named(layer("relu"), "block2"),
+        conv(16, padding=1, bias=False), layer("batchnorm"), layer("relu"), conv(16, padding=1, bias=False), layer("batchnorm"),
+        named(layer("add"), "add3", [-1, "block2"]), layer("relu"),
+    ] + head
+    graph_fixture("residual_projection", residual, [2, 3, 8, 8])
+    branches = [
+        named(conv(6, padding=1), "stem"), named(layer("relu"), "stem_relu"),
+        named(conv(4, kernel=1), "left"), layer("relu"),
+        named(conv(5, padding=2, dilation=2), "right", ["stem_relu"]), layer("relu"),
+        named(layer("concat"), "joined", [-3, -1]), layer("batchnorm"),
+    ] + head
+    graph_fixture("concat_branches", branches, [2, 3, 7, 7])
+    separable = [conv(8, padding=1), layer("relu"), conv(8, padding=1, groups=8, bias=False), layer("relu"),
+                 conv(12, kernel=1, groups=4), layer("relu")] + head
+    graph_fixture("grouped_depthwise", separable, [2, 4, 6, 6])
+
+
+def smallest_relu_input(model, input_tensor):
+    """The smallest |x| any torch.relu sees in a training-mode forward of a copy of `model`."""
+    seen = []
+    relu = torch.relu
+    torch.relu = lambda tensor: seen.append(tensor.detach().abs().min().item()) or relu(tensor)
+    try:
+        with torch.no_grad():
+            copy.deepcopy(model).train()(input_tensor)
+    finally:
+        torch.relu = relu
+    return min(seen)
+
+
+def make_resnet20_fixture():
+    """The zoo's resnet20 against the PyTorch module, loaded by state-dict name (N=2, CIFAR-10 shapes)."""
+    # The first seed whose every ReLU input stays 1e-4 from zero: 19 ReLUs over 2x16x32x32 values or so
+    # otherwise put one within float error of the kink, where a flipped decision is not an error.
+    for attempt in range(100):
+        torch.manual_seed(hash_seed("resnet20") + attempt)
+        model = resnet20()
+        for module in model.modules():
+            if isinstance(module, nn.BatchNorm2d):
+                randomize(module)
+        input_tensor = torch.randn(2, 3, 32, 32).requires_grad_(True)
+        labels = torch.randint(0, 10, (2,), dtype=torch.int64)
+        if smallest_relu_input(model, input_tensor) > 1e-4:
+            break
+    save_net("resnet20", model, input_tensor, labels, "cross_entropy", {"architecture": "resnet20"})
 
 
 # Optimizer fixtures ---------------------------------------------------------------------------------
@@ -368,6 +504,8 @@ def main():
     os.makedirs(OUTPUT_DIR, exist_ok=True)
     make_layer_fixtures()
     make_net_fixtures()
+    make_graph_fixtures()
+    make_resnet20_fixture()
     make_optimizer_fixtures()
     make_schedule_fixtures()
 

@@ -18,6 +18,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Matrix size for --sgemm.") var size = 2048
     @Flag(help: "Print oneDNN's version and the implementation of every primitive.") var verbose = false
     @OptionGroup var jsonOption: JSONOption
+    @OptionGroup var memory: MemoryOption
 
     struct Report: Encodable {
         let model: String
@@ -44,29 +45,41 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
-        let threads = ProcessInfo.processInfo.environment["OMP_NUM_THREADS"] ?? "all cores"
-        if sgemm {
-            let gigaflops = try Benchmark.sgemmGigaflops(size: size, repetitions: 5)
-            if jsonOption.json { return try printJSON(["sgemm_gflops": gigaflops, "size": Double(size)]) }
-            return print(String(format: "oneDNN %@ sgemm %dx%d: %.1f GFLOP/s (threads: %@)", Device.libraryVersion, size, size, gigaflops, threads))
-        }
-        guard let model else { throw ZooError("name a model to benchmark (see `zoo list`), or pass --sgemm") }
-        let input = try datasetOption.dataset.input
-        let architecture = try ArchitectureRegistry().architecture(named: model)
-        let network = try architecture.network(dataset: input)
-        let optimizer = try SGD(parameters: network.namedParameters, learningRate: 0.01, momentum: 0.9)
-        let result = try Benchmark.run(network: network, batchSize: batch, inferBatchSize: inferBatch ?? batch, steps: steps,
-                                       windows: windows, optimizer: optimizer)
-        let report = Report(model: architecture.name, dataset: input.name, parameters: network.parameterCount, result: result,
-                            peakResidentBytes: peakResidentBytes(), threads: threads)
-        if jsonOption.json { return try printJSON(report) }
-        print("\(architecture.name) on \(input.name) \(input.shape), \(grouped(network.parameterCount)) parameters, oneDNN \(Device.libraryVersion), threads: \(threads)")
-        print("training:  \(grouped(Int(result.trainImagesPerSecond))) images/s (batch \(batch), SGD momentum)")
-        print("inference: \(grouped(Int(result.inferImagesPerSecond))) images/s (batch \(result.inferBatchSize))")
-        print("peak memory: \(byteSize(report.peakResidentBytes))")
-        if verbose {
-            for implementation in try network.plan(batchSize: batch, training: true).implementations {
-                print("  layer \(implementation.layer): \(implementation.operation) -> \(implementation.implementation)")
+        try withMPIWhenLaunched { communicator in
+            try memory.apply()
+            let threads = ProcessInfo.processInfo.environment["OMP_NUM_THREADS"] ?? "all cores"
+            if sgemm {
+                let gigaflops = try Benchmark.sgemmGigaflops(size: size, repetitions: 5)
+                guard communicator?.worker ?? 0 == 0 else { return }
+                if jsonOption.json { return try printJSON(["sgemm_gflops": gigaflops, "size": Double(size)]) }
+                return print(String(format: "oneDNN %@ sgemm %dx%d: %.1f GFLOP/s (threads: %@)", Device.libraryVersion, size, size, gigaflops, threads))
+            }
+            guard let model else { throw ZooError("name a model to benchmark (see `zoo list`), or pass --sgemm") }
+            let input = try datasetOption.dataset.input
+            let architecture = try ArchitectureRegistry().architecture(named: model)
+            let network = try architecture.network(dataset: input)
+            let optimizer = try SGD(parameters: network.namedParameters, learningRate: 0.01, momentum: 0.9)
+            var dataParallel: DataParallel?
+            if let communicator, communicator.workers > 1 {
+                try communicator.requireSameRun(settings: CommandLine.arguments.dropFirst().joined(separator: " "), architecture: architecture)
+                dataParallel = try DataParallel(group: communicator, network: network, batchSize: batch)
+            }
+            let result = try Benchmark.run(network: network, batchSize: batch, inferBatchSize: inferBatch ?? batch, steps: steps,
+                                           windows: windows, optimizer: optimizer, dataParallel: dataParallel)
+            // One report for the job: the rates already count every rank's images.
+            guard communicator?.worker ?? 0 == 0 else { return }
+            let report = Report(model: architecture.name, dataset: input.name, parameters: network.parameterCount, result: result,
+                                peakResidentBytes: peakResidentBytes(), threads: threads)
+            if jsonOption.json { return try printJSON(report) }
+            print("\(architecture.name) on \(input.name) \(input.shape), \(grouped(network.parameterCount)) parameters, oneDNN \(Device.libraryVersion), threads: \(threads)")
+            print("training:  \(grouped(Int(result.trainImagesPerSecond))) images/s (batch \(batch), SGD momentum)"
+                  + (result.ranks.map { ranks in String(format: " on %d ranks, %.1f%% of it waiting for gradient sums", ranks, (result.allreduceWaitFraction ?? 0) * 100) } ?? ""))
+            print("inference: \(grouped(Int(result.inferImagesPerSecond))) images/s (batch \(result.inferBatchSize))")
+            print("peak memory: \(byteSize(report.peakResidentBytes))")
+            if verbose {
+                for implementation in try network.plan(batchSize: batch, training: true).implementations {
+                    print("  layer \(implementation.layer): \(implementation.operation) -> \(implementation.implementation)")
+                }
             }
         }
     }

@@ -79,7 +79,7 @@ struct DataCommand: ParsableCommand {
                 split = try DatasetCatalog.load(dataset, dataDirectory: dataDirectory).train
             }
             let transforms: [Transform] = augment ? [.randomCrop(size: split.height, padding: 4), .horizontalFlip] : []
-            let loader = BatchLoader(split: split, batchSize: batch, shuffle: true, seed: 1, transforms: transforms,
+            let loader = try BatchLoader(split: split, batchSize: batch, shuffle: true, seed: 1, transforms: transforms,
                                      normalization: dataset.defaultNormalization)
             // Reading one value per batch keeps the work from being optimised away.
             var checksum: Float = 0

@@ -14,6 +14,7 @@ struct EvalCommand: ParsableCommand {
     @OptionGroup var dataDirectoryOption: DataDirectoryOption
     @Option(name: .customLong("batch-size")) var batchSize = 1000
     @OptionGroup var jsonOption: JSONOption
+    @OptionGroup var memory: MemoryOption
 
     struct Report: Encodable {
         let checkpoint: String
@@ -33,12 +34,14 @@ struct EvalCommand: ParsableCommand {
     }
 
     func run() throws {
-        let model = try RestoredModel(path: checkpoint)
+        try memory.apply()
+        guard batchSize >= 1 else { throw ZooError("--batch-size must be at least 1, not \(batchSize)") }
+        let model = try RestoredModel(path: checkpoint, batchSize: batchSize)
         let (description, network) = (model.description, model.network)
         let datasetName = try dataset?.name ?? description.dataset
         let data = try DatasetCatalog.load(datasetName, dataDirectory: dataDirectoryOption.dataDirectory)
-        let loader = BatchLoader(split: data.test, batchSize: batchSize, shuffle: false, seed: 0,
-                                 transforms: description.testTransforms, normalization: description.normalization)
+        let loader = try BatchLoader(split: data.test, batchSize: batchSize, shuffle: false, seed: 0,
+                                     transforms: description.testTransforms, normalization: description.normalization)
         guard [loader.channels, loader.height, loader.width] == description.inputShape.dimensions else {
             throw ZooError("the model takes \(description.inputShape) images but \(datasetName.rawValue) gives \(loader.channels)x\(loader.height)x\(loader.width)",
                            hint: "evaluate on a dataset with the image shape the model was trained on")

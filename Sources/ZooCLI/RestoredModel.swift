@@ -8,12 +8,14 @@ struct RestoredModel {
     let description: CheckpointDescription
     let network: Network
 
-    init(path: String) throws {
+    /// The network is checked against the memory budget at `batchSize` before the weights are loaded.
+    init(path: String, batchSize: Int = 1) throws {
         checkpoint = try Checkpoint.read(path: path)
         description = try CheckpointDescription(metadata: checkpoint.metadata, path: path)
         let architecture = try Architecture.parse(text: description.architectureText, file: description.architectureSource)
         network = try architecture.network(input: description.inputShape, numClasses: description.classNames.count,
                                            overrides: description.modelParameters, seed: 0)
+        try MemoryBudget.check(network, batchSize: batchSize, training: false, what: "evaluating \(architecture.name)")
         try checkpoint.load(into: network, path: path)
     }
 }

@@ -17,16 +17,32 @@ struct SummaryCommand: ParsableCommand {
     /// Parameters of the file's `params:`.
     @OptionGroup var setOption: SetOption
 
-    /// JSON: {layers: [{name, type, output_shape, params, macs}], total_params, ...}.
+    @Option(name: .customLong("batch-size"), help: "Batch size for the training memory estimate.")
+    var batchSize = 64
+
+    @OptionGroup var memory: MemoryOption
+
+    /// JSON: {layers: [{name, type, inputs, output_shape, params, macs}], total_params, ...}.
     @OptionGroup var jsonOption: JSONOption
 
-    struct Layer: Encodable {
+    @Flag(help: "List every layer of every block instead of one row per block instance.")
+    var expand = false
+
+    struct LayerRow: Encodable {
         let index: Int
         let name: String
         let type: String
+        /// The layers read, by name, when that is not simply the layer before.
+        let inputs: [String]?
         let output_shape: [Int]
         let params: Int
         let macs: Int
+
+        /// The block instance a layer belongs to: `layer2.0` for `layer2.0.conv1` and `layer2.0.shortcut.0`.
+        var block: String? {
+            let parts = name.split(separator: ".")
+            return parts.count > 1 ? parts.dropLast().prefix(2).joined(separator: ".") : nil
+        }
     }
 
     struct Summary: Encodable {
@@ -34,38 +50,47 @@ struct SummaryCommand: ParsableCommand {
         let source: String
         let dataset: String
         let input_shape: [Int]
-        let layers: [Layer]
+        let layers: [LayerRow]
         let total_params: Int
         let trainable_params: Int
         let buffers: Int
         let macs: Int
         let activation_bytes: Int
+        let batch_size: Int
+        let training_memory_bytes: Int
+        let memory_budget_bytes: Int
     }
 
     func run() throws {
+        try memory.apply()
+        guard batchSize >= 1 else { throw ZooError("--batch-size must be at least 1, not \(batchSize)") }
         let input = try datasetOption.dataset.input
         let overrides = try setOption.parameters()
         let found = try ArchitectureRegistry().architecture(named: architecture)
         let network = try found.network(dataset: input, overrides: overrides)
         let layers = network.entries.enumerated().map { index, entry in
-            Layer(index: index, name: entry.name, type: entry.description.type, output_shape: entry.outputShape.dimensions,
-                  params: entry.parameters.filter(\.isTrainable).reduce(0) { $0 + $1.elementCount },
-                  macs: entry.multiplyAccumulates)
+            LayerRow(index: index, name: entry.name, type: entry.description.type,
+                     inputs: entry.inputs == [index - 1] ? nil : entry.inputs.map { $0 < 0 ? "input" : network.entries[$0].name },
+                     output_shape: entry.outputShape.dimensions,
+                     params: entry.parameters.filter(\.isTrainable).reduce(0) { $0 + $1.elementCount },
+                     macs: entry.multiplyAccumulates)
         }
         let buffers = network.entries.flatMap(\.parameters).filter { !$0.isTrainable }.reduce(0) { $0 + $1.elementCount }
         // Forward activations of one image in float32: the input and every layer's output.
-        let activationBytes = 4 * (input.shape.elementCount + network.entries.reduce(0) { $0 + $1.outputShape.elementCount })
+        let activationBytes = saturatingProduct([([input.shape] + network.entries.map(\.outputShape)).map(\.elementCount).reduce(0, saturatingSum), 4])
+        let trainingMemory = MemoryEstimate(network: network).bytes(batchSize: batchSize, training: true)
         let summary = Summary(name: found.name, source: found.source, dataset: input.name, input_shape: input.shape.dimensions,
                               layers: layers, total_params: network.parameterCount, trainable_params: network.parameterCount,
-                              buffers: buffers, macs: network.multiplyAccumulates, activation_bytes: activationBytes)
+                              buffers: buffers, macs: network.multiplyAccumulates, activation_bytes: activationBytes,
+                              batch_size: batchSize, training_memory_bytes: trainingMemory, memory_budget_bytes: MemoryBudget.limitBytes)
         if jsonOption.json { return try printJSON(summary) }
         let overridden = overrides.isEmpty ? "" : " with " + overrides.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
         print("\(found.name) (\(found.source))\(overridden) on \(input.name): input \(input.shape), \(input.numClasses) classes\n")
-        let rows = layers.map { layer in
-            [String(layer.index), layer.name, layer.type, Shape(layer.output_shape).description,
-             grouped(layer.params), grouped(layer.macs)]
-        }
-        let body = table(["#", "NAME", "TYPE", "OUTPUT SHAPE", "PARAMS", "MACS"], rows, rightAligned: [0, 4, 5])
+        // A sequential network reads each layer's output in the next: no FROM column.
+        let showsInputs = layers.contains { $0.inputs != nil }
+        let rows = tableRows(layers).map { row in showsInputs ? row : row.enumerated().filter { $0.offset != 3 }.map(\.element) }
+        let body = table(["#", "NAME", "TYPE"] + (showsInputs ? ["FROM"] : []) + ["OUTPUT SHAPE", "PARAMS", "MACS"], rows,
+                         rightAligned: showsInputs ? [0, 5, 6] : [0, 4, 5])
         let width = body.split(separator: "\n").map(\.count).max() ?? 0
         let rule = String(repeating: "-", count: width)
         let lines = body.split(separator: "\n", omittingEmptySubsequences: false)
@@ -78,6 +103,38 @@ struct SummaryCommand: ParsableCommand {
         if buffers > 0 { print("Buffers (not trained): \(grouped(buffers))  (batchnorm running statistics)") }
         print("Multiply-accumulates:  \(grouped(summary.macs)) per image")
         print("Activation memory:     \(byteSize(activationBytes)) per image (float32 forward outputs, input included)")
-        print("Parameter memory:      \(byteSize(4 * (summary.total_params + buffers))) (float32)")
+        print("Parameter memory:      \(byteSize(saturatingProduct([saturatingSum(summary.total_params, buffers), 4]))) (float32)")
+        print("Training memory:       about \(byteSize(trainingMemory)) at batch size \(grouped(batchSize)) (memory budget \(byteSize(MemoryBudget.limitBytes)))")
+        if trainingMemory > MemoryBudget.limitBytes {
+            print("warning: training at this batch size would not fit in the memory budget; `zoo train` would refuse it "
+                  + "(use a smaller --batch-size, fewer channels, or --max-memory)")
+        }
+    }
+
+    /// One row per layer, or (unless --expand) one per block instance: its layers' count, the last one's
+    /// output and the sums of parameters and MACs, so a 56-layer ResNet fits on a screen.
+    private func tableRows(_ layers: [LayerRow]) -> [[String]] {
+        func row(_ layer: LayerRow) -> [String] {
+            [String(layer.index), layer.name, layer.type, layer.inputs?.joined(separator: ", ") ?? "",
+             Shape(layer.output_shape).description, grouped(layer.params), grouped(layer.macs)]
+        }
+        guard !expand else { return layers.map(row) }
+        var rows: [[String]] = []
+        var start = 0
+        while start < layers.count {
+            guard let block = layers[start].block else {
+                rows.append(row(layers[start]))
+                start += 1
+                continue
+            }
+            let members = layers[start...].prefix { $0.block == block }
+            let last = members.last!
+            rows.append([members.count == 1 ? String(last.index) : "\(layers[start].index)-\(last.index)", block,
+                         "block of \(members.count)", layers[start].inputs?.joined(separator: ", ") ?? "",
+                         Shape(last.output_shape).description, grouped(members.reduce(0) { $0 + $1.params }),
+                         grouped(members.reduce(0) { $0 + $1.macs })])
+            start += members.count
+        }
+        return rows
     }
 }

@@ -1,23 +1,5 @@
 import Foundation
 
-/// "1,199,882"
-func grouped(_ number: Int) -> String {
-    let digits = String(number.magnitude)
-    var result = ""
-    for (index, character) in digits.enumerated() {
-        if index > 0 && (digits.count - index) % 3 == 0 { result += "," }
-        result.append(character)
-    }
-    return (number < 0 ? "-" : "") + result
-}
-
-/// "4.6 MB", "612 KB", "940 B"
-func byteSize(_ bytes: Int) -> String {
-    if bytes >= 1_000_000 { return String(format: "%.1f MB", Double(bytes) / 1_000_000) }
-    if bytes >= 1_000 { return String(format: "%.1f KB", Double(bytes) / 1_000) }
-    return "\(bytes) B"
-}
-
 /// Left-aligned text columns, except those in `rightAligned` (numbers).
 func table(_ header: [String], _ rows: [[String]], rightAligned: Set<Int> = []) -> String {
     let all = [header] + rows

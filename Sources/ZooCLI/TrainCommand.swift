@@ -22,18 +22,39 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Dataset to train on.") var dataset: DatasetArgument?
     @Option(help: ArgumentHelp("Optimizer; each takes torch's defaults:", discussion: OptimizerRegistry.types.map { $0.summary }.joined(separator: "; ")))
     var optimizer: OptimizerArgument?
-    @Option(help: "Learning rate.") var lr: Double?
-    @Option(help: "Epochs to train.") var epochs: Int?
-    @Option(name: .customLong("batch-size"), help: "Images per training step.") var batchSize: Int?
-    @Option(help: "Seed for initial weights, shuffling, augmentation and dropout.") var seed: UInt64?
+    // Numbers are taken even when negative (`--lr -1`), so the config's range checks say what is wrong with them.
+    @Option(parsing: .unconditional, help: "Learning rate.") var lr: Double?
+    @Option(parsing: .unconditional, help: "Epochs to train.") var epochs: Int?
+    @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "Images per training step.") var batchSize: Int?
+    @Option(parsing: .unconditional, help: "Seed for initial weights, shuffling, augmentation and dropout.") var seed: Int?
     @OptionGroup var dataDirectoryOption: DataDirectoryOption
     @OptionGroup var setOption: SetOption
     @Option(help: "Run folder (default runs/NAME-TIMESTAMP).") var out: String?
     @Option(help: "Continue the run in this folder from its last checkpoint.") var resume: String?
     @Flag(help: "Plain log lines instead of a progress bar.") var quiet = false
+    @OptionGroup var memory: MemoryOption
 
-    /// The flags as `--set` overrides, so both go through the same checks.
+    /// The flags as `--set` overrides, so both go through the same checks; a flag and a `--set` of the same
+    /// key must agree.
     var overrides: [String] {
+        get throws {
+            func split(_ setting: String) -> (key: String, value: String) {
+                let parts = setting.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+                return (parts[0].trimmingCharacters(in: .whitespaces), parts.count > 1 ? parts[1] : "")
+            }
+            for flag in flagOverrides.map(split) {
+                for set in setOption.settings.map(split) where set.key == flag.key {
+                    guard set.value == flag.value || (Double(set.value) != nil && Double(set.value) == Double(flag.value)) else {
+                        throw ZooError("the flag for `\(flag.key)` says \(flag.value) but --set \(set.key)=\(set.value) says otherwise",
+                                       hint: "give the value once, as a flag or as --set")
+                    }
+                }
+            }
+            return flagOverrides + setOption.settings
+        }
+    }
+
+    private var flagOverrides: [String] {
         var overrides: [String] = []
         if let model { overrides.append("model=\(model)") }
         if let dataset { overrides.append("dataset=\(dataset.text)") }
@@ -43,25 +64,32 @@ struct TrainCommand: ParsableCommand {
         if let batchSize { overrides.append("batch_size=\(batchSize)") }
         if let seed { overrides.append("seed=\(seed)") }
         if let dataDirectory = dataDirectoryOption.dataDirectory { overrides.append("dataset.data_dir=\(dataDirectory)") }
-        return overrides + setOption.settings
+        return overrides
     }
 
     func run() throws {
-        let trainingConfig: TrainingConfig
-        let runDirectory: String
-        if let resume {
-            if config != nil { throw ZooError("--resume takes its config from the run folder; leave out \(config ?? "")") }
-            trainingConfig = try TrainingConfig.load(path: (resume as NSString).appendingPathComponent("config.yaml"), overrides: overrides)
-            runDirectory = resume
-        } else {
-            trainingConfig = try config.map { try TrainingConfig.load(path: $0, overrides: overrides) } ?? TrainingConfig.defaults(overrides: overrides)
-            runDirectory = out ?? defaultRunDirectory(name: trainingConfig.name)
+        try withMPIWhenLaunched { communicator in
+            try memory.apply()
+            let trainingConfig: TrainingConfig
+            let runDirectory: String
+            if let resume {
+                if config != nil { throw ZooError("--resume takes its config from the run folder; leave out \(config ?? "")") }
+                let overrides = try self.overrides
+                trainingConfig = try TrainingConfig.load(path: (resume as NSString).appendingPathComponent("config.yaml"), overrides: overrides)
+                runDirectory = resume
+            } else {
+                let overrides = try self.overrides
+                trainingConfig = try config.map { try TrainingConfig.load(path: $0, overrides: overrides) } ?? TrainingConfig.defaults(overrides: overrides)
+                runDirectory = out ?? defaultRunDirectory(name: trainingConfig.name)
+            }
+            let session = try TrainingSession(config: trainingConfig, registry: ArchitectureRegistry(), runDirectory: runDirectory,
+                                              resume: resume != nil,
+                                              progress: ProgressOutput(quiet: quiet, logEvery: trainingConfig.logEvery,
+                                                                       silent: (communicator?.worker ?? 0) != 0),
+                                              communicator: communicator)
+            let outcome = try session.run()
+            if outcome.interrupted { throw ExitCode(InterruptSignal.exitStatus) }
         }
-        let session = try TrainingSession(config: trainingConfig, registry: ArchitectureRegistry(), runDirectory: runDirectory,
-                                          resume: resume != nil,
-                                          progress: ProgressOutput(quiet: quiet, logEvery: trainingConfig.logEvery))
-        let outcome = try session.run()
-        if outcome.interrupted { throw ExitCode(130) }
     }
 }
 
@@ -72,3 +100,4 @@ func defaultRunDirectory(name: String) -> String {
     formatter.locale = Locale(identifier: "en_US_POSIX")
     return "runs/\(name)-\(formatter.string(from: Date()))"
 }
+

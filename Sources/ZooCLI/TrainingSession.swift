@@ -2,9 +2,11 @@ import Foundation
 import ZooConfig
 import ZooCore
 import ZooData
+import ZooDistributed
 
 /// One training run: builds the model for the dataset, trains and evaluates epoch by epoch, and keeps the
-/// run folder (config.yaml, metrics.csv, last/best checkpoints) current with atomic writes.
+/// run folder (config.yaml, metrics.csv, last/best checkpoints) current with atomic writes, holding the
+/// folder's lock meanwhile. A resume that fails leaves config.yaml, metrics and checkpoints as they were.
 final class TrainingSession {
     let config: TrainingConfig
     let architecture: Architecture
@@ -15,10 +17,14 @@ final class TrainingSession {
     private let trainLoader: BatchLoader
     private let testLoader: BatchLoader
     private let progress: ProgressOutput
-    private let recorder: RunRecorder
+    /// Rank 0's alone under MPI.
+    private let recorder: RunRecorder?
     private var metricsRows: [String] = []
     private var startEpoch = 0
     private var bestAccuracy = -1.0
+    /// Under MPI only rank 0 writes the run folder (and holds its lock).
+    private let writesFiles: Bool
+    private let lock: RunFolderLock?
 
     struct Outcome {
         let testAccuracy: Double
@@ -30,30 +36,54 @@ final class TrainingSession {
 
     static let metricsHeader = "epoch,lr,train_loss,train_accuracy,test_loss,test_accuracy,seconds,images_per_sec"
 
-    /// `resume` continues from the run folder's last.safetensors.
-    init(config: TrainingConfig, registry: ArchitectureRegistry, runDirectory: String, resume: Bool, progress: ProgressOutput) throws {
+    /// `resume` continues from the run folder's last.safetensors. With a `communicator` of several ranks,
+    /// each trains on its share of every batch (see `DataParallel`).
+    init(config: TrainingConfig, registry: ArchitectureRegistry, runDirectory: String, resume: Bool, progress: ProgressOutput,
+         communicator: Communicator? = nil) throws {
         self.config = config
         self.runDirectory = runDirectory
         self.progress = progress
+        writesFiles = (communicator?.worker ?? 0) == 0
         architecture = try registry.architecture(named: config.model)
+        try communicator?.requireSameRun(settings: config.resolvedYAML, architecture: architecture)
         let shape = DatasetCatalog.outputShape(of: config.dataset, transforms: config.transforms)
         // The model is built (and its shapes checked) before any data is read.
         network = try architecture.network(input: Shape([shape.channels, shape.height, shape.width]), numClasses: config.dataset.classCount,
                                            overrides: config.modelParameters, seed: config.seed)
+        try MemoryBudget.check(network, batchSize: config.batchSize, training: true, what: "training \(architecture.name)")
         dataset = try DatasetCatalog.load(config.dataset, dataDirectory: config.dataDirectory)
         let normalization = config.normalize ? dataset.defaultNormalization : nil
-        trainLoader = BatchLoader(split: dataset.train, batchSize: config.batchSize, shuffle: true, seed: config.seed,
-                                  transforms: config.transforms, normalization: normalization)
-        testLoader = BatchLoader(split: dataset.test, batchSize: config.batchSize, shuffle: false, seed: config.seed,
-                                 transforms: config.transforms.filter(\.isDeterministic), normalization: normalization)
+        let share = communicator?.share ?? .everything
+        trainLoader = try BatchLoader(split: dataset.train, batchSize: config.batchSize, shuffle: true, seed: config.seed,
+                                      transforms: config.transforms, normalization: normalization, share: share)
+        testLoader = try BatchLoader(split: dataset.test, batchSize: config.batchSize, shuffle: false, seed: config.seed,
+                                     transforms: config.transforms.filter(\.isDeterministic), normalization: normalization, share: share)
         trainer = Trainer(network: network, optimizer: try config.optimizer.make(parameters: network.namedParameters),
                           loss: config.loss(for: network))
-        try FileManager.default.createDirectory(atPath: runDirectory, withIntermediateDirectories: true)
-        recorder = try RunRecorder(config: config, architecture: architecture, network: network, dataset: dataset,
-                                   testLoader: testLoader, runDirectory: runDirectory)
+        if writesFiles {
+            do {
+                try FileManager.default.createDirectory(atPath: runDirectory, withIntermediateDirectories: true)
+            } catch {
+                throw fileSystemError("create the run folder", path: runDirectory, error: error)
+            }
+            lock = try RunFolderLock(folder: runDirectory)
+            lock?.removeLeftoverTemporaryFiles()
+        } else {
+            lock = nil
+        }
+        // The report's mistakes come from the whole test set, in order, whatever this rank's share.
+        recorder = writesFiles
+            ? try RunRecorder(config: config, architecture: architecture, network: network, dataset: dataset,
+                              testLoader: share == .everything ? testLoader
+                                  : try BatchLoader(split: dataset.test, batchSize: config.batchSize, shuffle: false, seed: config.seed,
+                                                    transforms: config.transforms.filter(\.isDeterministic), normalization: normalization),
+                              runDirectory: runDirectory)
+            : nil
         if resume { try restore() }
-        // A resume with new overrides (say --epochs) is the run's config from now on.
-        try writeAtomically(config.resolvedYAML, to: path("config.yaml"))
+        // Every rank has read the same checkpoint; rank 0's weights are copied to all the same.
+        if let communicator, communicator.workers > 1 {
+            trainer.dataParallel = try DataParallel(group: communicator, network: network, batchSize: config.batchSize)
+        }
     }
 
     private func path(_ file: String) -> String { (runDirectory as NSString).appendingPathComponent(file) }
@@ -65,13 +95,14 @@ final class TrainingSession {
                            hint: "a run folder gets one at the end of its first epoch; start a new run instead")
         }
         let checkpoint = try Checkpoint.read(path: checkpointPath)
+        let description = try CheckpointDescription(metadata: checkpoint.metadata, path: checkpointPath)
         try checkpoint.load(into: network, path: checkpointPath)
         guard let optimizerState = checkpoint.optimizer else {
             throw ZooError("the checkpoint has no optimizer state", place: checkpointPath, hint: "start a new run instead")
         }
         try trainer.optimizer.restore(optimizerState)
-        startEpoch = Int(checkpoint.metadata["epoch"] ?? "") ?? 0
-        bestAccuracy = Double(checkpoint.metadata["best_test_accuracy"] ?? "") ?? -1
+        startEpoch = description.epoch
+        bestAccuracy = description.bestTestAccuracy
         let rows = ((try? String(contentsOfFile: path("metrics.csv"), encoding: .utf8)) ?? "").split(separator: "\n").dropFirst()
         metricsRows = rows.prefix(startEpoch).map(String.init)
     }
@@ -85,8 +116,13 @@ final class TrainingSession {
             throw ZooError("this run has already trained \(startEpoch) of \(config.epochs) epochs", place: runDirectory,
                            hint: "pass --epochs with a larger number to train further")
         }
-        InterruptSignal.install()
-        trainer.shouldStop = { InterruptSignal.requested }
+        // A resume with new overrides (say --epochs) is the run's config from now on.
+        if writesFiles { try writeAtomically(config.resolvedYAML, to: path("config.yaml")) }
+        // Under mpirun, Ctrl-C ends every rank (mpirun forwards it); ranks stopping at different steps would deadlock.
+        if trainer.dataParallel == nil {
+            InterruptSignal.install()
+            trainer.shouldStop = { InterruptSignal.requested }
+        }
         var totalSeconds = 0.0
         var lastAccuracy = 0.0
         for epoch in startEpoch..<config.epochs {
@@ -96,7 +132,7 @@ final class TrainingSession {
             do {
                 result = try trainer.trainEpoch(epoch, data: trainLoader) {
                     progress.step($0, epochs: config.epochs)
-                    recorder.step($0, learningRate: learningRate)
+                    recorder?.step($0, learningRate: learningRate)
                 }
             } catch let error as ZooError {
                 let kept = epoch > 0 ? "the last good checkpoint is \(path("last.safetensors")) (epoch \(epoch))" : "no checkpoint was written"
@@ -120,12 +156,13 @@ final class TrainingSession {
             metricsRows.append([String(epoch + 1), String(learningRate), String(result.loss), String(result.accuracy),
                                 String(evaluation.loss), String(evaluation.accuracy), String(format: "%.3f", result.seconds),
                                 String(format: "%.1f", result.imagesPerSecond)].joined(separator: ","))
-            try writeAtomically(([Self.metricsHeader] + metricsRows).joined(separator: "\n") + "\n", to: path("metrics.csv"))
-            try recorder.epochFinished(epoch, evaluation: evaluation)
+            if writesFiles { try writeAtomically(([Self.metricsHeader] + metricsRows).joined(separator: "\n") + "\n", to: path("metrics.csv")) }
+            try recorder?.epochFinished(epoch, evaluation: evaluation)
             let isBest = evaluation.accuracy > bestAccuracy
             bestAccuracy = max(bestAccuracy, evaluation.accuracy)
-            try saveCheckpoint(to: path("last.safetensors"), completedEpochs: epoch + 1, testAccuracy: evaluation.accuracy)
+            // Best before last: a kill between the two leaves best newer than what last records, never older.
             if isBest { try saveCheckpoint(to: path("best.safetensors"), completedEpochs: epoch + 1, testAccuracy: evaluation.accuracy) }
+            try saveCheckpoint(to: path("last.safetensors"), completedEpochs: epoch + 1, testAccuracy: evaluation.accuracy)
         }
         progress.line(String(format: "best test accuracy %.2f%%; peak memory %@; checkpoints in %@",
                              bestAccuracy * 100, byteSize(peakResidentBytes()), runDirectory))
@@ -136,117 +173,9 @@ final class TrainingSession {
     /// A checkpoint carries what `zoo eval` and `--resume` need: the architecture text, the dataset and its
     /// preprocessing, the class names and the resolved config.
     private func saveCheckpoint(to file: String, completedEpochs: Int, testAccuracy: Double?) throws {
-        var metadata = try CheckpointDescription(architecture: architecture, config: config, network: network, dataset: dataset).metadata
-        metadata["epoch"] = String(completedEpochs)
-        metadata["best_test_accuracy"] = String(bestAccuracy)
-        if let testAccuracy { metadata["test_accuracy"] = String(testAccuracy) }
-        try Checkpoint(network: network, optimizer: trainer.optimizer, metadata: metadata).write(to: file)
+        guard writesFiles else { return }
+        let description = CheckpointDescription(architecture: architecture, config: config, network: network, dataset: dataset,
+                                                epoch: completedEpochs, bestTestAccuracy: bestAccuracy, testAccuracy: testAccuracy)
+        try Checkpoint(network: network, optimizer: trainer.optimizer, metadata: try description.metadata).write(to: file)
     }
-}
-
-/// The self-description stored in a checkpoint's metadata, and read back by `zoo eval`.
-struct CheckpointDescription {
-    var architectureText: String
-    var architectureSource: String
-    var modelParameters: [String: String]
-    var dataset: DatasetName
-    var inputShape: Shape
-    var classNames: [String]
-    var normalization: Normalization?
-    var testTransforms: [Transform]
-    var loss: Loss
-    var config: String
-
-    init(architecture: Architecture, config: TrainingConfig, network: Network, dataset: Dataset) {
-        architectureText = architecture.text
-        architectureSource = architecture.source
-        modelParameters = config.modelParameters
-        self.dataset = config.dataset
-        inputShape = network.inputShape
-        classNames = dataset.classNames
-        normalization = config.normalize ? dataset.defaultNormalization : nil
-        testTransforms = config.transforms.filter(\.isDeterministic)
-        loss = config.loss(for: network)
-        self.config = config.resolvedYAML
-    }
-
-    var metadata: [String: String] {
-        get throws {
-            [
-                "architecture": architectureText, "architecture_source": architectureSource,
-                "model_parameters": try json(modelParameters), "dataset": dataset.rawValue,
-                "input_shape": try json(inputShape.dimensions), "class_names": try json(classNames),
-                "normalization": try json(normalization), "test_transforms": try json(testTransforms),
-                "loss": loss.rawValue, "config": config,
-            ]
-        }
-    }
-
-    init(metadata: [String: String], path: String) throws {
-        func value(_ key: String) throws -> String {
-            guard let value = metadata[key] else {
-                throw ZooError("the checkpoint's metadata has no `\(key)`", place: path,
-                               hint: "it was not written by `zoo train`, or by an older version")
-            }
-            return value
-        }
-        func decoded<Value: Decodable>(_ key: String, as type: Value.Type) throws -> Value {
-            do {
-                return try JSONDecoder().decode(Value.self, from: Data(try value(key).utf8))
-            } catch let error as ZooError {
-                throw error
-            } catch {
-                throw ZooError("the checkpoint's metadata `\(key)` is not valid JSON", place: path, hint: "the file is damaged")
-            }
-        }
-        architectureText = try value("architecture")
-        architectureSource = metadata["architecture_source"] ?? path
-        modelParameters = try decoded("model_parameters", as: [String: String].self)
-        dataset = try DatasetName.parse(try value("dataset"))
-        inputShape = Shape(try decoded("input_shape", as: [Int].self))
-        classNames = try decoded("class_names", as: [String].self)
-        normalization = try decoded("normalization", as: Normalization?.self)
-        testTransforms = try decoded("test_transforms", as: [Transform].self)
-        guard let loss = Loss(rawValue: try value("loss")) else {
-            throw ZooError("the checkpoint names an unknown loss `\(metadata["loss"] ?? "")`", place: path, hint: "the file is damaged")
-        }
-        self.loss = loss
-        config = metadata["config"] ?? ""
-    }
-
-    private func json<Value: Encodable>(_ value: Value) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
-    }
-}
-
-extension TrainingConfig {
-    /// The configured loss, else `nll` for a model ending in `log_softmax` and `cross_entropy` otherwise.
-    func loss(for network: Network) -> Loss {
-        loss ?? (network.entries.last?.description.type == LogSoftmax.typeName ? .nll : .crossEntropy)
-    }
-}
-
-/// Ctrl-C during training: the first press lets the current step finish and a checkpoint be written;
-/// a second one exits at once.
-enum InterruptSignal {
-    nonisolated(unsafe) private static var flag: sig_atomic_t = 0
-
-    static var requested: Bool { flag != 0 }
-
-    static func install() {
-        signal(SIGINT) { _ in
-            if InterruptSignal.flag != 0 { _exit(130) }
-            InterruptSignal.flag = 1
-        }
-    }
-}
-
-/// Peak resident memory of this process (VmHWM), for the end-of-run line and `zoo bench`.
-func peakResidentBytes() -> Int {
-    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-          let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
-    return kilobytes * 1024
 }

@@ -5,7 +5,7 @@ import ZooCore
 /// A default in an architecture's `params:` section, e.g. `n_hidden: 8`.
 public struct ArchitectureParameter: Sendable {
     public let name: String
-    public let defaultValue: ParameterValue
+    public let defaultValue: ArgumentValue
     public let location: SourceLocation?
 }
 
@@ -29,14 +29,15 @@ public struct Architecture {
     /// The YAML text exactly as read, for checkpoint metadata; `parse(text:file:)` rebuilds it.
     public let text: String
     public let parameters: [ArchitectureParameter]
+    let blocks: [String: BlockDefinition]
     let layerList: Node
 
     /// The top-level keys an architecture file may have.
-    public static let topLevelKeys = ["name", "description", "params", "layers"]
+    public static let topLevelKeys = ["name", "description", "params", "blocks", "layers"]
     /// Names every layer list may use; their values come from the dataset.
     public static let datasetNames = ["num_classes", "in_channels"]
     /// Block types the config layer expands into ordinary layers.
-    public static let blockTypes = ["vgg", "repeat"]
+    public static let blockTypes = ["vgg", "repeat", "residual"]
     /// Limits on what a layer list may expand to.
     public static let maximumLayers = 2_000
     public static let maximumSize = 100_000
@@ -53,6 +54,7 @@ public struct Architecture {
                            at: at(root), hint: "start the file with `name: my-net` on its own line")
         }
         var name: String?, description = "", parameters: [ArchitectureParameter] = [], layers: Node?
+        var blocks: [String: BlockDefinition] = [:]
         for (key, value) in mapping {
             let keyText = try plainKey(key, file: file)
             switch keyText {
@@ -71,6 +73,8 @@ public struct Architecture {
                 parameters = try parseParameters(value, file: file)
             case "layers":
                 layers = value
+            case "blocks":
+                blocks = try parseBlocks(value, file: file)
             default:
                 throw ZooError("unknown top-level key `\(keyText)`; an architecture file has \(topLevelKeys.map { "`\($0)`" }.joined(separator: ", "))",
                                at: at(key), hint: nearest(to: keyText, in: topLevelKeys).map { "did you mean `\($0)`?" })
@@ -91,7 +95,7 @@ public struct Architecture {
             throw ZooError("`layers` is empty; an architecture needs at least one layer", at: at(layers))
         }
         let architecture = Architecture(name: name, description: description, source: file, text: text,
-                                        parameters: parameters, layerList: layers)
+                                        parameters: parameters, blocks: blocks, layerList: layers)
         // Expanding once with the defaults checks every layer type, key, value and reference now,
         // instead of at the first training run.
         _ = try architecture.layers(numClasses: 10, inputChannels: 1, overrides: [:])
@@ -106,21 +110,24 @@ public struct Architecture {
 
     /// The layer list for a dataset, with `params:` defaults replaced by `overrides` (from `--set`).
     public func layers(numClasses: Int, inputChannels: Int, overrides: [String: String]) throws -> [LayerDescription] {
-        var values: [String: ParameterValue] = ["num_classes": .int(numClasses), "in_channels": .int(inputChannels)]
+        try expand(numClasses: numClasses, inputChannels: inputChannels, overrides: overrides).map(\.description)
+    }
+
+    /// The layer list with each layer made (and its settings checked) once.
+    private func expand(numClasses: Int, inputChannels: Int, overrides: [String: String]) throws -> [(description: LayerDescription, layer: any Layer)] {
+        var values: [String: ArgumentValue] = ["num_classes": .int(numClasses), "in_channels": .int(inputChannels)]
         for parameter in parameters { values[parameter.name] = parameter.defaultValue }
         for (key, text) in overrides.sorted(by: { $0.key < $1.key }) {
             values[key] = try overrideValue(key: key, text: text)
         }
-        var expander = LayerExpander(file: source, values: values, parameterNames: parameters.map(\.name))
+        var expander = LayerExpander(file: source, values: values, parameterNames: parameters.map(\.name), blocks: blocks)
         try expander.expandList(layerList, suffix: "")
-        for description in expander.layers { _ = try LayerRegistry.makeLayer(description) }
-        return expander.layers
+        return Array(zip(expander.layers, expander.built))
     }
 
     /// The shape-checked network for an input shape (`[channels, height, width]`).
     public func network(input: Shape, numClasses: Int, overrides: [String: String], seed: UInt64) throws -> Network {
-        try Network(layers: layers(numClasses: numClasses, inputChannels: input.channels, overrides: overrides),
-                    inputShape: input, seed: seed)
+        try Network(built: expand(numClasses: numClasses, inputChannels: input.channels, overrides: overrides), inputShape: input, seed: seed)
     }
 
     /// The network for one of the datasets in `DatasetInput`.
@@ -128,7 +135,7 @@ public struct Architecture {
         try network(input: dataset.shape, numClasses: dataset.numClasses, overrides: overrides, seed: seed)
     }
 
-    private func overrideValue(key: String, text: String) throws -> ParameterValue {
+    private func overrideValue(key: String, text: String) throws -> ArgumentValue {
         let setting = "--set \(key)=\(text)"
         guard let parameter = parameters.first(where: { $0.name == key }) else {
             if Architecture.datasetNames.contains(key) {
@@ -157,7 +164,48 @@ public struct Architecture {
             case "false": return .bool(false)
             default: throw ZooError("\(setting): `\(key)` must be true or false (its default is \(parameter.defaultValue)), not `\(text)`")
             }
+        case .string, .list:
+            throw ZooError("\(setting): `\(key)` cannot be set")
         }
+    }
+
+    /// `blocks: {basic: {params: {out: 16}, layers: [...]}}`: blocks defined once, used like layers.
+    private static func parseBlocks(_ node: Node, file: String) throws -> [String: BlockDefinition] {
+        guard case .mapping(let mapping) = node else {
+            throw ZooError("`blocks` must be a mapping of block names to definitions, not \(kind(of: node))", at: location(node, file),
+                           hint: "for example `blocks: {basic: {params: {out: 16}, layers: [...]}}`")
+        }
+        var blocks: [String: BlockDefinition] = [:]
+        for (key, value) in mapping {
+            let name = try plainKey(key, file: file)
+            guard Expression.isIdentifier(name) else {
+                throw ZooError("block name `\(name)` must be a word of letters, digits and `_`", at: location(key, file))
+            }
+            if LayerRegistry.type(named: name) != nil || blockTypes.contains(name) {
+                throw ZooError("a block cannot be called `\(name)`: that is a built-in layer type", at: location(key, file))
+            }
+            var parameters: [ArchitectureParameter] = [], layers: Node?
+            switch value {
+            case .sequence: layers = value
+            case .mapping(let fields):
+                for (fieldKey, fieldValue) in fields {
+                    switch try plainKey(fieldKey, file: file) {
+                    case "params": parameters = try parseParameters(fieldValue, file: file)
+                    case "layers": layers = fieldValue
+                    case let other:
+                        throw ZooError("block `\(name)` has no setting `\(other)`; a block has `params` and `layers`", at: location(fieldKey, file),
+                                       hint: nearest(to: other, in: ["params", "layers"]).map { "did you mean `\($0)`?" })
+                    }
+                }
+            default: break
+            }
+            guard let layers, case .sequence(let list) = layers, !list.isEmpty else {
+                throw ZooError("block `\(name)` needs a non-empty `layers` list", at: location(value, file),
+                               hint: "write `\(name): {params: {out: 16}, layers: [...]}`")
+            }
+            blocks[name] = BlockDefinition(name: name, parameters: parameters, layers: layers)
+        }
+        return blocks
     }
 
     private static func parseParameters(_ node: Node, file: String) throws -> [ArchitectureParameter] {
@@ -176,7 +224,7 @@ public struct Architecture {
                 throw ZooError("`\(name)` cannot be a parameter: its value comes from the dataset", at: location(key, file),
                                hint: "use `\(name)` in the layer list directly, without declaring it")
             }
-            let defaultValue: ParameterValue
+            let defaultValue: ArgumentValue
             switch literal(value) {
             case .int(let number): defaultValue = .int(number)
             case .double(let number): defaultValue = .double(number)

@@ -141,6 +141,156 @@ layers:
   - linear: num_classes
 
 """#),
+        ("mobilenet.yaml", #"""
+# MobileNet v1 for 32x32 images (Howard et al. 2017, as the usual PyTorch CIFAR implementation writes it):
+# a 3x3 stem of 32 channels, then 13 depthwise-separable blocks (a 3x3 depthwise convolution and a 1x1
+# pointwise one, each with batchnorm and relu) up to 1024 channels, global average pooling, one linear layer.
+name: mobilenet
+description: MobileNet v1 for 32x32 images, 13 depthwise-separable blocks
+blocks:
+  separable:
+    params: {in: 32, out: 64, stride: 1}
+    layers:
+      - conv2d: {name: conv1, out: in, kernel: 3, stride: stride, padding: 1, groups: in, bias: false}
+      - batchnorm: {name: bn1}
+      - relu
+      - conv2d: {name: conv2, out: out, kernel: 1, bias: false}
+      - batchnorm: {name: bn2}
+      - relu
+layers:
+  - conv2d: {name: conv1, out: 32, kernel: 3, padding: 1, bias: false}
+  - batchnorm: {name: bn1}
+  - relu
+  - separable:
+      name: layers
+      each:
+        - {in: 32, out: 64}
+        - {in: 64, out: 128, stride: 2}
+        - {in: 128, out: 128}
+        - {in: 128, out: 256, stride: 2}
+        - {in: 256, out: 256}
+        - {in: 256, out: 512, stride: 2}
+        - {in: 512, out: 512}
+        - {in: 512, out: 512}
+        - {in: 512, out: 512}
+        - {in: 512, out: 512}
+        - {in: 512, out: 512}
+        - {in: 512, out: 1024, stride: 2}
+        - {in: 1024, out: 1024}
+  - global_avgpool
+  - flatten
+  - linear: {name: linear, out: num_classes}
+
+"""#),
+        ("resnet18.yaml", #"""
+# ResNet-18 as the usual PyTorch CIFAR implementations write it: a 3x3 stem of 64 channels without max
+# pooling, four stages of two basic blocks (64, 128, 256, 512 channels), a 1x1 conv + batchnorm projection
+# on each stage's first block after the first, global average pooling and one linear layer.
+name: resnet18
+description: ResNet-18 for 32x32 images, 4 stages of 2 basic blocks, projection shortcuts
+blocks:
+  basic:
+    params: {out: 64, stride: 1, project: false}
+    layers:
+      - residual:
+          body:
+            - conv2d: {name: conv1, out: out, kernel: 3, stride: stride, padding: 1, bias: false}
+            - batchnorm: {name: bn1}
+            - relu
+            - conv2d: {name: conv2, out: out, kernel: 3, padding: 1, bias: false}
+            - batchnorm: {name: bn2}
+          shortcut:
+            - conv2d: {out: out, kernel: 1, stride: stride, bias: false}
+            - batchnorm
+          shortcut_if: project
+      - relu
+layers:
+  - conv2d: {name: conv1, out: 64, kernel: 3, padding: 1, bias: false}
+  - batchnorm: {name: bn1}
+  - relu
+  - basic: {name: layer1, repeat: 2, out: 64}
+  - basic: {name: layer2, repeat: 2, out: 128, first: {stride: 2, project: true}}
+  - basic: {name: layer3, repeat: 2, out: 256, first: {stride: 2, project: true}}
+  - basic: {name: layer4, repeat: 2, out: 512, first: {stride: 2, project: true}}
+  - global_avgpool
+  - flatten
+  - linear: {name: linear, out: num_classes}
+
+"""#),
+        ("resnet20.yaml", #"""
+# ResNet-20 for CIFAR-10 (He et al. 2016, section 4.2): a 3x3 stem of 16 channels, three stages of three
+# basic blocks (16, 32, 64 channels), a 1x1 conv + batchnorm projection where a block halves the image
+# and doubles the channels (option B), global average pooling and one linear layer.
+# Parameter names follow the usual PyTorch CIFAR ResNet: conv1, bn1, layer1.0.conv1, layer2.0.shortcut.0, linear.
+name: resnet20
+description: ResNet-20 (He et al. 2016), 3 stages of 3 basic blocks, projection shortcuts
+params:
+  blocks_per_stage: 3
+blocks:
+  basic:
+    params: {out: 16, stride: 1, project: false}
+    layers:
+      - residual:
+          body:
+            - conv2d: {name: conv1, out: out, kernel: 3, stride: stride, padding: 1, bias: false}
+            - batchnorm: {name: bn1}
+            - relu
+            - conv2d: {name: conv2, out: out, kernel: 3, padding: 1, bias: false}
+            - batchnorm: {name: bn2}
+          shortcut:
+            - conv2d: {out: out, kernel: 1, stride: stride, bias: false}
+            - batchnorm
+          shortcut_if: project
+      - relu
+layers:
+  - conv2d: {name: conv1, out: 16, kernel: 3, padding: 1, bias: false}
+  - batchnorm: {name: bn1}
+  - relu
+  - basic: {name: layer1, repeat: blocks_per_stage, out: 16}
+  - basic: {name: layer2, repeat: blocks_per_stage, out: 32, first: {stride: 2, project: true}}
+  - basic: {name: layer3, repeat: blocks_per_stage, out: 64, first: {stride: 2, project: true}}
+  - global_avgpool
+  - flatten
+  - linear: {name: linear, out: num_classes}
+
+"""#),
+        ("resnet56.yaml", #"""
+# ResNet-56 for CIFAR-10 (He et al. 2016, section 4.2): ResNet-20 with nine basic blocks per stage instead of three:
+# a 3x3 stem of 16 channels, stages of 16, 32 and 64 channels, a 1x1 conv + batchnorm projection where a block halves the image
+# and doubles the channels (option B), global average pooling and one linear layer.
+# Parameter names follow the usual PyTorch CIFAR ResNet: conv1, bn1, layer1.0.conv1, layer2.0.shortcut.0, linear.
+name: resnet56
+description: ResNet-56 (He et al. 2016), 3 stages of 9 basic blocks, projection shortcuts
+params:
+  blocks_per_stage: 9
+blocks:
+  basic:
+    params: {out: 16, stride: 1, project: false}
+    layers:
+      - residual:
+          body:
+            - conv2d: {name: conv1, out: out, kernel: 3, stride: stride, padding: 1, bias: false}
+            - batchnorm: {name: bn1}
+            - relu
+            - conv2d: {name: conv2, out: out, kernel: 3, padding: 1, bias: false}
+            - batchnorm: {name: bn2}
+          shortcut:
+            - conv2d: {out: out, kernel: 1, stride: stride, bias: false}
+            - batchnorm
+          shortcut_if: project
+      - relu
+layers:
+  - conv2d: {name: conv1, out: 16, kernel: 3, padding: 1, bias: false}
+  - batchnorm: {name: bn1}
+  - relu
+  - basic: {name: layer1, repeat: blocks_per_stage, out: 16}
+  - basic: {name: layer2, repeat: blocks_per_stage, out: 32, first: {stride: 2, project: true}}
+  - basic: {name: layer3, repeat: blocks_per_stage, out: 64, first: {stride: 2, project: true}}
+  - global_avgpool
+  - flatten
+  - linear: {name: linear, out: num_classes}
+
+"""#),
         ("tinynet.yaml", #"""
 # The network of PyTorch's examples/mnist (class Net).
 name: tinynet

@@ -1,37 +1,6 @@
 import Foundation
 import ZooCore
 
-/// The value of an architecture parameter (`params:` defaults, `--set` overrides, dataset values).
-public enum ParameterValue: Equatable, Sendable, CustomStringConvertible {
-    case int(Int)
-    case double(Double)
-    case bool(Bool)
-
-    var argument: ArgumentValue {
-        switch self {
-        case .int(let value): return .int(value)
-        case .double(let value): return .double(value)
-        case .bool(let value): return .bool(value)
-        }
-    }
-
-    var kind: String {
-        switch self {
-        case .int: return "a whole number"
-        case .double: return "a number"
-        case .bool: return "true or false"
-        }
-    }
-
-    public var description: String {
-        switch self {
-        case .int(let value): return String(value)
-        case .double(let value): return String(value)
-        case .bool(let value): return String(value)
-        }
-    }
-}
-
 /// A plain (unquoted) word in a layer entry: a parameter reference such as `n_hidden`, or simple
 /// whole-number arithmetic such as `2 * n_feature` or `(n_hidden + 1) / 2` (`+ - * /`, parentheses;
 /// `/` must divide exactly). Nothing else is evaluated.
@@ -55,8 +24,8 @@ struct Expression {
     }
 
     /// Evaluates `text` with `lookup` resolving names; `fail` builds a located error.
-    static func evaluate(_ text: String, lookup: (String) throws -> ParameterValue,
-                         fail: (String, String?) -> ZooError) throws -> ParameterValue {
+    static func evaluate(_ text: String, lookup: (String) throws -> ArgumentValue,
+                         fail: (String, String?) -> ZooError) throws -> ArgumentValue {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         if isIdentifier(trimmed) { return try lookup(trimmed) }
         var tokens: [Token] = []
@@ -82,7 +51,7 @@ struct Expression {
         }
         var position = 0
         func peek() -> Token? { position < tokens.count ? tokens[position] : nil }
-        func operand(_ value: ParameterValue, _ name: String) throws -> Int {
+        func operand(_ value: ArgumentValue, _ name: String) throws -> Int {
             guard case .int(let number) = value else {
                 throw fail("`\(name)` is \(value), but arithmetic in `\(trimmed)` needs whole numbers", nil)
             }

@@ -2,24 +2,46 @@ import Foundation
 import Yams
 import ZooCore
 
-/// Turns a `layers:` list into `LayerDescription`s: reads the three entry forms, expands `vgg` and
-/// `repeat` blocks, resolves parameter references, and keeps every value's line and column.
+/// A block defined once under `blocks:` and used like a layer: its parameters' defaults and its layer list.
+struct BlockDefinition {
+    let name: String
+    let parameters: [ArchitectureParameter]
+    let layers: Node
+}
+
+/// Turns a `layers:` list into `LayerDescription`s: reads the three entry forms, expands `vgg`, `repeat`,
+/// `residual` and named blocks, gives layers inside blocks PyTorch-style full names (`layer1.0.conv1`),
+/// resolves `from:` names and parameter references, and keeps every value's line and column.
 struct LayerExpander {
     let file: String
-    let values: [String: ParameterValue]
-    let parameterNames: [String]
+    private var values: [String: ArgumentValue]
+    private var parameterNames: [String]
+    let blocks: [String: BlockDefinition]
     private(set) var layers: [LayerDescription] = []
+    /// Each layer made once from its description, its settings checked as it is made.
+    private(set) var built: [any Layer] = []
     private var namesUsed: [String: SourceLocation] = [:]
+    /// Where new layers go: the full name of the block instance being expanded ("" at the top level)
+    /// and how many entries it has so far (the name of an unnamed one).
+    private var scope = (prefix: "", position: 0)
+    /// The blocks being expanded, outermost first, to refuse a block used inside itself.
+    private var activeBlocks: [String] = []
+    /// The input of the next layer when it has no `from:` (a residual's shortcut reads the block's input).
+    private var nextInput: String?
 
-    init(file: String, values: [String: ParameterValue], parameterNames: [String]) {
+    init(file: String, values: [String: ArgumentValue], parameterNames: [String], blocks: [String: BlockDefinition] = [:]) {
         self.file = file
         self.values = values
         self.parameterNames = parameterNames
+        self.blocks = blocks
     }
 
     private func at(_ node: Node) -> SourceLocation { location(node, file) }
 
-    private var allTypes: [String] { LayerRegistry.names + Architecture.blockTypes }
+    private var allTypes: [String] { LayerRegistry.names + Architecture.blockTypes + blocks.keys.sorted() }
+
+    /// The full name of the layer emitted last (its index at the top level when unnamed).
+    private var lastName: String? { layers.last.map { $0.name ?? String(layers.count - 1) } }
 
     mutating func expandList(_ list: Node, suffix: String) throws {
         guard case .sequence(let entries) = list else {
@@ -46,7 +68,7 @@ struct LayerExpander {
                 let keys = mapping.map { $0.key.string ?? "?" }
                 let type = keys[0]
                 if case .null = literal(first.value), let layerType = LayerRegistry.type(named: type),
-                   keys.dropFirst().allSatisfy({ layerType.argumentNames.contains($0) || $0 == "name" }) {
+                   keys.dropFirst().allSatisfy({ layerType.argumentNames.contains($0) || $0 == "name" || $0 == "from" }) {
                     throw ZooError("the settings of `\(type)` are not indented under it", at: at(mapping[1].key),
                                    hint: "indent them further than `\(type):`, or write `- \(type): {\(keys.dropFirst().map { "\($0): ..." }.joined(separator: ", "))}`")
                 }
@@ -66,8 +88,10 @@ struct LayerExpander {
         switch type {
         case "vgg": return try expandVGG(typeNode: typeNode, value: value)
         case "repeat": return try expandRepeat(typeNode: typeNode, value: value, suffix: suffix)
+        case "residual": return try expandResidual(typeNode: typeNode, value: value, suffix: suffix)
         default: break
         }
+        if let block = blocks[type] { return try expandBlockUse(block, typeNode: typeNode, value: value) }
         guard let layerType = LayerRegistry.type(named: type) else {
             throw ZooError("unknown layer type `\(type)`", at: at(typeNode),
                            hint: nearest(to: type, in: allTypes).map { "did you mean `\($0)`?" }
@@ -75,6 +99,7 @@ struct LayerExpander {
         }
         var arguments: [String: LayerArgument] = [:]
         var name: String?
+        var inputs: [LayerInput] = []
         switch value {
         case nil: break
         case .mapping(let mapping)?:
@@ -88,12 +113,16 @@ struct LayerExpander {
                     name = text + suffix
                     continue
                 }
+                if key == "from" {
+                    inputs = try parseFrom(valueNode)
+                    continue
+                }
                 guard layerType.argumentNames.contains(key) else {
                     let allowed = layerType.argumentNames
-                    let valid = allowed.isEmpty ? "it takes no settings except `name`"
-                        : "it takes " + (allowed + ["name"]).map { "`\($0)`" }.joined(separator: ", ")
+                    let valid = allowed.isEmpty ? "it takes no settings except `name` and `from`"
+                        : "it takes " + (allowed + ["name", "from"]).map { "`\($0)`" }.joined(separator: ", ")
                     throw ZooError("\(type) has no setting `\(key)`; \(valid)", at: at(keyNode),
-                                   hint: nearest(to: key, in: allowed + ["name"]).map { "did you mean `\($0)`?" })
+                                   hint: nearest(to: key, in: allowed + ["name", "from"]).map { "did you mean `\($0)`?" })
                 }
                 arguments[key] = LayerArgument(try resolve(valueNode, key: key), at: at(valueNode))
             }
@@ -105,10 +134,15 @@ struct LayerExpander {
             }
             arguments[primary] = LayerArgument(try resolve(node, key: primary), at: at(node))
         }
-        try append(LayerDescription(type: type, name: name, arguments: arguments, location: at(typeNode)))
+        try append(LayerDescription(type: type, name: name, arguments: arguments, inputs: inputs, location: at(typeNode)))
     }
 
     private mutating func append(_ description: LayerDescription) throws {
+        var description = description
+        if !scope.prefix.isEmpty { description.name = scope.prefix + "." + (description.name ?? String(scope.position)) }
+        scope.position += 1
+        if let input = nextInput, description.inputs.isEmpty { description.inputs = [LayerInput(.name(input), at: description.location)] }
+        nextInput = nil
         if let name = description.name {
             if let earlier = namesUsed[name] {
                 throw ZooError("two layers are named `\(name)`", at: description.location,
@@ -120,6 +154,10 @@ struct LayerExpander {
             throw ZooError("the layer list expands to more than \(Architecture.maximumLayers) layers", at: description.location,
                            hint: "check `repeat` counts")
         }
+        guard let type = LayerRegistry.type(named: description.type) else {
+            throw ZooError("unknown layer type `\(description.type)`", at: description.location)
+        }
+        built.append(try type.init(arguments: LayerArguments(description)))
         layers.append(description)
     }
 
@@ -222,6 +260,171 @@ struct LayerExpander {
         for copy in 1...times { try expandList(listNode, suffix: "\(suffix)_\(copy)") }
     }
 
+    // MARK: Graphs
+
+    /// `from: -2`, `from: stem_relu` or `from: [-1, stem_relu]`.
+    private func parseFrom(_ node: Node) throws -> [LayerInput] {
+        func one(_ node: Node) throws -> LayerInput {
+            switch literal(node) {
+            case .int(let offset): return LayerInput(.offset(offset), at: at(node))
+            case .word(let name) where name.split(separator: ".").allSatisfy({ Expression.isIdentifier(String($0)) || $0.allSatisfy(\.isNumber) }):
+                return LayerInput(.name(resolveLayerName(name)), at: at(node))
+            default:
+                throw ZooError("`from` must name an earlier layer or give a negative offset such as -1, not \(kind(of: node))", at: at(node),
+                               hint: "for example `from: stem_relu`, `from: -3` or `from: [-1, stem_relu]`")
+            }
+        }
+        guard case .sequence(let elements) = node else { return [try one(node)] }
+        guard !elements.isEmpty else {
+            throw ZooError("`from` is an empty list", at: at(node),
+                           hint: "list the layers to read, such as `from: [-1, stem_relu]`, or leave `from` out to read the layer before")
+        }
+        return try elements.map(one)
+    }
+
+    /// A name written inside a block means the innermost block's layer of that name, then the enclosing ones'.
+    private func resolveLayerName(_ name: String) -> String {
+        var prefix = scope.prefix
+        while !prefix.isEmpty {
+            if namesUsed[prefix + "." + name] != nil { return prefix + "." + name }
+            prefix = prefix.split(separator: ".").dropLast().joined(separator: ".")
+        }
+        if namesUsed[name] != nil || scope.prefix.isEmpty { return name }
+        return scope.prefix + "." + name
+    }
+
+    /// The mapping of a block entry's settings by key, refusing keys outside `allowed`.
+    private func settings(of value: Node?, typeNode: Node, type: String, allowed: [String], example: String) throws -> [(key: String, keyNode: Node, value: Node)] {
+        guard let value else { return [] }
+        guard case .mapping(let mapping) = value else {
+            throw ZooError("\(type) takes settings as a mapping, not \(kind(of: value))", at: at(value), hint: "write `- \(example)`")
+        }
+        return try mapping.map { keyNode, valueNode in
+            let key = try plainKey(keyNode, file: file)
+            guard allowed.contains(key) else {
+                throw ZooError("\(type) has no setting `\(key)`; it takes \(allowed.map { "`\($0)`" }.joined(separator: ", "))", at: at(keyNode),
+                               hint: nearest(to: key, in: allowed).map { "did you mean `\($0)`?" })
+            }
+            return (key, keyNode, valueNode)
+        }
+    }
+
+    /// `- residual: {body: [...], shortcut: [...], shortcut_if: project}`: the body, then `add` of its output and
+    /// the block's input, through `shortcut` when given (and `shortcut_if` is true), as PyTorch's `out + shortcut(x)`.
+    /// Body layers are named in the enclosing block (`conv1`), shortcut layers `shortcut.0`, `shortcut.1`, ...
+    private mutating func expandResidual(typeNode: Node, value: Node?, suffix: String) throws {
+        let example = "residual: {body: [{conv2d: {out: 16, kernel: 3, padding: 1}}, batchnorm], shortcut: [...]}"
+        var body: Node?, shortcut: Node?, useShortcut = true, name: String?
+        for (key, _, valueNode) in try settings(of: value, typeNode: typeNode, type: "residual",
+                                                allowed: ["name", "body", "shortcut", "shortcut_if"], example: example) {
+            switch key {
+            case "body": body = valueNode
+            case "shortcut": shortcut = valueNode
+            case "shortcut_if":
+                guard case .bool(let flag) = try resolveParameterized(valueNode, key: key) else {
+                    throw ZooError("residual: `shortcut_if` must be true or false, not \(kind(of: valueNode))", at: at(valueNode))
+                }
+                useShortcut = flag
+            default:
+                guard case .word(let text) = literal(valueNode), Expression.isIdentifier(text) else {
+                    throw ZooError("a residual `name` must be a word such as `block1`, not \(kind(of: valueNode))", at: at(valueNode))
+                }
+                name = text + suffix
+            }
+        }
+        guard let body else { throw ZooError("residual needs a `body` list", at: at(typeNode), hint: "write `- \(example)`") }
+        guard let blockInput = lastName else {
+            throw ZooError("a residual block needs a layer before it: its input is added to its body's output", at: at(typeNode),
+                           hint: "start the network with a stem, such as a conv2d")
+        }
+        let outer = scope
+        if let name { scope = (scope.prefix.isEmpty ? name : scope.prefix + "." + name, 0) }
+        try expandList(body, suffix: suffix)
+        var joined = [lastName ?? blockInput]
+        if let shortcut, useShortcut {
+            let blockScope = scope
+            scope = (scope.prefix.isEmpty ? "shortcut" : scope.prefix + ".shortcut", 0)
+            nextInput = blockInput
+            try expandList(shortcut, suffix: suffix)
+            scope = (blockScope.prefix, blockScope.position + 1)
+            joined.append(lastName ?? blockInput)
+        } else {
+            joined.append(blockInput)
+        }
+        try append(LayerDescription(type: "add", inputs: joined.map { LayerInput(.name($0), at: at(typeNode)) }, location: at(typeNode)))
+        if name != nil { scope = (outer.prefix, outer.position + 1) }
+    }
+
+    /// A block from `blocks:` used like a layer: `- basic: {name: layer2, repeat: 3, out: 32, first: {stride: 2}}`
+    /// makes `layer2.0`, `layer2.1`, `layer2.2` (the first with `first:`'s values), and
+    /// `- separable: {name: layers, each: [{out: 64}, {out: 128, stride: 2}]}` one instance per entry.
+    private mutating func expandBlockUse(_ block: BlockDefinition, typeNode: Node, value: Node?) throws {
+        if activeBlocks.contains(block.name) {
+            throw ZooError("block `\(block.name)` is used inside itself (\((activeBlocks + [block.name]).joined(separator: " -> ")))", at: at(typeNode),
+                           hint: "a block cannot contain itself; use `repeat:` to chain copies")
+        }
+        let parameterKeys = block.parameters.map(\.name)
+        var name: String?, times = 1, first: [String: ArgumentValue] = [:], each: [[String: ArgumentValue]]?
+        var given: [String: ArgumentValue] = [:]
+        func blockValues(_ node: Node) throws -> [String: ArgumentValue] {
+            var result: [String: ArgumentValue] = [:]
+            for (key, _, valueNode) in try settings(of: node, typeNode: typeNode, type: "block `\(block.name)`", allowed: parameterKeys,
+                                                    example: "\(block.name): {\(parameterKeys.first ?? "x"): ...}") {
+                result[key] = try parameterValue(valueNode, key: key)
+            }
+            return result
+        }
+        for (key, _, valueNode) in try settings(of: value, typeNode: typeNode, type: "block `\(block.name)`",
+                                                allowed: ["name", "repeat", "first", "each"] + parameterKeys,
+                                                example: "\(block.name): {name: layer1, repeat: 2}") {
+            switch key {
+            case "name":
+                guard case .word(let text) = literal(valueNode), Expression.isIdentifier(text) else {
+                    throw ZooError("a block `name` must be a word such as `layer1`, not \(kind(of: valueNode))", at: at(valueNode))
+                }
+                name = text
+            case "repeat":
+                guard case .int(let count) = try resolveParameterized(valueNode, key: key), (1...Architecture.maximumLayers).contains(count) else {
+                    throw ZooError("block `\(block.name)`: `repeat` must be a whole number from 1 to \(Architecture.maximumLayers), not \(kind(of: valueNode))",
+                                   at: at(valueNode))
+                }
+                times = count
+            case "first": first = try blockValues(valueNode)
+            case "each":
+                guard case .sequence(let list) = valueNode, !list.isEmpty else {
+                    throw ZooError("block `\(block.name)`: `each` must be a non-empty list of settings, one per copy", at: at(valueNode))
+                }
+                each = try list.map(blockValues)
+            default: given[key] = try parameterValue(valueNode, key: key)
+            }
+        }
+        let instances = each ?? (0..<times).map { $0 == 0 ? first : [:] }
+        let local = name ?? String(scope.prefix.isEmpty ? layers.count : scope.position)
+        let base = scope.prefix.isEmpty ? local : scope.prefix + "." + local
+        let outer = (scope: scope, values: values, parameterNames: parameterNames)
+        activeBlocks.append(block.name)
+        for (index, instance) in instances.enumerated() {
+            scope = (each != nil || times > 1 ? "\(base).\(index)" : base, 0)
+            values = outer.values
+            for parameter in block.parameters { values[parameter.name] = parameter.defaultValue }
+            values.merge(given) { $1 }
+            values.merge(instance) { $1 }
+            parameterNames = outer.parameterNames + parameterKeys
+            try expandList(block.layers, suffix: "")
+        }
+        activeBlocks.removeLast()
+        (scope, values, parameterNames) = ((outer.scope.prefix, outer.scope.position + 1), outer.values, outer.parameterNames)
+    }
+
+    /// A block parameter's value: a number or true/false, possibly computed from the caller's parameters.
+    private func parameterValue(_ node: Node, key: String) throws -> ArgumentValue {
+        let value = try resolveParameterized(node, key: key)
+        switch value {
+        case .int, .double, .bool: return value
+        case .string, .list: throw ZooError("`\(key)` must be a number or true/false, not \(kind(of: node))", at: at(node))
+        }
+    }
+
     // MARK: Values
 
     /// A setting's value with parameter references and arithmetic resolved.
@@ -260,11 +463,11 @@ struct LayerExpander {
             guard Expression.looksLikeExpression(text) else { return .string(text) }
             let value = try Expression.evaluate(text, lookup: { name in try lookup(name, node: node) },
                                                 fail: { message, hint in ZooError("`\(key)`: \(message)", at: at(node), hint: hint) })
-            return value.argument
+            return value
         }
     }
 
-    private func lookup(_ name: String, node: Node) throws -> ParameterValue {
+    private func lookup(_ name: String, node: Node) throws -> ArgumentValue {
         if let value = values[name] { return value }
         let candidates = parameterNames + Architecture.datasetNames
         let known = "known names: " + (parameterNames.isEmpty ? "" : parameterNames.joined(separator: ", ") + " (from `params:`), ")

@@ -7,10 +7,7 @@ public func writeAtomically(_ data: Data, to path: String) throws {
     let temporaryPath = url.deletingLastPathComponent()
         .appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).\(UInt32.random(in: 0...UInt32.max)).tmp")
         .path
-    func failure(_ action: String) -> ZooError {
-        ZooError("cannot \(action): \(String(cString: strerror(errno)))", place: path,
-                 hint: "check that the folder exists, is writable and the disk is not full")
-    }
+    func failure(_ action: String) -> ZooError { fileSystemError(action, path: path, code: errno) }
     let descriptor = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL, 0o644)
     guard descriptor >= 0 else { throw failure("create a temporary file next to it") }
     var succeeded = false
@@ -23,11 +20,33 @@ public func writeAtomically(_ data: Data, to path: String) throws {
         try handle.synchronize()
         try handle.close()
     } catch {
-        throw ZooError("cannot write the file: \(error.localizedDescription)", place: path,
-                       hint: "check that the disk is not full and the folder is writable")
+        throw fileSystemError("write the file", path: path, error: error)
     }
     guard rename(temporaryPath, path) == 0 else { throw failure("replace the file") }
     succeeded = true
 }
 
 public func writeAtomically(_ text: String, to path: String) throws { try writeAtomically(Data(text.utf8), to: path) }
+
+/// A file-system failure in plain words with the path and what to do, never Foundation's raw error text.
+public func fileSystemError(_ action: String, path: String, error: Error) -> ZooError {
+    let error = error as NSError
+    let underlying = error.userInfo[NSUnderlyingErrorKey] as? NSError
+    let cocoaCodes: [Int: Int32] = [4: ENOENT, 260: ENOENT, 257: EACCES, 513: EACCES, 516: EEXIST, 640: ENOSPC, 642: EROFS]
+    let code = underlying.flatMap { $0.domain == NSPOSIXErrorDomain ? Int32($0.code) : nil }
+        ?? (error.domain == NSPOSIXErrorDomain ? Int32(error.code) : cocoaCodes[error.code] ?? EIO)
+    return fileSystemError(action, path: path, code: code)
+}
+
+public func fileSystemError(_ action: String, path: String, code: Int32) -> ZooError {
+    let (reason, hint): (String, String)
+    switch code {
+    case EEXIST, ENOTDIR: (reason, hint) = ("a file that is not a folder is in the way", "choose another path, or move that file away")
+    case EACCES, EPERM: (reason, hint) = ("permission denied", "choose a folder you can write to, or change its permissions")
+    case ENOSPC, EDQUOT: (reason, hint) = ("the disk is full", "free some space, or choose a folder on another disk")
+    case EROFS: (reason, hint) = ("the file system is read-only", "choose a writable folder")
+    case ENOENT: (reason, hint) = ("a folder on the way does not exist", "check the path")
+    default: (reason, hint) = (String(cString: strerror(code)).lowercased(), "check the path, its permissions and the free disk space")
+    }
+    return ZooError("cannot \(action): \(reason)", place: path, hint: hint)
+}

@@ -94,39 +94,61 @@ public struct SafetensorsFile: Sendable {
         return tensor
     }
 
+    /// Reads the 8-byte length and the header first and checks them against the file's size, so a damaged or
+    /// foreign file is refused without reading its data; tensors are read only once the whole layout is valid.
     public static func read(path: String) throws -> SafetensorsFile {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw ZooError("file not found", place: path, hint: "check the path, or train first to create a checkpoint")
         }
-        guard !isDirectory.boolValue, let data = FileManager.default.contents(atPath: path) else {
-            throw ZooError("cannot read the file", place: path, hint: "check that it is a readable file, not a folder")
+        let cannotRead = ZooError("cannot read the file", place: path, hint: "check that it is a readable file, not a folder")
+        guard !isDirectory.boolValue, let handle = FileHandle(forReadingAtPath: path) else { throw cannotRead }
+        defer { try? handle.close() }
+        do {
+            let size = Int(try handle.seekToEnd())
+            return try decode(size: size, name: path) { range in
+                try handle.seek(toOffset: UInt64(range.lowerBound))
+                let data = try handle.read(upToCount: range.count) ?? Data()
+                guard data.count == range.count else {
+                    throw ZooError("the file ended at byte \(range.lowerBound + data.count) while reading bytes \(range)", place: path,
+                                   hint: "the file changed while it was read, or is damaged; write it again")
+                }
+                return [UInt8](data)
+            }
+        } catch let error as ZooError {
+            throw error
+        } catch {
+            throw cannotRead
         }
-        return try decode([UInt8](data), name: path)
     }
 
     /// Parses a whole file held in memory; `name` is used in error places ("<name> at byte <offset>").
     public static func decode(_ bytes: [UInt8], name: String) throws -> SafetensorsFile {
+        try decode(size: bytes.count, name: name) { Array(bytes[$0]) }
+    }
+
+    /// The parser, over a file of `size` bytes whose byte ranges `read` returns (from memory or from disk).
+    private static func decode(size: Int, name: String, read: (Range<Int>) throws -> [UInt8]) throws -> SafetensorsFile {
         func failure(_ message: String, at offset: Int, hint: String) -> ZooError {
             ZooError(message, place: "\(name) at byte \(offset)", hint: hint)
         }
         let notSafetensors = "the file is not a safetensors file or is damaged; write it again"
-        guard bytes.count >= 8 else {
-            throw failure("file is \(bytes.count) bytes, too short for the 8-byte header length", at: 0, hint: notSafetensors)
+        guard size >= 8 else {
+            throw failure("file is \(size) bytes, too short for the 8-byte header length", at: 0, hint: notSafetensors)
         }
-        let declaredLength = bytes.withUnsafeBytes { raw in UInt64(littleEndian: raw.loadUnaligned(as: UInt64.self)) }
+        let declaredLength = try read(0..<8).withUnsafeBytes { raw in UInt64(littleEndian: raw.loadUnaligned(as: UInt64.self)) }
         guard declaredLength <= UInt64(maximumHeaderLength) else {
             throw failure("header length \(declaredLength) is absurd (more than \(maximumHeaderLength) bytes)",
                           at: 0, hint: notSafetensors)
         }
         let headerLength = Int(declaredLength)
-        guard headerLength <= bytes.count - 8 else {
-            throw failure("header length \(headerLength) runs past the end of the \(bytes.count)-byte file",
+        guard headerLength <= size - 8 else {
+            throw failure("header length \(headerLength) runs past the end of the \(size)-byte file",
                           at: 0, hint: "the file was probably cut short; write it again")
         }
-        let header = Array(bytes[8..<8 + headerLength])
+        let header = try read(8..<8 + headerLength)
         let dataStart = 8 + headerLength
-        let dataLength = bytes.count - dataStart
+        let dataLength = size - dataStart
 
         let parsed: Any
         do {
@@ -149,8 +171,7 @@ public struct SafetensorsFile: Sendable {
             metadata = strings
         }
 
-        struct Span { var name: String; var begin: Int; var end: Int }
-        var tensors: [String: SafetensorsTensor] = [:]
+        struct Span { var name: String; var dtype: String; var shape: [Int]; var begin: Int; var end: Int }
         var spans: [Span] = []
         for key in entries.keys.sorted() where key != "__metadata__" {
             let at = entryOffset(key)
@@ -183,9 +204,7 @@ public struct SafetensorsFile: Sendable {
                 throw failure("tensor '\(key)' has \(end - begin) bytes but shape \(shape) of \(dtype) needs \(expected)",
                               at: at, hint: notSafetensors)
             }
-            tensors[key] = SafetensorsTensor(dtype: dtype, shape: shape,
-                                             bytes: Array(bytes[dataStart + begin..<dataStart + end]))
-            spans.append(Span(name: key, begin: begin, end: end))
+            spans.append(Span(name: key, dtype: dtype, shape: shape, begin: begin, end: end))
         }
 
         // Tensors must tile the data region exactly, as the reference implementation requires.
@@ -208,6 +227,11 @@ public struct SafetensorsFile: Sendable {
         guard covered == dataLength else {
             throw failure("data bytes \(covered)..<\(dataLength) belong to no tensor", at: dataStart + covered,
                           hint: notSafetensors)
+        }
+        // Only now, with the layout valid, is any tensor's data read.
+        var tensors: [String: SafetensorsTensor] = [:]
+        for span in spans {
+            tensors[span.name] = SafetensorsTensor(dtype: span.dtype, shape: span.shape, bytes: try read(dataStart + span.begin..<dataStart + span.end))
         }
         return SafetensorsFile(tensors: tensors, metadata: metadata)
     }

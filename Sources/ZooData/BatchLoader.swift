@@ -6,6 +6,7 @@ private final class BatchBuffer: @unchecked Sendable {
     let images: UnsafeMutableBufferPointer<Float>
     let labels: UnsafeMutableBufferPointer<Int32>
     var count = 0
+    var globalCount = 0
 
     init(imageFloats: Int, batchSize: Int) {
         images = .allocate(capacity: imageFloats)
@@ -22,7 +23,7 @@ private final class BatchBuffer: @unchecked Sendable {
     /// The loader owns this memory and reuses it: a batch stays valid until the next call to `nextBatch()`.
     var batch: LabeledBatch {
         LabeledBatch(count: count, images: UnsafeBufferPointer(rebasing: images[0 ..< count * (images.count / labels.count)]),
-              labels: UnsafeBufferPointer(rebasing: labels[0 ..< count]))
+              labels: UnsafeBufferPointer(rebasing: labels[0 ..< count]), globalCount: globalCount)
     }
 }
 
@@ -34,11 +35,15 @@ private struct BatchRecipe: Sendable {
     let lookup: [Float]
     let batchSize: Int
     let seed: UInt64
+    let share: BatchShare
 
-    /// Fills `buffer` with batch `index` of `epoch`. Randomness depends only on (seed, epoch, position).
+    /// Fills `buffer` with this worker's share of batch `index` of `epoch`. Randomness depends only on
+    /// (seed, epoch, position), so an image is augmented alike whichever worker takes it.
     func fill(_ buffer: BatchBuffer, index: Int, epoch: Int, order: [Int32]) {
-        let start = index * batchSize
-        let count = min(batchSize, split.count - start)
+        let globalCount = min(batchSize, split.count - index * batchSize)
+        let positions = share.range(inBatchOf: globalCount)
+        let start = index * batchSize + positions.lowerBound
+        let count = positions.count
         let imageBytes = pipeline.input.byteCount
         let outputShape = pipeline.output
         let (images, labels) = (buffer.images, buffer.labels)
@@ -69,6 +74,7 @@ private struct BatchRecipe: Sendable {
             }
         }
         buffer.count = count
+        buffer.globalCount = globalCount
     }
 }
 
@@ -95,19 +101,30 @@ public final class BatchLoader: BatchSource {
     private var freeBuffer: BatchBuffer { handedOut === buffers[0] ? buffers[1] : buffers[0] }
 
     /// `normalization` nil gives raw pixels in [0, 1]. A normalisation with fewer entries than channels
-    /// reuses its last entry. A batch size below 1 is taken as 1.
+    /// reuses its last entry. A batch size below 1 is taken as 1. With a `share` of several workers, each
+    /// batch holds only this worker's part of the global batch of `batchSize` images. Image and batch sizes
+    /// are checked before anything is allocated.
     public init(split: DatasetSplit, batchSize: Int, shuffle: Bool, seed: UInt64, transforms: [Transform],
-                normalization: Normalization?, dropLast: Bool = false, prefetch: Bool = true) {
+                normalization: Normalization?, dropLast: Bool = false, prefetch: Bool = true, share: BatchShare = .everything) throws {
         let batchSize = max(batchSize, 1)
-        let pipeline = ImagePipeline(input: ImageShape(channels: split.channels, height: split.height, width: split.width),
-                                     transforms: transforms)
+        let input = ImageShape(channels: split.channels, height: split.height, width: split.width)
+        let imageBytes = try ImageShape.checkedByteCount(of: input, after: transforms)
+        let batchBytes = saturatingProduct([imageBytes, MemoryLayout<Float>.size, batchSize])
+        guard batchBytes <= MemoryBudget.limitBytes / 2 else {
+            let output = input.after(transforms)
+            throw ZooError("two batches of \(grouped(batchSize)) images of \(output.channels)x\(output.height)x\(output.width) would need "
+                           + "\(byteSize(saturatingProduct([batchBytes, 2]))), "
+                           + "more than the memory budget of \(byteSize(MemoryBudget.limitBytes))",
+                           hint: "use a smaller batch size or image size, or raise the budget with --max-memory")
+        }
+        let pipeline = ImagePipeline(input: input, transforms: transforms)
         var lookup = [Float](repeating: 0, count: split.channels * 256)
         for channel in 0 ..< split.channels {
             let mean = normalization.flatMap { $0.mean.isEmpty ? nil : $0.mean[min(channel, $0.mean.count - 1)] } ?? 0
             let std = normalization.flatMap { $0.std.isEmpty ? nil : $0.std[min(channel, $0.std.count - 1)] } ?? 1
             for value in 0 ..< 256 { lookup[channel * 256 + value] = (Float(value) / 255 - mean) / std }
         }
-        recipe = BatchRecipe(split: split, pipeline: pipeline, lookup: lookup, batchSize: batchSize, seed: seed)
+        recipe = BatchRecipe(split: split, pipeline: pipeline, lookup: lookup, batchSize: batchSize, seed: seed, share: share)
         self.batchSize = batchSize
         channels = pipeline.output.channels
         height = pipeline.output.height

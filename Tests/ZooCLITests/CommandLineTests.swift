@@ -16,9 +16,9 @@ final class CommandLineTests: XCTestCase {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
     }()
 
-    private func zoo(_ arguments: String...) throws -> Result { try run(arguments, directory: NSTemporaryDirectory()) }
+    private func zoo(_ arguments: String...) throws -> Result { try Self.run(arguments, directory: NSTemporaryDirectory()) }
 
-    private func run(_ arguments: [String], directory: String) throws -> Result {
+    static func run(_ arguments: [String], directory: String) throws -> Result {
         guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
             // CI must test the real binary; only a partial local build may skip.
             if ProcessInfo.processInfo.environment["CI"] != nil { XCTFail("no zoo binary at \(Self.binary)") }
@@ -90,7 +90,7 @@ final class CommandLineTests: XCTestCase {
             (["train", "--dataset", "cifar10", "--data-dir", folder], "zoo data fetch cifar10"),
         ]
         for (arguments, expected) in cases {
-            let result = try run(arguments, directory: folder)
+            let result = try Self.run(arguments, directory: folder)
             XCTAssertEqual(result.status, 1, "zoo \(arguments.joined(separator: " ")): \(result.error)")
             XCTAssertTrue(result.error.contains(expected), "zoo \(arguments.joined(separator: " ")) said: \(result.error)")
             XCTAssertFalse(result.error.contains("Fatal error") || result.error.contains("Stack dump"), result.error)

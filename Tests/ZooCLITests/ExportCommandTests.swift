@@ -37,6 +37,22 @@ final class ExportCommandTests: XCTestCase {
           - softmax
         """
 
+    /// `from:`, `add` with a shortcut, `concat` of two branches, grouped and dilated convolutions.
+    static let graph = """
+        name: graph
+        layers:
+          - conv2d: {name: stem, out: 8, kernel: 3, padding: 1}
+          - relu: {name: stem_relu}
+          - conv2d: {out: 8, kernel: 3, padding: 1, groups: 8}
+          - add: {name: block, from: [-1, stem_relu]}
+          - conv2d: {name: left, out: 4, kernel: 1, groups: 2}
+          - conv2d: {name: right, out: 6, kernel: 3, padding: 2, dilation: 2, from: block}
+          - concat: {from: [left, right]}
+          - global_avgpool
+          - flatten
+          - linear: num_classes
+        """
+
     /// A checkpoint as `zoo train` writes it, for a freshly initialised model with batchnorm statistics
     /// that are not the initial 0 and 1, and 17 training steps.
     private func checkpoint(_ architecture: Architecture, dataset: DatasetName) throws -> (path: String, network: Network) {
@@ -98,7 +114,8 @@ final class ExportCommandTests: XCTestCase {
         try ExternalTools.requirePython(["onnx", "onnxruntime", "numpy"])
         let builtIns = ArchitectureRegistry(workingDirectory: folder, environment: [:]).entries().compactMap { try? $0.result.get() }
         XCTAssertGreaterThanOrEqual(builtIns.count, 9)
-        let models = builtIns + [try Architecture.parse(text: Self.everyOtherLayer, file: "every-other-layer.yaml")]
+        let models = try builtIns + [Architecture.parse(text: Self.everyOtherLayer, file: "every-other-layer.yaml"),
+                                     Architecture.parse(text: Self.graph, file: "graph.yaml")]
         let script = """
             import sys, json, numpy as np, onnx, onnxruntime as ort
             path, pixels, out, c, h, w = sys.argv[1:7]
@@ -144,6 +161,7 @@ final class ExportCommandTests: XCTestCase {
             sys.dont_write_bytecode = True  # leave no __pycache__ in the repository
             sys.path.insert(0, benchmarks)
             from vs_pytorch import vgg_lite  # nn.Sequential in zoo's layer order, so its indices are zoo's names
+            from pytorch_resnet import resnet20  # the usual CIFAR ResNet module; zoo names its tensors as it does
 
             class LeNet(nn.Module):
                 def __init__(self, batchnorm):
@@ -161,7 +179,8 @@ final class ExportCommandTests: XCTestCase {
                     x = torch.flatten(x, 1)
                     return self.fc3(F.relu(self.fc2(F.relu(self.fc1(x)))))
 
-            model = {"lenet": lambda: LeNet(False), "lenet-bn": lambda: LeNet(True), "vgg-lite": vgg_lite}[name]()
+            model = {"lenet": lambda: LeNet(False), "lenet-bn": lambda: LeNet(True), "vgg-lite": vgg_lite,
+                     "resnet20": lambda: resnet20(in_channels=1)}[name]()
             state = load_file(path)
             assert not any(k.startswith("optimizer") for k in state), list(state)
             for key, value in state.items():
@@ -178,7 +197,7 @@ final class ExportCommandTests: XCTestCase {
             print(difference)
             assert difference <= 1e-4, difference
             """
-        for (model, dataset) in [("lenet", DatasetName.mnist), ("lenet-bn", .mnist), ("vgg-lite", .cifar10)] {
+        for (model, dataset) in [("lenet", DatasetName.mnist), ("lenet-bn", .mnist), ("vgg-lite", .cifar10), ("resnet20", .mnist)] {
             let architecture = try ArchitectureRegistry(workingDirectory: folder, environment: [:]).architecture(named: model)
             let (path, network) = try checkpoint(architecture, dataset: dataset)
             // PyTorch gets the normalised images: the state_dict is the module, preprocessing is the user's.

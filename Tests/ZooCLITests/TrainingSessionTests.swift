@@ -97,7 +97,7 @@ final class TrainingSessionTests: XCTestCase {
         let network = try architecture.network(input: description.inputShape, numClasses: 10, overrides: description.modelParameters, seed: 9)
         try checkpoint.load(into: network, path: path)
         let data = try DatasetCatalog.load(.mnist, dataDirectory: Self.dataDirectory)
-        let loader = BatchLoader(split: data.test, batchSize: 1000, shuffle: false, seed: 0, transforms: description.testTransforms,
+        let loader = try BatchLoader(split: data.test, batchSize: 1000, shuffle: false, seed: 0, transforms: description.testTransforms,
                                  normalization: description.normalization)
         let evaluation = try network.evaluate(data: loader, loss: description.loss)
         XCTAssertEqual(evaluation.accuracy, outcome.testAccuracy, accuracy: 1e-9)

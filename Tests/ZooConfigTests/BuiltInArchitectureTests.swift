@@ -57,7 +57,8 @@ final class BuiltInArchitectureTests: XCTestCase {
                 XCTAssertEqual(network.outputShape, Shape([dataset.numClasses]), "\(entry.name) on \(dataset.name)")
             }
         }
-        XCTAssertEqual(Set(entries.map(\.name)), ["allconv", "cnn", "fashion-net7", "fc2layer", "lenet", "lenet-bn", "mlp", "tinynet", "vgg-lite"])
+        XCTAssertEqual(Set(entries.map(\.name)), ["allconv", "cnn", "fashion-net7", "fc2layer", "lenet", "lenet-bn", "mlp", "mobilenet", "resnet18", "resnet20",
+                                               "resnet56", "tinynet", "vgg-lite"])
     }
 
     func testNamedLayersGiveParameterPrefixes() throws {

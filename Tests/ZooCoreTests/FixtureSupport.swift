@@ -47,13 +47,21 @@ struct Fixture {
     }
 }
 
-/// A layer description as the fixture script writes it: {"type": ..., "args": {...}}.
+/// A layer description as the fixture script writes it: {"type": ..., "args": {...}}, with "name" and
+/// "from" (names or negative offsets) in graph fixtures.
 struct JSONLayer: Decodable {
     let type: String
     let args: [String: JSONValue]
+    let name: String?
+    let from: [JSONValue]?
 
     var description: LayerDescription {
-        LayerDescription(type: type, arguments: args.mapValues { LayerArgument($0.value) })
+        let inputs = (from ?? []).map { reference -> LayerInput in
+            if case .int(let offset) = reference.value { return LayerInput(.offset(offset)) }
+            if case .string(let name) = reference.value { return LayerInput(.name(name)) }
+            return LayerInput(.name("\(reference.value)"))
+        }
+        return LayerDescription(type: type, name: name, arguments: args.mapValues { LayerArgument($0.value) }, inputs: inputs)
     }
 }
 

@@ -4,6 +4,12 @@ import XCTest
 /// Central finite differences of L = sum(output * R) against backward(), for every layer type.
 final class GradientCheckTests: XCTestCase {
     func testConv2d() throws { try check(.init(type: "conv2d", arguments: ["out": .init(.int(3)), "kernel": .init(.int(3)), "stride": .init(.int(2)), "padding": .init(.int(1))])) }
+    func testGroupedDilatedConv2d() throws { try check(.init(type: "conv2d", arguments: ["out": .init(.int(4)), "kernel": .init(.int(3)), "groups": .init(.int(2)), "dilation": .init(.int(2)), "padding": .init(.int(1))])) }
+    /// `add` and `concat` of the input and a layer of it: the input's gradient is the sum over both readers.
+    func testAdd() throws { try check([.init(type: "conv2d", arguments: ["out": .init(.int(2)), "kernel": .init(.int(3)), "padding": .init(.int(1))]),
+                                       .init(type: "add", inputs: [.init(.offset(-1)), .init(.offset(-2))])]) }
+    func testConcat() throws { try check([.init(type: "conv2d", arguments: ["out": .init(.int(3)), "kernel": .init(.int(1))]),
+                                          .init(type: "concat", inputs: [.init(.offset(-2)), .init(.offset(-1))])]) }
     func testLinear() throws { try check(.init(type: "linear", arguments: ["out": .init(.int(4))]), flat: true) }
     func testReLU() throws { try check(.init(type: "relu")) }
     func testLeakyReLU() throws { try check(.init(type: "leaky_relu", arguments: ["slope": .init(.double(0.2))])) }
@@ -19,10 +25,12 @@ final class GradientCheckTests: XCTestCase {
     func testSoftmax() throws { try check(.init(type: "softmax"), flat: true) }
     func testLogSoftmax() throws { try check(.init(type: "log_softmax"), flat: true) }
 
-    private func check(_ layer: LayerDescription, flat: Bool = false) throws {
+    private func check(_ layer: LayerDescription, flat: Bool = false) throws { try check([layer], flat: flat) }
+
+    private func check(_ layers: [LayerDescription], flat: Bool = false) throws {
         let inputShape = Shape(flat ? [6] : [2, 5, 5])
         let batchSize = 3
-        let network = try Network(layers: [layer], inputShape: inputShape, seed: 7)
+        let network = try Network(layers: layers, inputShape: inputShape, seed: 7)
         let plan = try network.plan(batchSize: batchSize, training: true, inputGradient: true)
         var random = SeededRandom(seed: 11)
         // Distinct values 0.05 apart and away from zero, so max-pool and ReLU decisions do not flip under a step.
@@ -79,7 +87,7 @@ final class GradientCheckTests: XCTestCase {
             }
             try parameter.write(values)
         }
-        print("gradient check \(layer.type)\(flat ? " (flat)" : ""): worst relative difference \(worst)")
-        XCTAssertLessThan(worst, 1e-2, "\(layer.type): finite differences disagree with backward()")
+        print("gradient check \(layers.map(\.type).joined(separator: "+"))\(flat ? " (flat)" : ""): worst relative difference \(worst)")
+        XCTAssertLessThan(worst, 1e-2, "\(layers.map(\.type).joined(separator: "+")): finite differences disagree with backward()")
     }
 }

@@ -1,4 +1,5 @@
 import XCTest
+import ZooConfig
 @testable import ZooCore
 
 /// Whole networks against PyTorch: one training-mode forward, loss and backward.
@@ -6,11 +7,30 @@ final class NetworkFixtureTests: XCTestCase {
     func testLeNet() throws { try check("net_lenet") }
     func testTinyNet() throws { try check("net_tinynet") }
     func testNarrowVGG() throws { try check("net_vgg_narrow") }
+    func testResidualBlockWithProjection() throws { try check("net_residual_projection") }
+    func testConcatOfTwoBranchesWithDilatedConv() throws { try check("net_concat_branches") }
+    func testGroupedAndDepthwiseConvs() throws { try check("net_grouped_depthwise") }
 
-    private func check(_ name: String) throws {
+    /// zoo/resnet20.yaml against the usual PyTorch CIFAR ResNet module, its state dict loaded by name.
+    func testResNet20LoadsPyTorchStateDictByName() throws {
+        let fixture = try Fixture("net_resnet20")
+        let architecture = try ArchitectureRegistry(workingDirectory: "/nonexistent-zoo-test-dir", environment: [:]).architecture(named: "resnet20")
+        let network = try architecture.network(input: Shape([3, 32, 32]), numClasses: 10, overrides: [:], seed: 0)
+        let expectedNames = fixture.file.tensors.keys.filter { $0.hasPrefix("param.") || $0.hasPrefix("buffer.") }
+            .map { String($0.split(separator: ".", maxSplits: 1)[1]) }
+        XCTAssertEqual(Set(network.namedParameters.filter { !$0.name.hasSuffix("num_batches_tracked") }.map(\.name)), Set(expectedNames))
+        try check("net_resnet20", network: network)
+    }
+
+    private func check(_ name: String, network prebuilt: Network? = nil) throws {
         let fixture = try Fixture(name)
         let inputShape = try fixture.metadata("input_shape", as: [Int].self)
-        let network = try fixture.network(layers: try fixture.layers(), inputShape: inputShape, prefix: "param.")
+        let network = try prebuilt ?? fixture.network(layers: try fixture.layers(), inputShape: inputShape, prefix: "param.")
+        if prebuilt != nil {
+            for (parameterName, parameter) in network.namedParameters where fixture.has("param.\(parameterName)") {
+                try parameter.write(try fixture.floats("param.\(parameterName)"))
+            }
+        }
         let plan = try network.plan(batchSize: inputShape[0], training: true, inputGradient: true)
         plan.setInput(try fixture.floats("input"))
         try plan.forward()

@@ -159,4 +159,49 @@ final class NetworkTests: XCTestCase {
         try small.forward()
         for (a, b) in zip(small.outputValues, large.outputValues.prefix(20)) { XCTAssertEqual(a, b, accuracy: 1e-5) }
     }
+
+    /// Inference shares activation buffers by lifetime: a graph whose outputs are read far ahead (a shortcut,
+    /// two branches) computes in inference exactly what training mode computes (no batchnorm or dropout here).
+    func testGraphInferenceMatchesTrainingMode() throws {
+        let conv = { (out: Int, name: String?, inputs: [LayerInput]) in
+            LayerDescription(type: "conv2d", name: name, arguments: ["out": .init(.int(out)), "kernel": .init(.int(3)), "padding": .init(.int(1))],
+                             inputs: inputs)
+        }
+        let layers: [LayerDescription] = [
+            conv(4, "stem", []), .init(type: "relu", name: "stem_relu"), conv(4, nil, []), .init(type: "relu"), conv(4, nil, []),
+            .init(type: "add", inputs: [.init(.offset(-1)), .init(.name("stem_relu"))]), .init(type: "relu", name: "block"),
+            conv(3, "left", []), conv(5, "right", [.init(.name("block"))]),
+            .init(type: "concat", inputs: [.init(.name("left")), .init(.name("right"))]), .init(type: "maxpool2d", arguments: ["kernel": .init(.int(2))]),
+            .init(type: "flatten"), .init(type: "linear", arguments: ["out": .init(.int(5))]),
+        ]
+        let network = try Network(layers: layers, inputShape: Shape([2, 8, 8]), seed: 4)
+        let input = (0..<(3 * 128)).map { Float($0 % 23) / 23 - 0.4 }
+        let training = try network.plan(batchSize: 3, training: true)
+        training.setInput(input)
+        try training.forward()
+        let inference = try network.plan(batchSize: 3, training: false)
+        inference.setInput(input)
+        try inference.forward()
+        for (a, b) in zip(inference.outputValues, training.outputValues) { XCTAssertEqual(a, b, accuracy: 1e-5) }
+        XCTAssertEqual(network.entries[9].inputs, [7, 8])
+    }
+}
+
+/// NaN in, NaN out, as in PyTorch (`relu(nan)` is nan), through a ReLU alone and one fused into a linear layer.
+final class NaNPropagationTests: XCTestCase {
+    private func outputs(_ layers: [LayerDescription], input: [Float]) throws -> [Float] {
+        let network = try Network(layers: layers, inputShape: Shape([input.count]))
+        let plan = try network.plan(batchSize: 1, training: false)
+        plan.withInput { buffer in for index in input.indices { buffer[index] = input[index] } }
+        try plan.forward()
+        return plan.withOutput { Array($0) }
+    }
+
+    func testReLUPropagatesNaN() throws {
+        let relu = try outputs([.init(type: "relu")], input: [.nan, -1, 2, .nan])
+        XCTAssertTrue(relu[0].isNaN && relu[3].isNaN, "\(relu)")
+        XCTAssertEqual(Array(relu[1...2]), [0, 2])
+        let fused = try outputs([.init(type: "linear", arguments: ["out": .init(.int(3))]), .init(type: "relu")], input: [.nan, 1])
+        XCTAssertTrue(fused.allSatisfy(\.isNaN), "\(fused)")
+    }
 }

@@ -229,3 +229,42 @@ final class SafetensorsTests: XCTestCase {
         assertRejects(bytes, at: bytes.count - 2, saying: "data bytes 8..<10 belong to no tensor")
     }
 }
+
+final class SafetensorsHostileFileTests: XCTestCase {
+    /// A 2 GB sparse file is refused from its first 8 bytes, without reading the rest.
+    func testHugeSparseFileIsRefusedFromItsHeader() throws {
+        let path = NSTemporaryDirectory() + "zoo-sparse-\(UUID().uuidString).safetensors"
+        defer { unlink(path) }
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: nil))
+        XCTAssertEqual(truncate(path, 2_000_000_000), 0)
+        XCTAssertThrowsError(try SafetensorsFile.read(path: path)) { error in
+            XCTAssertTrue("\(error)".contains("header is not valid JSON"), "\(error)")
+        }
+    }
+
+    func testNonFiniteCheckpointTensorsAreRefusedByName() throws {
+        let path = NSTemporaryDirectory() + "zoo-nan-\(UUID().uuidString).safetensors"
+        defer { unlink(path) }
+        let network = try Network(layers: [.init(type: "flatten"), .init(type: "linear", arguments: ["out": .init(.int(2))])], inputShape: Shape([1, 2, 2]))
+        var checkpoint = try Checkpoint(network: network, optimizer: nil, metadata: [:])
+        checkpoint.parameters["1.bias"] = SafetensorsTensor(floats: [1, .nan], shape: [2])
+        try checkpoint.write(to: path)
+        XCTAssertThrowsError(try Checkpoint.read(path: path)) { error in
+            XCTAssertTrue("\(error)".contains("tensor `1.bias` holds nan at element 1"), "\(error)")
+        }
+    }
+
+    func testCheckpointCountersAreRangeChecked() throws {
+        let path = NSTemporaryDirectory() + "zoo-counter-\(UUID().uuidString).safetensors"
+        defer { unlink(path) }
+        let network = try Network(layers: [.init(type: "flatten")], inputShape: Shape([1, 2, 2]))
+        var checkpoint = try Checkpoint(network: network, optimizer: nil, metadata: [:])
+        for bad in ["-5", "abc", "99999999999999999999"] {
+            checkpoint.metadata["training_step"] = bad
+            try checkpoint.write(to: path)
+            XCTAssertThrowsError(try Checkpoint.read(path: path)) { error in
+                XCTAssertTrue("\(error)".contains("metadata key `training_step`: must be a whole number"), "\(error)")
+            }
+        }
+    }
+}

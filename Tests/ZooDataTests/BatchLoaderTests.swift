@@ -1,5 +1,6 @@
 import XCTest
 @testable import ZooData
+import ZooCore
 
 final class BatchLoaderTests: XCTestCase {
     /// `count` 1x1x2 images whose two bytes spell the image's index, so raw [0, 1] pixels reveal it.
@@ -22,7 +23,7 @@ final class BatchLoaderTests: XCTestCase {
 
     func testEveryImageOnceWithPartialLastBatch() throws {
         for prefetch in [false, true] {
-            let loader = BatchLoader(split: try indexedSplit(1000), batchSize: 64, shuffle: true, seed: 5, transforms: [],
+            let loader = try BatchLoader(split: try indexedSplit(1000), batchSize: 64, shuffle: true, seed: 5, transforms: [],
                                      normalization: nil, prefetch: prefetch)
             XCTAssertEqual(loader.batchesPerEpoch, 16)
             let batches = epochIndices(loader)
@@ -34,7 +35,7 @@ final class BatchLoaderTests: XCTestCase {
     }
 
     func testHeldBatchSurvivesARestart() throws {
-        let loader = BatchLoader(split: try indexedSplit(100), batchSize: 10, shuffle: true, seed: 3, transforms: [], normalization: nil)
+        let loader = try BatchLoader(split: try indexedSplit(100), batchSize: 10, shuffle: true, seed: 3, transforms: [], normalization: nil)
         let batch = try XCTUnwrap(loader.nextBatch())
         let copy = Array(batch.images)
         loader.start(epoch: 1)
@@ -43,7 +44,7 @@ final class BatchLoaderTests: XCTestCase {
     }
 
     func testDropLast() throws {
-        let loader = BatchLoader(split: try indexedSplit(100), batchSize: 32, shuffle: false, seed: 0, transforms: [],
+        let loader = try BatchLoader(split: try indexedSplit(100), batchSize: 32, shuffle: false, seed: 0, transforms: [],
                                  normalization: nil, dropLast: true)
         XCTAssertEqual(loader.batchesPerEpoch, 3)
         XCTAssertEqual(Array(epochIndices(loader).joined()), Array(0 ..< 96))
@@ -51,27 +52,27 @@ final class BatchLoaderTests: XCTestCase {
 
     func testOrderIsAPureFunctionOfSeedAndEpoch() throws {
         let split = try indexedSplit(500)
-        func order(seed: UInt64, epoch: Int, prefetch: Bool) -> [[Int]] {
-            let loader = BatchLoader(split: split, batchSize: 50, shuffle: true, seed: seed, transforms: [], normalization: nil,
+        func order(seed: UInt64, epoch: Int, prefetch: Bool) throws -> [[Int]] {
+            let loader = try BatchLoader(split: split, batchSize: 50, shuffle: true, seed: seed, transforms: [], normalization: nil,
                                      prefetch: prefetch)
             loader.start(epoch: epoch)
             return epochIndices(loader)
         }
-        XCTAssertEqual(order(seed: 1, epoch: 3, prefetch: true), order(seed: 1, epoch: 3, prefetch: false))
-        XCTAssertNotEqual(order(seed: 1, epoch: 3, prefetch: true), order(seed: 1, epoch: 4, prefetch: true))
-        XCTAssertNotEqual(order(seed: 1, epoch: 3, prefetch: true), order(seed: 2, epoch: 3, prefetch: true))
+        XCTAssertEqual(try order(seed: 1, epoch: 3, prefetch: true), try order(seed: 1, epoch: 3, prefetch: false))
+        XCTAssertNotEqual(try order(seed: 1, epoch: 3, prefetch: true), try order(seed: 1, epoch: 4, prefetch: true))
+        XCTAssertNotEqual(try order(seed: 1, epoch: 3, prefetch: true), try order(seed: 2, epoch: 3, prefetch: true))
 
         // Restarting an epoch midway reproduces it.
-        let loader = BatchLoader(split: split, batchSize: 50, shuffle: true, seed: 1, transforms: [], normalization: nil)
+        let loader = try BatchLoader(split: split, batchSize: 50, shuffle: true, seed: 1, transforms: [], normalization: nil)
         loader.start(epoch: 3)
         _ = loader.nextBatch()
         loader.start(epoch: 3)
-        XCTAssertEqual(epochIndices(loader), order(seed: 1, epoch: 3, prefetch: true))
+        XCTAssertEqual(epochIndices(loader), try order(seed: 1, epoch: 3, prefetch: true))
     }
 
     func testNormalisationOfAKnownPixel() throws {
         let split = try DatasetSplit(images: [0, 255, 51, 102], labels: [3], channels: 2, height: 1, width: 2)
-        let loader = BatchLoader(split: split, batchSize: 1, shuffle: false, seed: 0, transforms: [],
+        let loader = try BatchLoader(split: split, batchSize: 1, shuffle: false, seed: 0, transforms: [],
                                  normalization: Normalization(mean: [0.5, 0.2], std: [0.25, 0.1]))
         let batch = try XCTUnwrap(loader.nextBatch())
         XCTAssertEqual(batch.images[0], -2, accuracy: 1e-5)
@@ -80,7 +81,7 @@ final class BatchLoaderTests: XCTestCase {
         XCTAssertEqual(batch.images[3], 2, accuracy: 1e-5)
         XCTAssertEqual(Array(batch.labels), [3])
 
-        let mnist = BatchLoader(split: try DatasetSplit(images: [0, 255, 0, 0], labels: [0], channels: 1, height: 2, width: 2),
+        let mnist = try BatchLoader(split: try DatasetSplit(images: [0, 255, 0, 0], labels: [0], channels: 1, height: 2, width: 2),
                                 batchSize: 1, shuffle: false, seed: 0, transforms: [.padTo(4)],
                                 normalization: DatasetName.mnist.defaultNormalization)
         XCTAssertEqual(mnist.height, 4)
@@ -93,7 +94,7 @@ final class BatchLoaderTests: XCTestCase {
         let split = try DatasetSplit(images: (0 ..< 64 * 3 * 8 * 8).map { UInt8(truncatingIfNeeded: $0 &* 7) },
                                      labels: [UInt8](repeating: 0, count: 64), channels: 3, height: 8, width: 8)
         func firstBatch(epoch: Int, prefetch: Bool) throws -> [Float] {
-            let loader = BatchLoader(split: split, batchSize: 16, shuffle: true, seed: 9,
+            let loader = try BatchLoader(split: split, batchSize: 16, shuffle: true, seed: 9,
                                      transforms: [.randomCrop(size: 8, padding: 2), .horizontalFlip], normalization: nil,
                                      prefetch: prefetch)
             loader.start(epoch: epoch)
@@ -103,11 +104,39 @@ final class BatchLoaderTests: XCTestCase {
         XCTAssertNotEqual(try firstBatch(epoch: 1, prefetch: true), try firstBatch(epoch: 2, prefetch: true))
     }
 
+    /// Three workers walk the same shuffle and each takes its slice of every global batch: together they
+    /// see exactly the single process's batches, and each image is augmented the same whoever takes it.
+    func testWorkerSharesRebuildTheSingleProcessBatches() throws {
+        let single = epochIndices(try BatchLoader(split: try indexedSplit(1000), batchSize: 64, shuffle: true, seed: 5, transforms: [],
+                                              normalization: nil))
+        let shares = try (0 ..< 3).map { worker in
+            let loader = try BatchLoader(split: try indexedSplit(1000), batchSize: 64, shuffle: true, seed: 5, transforms: [],
+                                     normalization: nil, share: BatchShare(worker: worker, workers: 3))
+            XCTAssertEqual(loader.batchesPerEpoch, 16)
+            return epochIndices(loader)
+        }
+        XCTAssertEqual(shares[0].map(\.count), [Int](repeating: 22, count: 15) + [14])
+        XCTAssertEqual(shares[2].map(\.count), [Int](repeating: 21, count: 15) + [13])
+        XCTAssertEqual((0 ..< 16).map { shares[0][$0] + shares[1][$0] + shares[2][$0] }, single)
+
+        let split = try DatasetSplit(images: (0 ..< 8 * 3 * 8 * 8).map { UInt8(truncatingIfNeeded: $0 &* 7) },
+                                     labels: [UInt8](repeating: 0, count: 8), channels: 3, height: 8, width: 8)
+        func batch(_ share: BatchShare) throws -> (images: [Float], globalCount: Int) {
+            let loader = try BatchLoader(split: split, batchSize: 8, shuffle: true, seed: 9,
+                                     transforms: [.randomCrop(size: 8, padding: 2), .horizontalFlip], normalization: nil, share: share)
+            let batch = try XCTUnwrap(loader.nextBatch())
+            return withExtendedLifetime(loader) { (Array(batch.images), batch.globalCount) }
+        }
+        let (first, second) = (try batch(BatchShare(worker: 0, workers: 2)), try batch(BatchShare(worker: 1, workers: 2)))
+        XCTAssertEqual(first.images + second.images, try batch(.everything).images)
+        XCTAssertEqual([first.globalCount, second.globalCount], [8, 8])
+    }
+
     func testEmptySplitAndBadBatchSize() throws {
-        let empty = BatchLoader(split: try indexedSplit(0), batchSize: 8, shuffle: true, seed: 0, transforms: [], normalization: nil)
+        let empty = try BatchLoader(split: try indexedSplit(0), batchSize: 8, shuffle: true, seed: 0, transforms: [], normalization: nil)
         XCTAssertEqual(empty.batchesPerEpoch, 0)
         XCTAssertNil(empty.nextBatch())
-        let single = BatchLoader(split: try indexedSplit(3), batchSize: 0, shuffle: false, seed: 0, transforms: [], normalization: nil)
+        let single = try BatchLoader(split: try indexedSplit(3), batchSize: 0, shuffle: false, seed: 0, transforms: [], normalization: nil)
         XCTAssertEqual(single.batchesPerEpoch, 3)
     }
 

@@ -11,6 +11,7 @@ public final class Memory {
 
     init(_ descriptor: MemoryDescriptor, device: Device) throws {
         let byteCount = descriptor.byteCount
+        try MemoryBudget.reserve(max(byteCount, 64))
         let data = UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 64), alignment: 64)
         // Blocked layouts pad channels; the padding must read as zeros.
         data.initializeMemory(as: UInt8.self, repeating: 0, count: max(byteCount, 64))
@@ -20,10 +21,12 @@ public final class Memory {
             try check(dnnl_memory_create(&handle, &raw, device.engine, data), "dnnl_memory_create")
         } catch {
             data.deallocate()
+            MemoryBudget.release(max(byteCount, 64))
             throw error
         }
         guard let handle else {
             data.deallocate()
+            MemoryBudget.release(max(byteCount, 64))
             throw DNNLError(function: "dnnl_memory_create", status: dnnl_runtime_error)
         }
         self.handle = handle
@@ -50,7 +53,10 @@ public final class Memory {
 
     deinit {
         dnnl_memory_destroy(handle)
-        if storageOwner == nil { data.deallocate() }
+        if storageOwner == nil {
+            data.deallocate()
+            MemoryBudget.release(max(byteCount, 64))
+        }
     }
 
     /// The whole buffer as floats, padding included (for element-wise work that is layout-blind).

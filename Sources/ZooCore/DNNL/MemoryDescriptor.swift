@@ -38,6 +38,21 @@ public struct MemoryDescriptor {
         var copy = raw
         return dnnl_memory_desc_get_size(&copy)
     }
+
+    /// Whether this is the plain row-major layout of its dimensions.
+    var isPlain: Bool {
+        guard let plain = try? MemoryDescriptor.plain(dimensions) else { return false }
+        return self == plain
+    }
+
+    /// A view of part of this memory: `dimensions` starting at `offsets`.
+    func submemory(_ dimensions: [Int], offsets: [Int]) throws -> MemoryDescriptor {
+        var parent = raw
+        var result = dnnl_memory_desc_t()
+        try check(dnnl_memory_desc_init_submemory(&result, &parent, dimensions.map { Int64($0) }, offsets.map { Int64($0) }),
+                  "dnnl_memory_desc_init_submemory(\(dimensions))")
+        return MemoryDescriptor(raw: result)
+    }
 }
 
 extension MemoryDescriptor: Equatable {

@@ -25,17 +25,43 @@ final class PrimitiveDescriptor {
     }
 
     init(reorderFrom source: MemoryDescriptor, to destination: MemoryDescriptor, device: Device) throws {
+        var sourceRaw = source.raw
+        var destinationRaw = destination.raw
+        handle = try PrimitiveDescriptor.create("dnnl_reorder_primitive_desc_create") { handle, attributes in
+            dnnl_reorder_primitive_desc_create(&handle, &sourceRaw, device.engine, &destinationRaw, device.engine, attributes)
+        }
+    }
+
+    /// The element-wise sum of `sources` (oneDNN `sum`, all scales 1) into `destination` (which may be `any`).
+    init(sumOf sources: [MemoryDescriptor], into destination: MemoryDescriptor, device: Device) throws {
+        var destinationRaw = destination.raw
+        let scales = [Float](repeating: 1, count: sources.count)
+        let raws = sources.map(\.raw)
+        handle = try PrimitiveDescriptor.create("dnnl_sum_primitive_desc_create") { handle, attributes in
+            dnnl_sum_primitive_desc_create(&handle, &destinationRaw, Int32(raws.count), scales, raws, attributes, device.engine)
+        }
+    }
+
+    /// `sources` joined along `dimension` (oneDNN `concat`) into `destination` (which may be `any`).
+    init(concatenating sources: [MemoryDescriptor], along dimension: Int, into destination: MemoryDescriptor, device: Device) throws {
+        var destinationRaw = destination.raw
+        let raws = sources.map(\.raw)
+        handle = try PrimitiveDescriptor.create("dnnl_concat_primitive_desc_create") { handle, attributes in
+            dnnl_concat_primitive_desc_create(&handle, &destinationRaw, Int32(raws.count), Int32(dimension), raws, attributes, device.engine)
+        }
+    }
+
+    /// Runs a `*_primitive_desc_create` function with user-scratchpad attributes.
+    private static func create(_ function: String,
+                               _ body: (inout dnnl_primitive_desc_t?, dnnl_primitive_attr_t?) -> dnnl_status_t) throws -> dnnl_primitive_desc_t {
         var attributes: dnnl_primitive_attr_t?
         try check(dnnl_primitive_attr_create(&attributes), "dnnl_primitive_attr_create")
         defer { dnnl_primitive_attr_destroy(attributes) }
         try check(dnnl_primitive_attr_set_scratchpad_mode(attributes, dnnl_scratchpad_mode_user), "dnnl_primitive_attr_set_scratchpad_mode")
-        var sourceRaw = source.raw
-        var destinationRaw = destination.raw
         var handle: dnnl_primitive_desc_t?
-        try check(dnnl_reorder_primitive_desc_create(&handle, &sourceRaw, device.engine, &destinationRaw, device.engine, attributes),
-                  "dnnl_reorder_primitive_desc_create")
-        guard let handle else { throw DNNLError(function: "dnnl_reorder_primitive_desc_create", status: dnnl_runtime_error) }
-        self.handle = handle
+        try check(body(&handle, attributes), function)
+        guard let handle else { throw DNNLError(function: function, status: dnnl_runtime_error) }
+        return handle
     }
 
     deinit { dnnl_primitive_desc_destroy(handle) }
@@ -85,9 +111,9 @@ final class PostOps {
 
     deinit { dnnl_post_ops_destroy(handle) }
 
-    /// Post-ops holding one ReLU.
+    /// Post-ops holding one ReLU, as ELU with alpha 0 so that NaN propagates (see `ReLU`).
     convenience init(relu: Void) throws {
         try self.init()
-        try check(dnnl_post_ops_append_eltwise(handle, 1, dnnl_eltwise_relu, 0, 0), "dnnl_post_ops_append_eltwise")
+        try check(dnnl_post_ops_append_eltwise(handle, 1, dnnl_eltwise_elu, 0, 0), "dnnl_post_ops_append_eltwise")
     }
 }

@@ -7,6 +7,8 @@ extension Conv2d: ONNXExportable {
             "kernel_shape": .ints([kernelSize.height, kernelSize.width]),
             "strides": .ints([stride.height, stride.width]),
             "pads": .ints([padding.height, padding.width, padding.height, padding.width]),
+            "dilations": .ints([dilation.height, dilation.width]),
+            "group": .int(groups),
         ], name: entry.name)
     }
 }
@@ -49,6 +51,14 @@ extension AvgPool2d: ONNXOperatorLayer {
     public var onnxOperator: String { "AveragePool" }
     /// oneDNN's `avg_include_padding`, PyTorch's default `count_include_pad=True`.
     public var onnxAttributes: [String: ONNXGraph.Attribute] { window.onnxAttributes.merging(["count_include_pad": .int(1)]) { $1 } }
+}
+
+/// `add` of any number of inputs, and `concat` along channels (or features).
+extension Add: ONNXOperatorLayer { public var onnxOperator: String { "Sum" } }
+
+extension Concat: ONNXOperatorLayer {
+    public var onnxOperator: String { "Concat" }
+    public var onnxAttributes: [String: ONNXGraph.Attribute] { ["axis": .int(1)] }
 }
 
 extension GlobalAvgPool: ONNXOperatorLayer { public var onnxOperator: String { "GlobalAveragePool" } }

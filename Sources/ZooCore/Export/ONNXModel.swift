@@ -104,14 +104,14 @@ public enum ONNXModel {
             value = graph.node("Sub", [value, meanName], name: "normalize")
             value = graph.node("Div", [value, stdName], name: "normalize")
         }
-        // The value each layer writes, by position; a layer reads the one before it.
+        // The value each layer writes, by position; a layer reads those its `from:` names (-1: the input).
         var outputs: [String] = []
-        for (index, entry) in network.entries.enumerated() {
+        for entry in network.entries {
             guard let layer = entry.layer as? ONNXExportable else {
                 throw ZooError("layer `\(entry.name)` (\(entry.description.type)) has no ONNX mapping yet", at: entry.description.location,
                                hint: "export to .safetensors instead, or add the layer type to Sources/ZooCore/Export/ONNXLayers.swift")
             }
-            outputs.append(try layer.exportONNX(&graph, inputs: [index == 0 ? value : outputs[index - 1]], entry: entry))
+            outputs.append(try layer.exportONNX(&graph, inputs: entry.inputs.map { $0 < 0 ? value : outputs[$0] }, entry: entry))
         }
         graph.node("Identity", [outputs.last ?? value], name: "output", output: "output")
         var graphMessage = ProtobufMessage()

@@ -11,7 +11,7 @@ public final class AvgPool2d: Layer {
 
     public func build(input: Shape, random: inout SeededRandom) throws -> LayerBuild {
         let output = try window.output(for: input)
-        return LayerBuild(output: output, multiplyAccumulates: output.elementCount * window.kernelSize.height * window.kernelSize.width)
+        return LayerBuild(output: output, multiplyAccumulates: saturatingProduct([output.elementCount, window.kernelSize.height, window.kernelSize.width]))
     }
 
     public func compile(_ builder: PlanBuilder, _ context: LayerContext) throws -> Activation {

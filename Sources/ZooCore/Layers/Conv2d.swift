@@ -1,9 +1,9 @@
 import CDNNL
 
-/// `conv2d`: a 2-D convolution (PyTorch `nn.Conv2d`, no dilation or groups).
+/// `conv2d`: a 2-D convolution (PyTorch `nn.Conv2d`), grouped (depthwise when `groups` equals the input channels) and dilated.
 public final class Conv2d: Layer {
     public static let typeName = "conv2d"
-    public static let argumentNames = ["out", "kernel", "stride", "padding", "bias"]
+    public static let argumentNames = ["out", "kernel", "stride", "padding", "dilation", "groups", "bias"]
     public static let primaryArgument: String? = "out"
     public static let fusesFollowingReLU = true
 
@@ -11,57 +11,78 @@ public final class Conv2d: Layer {
     let kernelSize: (height: Int, width: Int)
     let stride: (height: Int, width: Int)
     let padding: (height: Int, width: Int)
+    let dilation: (height: Int, width: Int)
+    let groups: Int
     let hasBias: Bool
+    private let groupsLocation: SourceLocation?
 
     public init(arguments: LayerArguments) throws {
         outputChannels = try arguments.int("out")
         kernelSize = try arguments.pair("kernel")
         stride = try arguments.pair("stride", default: 1)
         padding = try arguments.pair("padding", default: 0, minimum: 0)
+        dilation = try arguments.pair("dilation", default: 1)
+        groups = try arguments.int("groups", default: 1)
+        groupsLocation = arguments.location(of: "groups")
         hasBias = try arguments.bool("bias", default: true)
+        guard outputChannels % groups == 0 else {
+            throw ZooError("conv2d: `groups` (\(groups)) must divide the output channels (\(outputChannels))", at: groupsLocation,
+                           hint: "PyTorch's nn.Conv2d needs both channel counts to be multiples of groups")
+        }
     }
 
     public func build(input: Shape, random: inout SeededRandom) throws -> LayerBuild {
-        let output = try slidingWindowOutput(input: input, kernel: kernelSize, stride: stride, padding: padding,
+        // A dilated kernel covers (kernel - 1) * dilation + 1 pixels.
+        let span = ((kernelSize.height - 1) * dilation.height + 1, (kernelSize.width - 1) * dilation.width + 1)
+        let output = try slidingWindowOutput(input: input, kernel: span, stride: stride, padding: padding,
                                              channels: outputChannels, what: "kernel")
-        let fanIn = input.channels * kernelSize.height * kernelSize.width
-        return LayerBuild(
-            output: output,
-            parameters: defaultWeights(shape: [outputChannels, input.channels, kernelSize.height, kernelSize.width],
-                                       fanIn: fanIn, hasBias: hasBias, random: &random),
-            multiplyAccumulates: output.elementCount * fanIn)
+        guard input.channels % groups == 0 else {
+            throw ZooError("`groups` (\(groups)) must divide the input channels (\(input.channels))", at: groupsLocation,
+                           hint: "a depthwise convolution has groups equal to its input channels")
+        }
+        let inputsPerGroup = input.channels / groups
+        let fanIn = saturatingProduct([inputsPerGroup, kernelSize.height, kernelSize.width])
+        var parameters = try defaultWeights(shape: [outputChannels, inputsPerGroup, kernelSize.height, kernelSize.width],
+                                            fanIn: fanIn, hasBias: hasBias, random: &random)
+        if groups > 1 {
+            parameters[0].primitiveShape = [groups, outputChannels / groups, inputsPerGroup, kernelSize.height, kernelSize.width]
+        }
+        return LayerBuild(output: output, parameters: parameters, multiplyAccumulates: saturatingProduct([output.elementCount, fanIn]))
     }
 
     public func compile(_ builder: PlanBuilder, _ context: LayerContext) throws -> Activation {
         let strides = [stride.height, stride.width].map { Int64($0) }
         let paddings = [padding.height, padding.width].map { Int64($0) }
+        // oneDNN counts dilation from 0 (no gaps); PyTorch from 1.
+        let dilations = [dilation.height - 1, dilation.width - 1].map { Int64($0) }
         let operation = WeightedOperation<dnnl_convolution_desc_t>(
             kind: "convolution",
             forward: { propagation, source, weights, bias, destination in
                 var descriptor = dnnl_convolution_desc_t()
                 var (source, weights, destination) = (source.raw, weights.raw, destination.raw)
                 try withOptionalDescriptor(bias) { bias in
-                    try check(dnnl_convolution_forward_desc_init(&descriptor, propagation, dnnl_convolution_direct, &source, &weights,
-                                                                 bias, &destination, strides, paddings, paddings),
-                              "dnnl_convolution_forward_desc_init")
+                    try check(dnnl_dilated_convolution_forward_desc_init(&descriptor, propagation, dnnl_convolution_direct, &source, &weights,
+                                                                         bias, &destination, strides, dilations, paddings, paddings),
+                              "dnnl_dilated_convolution_forward_desc_init")
                 }
                 return descriptor
             },
             backwardData: { sourceGradient, weights, destinationGradient in
                 var descriptor = dnnl_convolution_desc_t()
                 var (sourceGradient, weights, destinationGradient) = (sourceGradient.raw, weights.raw, destinationGradient.raw)
-                try check(dnnl_convolution_backward_data_desc_init(&descriptor, dnnl_convolution_direct, &sourceGradient, &weights,
-                                                                   &destinationGradient, strides, paddings, paddings),
-                          "dnnl_convolution_backward_data_desc_init")
+                try check(dnnl_dilated_convolution_backward_data_desc_init(&descriptor, dnnl_convolution_direct, &sourceGradient, &weights,
+                                                                           &destinationGradient, strides, dilations, paddings, paddings),
+                          "dnnl_dilated_convolution_backward_data_desc_init")
                 return descriptor
             },
             backwardWeights: { source, weightsGradient, biasGradient, destinationGradient in
                 var descriptor = dnnl_convolution_desc_t()
                 var (source, weightsGradient, destinationGradient) = (source.raw, weightsGradient.raw, destinationGradient.raw)
                 try withOptionalDescriptor(biasGradient) { biasGradient in
-                    try check(dnnl_convolution_backward_weights_desc_init(&descriptor, dnnl_convolution_direct, &source, &weightsGradient,
-                                                                          biasGradient, &destinationGradient, strides, paddings, paddings),
-                              "dnnl_convolution_backward_weights_desc_init")
+                    try check(dnnl_dilated_convolution_backward_weights_desc_init(&descriptor, dnnl_convolution_direct, &source, &weightsGradient,
+                                                                                  biasGradient, &destinationGradient, strides, dilations,
+                                                                                  paddings, paddings),
+                              "dnnl_dilated_convolution_backward_weights_desc_init")
                 }
                 return descriptor
             })

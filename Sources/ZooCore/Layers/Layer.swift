@@ -9,11 +9,15 @@ public protocol Layer: AnyObject {
     static var primaryArgument: String? { get }
     /// Whether `compile` can apply a following `relu` itself (conv and linear, as oneDNN post-ops).
     static var fusesFollowingReLU: Bool { get }
+    /// Whether the layer joins several inputs (`add`, `concat`); every other layer takes exactly one.
+    static var joinsInputs: Bool { get }
 
     init(arguments: LayerArguments) throws
 
     /// Shape inference and parameter creation for one input shape. Errors explain the arithmetic.
     func build(input: Shape, random: inout SeededRandom) throws -> LayerBuild
+    /// The same for a layer that joins several inputs; the default hands a single-input layer its one shape.
+    func build(inputs: [Shape], random: inout SeededRandom) throws -> LayerBuild
 
     /// Adds this layer's forward and backward steps to a plan and returns its output.
     func compile(_ builder: PlanBuilder, _ context: LayerContext) throws -> Activation
@@ -21,6 +25,8 @@ public protocol Layer: AnyObject {
 
 extension Layer {
     public static var fusesFollowingReLU: Bool { false }
+    public static var joinsInputs: Bool { false }
+    public func build(inputs: [Shape], random: inout SeededRandom) throws -> LayerBuild { try build(input: inputs[0], random: &random) }
     public static var primaryArgument: String? { nil }
     public static var argumentNames: [String] { [] }
 }
@@ -39,7 +45,8 @@ public struct LayerBuild {
     }
 }
 
-/// A value written in a YAML layer entry, after parameter references are resolved.
+/// A value in an architecture: a layer setting after parameter references are resolved, a parameter's
+/// default or `--set` override, a value the dataset gives (`num_classes`).
 public indirect enum ArgumentValue: Equatable, Sendable, CustomStringConvertible {
     case int(Int)
     case double(Double)
@@ -73,12 +80,31 @@ public struct LayerDescription: Sendable, Equatable {
     public var type: String
     public var name: String?
     public var arguments: [String: LayerArgument]
+    /// The layers whose outputs this one reads (`from:`); empty means the layer just before.
+    public var inputs: [LayerInput]
     public var location: SourceLocation?
 
-    public init(type: String, name: String? = nil, arguments: [String: LayerArgument] = [:], location: SourceLocation? = nil) {
+    public init(type: String, name: String? = nil, arguments: [String: LayerArgument] = [:], inputs: [LayerInput] = [],
+                location: SourceLocation? = nil) {
         self.type = type
         self.name = name
         self.arguments = arguments
+        self.inputs = inputs
+        self.location = location
+    }
+}
+
+/// One entry of a `from:` list: an earlier layer's full name, or an offset back (`-1` is the layer just before).
+public struct LayerInput: Sendable, Equatable {
+    public enum Reference: Sendable, Equatable {
+        case name(String)
+        case offset(Int)
+    }
+    public var reference: Reference
+    public var location: SourceLocation?
+
+    public init(_ reference: Reference, at location: SourceLocation? = nil) {
+        self.reference = reference
         self.location = location
     }
 }

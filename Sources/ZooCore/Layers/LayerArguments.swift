@@ -25,13 +25,20 @@ public struct LayerArguments {
 
     public func contains(_ key: String) -> Bool { arguments[key] != nil }
 
-    /// A whole number of at least `minimum`.
+    /// Where a setting was written, or the entry's line when it was not.
+    public func location(of key: String) -> SourceLocation? { arguments[key]?.location ?? location }
+
+    /// Larger sizes are typos or attacks, and sums such as `height + 2 * padding` stay far from overflow.
+    public static let maximumInteger = 1 << 24
+
+    /// A whole number of at least `minimum` and at most `maximumInteger`.
     public func int(_ key: String, default defaultValue: Int? = nil, minimum: Int = 1) throws -> Int {
         if let value = try required(key, defaultValue, what: "a whole number") { return value }
         guard case .int(let value)? = arguments[key]?.value else {
             throw error(key, "must be a whole number, not \(arguments[key]!.value)")
         }
         guard value >= minimum else { throw error(key, "must be at least \(minimum), not \(value)") }
+        guard value <= Self.maximumInteger else { throw error(key, "must be at most \(Self.maximumInteger), not \(value)") }
         return value
     }
 
@@ -48,6 +55,9 @@ public struct LayerArguments {
             }
             guard height >= minimum, width >= minimum else {
                 throw error(key, "must be at least \(minimum) in both directions, not [\(height), \(width)]")
+            }
+            guard height <= Self.maximumInteger, width <= Self.maximumInteger else {
+                throw error(key, "must be at most \(Self.maximumInteger) in both directions, not [\(height), \(width)]")
             }
             return (height, width)
         default:

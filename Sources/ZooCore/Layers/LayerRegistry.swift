@@ -15,6 +15,8 @@ public enum LayerRegistry {
         Flatten.self,
         Softmax.self,
         LogSoftmax.self,
+        Add.self,
+        Concat.self,
     ]
 
     public static var names: [String] { types.map { $0.typeName } }

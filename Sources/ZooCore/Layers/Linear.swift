@@ -22,8 +22,8 @@ public final class Linear: Layer {
         }
         return LayerBuild(
             output: Shape([outputFeatures]),
-            parameters: defaultWeights(shape: [outputFeatures, input.channels], fanIn: input.channels, hasBias: hasBias, random: &random),
-            multiplyAccumulates: outputFeatures * input.channels)
+            parameters: try defaultWeights(shape: [outputFeatures, input.channels], fanIn: input.channels, hasBias: hasBias, random: &random),
+            multiplyAccumulates: saturatingProduct([outputFeatures, input.channels]))
     }
 
     public func compile(_ builder: PlanBuilder, _ context: LayerContext) throws -> Activation {

@@ -12,7 +12,10 @@ public final class MaxPool2d: Layer {
     public func build(input: Shape, random: inout SeededRandom) throws -> LayerBuild { LayerBuild(output: try window.output(for: input)) }
 
     public func compile(_ builder: PlanBuilder, _ context: LayerContext) throws -> Activation {
-        try builder.compilePooling(context, window: window, algorithm: dnnl_pooling_max, name: "max pooling",
+        if let kernel = MaxPoolingKernel(window: window, input: context.input.descriptor, output: context.outputShape) {
+            return try builder.compileMaxPooling(kernel, context)
+        }
+        return try builder.compilePooling(context, window: window, algorithm: dnnl_pooling_max, name: "max pooling",
                                    appliesReLUBackward: context.appliesReLUBackward)
     }
 }

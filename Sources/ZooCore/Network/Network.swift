@@ -1,16 +1,21 @@
-/// A sequential network: layer descriptions plus an input shape, shape-checked at once, compiled into
-/// one `Plan` per batch size and mode on demand. Parameters are shared by all plans.
+/// A network: a directed acyclic graph of layers in topological order (a layer reads only earlier layers'
+/// outputs), shape-checked at once, compiled into one `Plan` per batch size and mode on demand.
+/// Parameters are shared by all plans.
 public final class Network {
     /// One layer with everything shape inference found out about it.
     public struct Entry {
         public let layer: any Layer
         public let description: LayerDescription
-        /// The layer's name if it has one, else its index: the prefix of its parameters, as in `nn.Sequential`.
+        /// The layer's full name (PyTorch-style, `layer1.0.conv1`), or its index when it has none: the prefix of its parameters.
         public let name: String
-        public let inputShape: Shape
+        /// The positions of the layers this one reads, in `from:` order; -1 is the network input.
+        public let inputs: [Int]
+        public let inputShapes: [Shape]
         public let outputShape: Shape
         public let multiplyAccumulates: Int
         public let parameters: [Parameter]
+
+        public var inputShape: Shape { inputShapes[0] }
     }
 
     public let entries: [Entry]
@@ -19,6 +24,7 @@ public final class Network {
     public let seed: UInt64
     let device: Device
     let stepCounter = StepCounter()
+    private let graph: Graph
     private var plans: [PlanKey: Plan] = [:]
 
     private struct PlanKey: Hashable {
@@ -27,40 +33,104 @@ public final class Network {
         let inputGradient: Bool
     }
 
-    public init(layers descriptions: [LayerDescription], inputShape: Shape, seed: UInt64 = 0) throws {
+    /// A network from layer descriptions; unknown types and settings are errors at their lines.
+    public convenience init(layers descriptions: [LayerDescription], inputShape: Shape, seed: UInt64 = 0) throws {
+        try self.init(built: descriptions.map { ($0, try LayerRegistry.makeLayer($0)) }, inputShape: inputShape, seed: seed)
+    }
+
+    /// A network from layers already made from their descriptions (the config layer makes each once).
+    public init(built layers: [(description: LayerDescription, layer: any Layer)], inputShape: Shape, seed: UInt64 = 0) throws {
+        let descriptions = layers.map(\.description)
         let device = try Device()
         self.device = device
         self.inputShape = inputShape
         self.seed = seed
-        var shape = inputShape
-        var entries: [Entry] = []
-        var usedNames: [String: LayerDescription] = [:]
+        let names = descriptions.enumerated().map { index, description in description.name ?? String(index) }
+        var positions: [String: Int] = [:]
         for (index, description) in descriptions.enumerated() {
-            let name = description.name ?? String(index)
-            if let earlier = usedNames[name] {
-                throw ZooError("two layers are named `\(name)`", at: description.location,
-                               hint: "the first is at \(earlier.location.map(String.init(describing:)) ?? "layer \(name)"); layer names must be unique")
+            if let earlier = positions[names[index]] {
+                throw ZooError("two layers are named `\(names[index])`", at: description.location,
+                               hint: "the first is at \(descriptions[earlier].location.map(String.init(describing:)) ?? "layer \(names[index])"); layer names must be unique")
             }
-            usedNames[name] = description
-            let layer = try LayerRegistry.makeLayer(description)
+            positions[names[index]] = index
+        }
+        var entries: [Entry] = []
+        for (index, (description, layer)) in layers.enumerated() {
+            let inputs = try Network.resolveInputs(of: description, at: index, names: names, positions: positions,
+                                                   joins: type(of: layer).joinsInputs)
+            let inputShapes = inputs.map { $0 < 0 ? inputShape : entries[$0].outputShape }
             var random = SeededRandom(seed: seed, streams: UInt64(index))
             let build: LayerBuild
             do {
-                build = try layer.build(input: shape, random: &random)
+                build = try layer.build(inputs: inputShapes, random: &random)
             } catch let error as ZooError {
-                let journey = index == 0
-                    ? "its input is the network input \(inputShape)"
-                    : "the network input \(inputShape) becomes \(shape) after layer \(index - 1) (\(descriptions[index - 1].type))"
-                throw ZooError("layer \(index) (\(description.type)) \(error.message); \(journey)",
+                let journey = inputs.count > 1
+                    ? "its inputs are " + zip(inputs, inputShapes).map { input, shape in
+                        input < 0 ? "the network input \(shape)" : "\(shape) from `\(names[input])` (\(descriptions[input].type)\(descriptions[input].location.map { " at line \($0.line)" } ?? ""))"
+                    }.joined(separator: " and ")
+                    : inputs[0] < 0 ? "its input is the network input \(inputShape)"
+                    : "the network input \(inputShape) becomes \(inputShapes[0]) after layer \(names[inputs[0]]) (\(descriptions[inputs[0]].type))"
+                throw ZooError("layer \(names[index]) (\(description.type)) \(error.message); \(journey)",
                                at: error.location ?? description.location, hint: error.hint)
             }
             let parameters = try build.parameters.map { try Parameter($0, device: device) }
-            entries.append(Entry(layer: layer, description: description, name: name, inputShape: shape, outputShape: build.output,
-                                 multiplyAccumulates: build.multiplyAccumulates, parameters: parameters))
-            shape = build.output
+            entries.append(Entry(layer: layer, description: description, name: names[index], inputs: inputs, inputShapes: inputShapes,
+                                 outputShape: build.output, multiplyAccumulates: build.multiplyAccumulates, parameters: parameters))
         }
+        guard let last = entries.last else { throw ZooError("a network needs at least one layer") }
         self.entries = entries
-        outputShape = shape
+        outputShape = last.outputShape
+        graph = try Graph(entries)
+    }
+
+    /// `from:` resolved to positions: names of earlier layers, or offsets back from this layer.
+    private static func resolveInputs(of description: LayerDescription, at index: Int, names: [String], positions: [String: Int],
+                                      joins: Bool) throws -> [Int] {
+        let type = description.type
+        guard !description.inputs.isEmpty else {
+            if joins {
+                throw ZooError("\(type) joins two or more layers but has no `from:`", at: description.location,
+                               hint: "list its inputs, for example `from: [-1, stem_relu]`")
+            }
+            return [index - 1]
+        }
+        if joins && description.inputs.count < 2 {
+            throw ZooError("\(type) needs two or more inputs in `from:`, not \(description.inputs.count)",
+                           at: description.inputs[0].location ?? description.location,
+                           hint: "for example `from: [-1, stem_relu]`; a single input needs no \(type)")
+        }
+        if !joins && description.inputs.count > 1 {
+            throw ZooError("\(type) takes one input, but `from:` lists \(description.inputs.count)",
+                           at: description.inputs[1].location ?? description.location,
+                           hint: "join several inputs first with `add` or `concat`")
+        }
+        return try description.inputs.map { input in
+            let location = input.location ?? description.location
+            switch input.reference {
+            case .offset(let offset):
+                guard offset < 0 else {
+                    throw ZooError("`from: \(offset)` must be a negative offset (-1 is the layer just before) or a layer name", at: location,
+                                   hint: "a layer can only read layers before it")
+                }
+                guard index + offset >= -1 else {
+                    throw ZooError("`from: \(offset)` points before the first layer: this is layer \(index), so the furthest back is \(-(index + 1)) (the network input)",
+                                   at: location)
+                }
+                return index + offset
+            case .name(let name):
+                guard let position = positions[name] else {
+                    let earlier = Array(names[..<index])
+                    throw ZooError("`from: \(name)` names no layer", at: location,
+                                   hint: nearest(to: name, in: earlier).map { "did you mean `\($0)`?" }
+                                       ?? (earlier.isEmpty ? "no layer comes before this one" : "earlier layers: " + earlier.suffix(8).joined(separator: ", ")))
+                }
+                guard position < index else {
+                    throw ZooError(position == index ? "`from: \(name)` names the layer itself" : "`from: \(name)` names a later layer (layer \(position))",
+                                   at: location, hint: "a layer can only read layers before it, so the graph has no cycles")
+                }
+                return position
+            }
+        }
     }
 
     /// Every parameter and buffer under its PyTorch `state_dict` name, in module order.
@@ -71,9 +141,9 @@ public final class Network {
     public var trainableParameters: [Parameter] { entries.flatMap { $0.parameters.filter(\.isTrainable) } }
 
     /// Trainable values, as PyTorch's `sum(p.numel() for p in model.parameters())` counts them.
-    public var parameterCount: Int { trainableParameters.reduce(0) { $0 + $1.elementCount } }
+    public var parameterCount: Int { trainableParameters.map(\.elementCount).reduce(0, saturatingSum) }
 
-    public var multiplyAccumulates: Int { entries.reduce(0) { $0 + $1.multiplyAccumulates } }
+    public var multiplyAccumulates: Int { entries.map(\.multiplyAccumulates).reduce(0, saturatingSum) }
 
     public func parameter(named name: String) -> Parameter? { namedParameters.first { $0.name == name }?.parameter }
 
@@ -89,6 +159,7 @@ public final class Network {
         let key = PlanKey(batchSize: batchSize, training: training, inputGradient: inputGradient && training)
         if let plan = plans[key] { return plan }
         guard batchSize > 0 else { throw ZooError("the batch size must be at least 1, not \(batchSize)") }
+        try MemoryBudget.checkPlan(self, batchSize: batchSize, training: training)
         let plan = try compile(batchSize: batchSize, training: training, inputGradient: key.inputGradient)
         plans[key] = plan
         return plan
@@ -102,29 +173,33 @@ public final class Network {
                                       stepCounter: stepCounter, largestActivationBytes: largestSample * batchSize * 4)
         let input = try builder.memory(try .plain(inputShape.withBatch(batchSize)))
         let inputGradientMemory = inputGradient ? try builder.memory(input.descriptor) : nil
-        var activation = Activation(shape: inputShape, value: input, gradient: inputGradientMemory)
-        var appliedByPrevious = false
-        var reluBackwardPending = false
+        // What each layer reads, per `from:` slot, filled in as its producers finish.
+        var readInputs = entries.map { [Activation?](repeating: nil, count: $0.inputs.count) }
+        try publish(Activation(shape: inputShape, value: input, gradient: inputGradientMemory), of: -1, into: &readInputs, builder)
+        var activation: Activation?
         for (index, entry) in entries.enumerated() {
-            defer { builder.finishLayer() }
-            // A ReLU fused into the conv or linear before it: that layer's output is already this one's.
-            if appliedByPrevious {
-                appliedByPrevious = false
-                activation = Activation(shape: entry.outputShape, value: activation.value, gradient: activation.gradient)
-                continue
-            }
-            let fusesReLU = type(of: entry.layer).fusesFollowingReLU && index + 1 < entries.count && entries[index + 1].layer is ReLU
-            let poolingFollows = fusesReLU && index + 2 < entries.count && entries[index + 2].layer is MaxPool2d
+            builder.currentLayerIndex = index
             builder.currentLayerName = entry.name
-            let context = LayerContext(index: index, name: entry.name, input: activation, inputShape: entry.inputShape,
-                                       outputShape: entry.outputShape,
-                                       parameters: Dictionary(uniqueKeysWithValues: entry.parameters.map { ($0.name, $0) }),
-                                       fusesReLU: fusesReLU, reluBackwardAfterPooling: poolingFollows,
-                                       appliesReLUBackward: reluBackwardPending)
-            activation = try entry.layer.compile(builder, context)
-            appliedByPrevious = fusesReLU
-            reluBackwardPending = poolingFollows
+            builder.currentOutputLastUse = graph.lastUse[index]
+            if graph.fusedIntoPrevious[index], let fused = activation {
+                // A ReLU fused into the conv or linear before it: that layer's output is already this one's.
+                activation = Activation(shape: entry.outputShape, value: fused.value, gradient: fused.gradient)
+            } else {
+                let context = LayerContext(index: index, name: entry.name, inputs: readInputs[index].map { $0! },
+                                           outputShape: entry.outputShape,
+                                           parameters: Dictionary(uniqueKeysWithValues: entry.parameters.map { ($0.name, $0) }),
+                                           fusesReLU: graph.fusesReLU[index], reluBackwardAfterPooling: graph.reluBackwardAfterPooling[index],
+                                           appliesReLUBackward: graph.appliesReLUBackward[index])
+                let output = try entry.layer.compile(builder, context)
+                builder.keepAlive(output.value, until: graph.lastUse[index])
+                builder.keepAlive(output.gradient, until: graph.lastUse[index])
+                activation = output
+            }
+            builder.finishLayer(parameters: entry.parameters)
+            if let activation { try publish(activation, of: index, into: &readInputs, builder) }
         }
+        guard let activation else { throw ZooError("a network needs at least one layer") }
+        builder.currentLayerIndex = entries.count
         // Losses and users read a plain row-major output.
         builder.currentLayerName = "output"
         let plainOutput = try MemoryDescriptor.plain(outputShape.withBatch(batchSize))
@@ -140,4 +215,68 @@ public final class Network {
         }
         return try builder.finish(input: input, inputGradient: inputGradientMemory, output: output, outputGradient: outputGradient)
     }
+
+    /// Hands a layer's output to the layers that read it. Where several read it, each writes its gradient into
+    /// a buffer of its own, and a oneDNN `sum` adds them up before the producer's backward runs.
+    private func publish(_ activation: Activation, of producer: Int, into readInputs: inout [[Activation?]], _ builder: PlanBuilder) throws {
+        let readers = graph.readers(of: producer)
+        guard readers.count > 1, let gradient = activation.gradient else {
+            for reader in readers { readInputs[reader.layer][reader.slot] = activation }
+            return
+        }
+        var parts: [Memory] = []
+        for reader in readers {
+            let part = try builder.sharedActivationBuffer(gradient.descriptor, until: reader.layer)
+            parts.append(part)
+            readInputs[reader.layer][reader.slot] = Activation(shape: activation.shape, value: activation.value, gradient: part)
+        }
+        try builder.backwardSum(parts, into: gradient)
+        builder.finishLayer()
+    }
+}
+
+/// The graph passes over a network's layers: who reads each output, which ReLUs fuse into the layer before,
+/// and the last layer that needs each output (its buffer's lifetime).
+struct Graph {
+    /// Per producer (index + 1, so the network input is 0): the (layer, `from:` slot) pairs that read it.
+    private let readersByProducer: [[(layer: Int, slot: Int)]]
+    /// A conv or linear applying the ReLU after it, which is its only reader.
+    let fusesReLU: [Bool]
+    let fusedIntoPrevious: [Bool]
+    /// That ReLU's backward runs after the max pooling that is the ReLU's only reader.
+    let reluBackwardAfterPooling: [Bool]
+    let appliesReLUBackward: [Bool]
+    /// The last layer reading each output (through fused ReLUs); the network's output lives to the end.
+    let lastUse: [Int]
+
+    init(_ entries: [Network.Entry]) throws {
+        var readers = [[(layer: Int, slot: Int)]](repeating: [], count: entries.count + 1)
+        for (index, entry) in entries.enumerated() {
+            for (slot, input) in entry.inputs.enumerated() { readers[input + 1].append((index, slot)) }
+        }
+        for (index, entry) in entries.enumerated().dropLast() where readers[index + 1].isEmpty {
+            throw ZooError("the output of layer \(entry.name) (\(entry.description.type)) is never used", at: entry.description.location,
+                           hint: "read it with `from: \(entry.name)` in a later layer, or remove the layer")
+        }
+        readersByProducer = readers
+        let count = entries.count
+        func onlyReader(of producer: Int, is reader: Int) -> Bool {
+            reader < count && readers[producer + 1].count == 1 && readers[producer + 1][0].layer == reader
+        }
+        let fuses = (0..<count).map { index in
+            type(of: entries[index].layer).fusesFollowingReLU && onlyReader(of: index, is: index + 1) && entries[index + 1].layer is ReLU
+        }
+        let afterPooling = (0..<count).map { index in
+            fuses[index] && onlyReader(of: index + 1, is: index + 2) && entries[index + 2].layer is MaxPool2d
+        }
+        fusesReLU = fuses
+        fusedIntoPrevious = (0..<count).map { $0 > 0 && fuses[$0 - 1] }
+        reluBackwardAfterPooling = afterPooling
+        appliesReLUBackward = (0..<count).map { $0 > 1 && afterPooling[$0 - 2] }
+        var lastUse = (0..<count).map { index in readers[index + 1].map(\.layer).max() ?? count }
+        for index in (0..<count).reversed() where fuses[index] { lastUse[index] = lastUse[index + 1] }
+        self.lastUse = lastUse
+    }
+
+    func readers(of producer: Int) -> [(layer: Int, slot: Int)] { readersByProducer[producer + 1] }
 }

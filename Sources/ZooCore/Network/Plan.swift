@@ -9,13 +9,13 @@ public final class Plan {
     let output: Memory
     let outputGradient: Memory?
     private let forwardSteps: [Step]
-    private let backwardSteps: [Step]
+    private let backwardGroups: [BackwardGroup]
     /// Which oneDNN implementation each primitive got, for `zoo bench --verbose`.
     public let implementations: [(layer: String, operation: String, implementation: String)]
     private let stepCounter: StepCounter
 
     init(device: Device, batchSize: Int, training: Bool, input: Memory, inputGradient: Memory?, output: Memory, outputGradient: Memory?,
-         forwardSteps: [Step], backwardSteps: [Step], implementations: [(layer: String, operation: String, implementation: String)],
+         forwardSteps: [Step], backwardGroups: [BackwardGroup], implementations: [(layer: String, operation: String, implementation: String)],
          stepCounter: StepCounter) {
         self.device = device
         self.batchSize = batchSize
@@ -25,7 +25,7 @@ public final class Plan {
         self.output = output
         self.outputGradient = outputGradient
         self.forwardSteps = forwardSteps
-        self.backwardSteps = backwardSteps
+        self.backwardGroups = backwardGroups
         self.implementations = implementations
         self.stepCounter = stepCounter
     }
@@ -57,10 +57,17 @@ public final class Plan {
         try device.wait()
     }
 
-    /// Fills every parameter's gradient (overwriting, as after PyTorch's `zero_grad`).
-    public func backward() throws {
+    /// Fills every parameter's gradient (overwriting, as after PyTorch's `zero_grad`), layer by layer from
+    /// the last; `parametersReady` hears of each layer's parameters once their gradients are final
+    /// (data-parallel training starts summing them while backward goes on).
+    public func backward(parametersReady: (([Parameter]) throws -> Void)? = nil) throws {
         guard training else { throw ZooError("backward() needs a training plan") }
-        for step in backwardSteps { try step.run(on: device) }
+        for group in backwardGroups {
+            for step in group.steps { try step.run(on: device) }
+            guard let parametersReady, !group.parameters.isEmpty else { continue }
+            try device.wait()
+            try parametersReady(group.parameters)
+        }
         try device.wait()
         stepCounter.step += 1
     }

@@ -13,12 +13,12 @@ enum Step {
     }
 }
 
-/// What a layer sees while it compiles: its input, its shapes, its parameters by name.
+/// What a layer sees while it compiles: its inputs, its shapes, its parameters by name.
 public struct LayerContext {
     public let index: Int
     public let name: String
-    public let input: Activation
-    public let inputShape: Shape
+    /// In `from:` order; a single-input layer has one.
+    public let inputs: [Activation]
     public let outputShape: Shape
     let parameters: [String: Parameter]
     /// The next layer is a ReLU this layer applies as a post-op (and whose backward it runs).
@@ -28,6 +28,9 @@ public struct LayerContext {
     let reluBackwardAfterPooling: Bool
     /// This max pooling applies the backward of the ReLU fused into the layer before it.
     let appliesReLUBackward: Bool
+
+    public var input: Activation { inputs[0] }
+    public var inputShape: Shape { inputs[0].shape }
 
     func parameter(_ name: String) throws -> Parameter {
         guard let parameter = parameters[name] else { throw ZooError("layer \(self.name) has no parameter \(name)") }
@@ -45,15 +48,20 @@ public final class PlanBuilder {
     let randomSeed: UInt64
     let stepCounter: StepCounter
     private(set) var forwardSteps: [Step] = []
-    private var backwardGroups: [[Step]] = []
+    private var backwardGroups: [BackwardGroup] = []
     private var currentBackward: [Step] = []
     private var callsNeedingScratchpad: [PrimitiveCall] = []
     private(set) var implementations: [(layer: String, operation: String, implementation: String)] = []
     var currentLayerName = ""
-    /// Activation gradients in training, activation values in inference: each is needed only until the
-    /// layer next to it has run, so in a sequential network two shared buffers, taken in turn, hold them all.
-    private let sharedBuffers: [Memory]
-    private var nextSharedBuffer = 0
+    /// The layer compiling now, and the last layer that reads its output (training: the first whose backward
+    /// writes the output's gradient), as positions in the network's layer list.
+    var currentLayerIndex = 0
+    var currentOutputLastUse = 0
+    /// Activation gradients in training, activation values in inference: each is needed from the layer that
+    /// makes it to the last layer that reads it, so buffers whose intervals do not overlap share storage.
+    /// A sequential network needs two; a residual block one more for its shortcut.
+    private var sharedBuffers: [(memory: Memory, intervals: [ClosedRange<Int>])] = []
+    private let sharedBufferBytes: Int
 
     /// `largestActivationBytes` bounds every activation of the plan in any layout oneDNN picks.
     init(device: Device, batchSize: Int, training: Bool, randomSeed: UInt64, stepCounter: StepCounter,
@@ -63,16 +71,30 @@ public final class PlanBuilder {
         self.training = training
         self.randomSeed = randomSeed
         self.stepCounter = stepCounter
-        let shared = try MemoryDescriptor.plain([max(largestActivationBytes / 4, 1)])
-        sharedBuffers = try (0..<2).map { _ in try Memory(shared, device: device) }
+        sharedBufferBytes = max(largestActivationBytes, 4)
     }
 
-    /// A buffer for an activation's gradient (training) or value (inference), in the next shared buffer.
-    func sharedActivationBuffer(_ descriptor: MemoryDescriptor) throws -> Memory {
-        let buffer = sharedBuffers[nextSharedBuffer]
-        guard descriptor.byteCount <= buffer.byteCount else { return try memory(descriptor) }
-        nextSharedBuffer = 1 - nextSharedBuffer
-        return try alias(buffer, as: descriptor)
+    /// A buffer for an activation's gradient (training) or value (inference), live from the current layer
+    /// to `lastUse` (default: the current output's last reader), in the first shared buffer free for that interval.
+    func sharedActivationBuffer(_ descriptor: MemoryDescriptor, until lastUse: Int? = nil) throws -> Memory {
+        guard descriptor.byteCount <= sharedBufferBytes else { return try memory(descriptor) }
+        let interval = currentLayerIndex...max(lastUse ?? currentOutputLastUse, currentLayerIndex)
+        let index = try sharedBuffers.firstIndex { !$0.intervals.contains { $0.overlaps(interval) } } ?? {
+            sharedBuffers.append((try memory(try .plain([sharedBufferBytes / 4])), []))
+            return sharedBuffers.count - 1
+        }()
+        sharedBuffers[index].intervals.append(interval)
+        return try alias(sharedBuffers[index].memory, as: descriptor)
+    }
+
+    /// Keeps a shared buffer that `memory` lives in busy until `lastUse`: a layer whose output is a view
+    /// of its input (flatten, an identity) makes the input live as long as the output.
+    func keepAlive(_ memory: Memory?, until lastUse: Int) {
+        guard let memory, let index = sharedBuffers.firstIndex(where: { $0.memory.data == memory.data }),
+              let last = sharedBuffers[index].intervals.indices.last(where: { sharedBuffers[index].intervals[$0].contains(currentLayerIndex) })
+        else { return }
+        let interval = sharedBuffers[index].intervals[last]
+        sharedBuffers[index].intervals[last] = interval.lowerBound...max(interval.upperBound, lastUse)
     }
 
     var propagation: dnnl_prop_kind_t { training ? dnnl_forward_training : dnnl_forward_inference }
@@ -111,6 +133,8 @@ public final class PlanBuilder {
         currentBackward.append(try call(descriptor, operation, arguments))
     }
 
+    func forward(_ step: Step) { forwardSteps.append(step) }
+    func backward(_ step: Step) { currentBackward.append(step) }
     func forward(_ body: @escaping () throws -> Void) { forwardSteps.append(.custom(body)) }
     func backward(_ body: @escaping () throws -> Void) { currentBackward.append(.custom(body)) }
 
@@ -139,13 +163,25 @@ public final class PlanBuilder {
         currentBackward.append(try reorderStep(from: staging, to: target))
     }
 
+    /// Adds up `parts` into `target` (oneDNN `sum`) in the backward pass: gradients from several readers.
+    func backwardSum(_ parts: [Memory], into target: Memory) throws {
+        currentBackward.append(try sumStep(parts, into: target))
+    }
+
+    func sumStep(_ parts: [Memory], into target: Memory) throws -> Step {
+        let descriptor = try PrimitiveDescriptor(sumOf: parts.map(\.descriptor), into: target.descriptor, device: device)
+        let arguments = parts.enumerated().map { (DNNL_ARG_MULTIPLE_SRC + Int32($0.offset), $0.element) } + [(DNNL_ARG_DST, target)]
+        return try call(descriptor, "sum", arguments)
+    }
+
     func reorderStep(from source: Memory, to destination: Memory) throws -> Step {
         let descriptor = try PrimitiveDescriptor(reorderFrom: source.descriptor, to: destination.descriptor, device: device)
         return try call(descriptor, "reorder", [(DNNL_ARG_FROM, source), (DNNL_ARG_TO, destination)])
     }
 
-    func finishLayer() {
-        backwardGroups.append(currentBackward)
+    /// Ends a layer's backward group; after it runs, the gradients of `parameters` are final.
+    func finishLayer(parameters: [Parameter] = []) {
+        backwardGroups.append(BackwardGroup(steps: currentBackward, parameters: parameters.filter(\.isTrainable)))
         currentBackward = []
     }
 
@@ -158,9 +194,15 @@ public final class PlanBuilder {
         }
         return Plan(device: device, batchSize: batchSize, training: training, input: input, inputGradient: inputGradient, output: output,
                     outputGradient: outputGradient, forwardSteps: forwardSteps,
-                    backwardSteps: backwardGroups.reversed().flatMap { $0 }, implementations: implementations,
+                    backwardGroups: backwardGroups.reversed(), implementations: implementations,
                     stepCounter: stepCounter)
     }
+}
+
+/// One layer's backward steps and the parameters whose gradients they finish.
+struct BackwardGroup {
+    let steps: [Step]
+    let parameters: [Parameter]
 }
 
 /// Counts training steps, so per-step randomness (dropout) is a pure function of the seed and the step.

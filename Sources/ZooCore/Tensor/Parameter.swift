@@ -7,12 +7,16 @@ public struct ParameterSpec {
     /// False for buffers such as batch norm's running statistics.
     public var isTrainable: Bool
     public var initialValues: [Float]
+    /// The dimensions oneDNN sees when they differ from PyTorch's with the same row-major bytes:
+    /// a grouped convolution's `[groups, out / groups, in / groups, kh, kw]` for `[out, in / groups, kh, kw]`.
+    public var primitiveShape: [Int]?
 
-    public init(name: String, shape: [Int], isTrainable: Bool = true, initialValues: [Float]) {
+    public init(name: String, shape: [Int], isTrainable: Bool = true, initialValues: [Float], primitiveShape: [Int]? = nil) {
         self.name = name
         self.shape = shape
         self.isTrainable = isTrainable
         self.initialValues = initialValues
+        self.primitiveShape = primitiveShape
     }
 }
 
@@ -35,7 +39,7 @@ public final class Parameter {
         shape = spec.shape
         isTrainable = spec.isTrainable
         self.device = device
-        canonicalDescriptor = try .plain(spec.shape)
+        canonicalDescriptor = try .plain(spec.primitiveShape ?? spec.shape)
         value = try Memory(canonicalDescriptor, device: device)
         gradient = spec.isTrainable ? try Memory(canonicalDescriptor, device: device) : nil
         try write(spec.initialValues)

@@ -6,7 +6,8 @@ public struct Shape: Hashable, Sendable, Codable, CustomStringConvertible {
 
     public var isImage: Bool { dimensions.count == 3 }
     public var isFlat: Bool { dimensions.count == 1 }
-    public var elementCount: Int { dimensions.reduce(1, *) }
+    /// Saturates at `Int.max` instead of overflowing, so an absurd shape fails a size check rather than trapping.
+    public var elementCount: Int { saturatingProduct(dimensions) }
 
     /// Channels of an image, features of a flat sample.
     public var channels: Int { dimensions.first ?? 0 }
@@ -17,4 +18,15 @@ public struct Shape: Hashable, Sendable, Codable, CustomStringConvertible {
     public var description: String { dimensions.map(String.init).joined(separator: "x") }
 
     func withBatch(_ batchSize: Int) -> [Int] { [batchSize] + dimensions }
+}
+
+/// The product of `factors`, or `Int.max` when it does not fit: for sizes that are checked against a limit next.
+public func saturatingProduct(_ factors: [Int]) -> Int {
+    var product = 1
+    for factor in factors {
+        let (result, overflow) = product.multipliedReportingOverflow(by: factor)
+        if overflow { return Int.max }
+        product = result
+    }
+    return product
 }

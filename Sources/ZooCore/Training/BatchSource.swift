@@ -3,11 +3,14 @@ public struct LabeledBatch {
     public let count: Int
     public let images: UnsafeBufferPointer<Float>
     public let labels: UnsafeBufferPointer<Int32>
+    /// The whole batch's size when this is one worker's share of it (data-parallel training), else `count`.
+    public let globalCount: Int
 
-    public init(count: Int, images: UnsafeBufferPointer<Float>, labels: UnsafeBufferPointer<Int32>) {
+    public init(count: Int, images: UnsafeBufferPointer<Float>, labels: UnsafeBufferPointer<Int32>, globalCount: Int? = nil) {
         self.count = count
         self.images = images
         self.labels = labels
+        self.globalCount = globalCount ?? count
     }
 }
 

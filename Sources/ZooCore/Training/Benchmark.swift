@@ -8,35 +8,55 @@ public struct BenchmarkResult: Codable {
     public let trainImagesPerSecond: Double
     public let inferImagesPerSecond: Double
     public let inferBatchSize: Int
+    /// Data-parallel runs: the processes, and the share of training time spent waiting for gradient sums
+    /// after backward (the communication backward did not hide).
+    public var ranks: Int?
+    public var allreduceWaitFraction: Double?
 
     enum CodingKeys: String, CodingKey {
         case batchSize = "batch_size"
         case trainImagesPerSecond = "train_images_per_sec"
         case inferImagesPerSecond = "infer_images_per_sec"
         case inferBatchSize = "infer_batch_size"
+        case ranks
+        case allreduceWaitFraction = "allreduce_wait_fraction"
     }
 }
 
 public enum Benchmark {
+    /// With `dataParallel`, each worker runs its share of every batch and the rates count the whole batches.
     public static func run(network: Network, batchSize: Int, inferBatchSize: Int, steps: Int, windows: Int = 5,
-                           optimizer: Optimizer) throws -> BenchmarkResult {
+                           optimizer: Optimizer, dataParallel: DataParallel? = nil) throws -> BenchmarkResult {
+        try MemoryBudget.check(network, batchSize: max(batchSize, inferBatchSize), training: true, what: "benchmarking")
         let classes = network.outputShape.elementCount
-        let train = try network.plan(batchSize: batchSize, training: true)
+        let share = dataParallel?.group.share ?? .everything
+        let (localBatch, localInferBatch) = (share.range(inBatchOf: batchSize).count, share.range(inBatchOf: inferBatchSize).count)
+        guard localBatch > 0, localInferBatch > 0 else {
+            throw ZooError("a batch of \(min(batchSize, inferBatchSize)) cannot be shared by \(share.workers) ranks",
+                           hint: "use a batch of at least \(share.workers)")
+        }
+        let train = try network.plan(batchSize: localBatch, training: true)
         var random = SeededRandom(seed: 1)
-        let images = random.uniform(1, count: batchSize * network.inputShape.elementCount)
-        let labels = (0..<batchSize).map { Int32($0 % classes) }
+        let images = random.uniform(1, count: localBatch * network.inputShape.elementCount)
+        let labels = (0..<localBatch).map { Int32($0 % classes) }
         train.withInput { input in for index in input.indices { input[index] = images[index] } }
         func trainStep() throws {
-            _ = try labels.withUnsafeBufferPointer { try train.forwardLossBackward(.crossEntropy, labels: $0, classes: classes) }
+            _ = try labels.withUnsafeBufferPointer { labels in
+                try train.forwardLossBackward(.crossEntropy, labels: labels, classes: classes,
+                                              backward: dataParallel.map { dataParallel in { try dataParallel.backward($0, globalCount: batchSize) } })
+            }
             try optimizer.step()
         }
+        let trainStart = DispatchTime.now().uptimeNanoseconds
         let trainRate = try medianRate(images: batchSize, steps: steps, windows: windows, trainStep)
+        let trainSeconds = Double(DispatchTime.now().uptimeNanoseconds - trainStart) / 1e9
 
-        let infer = try network.plan(batchSize: inferBatchSize, training: false)
+        let infer = try network.plan(batchSize: localInferBatch, training: false)
         infer.withInput { input in for index in input.indices { input[index] = images[index % images.count] } }
         let inferRate = try medianRate(images: inferBatchSize, steps: max(1, steps / 4), windows: windows) { try infer.forward() }
         return BenchmarkResult(batchSize: batchSize, trainImagesPerSecond: trainRate, inferImagesPerSecond: inferRate,
-                               inferBatchSize: inferBatchSize)
+                               inferBatchSize: inferBatchSize, ranks: dataParallel.map { _ in share.workers },
+                               allreduceWaitFraction: dataParallel.map { $0.secondsWaitingForSums / trainSeconds })
     }
 
     /// Images per second: one warm-up window, then the median of `windows` timed windows of `steps` steps.

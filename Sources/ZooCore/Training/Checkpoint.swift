@@ -1,10 +1,77 @@
 import Foundation
 
+/// Every metadata key a checkpoint has: the whole format in one place. `Checkpoint` writes and reads the
+/// counters and the format tag; the CLI's `CheckpointDescription` the rest, through these names.
+public enum CheckpointKey: String, CaseIterable, Sendable {
+    /// "zoo-checkpoint-1".
+    case format
+    /// Training steps taken (dropout masks depend on it) and optimizer steps (Adam's bias correction).
+    case trainingStep = "training_step", optimizerSteps = "optimizer_steps"
+    /// The architecture's YAML and where it came from, the `params:` overrides (JSON object of strings).
+    case architecture, architectureSource = "architecture_source", modelParameters = "model_parameters"
+    /// The dataset's name, the input shape (JSON list), class names (JSON list), normalisation and test-time transforms (JSON).
+    case dataset, inputShape = "input_shape", classNames = "class_names", normalization, testTransforms = "test_transforms"
+    /// The loss name, the resolved training config (YAML).
+    case loss, config
+    /// Completed epochs, the best and the latest test accuracy (a fraction; -1 before any evaluation).
+    case epoch, bestTestAccuracy = "best_test_accuracy", testAccuracy = "test_accuracy"
+}
+
+/// A checkpoint's metadata, read with the care of a YAML file: every value parsed and range-checked, and
+/// every failure an error naming the file and the key.
+public struct CheckpointMetadata {
+    public let values: [String: String]
+    public let path: String
+
+    public init(_ values: [String: String], path: String) {
+        self.values = values
+        self.path = path
+    }
+
+    public func error(_ key: CheckpointKey, _ message: String) -> ZooError {
+        ZooError("metadata key `\(key.rawValue)`: \(message)", place: path,
+                 hint: "the checkpoint was damaged or edited; use another checkpoint of the run, or train again")
+    }
+
+    public func string(_ key: CheckpointKey) throws -> String {
+        guard let value = values[key.rawValue] else { throw error(key, "missing (the file was not written by `zoo train`, or by an older version)") }
+        return value
+    }
+
+    public func integer<Value: FixedWidthInteger>(_ key: CheckpointKey, in range: ClosedRange<Value>) throws -> Value {
+        let text = try string(key)
+        guard let value = Value(text), range.contains(value) else {
+            throw error(key, "must be a whole number from \(range.lowerBound) to \(range.upperBound), not `\(text.prefix(40))`")
+        }
+        return value
+    }
+
+    public func number(_ key: CheckpointKey, in range: ClosedRange<Double>) throws -> Double {
+        let text = try string(key)
+        guard let value = Double(text), range.contains(value) else {
+            throw error(key, "must be a number from \(range.lowerBound) to \(range.upperBound), not `\(text.prefix(40))`")
+        }
+        return value
+    }
+
+    public func json<Value: Decodable>(_ key: CheckpointKey, as type: Value.Type) throws -> Value {
+        do {
+            return try JSONDecoder().decode(Value.self, from: Data(try string(key).utf8))
+        } catch let error as ZooError {
+            throw error
+        } catch {
+            throw self.error(key, "is not valid JSON of the expected form")
+        }
+    }
+}
+
 /// A training checkpoint as one safetensors file: every parameter and buffer under its PyTorch `state_dict`
 /// name, the optimizer state under `optimizer.<name>.<buffer>`, and string metadata (architecture YAML,
 /// dataset, normalisation, epoch, resolved config) so the file alone is enough to evaluate or resume.
 public struct Checkpoint {
     public static let format = "zoo-checkpoint-1"
+    /// Counters above this come from damage, not training.
+    public static let maximumCount = 1 << 53
     public var parameters: [String: SafetensorsTensor]
     public var optimizer: OptimizerState?
     public var metadata: [String: String]
@@ -17,8 +84,8 @@ public struct Checkpoint {
         self.parameters = parameters
         self.optimizer = try optimizer?.state()
         self.metadata = metadata
-        self.metadata["format"] = Checkpoint.format
-        self.metadata["training_step"] = String(network.trainingStep)
+        self.metadata[CheckpointKey.format.rawValue] = Checkpoint.format
+        self.metadata[CheckpointKey.trainingStep.rawValue] = String(network.trainingStep)
     }
 
     public func write(to path: String) throws {
@@ -28,27 +95,41 @@ public struct Checkpoint {
             for (name, values) in optimizer.tensors {
                 tensors["optimizer.\(name)"] = SafetensorsTensor(floats: values, shape: [values.count])
             }
-            metadata["optimizer_steps"] = String(optimizer.steps)
+            metadata[CheckpointKey.optimizerSteps.rawValue] = String(optimizer.steps)
         }
         try SafetensorsFile(tensors: tensors, metadata: metadata).write(to: path)
     }
 
+    /// Reads and checks a checkpoint: the format tag, the counters, and that every value is finite.
     public static func read(path: String) throws -> Checkpoint {
         let file = try SafetensorsFile.read(path: path)
-        guard file.metadata["format"] == format else {
+        guard file.metadata[CheckpointKey.format.rawValue] == format else {
             throw ZooError("this safetensors file is not a zoo checkpoint (its metadata has no format \"\(format)\")", place: path,
                            hint: "pass a last.safetensors or best.safetensors from a zoo run folder")
         }
         var parameters: [String: SafetensorsTensor] = [:]
         var optimizerTensors: [String: [Float]] = [:]
-        for (name, tensor) in file.tensors {
+        for (name, tensor) in file.tensors.sorted(by: { $0.key < $1.key }) {
+            guard tensor.dtype == "F32" else {
+                throw ZooError("tensor `\(name)` holds \(tensor.dtype) values; a checkpoint holds only F32", place: path,
+                               hint: "the checkpoint was damaged or edited; use another checkpoint of the run, or train again")
+            }
+            let values = try tensor.floats
+            if let index = values.firstIndex(where: { !$0.isFinite }) {
+                throw ZooError("tensor `\(name)` holds \(values[index]) at element \(index); a checkpoint must hold finite numbers only", place: path,
+                               hint: "the checkpoint was damaged, or saved from a diverged run; use an earlier checkpoint, or train again")
+            }
             if name.hasPrefix("optimizer.") {
-                optimizerTensors[String(name.dropFirst("optimizer.".count))] = try tensor.floats
+                optimizerTensors[String(name.dropFirst("optimizer.".count))] = values
             } else {
                 parameters[name] = tensor
             }
         }
-        let optimizer = file.metadata["optimizer_steps"].flatMap(Int.init).map { OptimizerState(steps: $0, tensors: optimizerTensors) }
+        let metadata = CheckpointMetadata(file.metadata, path: path)
+        let optimizer = try metadata.values[CheckpointKey.optimizerSteps.rawValue].map { _ in
+            OptimizerState(steps: try metadata.integer(.optimizerSteps, in: 0...maximumCount), tensors: optimizerTensors)
+        }
+        _ = try metadata.integer(.trainingStep, in: 0...UInt64(maximumCount))
         return Checkpoint(parameters: parameters, optimizer: optimizer, metadata: file.metadata)
     }
 
@@ -77,6 +158,6 @@ public struct Checkpoint {
             }
             try parameter.write(try tensor.floats)
         }
-        network.trainingStep = metadata["training_step"].flatMap(UInt64.init) ?? 0
+        network.trainingStep = try CheckpointMetadata(metadata, path: path).integer(.trainingStep, in: 0...UInt64(Checkpoint.maximumCount))
     }
 }

@@ -24,6 +24,7 @@ extension Network {
         var (correct, total) = (0, 0)
         var confusion = Array(repeating: Array(repeating: 0, count: classes), count: classes)
         while let batch = data.nextBatch() {
+            guard batch.count > 0 else { continue }  // a worker's empty share of a small last batch
             let plan = try plan(batchSize: batch.count, training: false)
             try plan.load(batch)
             try plan.forward()

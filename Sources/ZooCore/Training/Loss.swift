@@ -86,10 +86,12 @@ extension Plan {
 
     /// One training pass before the update, as the trainer, the benchmark and the tests run it:
     /// forward, loss, backward (every parameter's gradient filled).
-    public func forwardLossBackward(_ loss: Loss, labels: UnsafeBufferPointer<Int32>, classes: Int) throws -> Loss.Result {
+    /// `backward` replaces the plain backward pass (data-parallel training scales and sums gradients in it).
+    public func forwardLossBackward(_ loss: Loss, labels: UnsafeBufferPointer<Int32>, classes: Int,
+                                    backward runBackward: ((Plan) throws -> Void)? = nil) throws -> Loss.Result {
         try forward()
         let result = try applyLoss(loss, labels: labels, classes: classes)
-        try backward()
+        if let runBackward { try runBackward(self) } else { try backward() }
         return result
     }
 }

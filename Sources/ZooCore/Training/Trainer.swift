@@ -7,6 +7,8 @@ public final class Trainer {
     public let loss: Loss
     /// Checked after every step; Ctrl-C sets it so the current step finishes and a checkpoint can be written.
     public var shouldStop: () -> Bool = { false }
+    /// Set when this process is one worker of several: batches are its shares, gradients and figures are summed.
+    public var dataParallel: DataParallel?
 
     public init(network: Network, optimizer: Optimizer, loss: Loss) {
         self.network = network
@@ -20,32 +22,52 @@ public final class Trainer {
         data.start(epoch: epoch)
         let started = Date()
         var (lossSum, correct, images, step) = (0.0, 0, 0, 0)
+        var globalImages = 0
         var interrupted = false
         while let batch = data.nextBatch() {
+            globalImages += batch.globalCount
+            if batch.count == 0, let dataParallel {
+                try dataParallel.backwardWithoutImages()
+                try optimizer.step()
+                step += 1
+                continue
+            }
             let plan = try network.plan(batchSize: batch.count, training: true)
             try plan.load(batch)
-            let result = try plan.forwardLossBackward(loss, labels: batch.labels, classes: classes)
+            let result = try plan.forwardLossBackward(loss, labels: batch.labels, classes: classes, backward: dataParallel.map { dataParallel in
+                { try dataParallel.backward($0, globalCount: batch.globalCount) }
+            })
             guard result.loss.isFinite else {
                 throw ZooError("training diverged: the loss became \(result.loss) at epoch \(epoch + 1), step \(step + 1); the weights before this step are kept",
                                hint: "lower the learning rate (it is \(optimizer.learningRate)), or check the inputs are normalised")
             }
             try optimizer.step()
+            if let name = network.firstNonFiniteParameter() {
+                throw ZooError("training diverged: parameter `\(name)` holds NaN or infinity after the update at epoch \(epoch + 1), step \(step + 1)",
+                               hint: "lower the learning rate (it is \(optimizer.learningRate)), or check the inputs are normalised")
+            }
             lossSum += result.loss * Double(batch.count)
             correct += result.correct
             images += batch.count
             step += 1
             let elapsed = Date().timeIntervalSince(started)
             report(StepReport(epoch: epoch, step: step, stepsPerEpoch: data.batchesPerEpoch, loss: lossSum / Double(images),
-                              accuracy: Double(correct) / Double(images), imagesPerSecond: Double(images) / max(elapsed, 1e-9),
+                              accuracy: Double(correct) / Double(images), imagesPerSecond: Double(globalImages) / max(elapsed, 1e-9),
                               elapsedSeconds: elapsed))
             if shouldStop() {
                 interrupted = true
                 break
             }
         }
-        return EpochResult(loss: images > 0 ? lossSum / Double(images) : 0, accuracy: images > 0 ? Double(correct) / Double(images) : 0,
-                           images: images, seconds: Date().timeIntervalSince(started), interrupted: interrupted)
+        let result = EpochResult(loss: images > 0 ? lossSum / Double(images) : 0, accuracy: images > 0 ? Double(correct) / Double(images) : 0,
+                                 images: images, seconds: Date().timeIntervalSince(started), interrupted: interrupted)
+        return try dataParallel?.combined(result) ?? result
     }
 
-    public func evaluate(data: BatchSource) throws -> Evaluation { try network.evaluate(data: data, loss: loss) }
+    /// With data parallelism, each worker evaluates its share of every batch with worker 0's batch-norm statistics.
+    public func evaluate(data: BatchSource) throws -> Evaluation {
+        guard let dataParallel else { return try network.evaluate(data: data, loss: loss) }
+        try dataParallel.broadcastParameters()
+        return try dataParallel.combined(try network.evaluate(data: data, loss: loss))
+    }
 }

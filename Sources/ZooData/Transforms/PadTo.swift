@@ -15,6 +15,7 @@ public struct PadTo: ImageTransform {
     }
 
     public var written: SettingValue { .integer(size) }
+    public var sizes: [(what: String, value: Int)] { [("pad_to size", size)] }
     public var isDeterministic: Bool { true }
 
     public func output(for input: ImageShape) -> ImageShape {

@@ -17,6 +17,7 @@ public struct RandomCrop: ImageTransform {
 
     public var written: SettingValue { .mapping([("size", .integer(size)), ("padding", .integer(padding))]) }
     public var isDeterministic: Bool { false }
+    public var sizes: [(what: String, value: Int)] { [("random_crop size", size), ("random_crop padding", padding)] }
 
     public func output(for input: ImageShape) -> ImageShape {
         let padding = max(padding, 0)

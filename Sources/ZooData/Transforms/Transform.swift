@@ -18,6 +18,8 @@ public protocol ImageTransform: Sendable, Equatable, Codable {
     var written: SettingValue { get }
     /// Random transforms are for training only; the test set gets the deterministic ones.
     var isDeterministic: Bool { get }
+    /// Its size settings, named for error messages, checked before any arithmetic on them.
+    var sizes: [(what: String, value: Int)] { get }
     func output(for input: ImageShape) -> ImageShape
     /// The work for one input shape, prepared once (e.g. a permutation table drawn).
     func step(from input: ImageShape, to output: ImageShape) -> ImageStep
@@ -25,6 +27,7 @@ public protocol ImageTransform: Sendable, Equatable, Codable {
 
 extension ImageTransform {
     public static var codingName: String { name }
+    public var sizes: [(what: String, value: Int)] { [] }
 }
 
 /// Writes one image's transformed bytes from `source` into `target`; random choices come from the generator.
@@ -92,6 +95,30 @@ public struct ImageShape: Equatable, Sendable {
 
     func after(_ transforms: [Transform]) -> ImageShape {
         transforms.reduce(self) { $1.settings.output(for: $0) }
+    }
+
+    /// Sides above this are refused before any arithmetic on them, so sums and products cannot overflow
+    /// (a checkpoint's transforms arrive without the config's range checks).
+    static let maximumSide = 1 << 16
+
+    /// Bytes of one image after `transforms`, the sizes on the way checked against `maximumSide` and overflow.
+    static func checkedByteCount(of shape: ImageShape, after transforms: [Transform]) throws -> Int {
+        func checkedSide(_ side: Int, _ what: String) throws {
+            guard (0...maximumSide).contains(side) else {
+                throw ZooError("\(what) \(side) is outside 0...\(maximumSide)", hint: "use an image size or padding of at most \(maximumSide)")
+            }
+        }
+        try checkedSide(shape.height, "image height")
+        try checkedSide(shape.width, "image width")
+        try checkedSide(shape.channels, "channel count")
+        var current = shape
+        for transform in transforms {
+            for (what, side) in transform.settings.sizes { try checkedSide(side, what) }
+            current = transform.settings.output(for: current)
+            try checkedSide(current.height, "image height")
+            try checkedSide(current.width, "image width")
+        }
+        return current.byteCount
     }
 }
 

@@ -1,0 +1,118 @@
+import Foundation
+import ZooConfig
+import ZooCore
+import ZooData
+
+/// The self-description stored in a checkpoint's metadata (every key named in `CheckpointKey`), written by
+/// `zoo train` and read back, each value checked, by `zoo eval` and `--resume`.
+struct CheckpointDescription {
+    var architectureText: String
+    var architectureSource: String
+    var modelParameters: [String: String]
+    var dataset: DatasetName
+    var inputShape: Shape
+    var classNames: [String]
+    var normalization: Normalization?
+    var testTransforms: [Transform]
+    var loss: Loss
+    var config: String
+    /// Completed epochs; the best test accuracy so far (-1 before any evaluation); the latest one, if any.
+    var epoch: Int
+    var bestTestAccuracy: Double
+    var testAccuracy: Double?
+
+    /// Larger values come from damage, not from `zoo train`.
+    static let maximumSide = 4096
+    static let maximumClasses = 100_000
+    static let maximumEpoch = 1_000_000
+
+    init(architecture: Architecture, config: TrainingConfig, network: Network, dataset: Dataset,
+         epoch: Int, bestTestAccuracy: Double, testAccuracy: Double?) {
+        architectureText = architecture.text
+        architectureSource = architecture.source
+        modelParameters = config.modelParameters
+        self.dataset = config.dataset
+        inputShape = network.inputShape
+        classNames = dataset.classNames
+        normalization = config.normalize ? dataset.defaultNormalization : nil
+        testTransforms = config.transforms.filter(\.isDeterministic)
+        loss = config.loss(for: network)
+        self.config = config.resolvedYAML
+        self.epoch = epoch
+        self.bestTestAccuracy = bestTestAccuracy
+        self.testAccuracy = testAccuracy
+    }
+
+    var metadata: [String: String] {
+        get throws {
+            var values: [CheckpointKey: String] = [
+                .architecture: architectureText, .architectureSource: architectureSource,
+                .modelParameters: try json(modelParameters), .dataset: dataset.rawValue,
+                .inputShape: try json(inputShape.dimensions), .classNames: try json(classNames),
+                .normalization: try json(normalization), .testTransforms: try json(testTransforms),
+                .loss: loss.rawValue, .config: config, .epoch: String(epoch), .bestTestAccuracy: String(bestTestAccuracy),
+            ]
+            if let testAccuracy { values[.testAccuracy] = String(testAccuracy) }
+            return Dictionary(uniqueKeysWithValues: values.map { ($0.key.rawValue, $0.value) })
+        }
+    }
+
+    init(metadata values: [String: String], path: String) throws {
+        let metadata = CheckpointMetadata(values, path: path)
+        architectureText = try metadata.string(.architecture)
+        architectureSource = values[CheckpointKey.architectureSource.rawValue] ?? path
+        modelParameters = try metadata.json(.modelParameters, as: [String: String].self)
+        do {
+            dataset = try DatasetName.parse(try metadata.string(.dataset))
+        } catch let error as ZooError where error.place != path {
+            throw metadata.error(.dataset, error.message)
+        }
+        let dimensions = try metadata.json(.inputShape, as: [Int].self)
+        guard [1, 3].contains(dimensions.count), dimensions.allSatisfy({ (1...Self.maximumSide).contains($0) }) else {
+            throw metadata.error(.inputShape, "must be [channels, height, width] or [features] with each between 1 and \(Self.maximumSide), not \(dimensions)")
+        }
+        inputShape = Shape(dimensions)
+        classNames = try metadata.json(.classNames, as: [String].self)
+        guard (1...Self.maximumClasses).contains(classNames.count) else {
+            throw metadata.error(.classNames, "must list 1 to \(Self.maximumClasses) classes, not \(classNames.count)")
+        }
+        normalization = try metadata.json(.normalization, as: Normalization?.self)
+        if let normalization {
+            let values = normalization.mean + normalization.std
+            guard !normalization.mean.isEmpty, normalization.mean.count <= Self.maximumSide, normalization.std.count == normalization.mean.count,
+                  values.allSatisfy(\.isFinite), normalization.std.allSatisfy({ $0 > 0 }) else {
+                throw metadata.error(.normalization, "must have as many finite means as standard deviations, each deviation above 0")
+            }
+        }
+        testTransforms = try metadata.json(.testTransforms, as: [Transform].self)
+        for transform in testTransforms {
+            guard transform.isDeterministic else {
+                throw metadata.error(.testTransforms, "\(transform) is random, for training only; a test transform must be deterministic (pad_to, permute_pixels)")
+            }
+            for (what, size) in transform.settings.sizes where !(1...Self.maximumSide).contains(size) {
+                throw metadata.error(.testTransforms, "\(what) \(size) is outside 1...\(Self.maximumSide)")
+            }
+        }
+        let produced = DatasetCatalog.outputShape(of: dataset, transforms: testTransforms)
+        guard [produced.channels, produced.height, produced.width] == dimensions || [produced.channels * produced.height * produced.width] == dimensions else {
+            throw metadata.error(.inputShape, "\(inputShape) is not what \(dataset.rawValue) gives after the test transforms "
+                                 + "(\(produced.channels)x\(produced.height)x\(produced.width))")
+        }
+        guard let loss = Loss(rawValue: try metadata.string(.loss)) else {
+            throw metadata.error(.loss, "names an unknown loss `\(values[CheckpointKey.loss.rawValue] ?? "")`; known: "
+                                 + Loss.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        self.loss = loss
+        config = values[CheckpointKey.config.rawValue] ?? ""
+        epoch = try metadata.integer(.epoch, in: 0...Self.maximumEpoch)
+        // Absent in checkpoints written by hand (tests, tools): no evaluation yet.
+        bestTestAccuracy = try values[CheckpointKey.bestTestAccuracy.rawValue].map { _ in try metadata.number(.bestTestAccuracy, in: -1...1) } ?? -1
+        testAccuracy = try values[CheckpointKey.testAccuracy.rawValue].map { _ in try metadata.number(.testAccuracy, in: 0...1) }
+    }
+
+    private func json<Value: Encodable>(_ value: Value) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+}
