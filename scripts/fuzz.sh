@@ -21,6 +21,7 @@ fi
 ZOO_FUZZ=1 swift build --scratch-path .build-fuzz --product "fuzz-$target" --sanitize=fuzzer --sanitize=address 2>&1 \
     | grep -Ev "warning: Cannot export local symbol|^\[" || true
 binary=$(ZOO_FUZZ=1 swift build --scratch-path .build-fuzz --sanitize=fuzzer --sanitize=address --show-bin-path)/fuzz-$target
+[[ -x $binary ]] || { echo "the fuzz target $target did not build; run the swift build line above without the filter to see why" >&2; exit 1; }
 
 corpus=.build-fuzz/corpus/$target
 crashes=.build-fuzz/crashes/$target
