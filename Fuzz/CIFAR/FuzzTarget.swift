@@ -5,9 +5,9 @@ import FuzzSupport
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     withFuzzFile(fuzzInput(data, size), name: "data_batch_1.bin") { path in
-        _ = try? CIFARFormat.cifar10.read([path])
-        _ = try? CIFARFormat.cifar100.read([path])
-        _ = try? CIFARFormat.cifar10.classNames(path)
+        _ = try? CIFAR10.format.read([path])
+        _ = try? CIFAR100.format.read([path])
+        _ = try? CIFAR10.format.classNames(path)
     }
     return 0
 }
