@@ -185,6 +185,28 @@ final class NetworkTests: XCTestCase {
         for (a, b) in zip(inference.outputValues, training.outputValues) { XCTAssertEqual(a, b, accuracy: 1e-5) }
         XCTAssertEqual(network.entries[9].inputs, [7, 8])
     }
+
+    /// The ReLU after a two-input `add` runs as the add's post-op, with its backward on the add's output (the
+    /// PyTorch fixtures of a residual block and of ResNet-20 check its values); not when the add's output has
+    /// another reader.
+    func testAddFusesTheReLUAfterItWhenTheReLUIsItsOnlyReader() throws {
+        func implementations(addOutputReadTwice: Bool) throws -> [(layer: String, operation: String, implementation: String)] {
+            let conv = LayerDescription(type: "conv2d", arguments: ["out": .init(.int(4)), "kernel": .init(.int(3)), "padding": .init(.int(1))])
+            let network = try Network(layers: [
+                conv, .init(type: "relu", name: "stem"), conv,
+                .init(type: "add", name: "sum", inputs: [.init(.offset(-1)), .init(.name("stem"))]), .init(type: "relu", name: "block"),
+                .init(type: "add", inputs: [.init(.offset(-1)), .init(.name(addOutputReadTwice ? "sum" : "block"))]),
+                .init(type: "flatten"), .init(type: "linear", arguments: ["out": .init(.int(3))]),
+            ], inputShape: Shape([2, 5, 5]), seed: 8)
+            return try network.plan(batchSize: 2, training: true).implementations
+        }
+        let fused = try implementations(addOutputReadTwice: false)
+        XCTAssertTrue(fused.contains { $0.layer == "sum" && $0.operation == "fused relu backward" }, "\(fused)")
+        XCTAssertFalse(fused.contains { $0.layer == "block" && $0.operation.hasPrefix("relu") }, "the fused ReLU has no primitive of its own: \(fused)")
+        let unfused = try implementations(addOutputReadTwice: true)
+        XCTAssertTrue(unfused.contains { $0.layer == "block" && $0.operation == "relu" }, "\(unfused)")
+        XCTAssertFalse(unfused.contains { $0.layer == "sum" && $0.operation == "fused relu backward" })
+    }
 }
 
 /// NaN in, NaN out, as in PyTorch (`relu(nan)` is nan), through a ReLU alone and one fused into a linear layer.
@@ -203,5 +225,11 @@ final class NaNPropagationTests: XCTestCase {
         XCTAssertEqual(Array(relu[1...2]), [0, 2])
         let fused = try outputs([.init(type: "linear", arguments: ["out": .init(.int(3))]), .init(type: "relu")], input: [.nan, 1])
         XCTAssertTrue(fused.allSatisfy(\.isNaN), "\(fused)")
+        // An add with the ReLU fused into it: NaN from either input stays NaN.
+        let added = try outputs([.init(type: "flatten", name: "x"), .init(type: "flatten"),
+                                 .init(type: "add", inputs: [.init(.offset(-1)), .init(.name("x"))]), .init(type: "relu")],
+                                input: [.nan, -1, 2])
+        XCTAssertTrue(added[0].isNaN, "\(added)")
+        XCTAssertEqual(Array(added[1...2]), [0, 4])
     }
 }

@@ -4,6 +4,7 @@ import CDNNL
 public final class Add: Layer {
     public static let typeName = "add"
     public static let joinsInputs = true
+    public static let fusesFollowingReLU = true
 
     public init(arguments: LayerArguments) throws {}
 
@@ -17,16 +18,30 @@ public final class Add: Layer {
         return LayerBuild(output: inputs[0], multiplyAccumulates: 0)
     }
 
-    /// Forward: one oneDNN `sum`, in the first input's layout. Backward: the output gradient is each input's
-    /// gradient. The first input's gradient buffer serves as the output's, so only the others get a copy.
+    /// Forward: one oneDNN sum in the first input's layout; with the ReLU after it fused (two inputs, the end
+    /// of every residual block), one binary add with a ReLU post-op, whose backward then runs here on the output.
+    /// Backward: the output gradient (before the ReLU) is each input's gradient. The first input's gradient
+    /// buffer serves as that gradient, so only the others get a copy.
     public func compile(_ builder: PlanBuilder, _ context: LayerContext) throws -> Activation {
         let first = context.inputs[0]
-        let reusesFirstGradient = builder.training && first.gradient?.descriptor == first.descriptor
+        let reluBackwardHere = context.fusesReLU && !context.reluBackwardAfterPooling
+        let reusesFirstGradient = builder.training && first.gradient?.descriptor == first.descriptor && !reluBackwardHere
         let output = reusesFirstGradient
             ? Activation(shape: context.outputShape, value: try builder.memory(first.descriptor), gradient: first.gradient)
             : try builder.activation(context.outputShape, descriptor: first.descriptor)
-        builder.forward(try builder.sumStep(context.inputs.map(\.value), into: output.value))
-        try copyGradient(output, to: context.inputs.dropFirst(reusesFirstGradient ? 1 : 0), builder)
+        // The fused add reads both inputs in one layout.
+        let values = try context.fusesReLU ? context.inputs.map { try builder.forwardConverted($0.value, to: first.descriptor) } : context.inputs.map(\.value)
+        builder.forward(try builder.sumStep(values, into: output.value, postOps: context.fusesReLU ? try PostOps(relu: ()) : nil))
+        guard reluBackwardHere, let outputGradient = output.gradient else {
+            try copyGradient(output, to: context.inputs.dropFirst(reusesFirstGradient ? 1 : 0), builder)
+            return output
+        }
+        // The gradient before the ReLU lands in the first input's gradient (when it has one), then is copied to the others.
+        let beforeReLU = try first.gradient ?? builder.memory(outputGradient.descriptor)
+        try builder.backward(writingInto: beforeReLU, as: outputGradient.descriptor) { staging in
+            try builder.reluBackwardFromOutput(output: output.value, outputGradient: outputGradient, inputGradient: staging)
+        }
+        try copyGradient(Activation(shape: context.outputShape, value: output.value, gradient: beforeReLU), to: context.inputs.dropFirst(), builder)
         return output
     }
 

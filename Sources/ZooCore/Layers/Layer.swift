@@ -7,7 +7,7 @@ public protocol Layer: AnyObject {
     static var argumentNames: [String] { get }
     /// The key a bare value sets: `- linear: 120` means `{out: 120}`.
     static var primaryArgument: String? { get }
-    /// Whether `compile` can apply a following `relu` itself (conv and linear, as oneDNN post-ops).
+    /// Whether `compile` can apply a following `relu` itself (conv, linear and two-input add, as oneDNN post-ops).
     static var fusesFollowingReLU: Bool { get }
     /// Whether the layer joins several inputs (`add`, `concat`); every other layer takes exactly one.
     static var joinsInputs: Bool { get }

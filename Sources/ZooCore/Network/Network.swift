@@ -265,6 +265,7 @@ struct Graph {
         }
         let fuses = (0..<count).map { index in
             type(of: entries[index].layer).fusesFollowingReLU && onlyReader(of: index, is: index + 1) && entries[index + 1].layer is ReLU
+                && (!(entries[index].layer is Add) || entries[index].inputs.count == 2)
         }
         let afterPooling = (0..<count).map { index in
             fuses[index] && onlyReader(of: index + 1, is: index + 2) && entries[index + 2].layer is MaxPool2d

@@ -168,7 +168,17 @@ public final class PlanBuilder {
         currentBackward.append(try sumStep(parts, into: target))
     }
 
-    func sumStep(_ parts: [Memory], into target: Memory) throws -> Step {
+    /// Two parts of one layout go through binary add, whose jit kernel beats `sum`'s simple one on blocked
+    /// layouts (ResNet-20: 4% of a training step) and takes a fused ReLU (`postOps`).
+    func sumStep(_ parts: [Memory], into target: Memory, postOps: PostOps? = nil) throws -> Step {
+        if parts.count == 2 && parts.allSatisfy({ $0.descriptor == target.descriptor }) {
+            var operation = dnnl_binary_desc_t()
+            var (first, second, destination) = (parts[0].descriptor.raw, parts[1].descriptor.raw, target.descriptor.raw)
+            try check(dnnl_binary_desc_init(&operation, dnnl_binary_add, &first, &second, &destination), "dnnl_binary_desc_init")
+            let descriptor = try primitiveDescriptor(&operation, postOps: postOps, name: "add")
+            return try call(descriptor, "add", [(DNNL_ARG_SRC_0, parts[0]), (DNNL_ARG_SRC_1, parts[1]), (DNNL_ARG_DST, target)])
+        }
+        guard postOps == nil else { throw ZooError("layer \(currentLayerName): a fused ReLU needs a sum of two inputs in one layout") }
         let descriptor = try PrimitiveDescriptor(sumOf: parts.map(\.descriptor), into: target.descriptor, device: device)
         let arguments = parts.enumerated().map { (DNNL_ARG_MULTIPLE_SRC + Int32($0.offset), $0.element) } + [(DNNL_ARG_DST, target)]
         return try call(descriptor, "sum", arguments)
