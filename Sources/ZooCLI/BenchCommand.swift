@@ -19,6 +19,7 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Print oneDNN's version and the implementation of every primitive.") var verbose = false
     @OptionGroup var jsonOption: JSONOption
     @OptionGroup var memory: MemoryOption
+    @OptionGroup var replicasOption: ReplicasOption
 
     struct Report: Encodable {
         let model: String
@@ -60,19 +61,23 @@ struct BenchCommand: ParsableCommand {
             let network = try architecture.network(dataset: input)
             let optimizer = try SGD(parameters: network.namedParameters, learningRate: 0.01, momentum: 0.9)
             var dataParallel: DataParallel?
+            var coreParallel: CoreParallel?
             if let communicator, communicator.workers > 1 {
                 try communicator.requireSameRun(settings: CommandLine.arguments.dropFirst().joined(separator: " "), architecture: architecture)
                 dataParallel = try DataParallel(group: communicator, network: network, batchSize: batch)
+            } else {
+                coreParallel = try CoreParallel.make(network: network, batchSize: batch, replicas: replicasOption.replicas)
             }
             let result = try Benchmark.run(network: network, batchSize: batch, inferBatchSize: inferBatch ?? batch, steps: steps,
-                                           windows: windows, optimizer: optimizer, dataParallel: dataParallel)
+                                           windows: windows, optimizer: optimizer, dataParallel: dataParallel, coreParallel: coreParallel)
             // One report for the job: the rates already count every rank's images.
             guard communicator?.worker ?? 0 == 0 else { return }
             let report = Report(model: architecture.name, dataset: input.name, parameters: network.parameterCount, result: result,
                                 peakResidentBytes: peakResidentBytes(), threads: threads)
             if jsonOption.json { return try printJSON(report) }
             print("\(architecture.name) on \(input.name) \(input.shape), \(grouped(network.parameterCount)) parameters, oneDNN \(Device.libraryVersion), threads: \(threads)")
-            print("training:  \(grouped(Int(result.trainImagesPerSecond))) images/s (batch \(batch), SGD momentum)"
+            print("training:  \(grouped(Int(result.trainImagesPerSecond))) images/s (batch \(batch), SGD momentum"
+                  + (coreParallel.map { ", split across \($0.replicaCount) single-threaded replicas" } ?? "") + ")"
                   + (result.ranks.map { ranks in String(format: " on %d ranks, %.1f%% of it waiting for gradient sums", ranks, (result.allreduceWaitFraction ?? 0) * 100) } ?? ""))
             print("inference: \(grouped(Int(result.inferImagesPerSecond))) images/s (batch \(result.inferBatchSize))")
             print("peak memory: \(byteSize(report.peakResidentBytes))")

@@ -38,6 +38,14 @@ struct DataDirectoryOption: ParsableArguments {
     var dataDirectory: String?
 }
 
+/// `--replicas N`, for commands that train: each batch split across N single-threaded copies of the network.
+struct ReplicasOption: ParsableArguments {
+    @Option(parsing: .unconditional, help: ArgumentHelp(
+        "Split each batch across N single-threaded replicas of the network, one per core (default: one per thread for networks without batchnorm, else 1).",
+        valueName: "N"))
+    var replicas: Int?
+}
+
 /// `--json`.
 struct JSONOption: ParsableArguments {
     @Flag(help: "Print JSON instead of text.")

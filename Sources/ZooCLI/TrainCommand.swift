@@ -33,6 +33,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Continue the run in this folder from its last checkpoint.") var resume: String?
     @Flag(help: "Plain log lines instead of a progress bar.") var quiet = false
     @OptionGroup var memory: MemoryOption
+    @OptionGroup var replicasOption: ReplicasOption
 
     /// The flags as `--set` overrides, so both go through the same checks; a flag and a `--set` of the same
     /// key must agree.
@@ -86,7 +87,7 @@ struct TrainCommand: ParsableCommand {
                                               resume: resume != nil,
                                               progress: ProgressOutput(quiet: quiet, logEvery: trainingConfig.logEvery,
                                                                        silent: (communicator?.worker ?? 0) != 0),
-                                              communicator: communicator)
+                                              communicator: communicator, replicas: replicasOption.replicas)
             let outcome = try session.run()
             if outcome.interrupted { throw ExitCode(InterruptSignal.exitStatus) }
         }

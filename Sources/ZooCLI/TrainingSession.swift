@@ -39,7 +39,7 @@ final class TrainingSession {
     /// `resume` continues from the run folder's last.safetensors. With a `communicator` of several ranks,
     /// each trains on its share of every batch (see `DataParallel`).
     init(config: TrainingConfig, registry: ArchitectureRegistry, runDirectory: String, resume: Bool, progress: ProgressOutput,
-         communicator: Communicator? = nil) throws {
+         communicator: Communicator? = nil, replicas: Int? = nil) throws {
         self.config = config
         self.runDirectory = runDirectory
         self.progress = progress
@@ -83,6 +83,8 @@ final class TrainingSession {
         // Every rank has read the same checkpoint; rank 0's weights are copied to all the same.
         if let communicator, communicator.workers > 1 {
             trainer.dataParallel = try DataParallel(group: communicator, network: network, batchSize: config.batchSize)
+        } else {
+            trainer.coreParallel = try CoreParallel.make(network: network, batchSize: config.batchSize, replicas: replicas)
         }
     }
 

@@ -1,32 +1,44 @@
 import CDNNL
 
-/// The CPU engine and its in-order stream; one per process is enough.
+/// The CPU engine and an in-order stream on it. Replicas of a network that run on other threads share
+/// the engine (so memory moves freely between them) and have streams of their own.
 public final class Device {
     let engine: dnnl_engine_t
     let stream: dnnl_stream_t
+    /// The device whose engine this one borrows; nil when this one created (and destroys) it.
+    private let engineOwner: Device?
 
     public init() throws {
         var engine: dnnl_engine_t?
         try check(dnnl_engine_create(&engine, dnnl_cpu, 0), "dnnl_engine_create")
         guard let engine else { throw DNNLError(function: "dnnl_engine_create", status: dnnl_runtime_error) }
-        var stream: dnnl_stream_t?
         do {
-            try check(dnnl_stream_create(&stream, engine, dnnl_stream_default_flags.rawValue), "dnnl_stream_create")
+            stream = try Device.makeStream(on: engine)
         } catch {
             dnnl_engine_destroy(engine)
             throw error
         }
-        guard let stream else {
-            dnnl_engine_destroy(engine)
-            throw DNNLError(function: "dnnl_stream_create", status: dnnl_runtime_error)
-        }
         self.engine = engine
-        self.stream = stream
+        engineOwner = nil
+    }
+
+    /// A new stream on `other`'s engine.
+    init(sharingEngineOf other: Device) throws {
+        engine = other.engine
+        stream = try Device.makeStream(on: other.engine)
+        engineOwner = other
+    }
+
+    private static func makeStream(on engine: dnnl_engine_t) throws -> dnnl_stream_t {
+        var stream: dnnl_stream_t?
+        try check(dnnl_stream_create(&stream, engine, dnnl_stream_default_flags.rawValue), "dnnl_stream_create")
+        guard let stream else { throw DNNLError(function: "dnnl_stream_create", status: dnnl_runtime_error) }
+        return stream
     }
 
     deinit {
         dnnl_stream_destroy(stream)
-        dnnl_engine_destroy(engine)
+        if engineOwner == nil { dnnl_engine_destroy(engine) }
     }
 
     func wait() throws { try check(dnnl_stream_wait(stream), "dnnl_stream_wait") }

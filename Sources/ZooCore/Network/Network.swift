@@ -83,6 +83,23 @@ public final class Network {
         graph = try Graph(entries)
     }
 
+    /// A replica for another thread (see `CoreParallel`): the same layers, trainable parameters sharing the
+    /// original's values (whose layouts its first plan fixed), gradients, buffers, plans and stream of its own.
+    /// `seed` gives its dropout masks a stream of their own.
+    init(replicating original: Network, seed: UInt64) throws {
+        let device = try Device(sharingEngineOf: original.device)
+        self.device = device
+        inputShape = original.inputShape
+        outputShape = original.outputShape
+        self.seed = seed
+        graph = original.graph
+        entries = try original.entries.map { entry in
+            Entry(layer: entry.layer, description: entry.description, name: entry.name, inputs: entry.inputs, inputShapes: entry.inputShapes,
+                  outputShape: entry.outputShape, multiplyAccumulates: entry.multiplyAccumulates,
+                  parameters: try entry.parameters.map { [device] in try Parameter(replicating: $0, device: device) })
+        }
+    }
+
     /// `from:` resolved to positions: names of earlier layers, or offsets back from this layer.
     private static func resolveInputs(of description: LayerDescription, at index: Int, names: [String], positions: [String: Int],
                                       joins: Bool) throws -> [Int] {

@@ -45,6 +45,25 @@ public final class Parameter {
         try write(spec.initialValues)
     }
 
+    /// A replica's view of `original` (in-process data parallelism): a trainable parameter shares its values,
+    /// so one optimizer step updates every replica, and gets a gradient of its own; a buffer (batch norm's
+    /// running statistics, which forward writes) gets a copy. The layout stays the original's.
+    init(replicating original: Parameter, device: Device) throws {
+        name = original.name
+        shape = original.shape
+        isTrainable = original.isTrainable
+        self.device = device
+        canonicalDescriptor = original.canonicalDescriptor
+        if isTrainable {
+            value = original.value
+            gradient = try Memory(original.value.descriptor, device: device)
+        } else {
+            value = try Memory(original.value.descriptor, device: device)
+            try reorder(from: original.value, to: value, device: device)
+        }
+        layoutIsFixed = true
+    }
+
     public var elementCount: Int { shape.reduce(1, *) }
 
     /// Moves the values into the layout the first plan's primitive chose.

@@ -25,8 +25,9 @@ public struct BenchmarkResult: Codable {
 
 public enum Benchmark {
     /// With `dataParallel`, each worker runs its share of every batch and the rates count the whole batches.
+    /// With `coreParallel`, every batch is split across the cores of this process.
     public static func run(network: Network, batchSize: Int, inferBatchSize: Int, steps: Int, windows: Int = 5,
-                           optimizer: Optimizer, dataParallel: DataParallel? = nil) throws -> BenchmarkResult {
+                           optimizer: Optimizer, dataParallel: DataParallel? = nil, coreParallel: CoreParallel? = nil) throws -> BenchmarkResult {
         try MemoryBudget.check(network, batchSize: max(batchSize, inferBatchSize), training: true, what: "benchmarking")
         let classes = network.outputShape.elementCount
         let share = dataParallel?.group.share ?? .everything
@@ -35,25 +36,47 @@ public enum Benchmark {
             throw ZooError("a batch of \(min(batchSize, inferBatchSize)) cannot be shared by \(share.workers) ranks",
                            hint: "use a batch of at least \(share.workers)")
         }
-        let train = try network.plan(batchSize: localBatch, training: true)
         var random = SeededRandom(seed: 1)
         let images = random.uniform(1, count: localBatch * network.inputShape.elementCount)
         let labels = (0..<localBatch).map { Int32($0 % classes) }
-        train.withInput { input in for index in input.indices { input[index] = images[index] } }
-        func trainStep() throws {
-            _ = try labels.withUnsafeBufferPointer { labels in
-                try train.forwardLossBackward(.crossEntropy, labels: labels, classes: classes,
-                                              backward: dataParallel.map { dataParallel in { try dataParallel.backward($0, globalCount: batchSize) } })
+        let forwardLossBackward: () throws -> Void
+        if let coreParallel {
+            forwardLossBackward = {
+                _ = try images.withUnsafeBufferPointer { images in
+                    try labels.withUnsafeBufferPointer { labels in
+                        try coreParallel.forwardLossBackward(LabeledBatch(count: localBatch, images: images, labels: labels),
+                                                             loss: .crossEntropy, classes: classes)
+                    }
+                }
             }
+        } else {
+            let train = try network.plan(batchSize: localBatch, training: true)
+            train.withInput { input in for index in input.indices { input[index] = images[index] } }
+            forwardLossBackward = {
+                _ = try labels.withUnsafeBufferPointer { labels in
+                    try train.forwardLossBackward(.crossEntropy, labels: labels, classes: classes,
+                                                  backward: dataParallel.map { dataParallel in { try dataParallel.backward($0, globalCount: batchSize) } })
+                }
+            }
+        }
+        func trainStep() throws {
+            try forwardLossBackward()
             try optimizer.step()
         }
         let trainStart = DispatchTime.now().uptimeNanoseconds
         let trainRate = try medianRate(images: batchSize, steps: steps, windows: windows, trainStep)
         let trainSeconds = Double(DispatchTime.now().uptimeNanoseconds - trainStart) / 1e9
 
-        let infer = try network.plan(batchSize: localInferBatch, training: false)
-        infer.withInput { input in for index in input.indices { input[index] = images[index % images.count] } }
-        let inferRate = try medianRate(images: inferBatchSize, steps: max(1, steps / 4), windows: windows) { try infer.forward() }
+        let inferImages = (0..<(localInferBatch * network.inputShape.elementCount)).map { images[$0 % images.count] }
+        let infer: () throws -> Void
+        if let coreParallel {
+            infer = { try inferImages.withUnsafeBufferPointer { try coreParallel.infer($0, count: localInferBatch) { _, _ in } } }
+        } else {
+            let plan = try network.plan(batchSize: localInferBatch, training: false)
+            plan.withInput { input in for index in input.indices { input[index] = inferImages[index] } }
+            infer = { try plan.forward() }
+        }
+        let inferRate = try medianRate(images: inferBatchSize, steps: max(1, steps / 4), windows: windows, infer)
         return BenchmarkResult(batchSize: batchSize, trainImagesPerSecond: trainRate, inferImagesPerSecond: inferRate,
                                inferBatchSize: inferBatchSize, ranks: dataParallel.map { _ in share.workers },
                                allreduceWaitFraction: dataParallel.map { $0.secondsWaitingForSums / trainSeconds })

@@ -17,7 +17,8 @@ public struct Evaluation {
 extension Network {
     /// Test-set loss, accuracy and confusion matrix with inference plans (batchnorm's running statistics,
     /// no dropout); no optimizer needed.
-    public func evaluate(data: BatchSource, loss: Loss) throws -> Evaluation {
+    /// With `split`, each batch is split across the cores (see `CoreParallel`).
+    public func evaluate(data: BatchSource, loss: Loss, split: CoreParallel? = nil) throws -> Evaluation {
         let classes = outputShape.elementCount
         data.start(epoch: 0)
         var lossSum = 0.0
@@ -25,22 +26,29 @@ extension Network {
         var confusion = Array(repeating: Array(repeating: 0, count: classes), count: classes)
         while let batch = data.nextBatch() {
             guard batch.count > 0 else { continue }  // a worker's empty share of a small last batch
-            let plan = try plan(batchSize: batch.count, training: false)
-            try plan.load(batch)
-            try plan.forward()
-            let result = try plan.withOutput { output in
-                let result = try loss.evaluate(output: output, labels: batch.labels, classes: classes, gradient: nil)
-                for sample in 0..<batch.count {
+            try forEachOutput(of: batch, split: split) { share, output in
+                let labels = UnsafeBufferPointer(rebasing: batch.labels[share])
+                let result = try loss.evaluate(output: output, labels: labels, classes: classes, gradient: nil)
+                for sample in 0..<share.count {
                     let row = output[(sample * classes)..<((sample + 1) * classes)]
                     let predicted = (row.indices.max { row[$0] < row[$1] } ?? row.startIndex) - sample * classes
-                    confusion[Int(batch.labels[sample])][predicted] += 1
+                    confusion[Int(labels[sample])][predicted] += 1
                 }
-                return result
+                lossSum += result.loss * Double(share.count)
+                correct += result.correct
             }
-            lossSum += result.loss * Double(batch.count)
-            correct += result.correct
             total += batch.count
         }
         return Evaluation(loss: total > 0 ? lossSum / Double(total) : 0, correct: correct, total: total, confusion: confusion)
+    }
+
+    /// Inference of one batch, whole or split; `body` reads the outputs of each part of it, in order.
+    private func forEachOutput(of batch: LabeledBatch, split: CoreParallel?,
+                               _ body: (Range<Int>, UnsafeBufferPointer<Float>) throws -> Void) throws {
+        if let split { return try split.infer(batch.images, count: batch.count, body) }
+        let plan = try plan(batchSize: batch.count, training: false)
+        try plan.load(batch)
+        try plan.forward()
+        try plan.withOutput { try body(0..<batch.count, $0) }
     }
 }

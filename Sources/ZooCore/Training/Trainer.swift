@@ -9,6 +9,8 @@ public final class Trainer {
     public var shouldStop: () -> Bool = { false }
     /// Set when this process is one worker of several: batches are its shares, gradients and figures are summed.
     public var dataParallel: DataParallel?
+    /// Set when each batch is split across the cores of this process (see `CoreParallel`).
+    public var coreParallel: CoreParallel?
 
     public init(network: Network, optimizer: Optimizer, loss: Loss) {
         self.network = network
@@ -32,11 +34,7 @@ public final class Trainer {
                 step += 1
                 continue
             }
-            let plan = try network.plan(batchSize: batch.count, training: true)
-            try plan.load(batch)
-            let result = try plan.forwardLossBackward(loss, labels: batch.labels, classes: classes, backward: dataParallel.map { dataParallel in
-                { try dataParallel.backward($0, globalCount: batch.globalCount) }
-            })
+            let result = try forwardLossBackward(batch)
             guard result.loss.isFinite else {
                 throw ZooError("training diverged: the loss became \(result.loss) at epoch \(epoch + 1), step \(step + 1); the weights before this step are kept",
                                hint: "lower the learning rate (it is \(optimizer.learningRate)), or check the inputs are normalised")
@@ -64,9 +62,18 @@ public final class Trainer {
         return try dataParallel?.combined(result) ?? result
     }
 
+    private func forwardLossBackward(_ batch: LabeledBatch) throws -> Loss.Result {
+        if let coreParallel { return try coreParallel.forwardLossBackward(batch, loss: loss, classes: classes) }
+        let plan = try network.plan(batchSize: batch.count, training: true)
+        try plan.load(batch)
+        return try plan.forwardLossBackward(loss, labels: batch.labels, classes: classes, backward: dataParallel.map { dataParallel in
+            { try dataParallel.backward($0, globalCount: batch.globalCount) }
+        })
+    }
+
     /// With data parallelism, each worker evaluates its share of every batch with worker 0's batch-norm statistics.
     public func evaluate(data: BatchSource) throws -> Evaluation {
-        guard let dataParallel else { return try network.evaluate(data: data, loss: loss) }
+        guard let dataParallel else { return try network.evaluate(data: data, loss: loss, split: coreParallel) }
         try dataParallel.broadcastParameters()
         return try dataParallel.combined(try network.evaluate(data: data, loss: loss))
     }

@@ -1,0 +1,158 @@
+import Dispatch
+
+/// Data-parallel training inside one process: each batch is split across replicas of the network, one per
+/// core, each running oneDNN single-threaded on its share at the same time; their gradients are summed
+/// into the network's before the optimizer step. Small networks' primitives are too small to keep two
+/// threads busy (LeNet's convolutions take tens of microseconds), but two cores each on half the batch are.
+/// As with `DataParallel`, each replica's loss gradient is scaled by share / batch, so the sum is the
+/// gradient of the mean over the batch: the same training as one replica, up to float summation order.
+/// Replicas share the trainable values, so one optimizer step updates all. The work split depends only
+/// on the batch size and the replica count, so a run repeats to the bit for a given thread count.
+public final class CoreParallel {
+    private let network: Network
+    /// Replica 0 is the network itself.
+    private let replicas: [Network]
+
+    public var replicaCount: Int { replicas.count }
+
+    /// One replica per OpenMP thread for networks without batch norm; else 1 (no split). Batch norm
+    /// normalises with its batch's statistics, which a split would make per replica (what DDP does without
+    /// SyncBatchNorm): a different model, not the same one faster. The choice depends only on the
+    /// network, the batch size and the thread count.
+    public static func automaticReplicaCount(for network: Network, batchSize: Int) -> Int {
+        let threads = OpenMPThreads.maximum
+        guard threads > 1, batchSize >= 2 * threads, !network.entries.contains(where: { $0.layer is BatchNorm }) else { return 1 }
+        return threads
+    }
+
+    /// A split into `replicas` (the automatic count when nil), or nil when that is one replica.
+    public static func make(network: Network, batchSize: Int, replicas: Int? = nil) throws -> CoreParallel? {
+        let count = replicas ?? automaticReplicaCount(for: network, batchSize: batchSize)
+        guard (1...256).contains(count) else {
+            throw ZooError("--replicas must be between 1 and 256, not \(count)", hint: "1 runs the whole batch on one network with all threads")
+        }
+        return count > 1 ? try CoreParallel(network: network, replicas: count, batchSize: batchSize) : nil
+    }
+
+    /// Fixes the parameters' layouts with a single-threaded training plan for the largest share, then makes
+    /// the other replicas.
+    public init(network: Network, replicas count: Int, batchSize: Int) throws {
+        guard count >= 1 else { throw ZooError("the batch cannot be split into \(count) replicas") }
+        self.network = network
+        let largestShare = BatchShare(worker: 0, workers: count).largestShare(ofBatch: batchSize)
+        _ = try OpenMPThreads.single { try network.plan(batchSize: max(largestShare, 1), training: true) }
+        replicas = try [network] + (1..<count).map { replica in
+            var random = SeededRandom(seed: network.seed, streams: 0x5EED, UInt64(replica))
+            return try Network(replicating: network, seed: random.next())
+        }
+    }
+
+    /// Forward, loss and backward of `batch` split across the replicas; afterwards the network's gradients
+    /// are those of the whole batch. The loss is the batch mean, `correct` the batch count.
+    public func forwardLossBackward(_ batch: LabeledBatch, loss: Loss, classes: Int) throws -> Loss.Result {
+        let parts = try self.parts(of: batch.count, training: true)
+        for replica in replicas.dropFirst() { replica.trainingStep = network.trainingStep }
+        var results = [Loss.Result?](repeating: nil, count: replicas.count)
+        try results.withUnsafeMutableBufferPointer { results in
+            try onEveryReplica { replica in
+                guard let (plan, share) = parts[replica] else { return }
+                let part = LabeledBatch(count: share.count, images: images(share, of: batch.images),
+                                        labels: UnsafeBufferPointer(rebasing: batch.labels[share]))
+                try plan.load(part)
+                results[replica] = try plan.forwardLossBackward(loss, labels: part.labels, classes: classes) { plan in
+                    let scale = Float(share.count) / Float(batch.count)
+                    try plan.withOutputGradient { gradient in
+                        for index in gradient.indices { gradient[index] *= scale }
+                    }
+                    try plan.backward()
+                }
+            }
+        }
+        var total = Loss.Result(loss: 0, correct: 0)
+        for (result, part) in zip(results, parts) {
+            guard let result, let share = part?.share else { continue }
+            total.loss += result.loss * Double(share.count) / Double(batch.count)
+            total.correct += result.correct
+        }
+        try sumGradients(of: zip(replicas, parts).dropFirst().filter { $0.1 != nil }.map(\.0))
+        return total
+    }
+
+    /// Inference of `count` images split across the replicas, with the network's batch-norm statistics;
+    /// `body` then reads each share's outputs (`[share.count, classes]`), in order.
+    public func infer(_ images: UnsafeBufferPointer<Float>, count: Int,
+                      _ body: (_ share: Range<Int>, _ outputs: UnsafeBufferPointer<Float>) throws -> Void) throws {
+        guard images.count >= count * network.inputShape.elementCount else {
+            throw ZooError("\(images.count) values do not hold \(count) images of \(network.inputShape) values")
+        }
+        let parts = try self.parts(of: count, training: false)
+        try copyBuffers()
+        try onEveryReplica { replica in
+            guard let (plan, share) = parts[replica] else { return }
+            try plan.load(LabeledBatch(count: share.count, images: self.images(share, of: images), labels: UnsafeBufferPointer(start: nil, count: 0)))
+            try plan.forward()
+        }
+        for case let (plan, share)? in parts { try plan.withOutput { try body(share, $0) } }
+    }
+
+    /// Each replica's share of a batch of `count` and its plan for it (nil for an empty share), made with one
+    /// OpenMP thread so that every kernel is set up to run single-threaded.
+    private func parts(of count: Int, training: Bool) throws -> [(plan: Plan, share: Range<Int>)?] {
+        try OpenMPThreads.single {
+            try replicas.enumerated().map { index, replica in
+                let share = BatchShare(worker: index, workers: replicas.count).range(inBatchOf: count)
+                return share.isEmpty ? nil : (try replica.plan(batchSize: share.count, training: training), share)
+            }
+        }
+    }
+
+    private func images(_ share: Range<Int>, of images: UnsafeBufferPointer<Float>) -> UnsafeBufferPointer<Float> {
+        let size = network.inputShape.elementCount
+        return UnsafeBufferPointer(rebasing: images[(share.lowerBound * size)..<(share.upperBound * size)])
+    }
+
+    /// Runs `body` for every replica at once, each on a thread of its own with oneDNN single-threaded;
+    /// rethrows the first replica's error.
+    private func onEveryReplica(_ body: (Int) throws -> Void) throws {
+        var failures = [Error?](repeating: nil, count: replicas.count)
+        failures.withUnsafeMutableBufferPointer { failures in
+            DispatchQueue.concurrentPerform(iterations: replicas.count) { replica in
+                do {
+                    try OpenMPThreads.single { try body(replica) }
+                } catch {
+                    failures[replica] = error
+                }
+            }
+        }
+        if let failure = failures.compactMap({ $0 }).first { throw failure }
+    }
+
+    /// The network's buffers (batch norm's running statistics), copied to the other replicas for inference.
+    private func copyBuffers() throws {
+        let buffers = network.namedParameters.map(\.parameter).filter { !$0.isTrainable }
+        for replica in replicas.dropFirst() {
+            for (source, destination) in zip(buffers, replica.namedParameters.map(\.parameter).filter { !$0.isTrainable }) {
+                try reorder(from: source.value, to: destination.value, device: replica.device)
+            }
+        }
+    }
+
+    /// Adds the other replicas' gradients into the network's, in replica order.
+    private func sumGradients(of others: [Network]) throws {
+        let targets = network.trainableParameters
+        let sources = others.map(\.trainableParameters)
+        for (index, target) in targets.enumerated() {
+            guard let total = target.gradient else { continue }
+            for parameters in sources {
+                guard let part = parameters[index].gradient else { continue }
+                total.withFloats { total in
+                    part.withFloats { part in
+                        forEachChunk(of: total.count) { _, range in
+                            for element in range { total[element] += part[element] }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

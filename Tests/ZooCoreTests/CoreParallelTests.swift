@@ -1,0 +1,88 @@
+import XCTest
+@testable import ZooCore
+
+/// Splitting a batch across single-threaded replicas trains the same model as one network on the whole
+/// batch, up to float summation order, and repeats to the bit.
+final class CoreParallelTests: XCTestCase {
+    private func lenetLike(seed: UInt64 = 5, batchnorm: Bool = false) throws -> Network {
+        try Network(layers: [
+            .init(type: "conv2d", arguments: ["out": .init(.int(4)), "kernel": .init(.int(3))]), .init(type: "relu"),
+            .init(type: "maxpool2d", arguments: ["kernel": .init(.int(2))]),
+        ] + (batchnorm ? [.init(type: "batchnorm")] : []) + [
+            .init(type: "flatten"),
+            .init(type: "linear", arguments: ["out": .init(.int(8))]), .init(type: "relu"),
+            .init(type: "linear", arguments: ["out": .init(.int(3))]),
+        ], inputShape: Shape([1, 8, 8]), seed: seed)
+    }
+
+    private func batch(_ count: Int, seed: UInt64) -> (images: [Float], labels: [Int32]) {
+        var random = SeededRandom(seed: seed)
+        return (random.uniform(1, count: count * 64), (0..<count).map { Int32(($0 * 7 + Int(seed)) % 3) })
+    }
+
+    /// Loss, correct count and every gradient of one step, with `replicas` replicas (1: the plain plan).
+    private func step(_ network: Network, split: CoreParallel?, images: [Float], labels: [Int32]) throws -> (Loss.Result, [[Float]]) {
+        let result = try images.withUnsafeBufferPointer { images in
+            try labels.withUnsafeBufferPointer { labels in
+                let batch = LabeledBatch(count: labels.count, images: images, labels: labels)
+                if let split { return try split.forwardLossBackward(batch, loss: .crossEntropy, classes: 3) }
+                let plan = try network.plan(batchSize: labels.count, training: true)
+                try plan.load(batch)
+                return try plan.forwardLossBackward(.crossEntropy, labels: labels, classes: 3)
+            }
+        }
+        return (result, try network.trainableParameters.map { try $0.readGradient() })
+    }
+
+    func testASplitBatchHasTheWholeBatchsLossAndGradients() throws {
+        // Even and uneven shares, and a batch smaller than the replica count (empty shares).
+        for (count, replicas) in [(8, 2), (7, 3), (2, 3)] {
+            let (images, labels) = batch(count, seed: UInt64(count))
+            let (expected, expectedGradients) = try step(try lenetLike(), split: nil, images: images, labels: labels)
+            let network = try lenetLike()
+            let split = try CoreParallel(network: network, replicas: replicas, batchSize: count)
+            XCTAssertEqual(split.replicaCount, replicas)
+            let (actual, actualGradients) = try step(network, split: split, images: images, labels: labels)
+            XCTAssertEqual(actual.loss, expected.loss, accuracy: 1e-6 * max(1, abs(expected.loss)), "\(count) images, \(replicas) replicas")
+            XCTAssertEqual(actual.correct, expected.correct)
+            for (index, (gradient, reference)) in zip(actualGradients, expectedGradients).enumerated() {
+                assertClose(gradient, reference, tolerance: 1e-5, "\(count) images on \(replicas) replicas, gradient \(index)")
+            }
+        }
+    }
+
+    /// Ten SGD steps with momentum: the replicas see every update (they share the values), so the weights
+    /// follow one network's; and two split runs end with the same bits.
+    func testTrainingWithReplicasFollowsOneNetworkAndRepeatsToTheBit() throws {
+        func train(replicas: Int) throws -> [[Float]] {
+            let network = try lenetLike(seed: 11)
+            let split = try CoreParallel.make(network: network, batchSize: 10, replicas: replicas)
+            let optimizer = try SGD(parameters: network.namedParameters, learningRate: 0.1, momentum: 0.9)
+            for step in 0..<10 {
+                let (images, labels) = batch(10, seed: UInt64(100 + step))
+                _ = try self.step(network, split: split, images: images, labels: labels)
+                try optimizer.step()
+            }
+            return try network.trainableParameters.map { try $0.read() }
+        }
+        let single = try train(replicas: 1), split = try train(replicas: 2)
+        for (index, (actual, expected)) in zip(split, single).enumerated() {
+            assertClose(actual, expected, tolerance: 1e-4, "weight \(index) after 10 steps")
+        }
+        XCTAssertEqual(try train(replicas: 2), split, "the same split run twice")
+        XCTAssertNotEqual(single, split, "a split that changed nothing would not show the sums are in another order")
+    }
+
+    /// Networks with batch norm keep the whole batch (its statistics would become per replica); the others
+    /// get one replica per thread; a count out of range is an error, not a silent default.
+    func testTheAutomaticCountAndTheRangeOfTheFlag() throws {
+        let threads = OpenMPThreads.maximum
+        XCTAssertEqual(CoreParallel.automaticReplicaCount(for: try lenetLike(), batchSize: 64), threads > 1 ? threads : 1)
+        XCTAssertEqual(CoreParallel.automaticReplicaCount(for: try lenetLike(batchnorm: true), batchSize: 64), 1)
+        XCTAssertEqual(CoreParallel.automaticReplicaCount(for: try lenetLike(), batchSize: 1), 1)
+        XCTAssertNil(try CoreParallel.make(network: try lenetLike(), batchSize: 64, replicas: 1))
+        XCTAssertThrowsError(try CoreParallel.make(network: try lenetLike(), batchSize: 64, replicas: 0)) { error in
+            XCTAssertTrue("\(error)".contains("--replicas must be between 1 and 256"), "\(error)")
+        }
+    }
+}
