@@ -28,11 +28,15 @@ extension TrainingConfig {
     }
 }
 
-/// A model parameter is read as text from a number or true/false, so it is written back plain (`n_feature: 12`);
-/// only text that would read as null is quoted.
-private func parameterNode(_ text: String) -> Node {
-    let plain = Node(text)
-    return isNull(plain) ? .scalar(text.represented()) : plain
+/// A model parameter as its type reads back (`n_feature: 12`, `p: 0.5`); text is quoted as needed.
+private func parameterNode(_ value: ArgumentValue) -> Node {
+    switch value {
+    case .int(let whole): return node(.integer(whole))
+    case .double(let number): return node(.number(number))
+    case .bool(let flag): return node(.flag(flag))
+    case .string(let text): return node(.text(text))
+    case .list(let elements): return .sequence(Node.Sequence(elements.map(parameterNode), .implicit, .flow))
+    }
 }
 
 private func flowMapping(_ entries: [(String, Node)]) -> Node {
