@@ -158,7 +158,7 @@ public struct Architecture {
             throw ZooError("\(setting): `\(key)` must be a number (its default is \(parameter.defaultValue)), not `\(text)`")
         case (.bool, _):
             throw ZooError("\(setting): `\(key)` must be true or false (its default is \(parameter.defaultValue)), not `\(text)`")
-        case (.string, _), (.list, _):
+        case (.string, _), (.list, _), (.mapping, _):
             throw ZooError("\(setting): `\(key)` cannot be set")
         }
     }
@@ -281,7 +281,7 @@ extension ArgumentValue {
     var isNumberOrFlag: Bool {
         switch self {
         case .int, .double, .bool: return true
-        case .string, .list: return false
+        case .string, .list, .mapping: return false
         }
     }
 }

@@ -419,10 +419,8 @@ struct LayerExpander {
     /// A block parameter's value: a number or true/false, possibly computed from the caller's parameters.
     private func parameterValue(_ node: Node, key: String) throws -> ArgumentValue {
         let value = try resolveParameterized(node, key: key)
-        switch value {
-        case .int, .double, .bool: return value
-        case .string, .list: throw ZooError("`\(key)` must be a number or true/false, not \(kind(of: node))", at: at(node))
-        }
+        guard value.isNumberOrFlag else { throw ZooError("`\(key)` must be a number or true/false, not \(kind(of: node))", at: at(node)) }
+        return value
     }
 
     // MARK: Values
