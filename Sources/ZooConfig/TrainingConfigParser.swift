@@ -96,10 +96,10 @@ extension TrainingConfig {
                 guard Expression.isIdentifier(key) else {
                     throw reader.fail("model parameter `\(key)` must be a word of letters, digits and `_`", at: field.child(key, keyNode))
                 }
-                guard case .scalar = value, !isNull(value) else {
+                guard case .scalar(let scalar) = value, !isNull(value) else {
                     throw reader.fail("model parameter `\(key)` must be a number or true/false, not \(kind(of: value))", at: entry)
                 }
-                parameters[key] = Architecture.parameterValue(value, text: try reader.text(entry))
+                parameters[key] = Architecture.parameterValue(value, text: scalar.string)
             }
         }
         return (name, parameters)

@@ -208,6 +208,10 @@ final class TrainingConfigTests: XCTestCase {
         XCTAssertEqual(config.modelParameters, ["p": .double(0.5), "h": .int(20), "bias": .bool(false), "word": .string("many"), "q": .double(0.001)])
         XCTAssertTrue(config.resolvedYAML.contains("model: {name: tiny.yaml, bias: false, h: 20, p: 0.5, q: 0.001, word: many}"), config.resolvedYAML)
         XCTAssertEqual(try resolve(config.resolvedYAML), config)
+        // Quoted digits are text, and are written back quoted.
+        let quoted = try resolve("model: {name: tiny.yaml, h: \"16\"}\n")
+        XCTAssertEqual(quoted.modelParameters, ["h": .string("16")])
+        XCTAssertEqual(try resolve(quoted.resolvedYAML), quoted)
     }
 
     func testResolvedYAMLQuotesTextThatNeedsIt() throws {
