@@ -8,7 +8,7 @@ import ZooData
 struct CheckpointDescription {
     var architectureText: String
     var architectureSource: String
-    var modelParameters: [String: String]
+    var modelParameters: [String: ArgumentValue]
     var dataset: DatasetName
     var inputShape: Shape
     var classNames: [String]
@@ -61,7 +61,11 @@ struct CheckpointDescription {
         let metadata = CheckpointMetadata(values, path: path)
         architectureText = try metadata.string(.architecture)
         architectureSource = values[CheckpointKey.architectureSource.rawValue] ?? path
-        modelParameters = try metadata.json(.modelParameters, as: [String: String].self)
+        // Checkpoints written before parameters kept their type hold their text ("16").
+        modelParameters = try metadata.json(.modelParameters, as: [String: ArgumentValue].self).mapValues { value in
+            if case .string(let text) = value { return Architecture.parameterValue(text: text) }
+            return value
+        }
         do {
             dataset = try DatasetName.parse(try metadata.string(.dataset))
         } catch let error as ZooError where error.place != path {

@@ -60,16 +60,16 @@ struct SetOption: ParsableArguments {
         valueName: "KEY=VALUE"))
     var settings: [String] = []
 
-    /// The settings as architecture parameters, each key at most once.
-    func parameters() throws -> [String: String] {
-        var parameters: [String: String] = [:]
+    /// The settings as architecture parameters, each key at most once, each value read as YAML.
+    func parameters() throws -> [String: ArgumentValue] {
+        var parameters: [String: ArgumentValue] = [:]
         for setting in settings {
             guard let equals = setting.firstIndex(of: "="), equals != setting.startIndex else {
                 throw ZooError("--set expects KEY=VALUE, such as `--set n_hidden=16`, not `\(setting)`")
             }
             let key = String(setting[..<equals]).trimmingCharacters(in: .whitespaces)
             if parameters[key] != nil { throw ZooError("--set \(key) is given more than once") }
-            parameters[key] = String(setting[setting.index(after: equals)...])
+            parameters[key] = Architecture.parameterValue(text: String(setting[setting.index(after: equals)...]))
         }
         return parameters
     }

@@ -84,7 +84,7 @@ struct SummaryCommand: ParsableCommand {
                               buffers: buffers, macs: network.multiplyAccumulates, activation_bytes: activationBytes,
                               batch_size: batchSize, training_memory_bytes: trainingMemory, memory_budget_bytes: MemoryBudget.limitBytes)
         if jsonOption.json { return try printJSON(summary) }
-        let overridden = overrides.isEmpty ? "" : " with " + overrides.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
+        let overridden = overrides.isEmpty ? "" : " with " + overrides.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.plainText)" }.joined(separator: ", ")
         print("\(found.name) (\(found.source))\(overridden) on \(input.name): input \(input.shape), \(input.numClasses) classes\n")
         // A sequential network reads each layer's output in the next: no FROM column.
         let showsInputs = layers.contains { $0.inputs != nil }

@@ -108,17 +108,17 @@ public struct Architecture {
         return try parse(text: YAMLLoader.readText(path: path, shown: shown, kind: "architecture file"), file: shown)
     }
 
-    /// The layer list for a dataset, with `params:` defaults replaced by `overrides` (from `--set`).
-    public func layers(numClasses: Int, inputChannels: Int, overrides: [String: String]) throws -> [LayerDescription] {
+    /// The layer list for a dataset, with `params:` defaults replaced by `overrides` (from the config's `model:` or `--set`).
+    public func layers(numClasses: Int, inputChannels: Int, overrides: [String: ArgumentValue]) throws -> [LayerDescription] {
         try expand(numClasses: numClasses, inputChannels: inputChannels, overrides: overrides).map(\.description)
     }
 
     /// The layer list with each layer made (and its settings checked) once.
-    private func expand(numClasses: Int, inputChannels: Int, overrides: [String: String]) throws -> [(description: LayerDescription, layer: any Layer)] {
+    private func expand(numClasses: Int, inputChannels: Int, overrides: [String: ArgumentValue]) throws -> [(description: LayerDescription, layer: any Layer)] {
         var values: [String: ArgumentValue] = ["num_classes": .int(numClasses), "in_channels": .int(inputChannels)]
         for parameter in parameters { values[parameter.name] = parameter.defaultValue }
-        for (key, text) in overrides.sorted(by: { $0.key < $1.key }) {
-            values[key] = try overrideValue(key: key, text: text)
+        for (key, value) in overrides.sorted(by: { $0.key < $1.key }) {
+            values[key] = try overrideValue(key: key, value: value)
         }
         var expander = LayerExpander(file: source, values: values, parameterNames: parameters.map(\.name), blocks: blocks)
         try expander.expandList(layerList, suffix: "")
@@ -126,16 +126,18 @@ public struct Architecture {
     }
 
     /// The shape-checked network for an input shape (`[channels, height, width]`).
-    public func network(input: Shape, numClasses: Int, overrides: [String: String], seed: UInt64) throws -> Network {
+    public func network(input: Shape, numClasses: Int, overrides: [String: ArgumentValue], seed: UInt64) throws -> Network {
         try Network(built: expand(numClasses: numClasses, inputChannels: input.channels, overrides: overrides), inputShape: input, seed: seed)
     }
 
     /// The network for one of the datasets in `DatasetInput`.
-    public func network(dataset: DatasetInput, overrides: [String: String] = [:], seed: UInt64 = 0) throws -> Network {
+    public func network(dataset: DatasetInput, overrides: [String: ArgumentValue] = [:], seed: UInt64 = 0) throws -> Network {
         try network(input: dataset.shape, numClasses: dataset.numClasses, overrides: overrides, seed: seed)
     }
 
-    private func overrideValue(key: String, text: String) throws -> ArgumentValue {
+    /// `value` as the parameter's type; a whole number is also a number.
+    private func overrideValue(key: String, value: ArgumentValue) throws -> ArgumentValue {
+        let text = value.plainText
         let setting = "--set \(key)=\(text)"
         guard let parameter = parameters.first(where: { $0.name == key }) else {
             if Architecture.datasetNames.contains(key) {
@@ -146,25 +148,17 @@ public struct Architecture {
             throw ZooError("\(setting): \(name) has no parameter `\(key)`",
                            hint: nearest(to: key, in: parameters.map(\.name)).map { "did you mean `\($0)`? \(known)" } ?? known)
         }
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
-        switch parameter.defaultValue {
-        case .int:
-            guard let value = Int(trimmed) else {
-                throw ZooError("\(setting): `\(key)` must be a whole number (its default is \(parameter.defaultValue)), not `\(text)`")
-            }
-            return .int(value)
-        case .double:
-            guard let value = Double(trimmed), value.isFinite else {
-                throw ZooError("\(setting): `\(key)` must be a number (its default is \(parameter.defaultValue)), not `\(text)`")
-            }
-            return .double(value)
-        case .bool:
-            switch trimmed.lowercased() {
-            case "true": return .bool(true)
-            case "false": return .bool(false)
-            default: throw ZooError("\(setting): `\(key)` must be true or false (its default is \(parameter.defaultValue)), not `\(text)`")
-            }
-        case .string, .list:
+        switch (parameter.defaultValue, value) {
+        case (.int, .int), (.bool, .bool): return value
+        case (.double, .double(let number)) where number.isFinite: return value
+        case (.double, .int(let whole)): return .double(Double(whole))
+        case (.int, _):
+            throw ZooError("\(setting): `\(key)` must be a whole number (its default is \(parameter.defaultValue)), not `\(text)`")
+        case (.double, _):
+            throw ZooError("\(setting): `\(key)` must be a number (its default is \(parameter.defaultValue)), not `\(text)`")
+        case (.bool, _):
+            throw ZooError("\(setting): `\(key)` must be true or false (its default is \(parameter.defaultValue)), not `\(text)`")
+        case (.string, _), (.list, _), (.mapping, _):
             throw ZooError("\(setting): `\(key)` cannot be set")
         }
     }
@@ -209,7 +203,7 @@ public struct Architecture {
     }
 
     private static func parseParameters(_ node: Node, file: String) throws -> [ArchitectureParameter] {
-        if case .scalar = node, case .null = literal(node) { return [] }
+        if case .scalar = node, isNull(node) { return [] }
         guard case .mapping(let mapping) = node else {
             throw ZooError("`params` must be a mapping of names to default values, such as `params: {n_hidden: 8}`, not \(kind(of: node))",
                            at: location(node, file))
@@ -225,10 +219,8 @@ public struct Architecture {
                                hint: "use `\(name)` in the layer list directly, without declaring it")
             }
             let defaultValue: ArgumentValue
-            switch literal(value) {
-            case .int(let number): defaultValue = .int(number)
-            case .double(let number): defaultValue = .double(number)
-            case .bool(let flag): defaultValue = .bool(flag)
+            switch content(of: value) {
+            case .value(let given) where given.isNumberOrFlag: defaultValue = given
             case .tooLarge(let text):
                 throw ZooError("the default of `\(name)` (\(text)) is too large", at: location(value, file))
             default:
@@ -243,34 +235,55 @@ public struct Architecture {
 
 // MARK: - Node helpers
 
-/// What a scalar node holds, as the default YAML 1.1 resolver reads it.
-enum Literal {
-    case int(Int)
-    case double(Double)
-    case bool(Bool)
-    case null
-    case tooLarge(String)
+/// What a node holds, as the default YAML 1.1 resolver reads it: a value (quoted text is a `.string`),
+/// or what is not one yet.
+enum NodeContent {
+    case value(ArgumentValue)
     /// An unquoted word: a parameter reference, arithmetic, or a layer type.
     case word(String)
-    /// A quoted string, always taken literally.
-    case quoted(String)
+    case null
+    case tooLarge(String)
     case collection
 }
 
-func literal(_ node: Node) -> Literal {
+func content(of node: Node) -> NodeContent {
     guard case .scalar(let scalar) = node else { return .collection }
     switch tagName(node) {
-    case .int: return node.int.map(Literal.int) ?? .tooLarge(scalar.string)
-    case .float: return node.float.map(Literal.double) ?? .tooLarge(scalar.string)
-    case .bool: return node.bool.map(Literal.bool) ?? .word(scalar.string)
+    case .int: return node.int.map { .value(.int($0)) } ?? .tooLarge(scalar.string)
+    case .float: return node.float.map { .value(.double($0)) } ?? .tooLarge(scalar.string)
+    case .bool: return node.bool.map { .value(.bool($0)) } ?? .word(scalar.string)
     case .null: return .null
-    default: return scalar.style == .plain ? .word(scalar.string) : .quoted(scalar.string)
+    default: return scalar.style == .plain ? .word(scalar.string) : .value(.string(scalar.string))
     }
 }
 
 func isNull(_ node: Node) -> Bool {
-    if case .null = literal(node) { return true }
+    if case .null = content(of: node) { return true }
     return false
+}
+
+extension Architecture {
+    /// A model parameter's value as given (in `model:` or by `--set`): a number or true/false as YAML reads it,
+    /// else its text, which `layers` refuses quoting it.
+    static func parameterValue(_ node: Node?, text: String) -> ArgumentValue {
+        if let node, case .value(let value) = content(of: node), value.isNumberOrFlag { return value }
+        return .string(text)
+    }
+
+    /// A `--set n_hidden=16` value for `zoo summary`, read as YAML like every other `--set` value.
+    public static func parameterValue(text: String) -> ArgumentValue {
+        parameterValue(try? YAMLLoader.load(text: text, file: "--set"), text: text)
+    }
+}
+
+extension ArgumentValue {
+    /// What a model parameter can be.
+    var isNumberOrFlag: Bool {
+        switch self {
+        case .int, .double, .bool: return true
+        case .string, .list, .mapping: return false
+        }
+    }
 }
 
 func location(_ node: Node, _ file: String) -> SourceLocation {
@@ -293,10 +306,10 @@ func kind(of node: Node) -> String {
     case .sequence: return "a list"
     case .alias: return "an alias"
     case .scalar(let scalar):
-        switch literal(node) {
+        switch content(of: node) {
         case .null: return "nothing"
-        case .int, .double, .tooLarge: return "the number \(scalar.string)"
-        case .bool: return "`\(scalar.string)`"
+        case .value(.int), .value(.double), .tooLarge: return "the number \(scalar.string)"
+        case .value(.bool): return "`\(scalar.string)`"
         default: return "the text \"\(scalar.string)\""
         }
     }

@@ -43,10 +43,10 @@ struct ConfigReader {
     }
 
     func integer(_ field: ConfigField, atLeast minimum: Int, atMost maximum: Int = .max) throws -> Int {
-        switch literal(field.node) {
-        case .int(let value) where value >= minimum && value <= maximum:
+        switch content(of: field.node) {
+        case .value(.int(let value)) where value >= minimum && value <= maximum:
             return value
-        case .int(let value):
+        case .value(.int(let value)):
             let range = maximum == .max ? "at least \(minimum)" : "from \(minimum) to \(maximum)"
             throw fail("`\(field.name)` must be \(range), not \(value)", at: field)
         case .null:
@@ -59,9 +59,9 @@ struct ConfigReader {
     /// A finite number (whole numbers are accepted) for which `isValid` holds; `requirement` says which those are.
     func number(_ field: ConfigField, _ requirement: String, _ isValid: (Double) -> Bool) throws -> Double {
         let value: Double
-        switch literal(field.node) {
-        case .int(let whole): value = Double(whole)
-        case .double(let number): value = number
+        switch content(of: field.node) {
+        case .value(.int(let whole)): value = Double(whole)
+        case .value(.double(let number)): value = number
         case .null: throw missingValue(field)
         default: throw fail("`\(field.name)` must be a number \(requirement), not \(kind(of: field.node))", at: field)
         }
@@ -72,8 +72,8 @@ struct ConfigReader {
     }
 
     func flag(_ field: ConfigField) throws -> Bool {
-        switch literal(field.node) {
-        case .bool(let value): return value
+        switch content(of: field.node) {
+        case .value(.bool(let value)): return value
         case .null: throw missingValue(field)
         default: throw fail("`\(field.name)` must be true or false, not \(kind(of: field.node))", at: field)
         }

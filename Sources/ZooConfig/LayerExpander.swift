@@ -53,8 +53,8 @@ struct LayerExpander {
     private mutating func expandEntry(_ entry: Node, suffix: String) throws {
         switch entry {
         case .scalar:
-            switch literal(entry) {
-            case .word(let type), .quoted(let type):
+            switch content(of: entry) {
+            case .word(let type), .value(.string(let type)):
                 try expand(type: type, typeNode: entry, value: nil, suffix: suffix)
             default:
                 throw ZooError("a layer entry must be a layer type such as `relu`, or `type: settings` such as `linear: 120`, not \(kind(of: entry))",
@@ -67,7 +67,7 @@ struct LayerExpander {
             guard mapping.count == 1 else {
                 let keys = mapping.map { $0.key.string ?? "?" }
                 let type = keys[0]
-                if case .null = literal(first.value), let layerType = LayerRegistry.type(named: type),
+                if isNull(first.value), let layerType = LayerRegistry.type(named: type),
                    keys.dropFirst().allSatisfy({ layerType.argumentNames.contains($0) || $0 == "name" || $0 == "from" }) {
                     throw ZooError("the settings of `\(type)` are not indented under it", at: at(mapping[1].key),
                                    hint: "indent them further than `\(type):`, or write `- \(type): {\(keys.dropFirst().map { "\($0): ..." }.joined(separator: ", "))}`")
@@ -84,7 +84,7 @@ struct LayerExpander {
     }
 
     private mutating func expand(type: String, typeNode: Node, value: Node?, suffix: String) throws {
-        let value = value.flatMap { node -> Node? in if case .null = literal(node) { return nil } else { return node } }
+        let value = value.flatMap { isNull($0) ? nil : $0 }
         switch type {
         case "vgg": return try expandVGG(typeNode: typeNode, value: value)
         case "repeat": return try expandRepeat(typeNode: typeNode, value: value, suffix: suffix)
@@ -106,7 +106,7 @@ struct LayerExpander {
             for (keyNode, valueNode) in mapping {
                 let key = try plainKey(keyNode, file: file)
                 if key == "name" {
-                    guard case .word(let text) = literal(valueNode), Expression.isIdentifier(text) else {
+                    guard case .word(let text) = content(of: valueNode), Expression.isIdentifier(text) else {
                         throw ZooError("a layer `name` must be a word of letters, digits and `_` starting with a letter, such as `conv1`, not \(kind(of: valueNode))",
                                        at: at(valueNode))
                     }
@@ -196,7 +196,7 @@ struct LayerExpander {
         }
         for (index, entry) in cfg.enumerated() {
             let where_ = at(entry)
-            if case .word("M") = literal(entry) {
+            if case .word("M") = content(of: entry) {
                 try append(LayerDescription(type: "maxpool2d", arguments: ["kernel": LayerArgument(.int(2), at: where_)], location: where_))
                 continue
             }
@@ -204,13 +204,13 @@ struct LayerExpander {
                 ZooError("vgg cfg entry \(index + 1) must be a channel count or `M` (a 2x2 max pool), not \(kind(of: entry))", at: where_, hint: extra)
             }
             let channels: ArgumentValue
-            switch literal(entry) {
-            case .int(let number): channels = .int(number)
+            switch content(of: entry) {
+            case .value(.int(let number)): channels = .int(number)
             case .word(let word) where word.lowercased() == "m" || word.lowercased() == "max" || word.lowercased() == "maxpool":
                 throw bad("write `M` (capital) for a max pool")
             case .word(let word) where Expression.looksLikeExpression(word):
                 channels = try resolve(entry, key: "cfg")
-            case .quoted("M"): throw bad("write M without quotes")
+            case .value(.string("M")): throw bad("write M without quotes")
             default: throw bad(nil)
             }
             guard case .int(let count) = channels, count >= 1 else {
@@ -265,8 +265,8 @@ struct LayerExpander {
     /// `from: -2`, `from: stem_relu` or `from: [-1, stem_relu]`.
     private func parseFrom(_ node: Node) throws -> [LayerInput] {
         func one(_ node: Node) throws -> LayerInput {
-            switch literal(node) {
-            case .int(let offset): return LayerInput(.offset(offset), at: at(node))
+            switch content(of: node) {
+            case .value(.int(let offset)): return LayerInput(.offset(offset), at: at(node))
             case .word(let name) where name.split(separator: ".").allSatisfy({ Expression.isIdentifier(String($0)) || $0.allSatisfy(\.isNumber) }):
                 return LayerInput(.name(resolveLayerName(name)), at: at(node))
             default:
@@ -326,7 +326,7 @@ struct LayerExpander {
                 }
                 useShortcut = flag
             default:
-                guard case .word(let text) = literal(valueNode), Expression.isIdentifier(text) else {
+                guard case .word(let text) = content(of: valueNode), Expression.isIdentifier(text) else {
                     throw ZooError("a residual `name` must be a word such as `block1`, not \(kind(of: valueNode))", at: at(valueNode))
                 }
                 name = text + suffix
@@ -379,7 +379,7 @@ struct LayerExpander {
                                                 example: "\(block.name): {name: layer1, repeat: 2}") {
             switch key {
             case "name":
-                guard case .word(let text) = literal(valueNode), Expression.isIdentifier(text) else {
+                guard case .word(let text) = content(of: valueNode), Expression.isIdentifier(text) else {
                     throw ZooError("a block `name` must be a word such as `layer1`, not \(kind(of: valueNode))", at: at(valueNode))
                 }
                 name = text
@@ -419,10 +419,8 @@ struct LayerExpander {
     /// A block parameter's value: a number or true/false, possibly computed from the caller's parameters.
     private func parameterValue(_ node: Node, key: String) throws -> ArgumentValue {
         let value = try resolveParameterized(node, key: key)
-        switch value {
-        case .int, .double, .bool: return value
-        case .string, .list: throw ZooError("`\(key)` must be a number or true/false, not \(kind(of: node))", at: at(node))
-        }
+        guard value.isNumberOrFlag else { throw ZooError("`\(key)` must be a number or true/false, not \(kind(of: node))", at: at(node)) }
+        return value
     }
 
     // MARK: Values
@@ -449,11 +447,8 @@ struct LayerExpander {
     }
 
     private func resolveParameterized(_ node: Node, key: String) throws -> ArgumentValue {
-        switch literal(node) {
-        case .int(let number): return .int(number)
-        case .double(let number): return .double(number)
-        case .bool(let flag): return .bool(flag)
-        case .quoted(let text): return .string(text)
+        switch content(of: node) {
+        case .value(let value): return value
         case .collection: return try resolve(node, key: key)
         case .tooLarge(let text):
             throw ZooError("`\(key)`: the number \(text) is too large", at: at(node))

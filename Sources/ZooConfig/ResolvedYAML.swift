@@ -9,9 +9,9 @@ extension TrainingConfig {
     public var resolvedYAML: String {
         var model: Node = .scalar(self.model.represented())
         if !modelParameters.isEmpty {
-            model = flowMapping([("name", model)] + modelParameters.sorted { $0.key < $1.key }.map { ($0.key, parameterNode($0.value)) })
+            model = flowMapping([("name", model)] + modelParameters.sorted { $0.key < $1.key }.map { ($0.key, node($0.value)) })
         }
-        var dataset: [(String, Node)] = [("name", .scalar(self.dataset.rawValue.represented())), ("normalize", node(.flag(normalize)))]
+        var dataset: [(String, Node)] = [("name", .scalar(self.dataset.rawValue.represented())), ("normalize", node(.bool(normalize)))]
         if let dataDirectory { dataset.append(("data_dir", .scalar(dataDirectory.represented()))) }
         // Transforms apply in registry order, so listing them by key round-trips.
         dataset += transforms.map { ($0.name, node($0.settings.written)) }
@@ -20,32 +20,26 @@ extension TrainingConfig {
         let schedule = scheduleSettings.isEmpty ? Node.scalar(self.schedule.name.represented())
             : flowMapping([("name", .scalar(self.schedule.name.represented()))] + scheduleSettings.map { ($0.key, node($0.value)) })
         let head: [(String, Node)] = [("name", .scalar(name.represented())), ("model", model), ("dataset", flowMapping(dataset)),
-                                      ("optimizer", optimizer), ("schedule", schedule), ("epochs", node(.integer(epochs))),
-                                      ("batch_size", node(.integer(batchSize))), ("seed", .scalar(seed.represented()))]
+                                      ("optimizer", optimizer), ("schedule", schedule), ("epochs", node(.int(epochs))),
+                                      ("batch_size", node(.int(batchSize))), ("seed", .scalar(seed.represented()))]
         let lossLine = loss.map { serialized([("loss", .scalar($0.rawValue.represented()))]) }
             ?? "# loss: not set, so nll after log_softmax, else cross_entropy\n"
-        return serialized(head) + lossLine + serialized([("log_every", node(.integer(logEvery)))])
+        return serialized(head) + lossLine + serialized([("log_every", node(.int(logEvery)))])
     }
-}
-
-/// A model parameter is read as text from a number or true/false, so it is written back plain (`n_feature: 12`);
-/// only text that would read as null is quoted.
-private func parameterNode(_ text: String) -> Node {
-    let plain = Node(text)
-    return isNull(plain) ? .scalar(text.represented()) : plain
 }
 
 private func flowMapping(_ entries: [(String, Node)]) -> Node {
     .mapping(Node.Mapping(entries.map { (Node($0.0), $0.1) }, .implicit, .flow))
 }
 
-private func node(_ value: SettingValue) -> Node {
+/// A value as its type reads back (`n_feature: 12`, `lr: 0.1`); text is quoted as needed.
+private func node(_ value: ArgumentValue) -> Node {
     switch value {
     // Swift's shortest round-tripping text (0.1, 1e-08) reads better than Yams' (1e-1).
-    case .number(let number): return Node(number.description)
-    case .integer(let whole): return .scalar(whole.represented())
-    case .flag(let flag): return .scalar(flag.represented())
-    case .text(let text): return .scalar(text.represented())
+    case .double(let number): return Node(number.description)
+    case .int(let whole): return .scalar(whole.represented())
+    case .bool(let flag): return .scalar(flag.represented())
+    case .string(let text): return .scalar(text.represented())
     case .list(let elements): return .sequence(Node.Sequence(elements.map(node), .implicit, .flow))
     case .mapping(let entries): return flowMapping(entries.map { ($0.key, node($0.value)) })
     }

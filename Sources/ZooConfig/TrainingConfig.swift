@@ -7,8 +7,9 @@ public struct TrainingConfig: Equatable {
     public var name: String
     /// A zoo architecture name or a path to an architecture file.
     public var model: String
-    /// Values for the architecture's `params` (e.g. `n_hidden`), as `--set model.n_hidden=16` gives them.
-    public var modelParameters: [String: String]
+    /// Values for the architecture's `params` (e.g. `n_hidden`), as `model: {name: fc2layer, n_hidden: 16}`
+    /// or `--set model.n_hidden=16` gives them, typed as YAML read them.
+    public var modelParameters: [String: ArgumentValue]
     public var dataset: DatasetName
     public var dataDirectory: String?
     /// Normalise with the dataset's usual mean and std; false keeps raw [0, 1] pixels.

@@ -79,14 +79,14 @@ extension TrainingConfig {
     // MARK: Sections
 
     /// `model: cnn` or `model: {name: cnn, n_feature: 12}`; every key but `name` is a model parameter.
-    private static func readModel(_ field: ConfigField, _ reader: ConfigReader) throws -> (String, [String: String]) {
+    private static func readModel(_ field: ConfigField, _ reader: ConfigReader) throws -> (String, [String: ArgumentValue]) {
         func modelName(_ field: ConfigField) throws -> String {
             let name = try reader.text(field)
             if name.isEmpty { throw reader.fail("the model name is empty", at: field, hint: "write an architecture name such as `lenet`, or a path") }
             return name
         }
         guard case .mapping(let mapping) = field.node else { return (try modelName(field), [:]) }
-        var name = defaultModel, parameters: [String: String] = [:]
+        var name = defaultModel, parameters: [String: ArgumentValue] = [:]
         for (keyNode, value) in mapping {
             let key = keyNode.string ?? ""
             let entry = field.child(key, value)
@@ -96,10 +96,10 @@ extension TrainingConfig {
                 guard Expression.isIdentifier(key) else {
                     throw reader.fail("model parameter `\(key)` must be a word of letters, digits and `_`", at: field.child(key, keyNode))
                 }
-                guard case .scalar = value, !isNull(value) else {
+                guard case .scalar(let scalar) = value, !isNull(value) else {
                     throw reader.fail("model parameter `\(key)` must be a number or true/false, not \(kind(of: value))", at: entry)
                 }
-                parameters[key] = try reader.text(entry)
+                parameters[key] = Architecture.parameterValue(value, text: scalar.string)
             }
         }
         return (name, parameters)

@@ -233,22 +233,34 @@ final class ArchitectureErrorTests: ArchitectureTestCase {
 
     func testSetUnknownKey() {
         expectError("name: bad\nparams: {n_hidden: 8}\nlayers: [flatten, {linear: n_hidden}]\n", line: nil,
-                    "--set n_hiden=3: bad has no parameter `n_hiden`", hint: "did you mean `n_hidden`?", overrides: ["n_hiden": "3"])
+                    "--set n_hiden=3: bad has no parameter `n_hiden`", hint: "did you mean `n_hidden`?", overrides: ["n_hiden": .int(3)])
     }
 
     func testSetNonNumber() {
         expectError("name: bad\nparams: {n_hidden: 8}\nlayers: [flatten, {linear: n_hidden}]\n", line: nil,
-                    "--set n_hidden=many: `n_hidden` must be a whole number (its default is 8), not `many`", overrides: ["n_hidden": "many"])
+                    "--set n_hidden=many: `n_hidden` must be a whole number (its default is 8), not `many`", overrides: ["n_hidden": .string("many")])
+    }
+
+    func testSetValuesAreReadAsYAML() throws {
+        XCTAssertEqual(Architecture.parameterValue(text: "16"), .int(16))
+        XCTAssertEqual(Architecture.parameterValue(text: " 0.5 "), .double(0.5))
+        XCTAssertEqual(Architecture.parameterValue(text: "true"), .bool(true))
+        XCTAssertEqual(Architecture.parameterValue(text: "many"), .string("many"))
+        XCTAssertEqual(Architecture.parameterValue(text: "[1, 2]"), .string("[1, 2]"))
+        let architecture = try Architecture.parse(text: "name: net\nparams: {p: 0.5}\nlayers: [flatten, {dropout: p}, {linear: 2}]\n", file: "net.yaml")
+        // A whole number is a number too.
+        let layers = try architecture.layers(numClasses: 10, inputChannels: 1, overrides: ["p": .int(0)])
+        XCTAssertEqual(layers[1].arguments["p"]?.value, .double(0))
     }
 
     func testSetNumClassesIsRefused() {
         expectError("name: bad\nlayers: [flatten, {linear: num_classes}]\n", line: nil,
-                    "`num_classes` comes from the dataset", overrides: ["num_classes": "3"])
+                    "`num_classes` comes from the dataset", overrides: ["num_classes": .int(3)])
     }
 
     func testSetValueIsStillChecked() {
         expectError("name: bad\nparams: {n_hidden: 8}\nlayers: [flatten, {linear: n_hidden}]\n", line: 3, column: 28,
-                    "linear: `out` must be at least 1, not 0", overrides: ["n_hidden": "0"])
+                    "linear: `out` must be at least 1, not 0", overrides: ["n_hidden": .int(0)])
     }
 
     // MARK: Registry and datasets

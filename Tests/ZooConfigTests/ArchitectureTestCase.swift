@@ -8,7 +8,7 @@ class ArchitectureTestCase: XCTestCase {
     /// Parses `yaml` (and with `dataset`, builds it), expecting a ZooError at `line`
     /// whose message contains `message` and whose hint contains `hint`.
     func expectError(_ yaml: String, line: Int?, column: Int? = nil, _ message: String, hint: String? = nil,
-                     dataset: DatasetInput? = nil, overrides: [String: String] = [:],
+                     dataset: DatasetInput? = nil, overrides: [String: ArgumentValue] = [:],
                      file: StaticString = #filePath, testLine: UInt = #line) {
         do {
             let architecture = try Architecture.parse(text: yaml, file: "bad.yaml")

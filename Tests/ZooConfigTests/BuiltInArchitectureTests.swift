@@ -9,7 +9,7 @@ final class BuiltInArchitectureTests: XCTestCase {
     /// A registry that sees only the built-ins (no ./zoo, no ZOO_PATH).
     let registry = ArchitectureRegistry(workingDirectory: "/nonexistent-zoo-test-dir", environment: [:])
 
-    func parameterCount(_ name: String, _ dataset: DatasetInput, overrides: [String: String] = [:]) throws -> Int {
+    func parameterCount(_ name: String, _ dataset: DatasetInput, overrides: [String: ArgumentValue] = [:]) throws -> Int {
         try registry.architecture(named: name).network(dataset: dataset, overrides: overrides).parameterCount
     }
 
@@ -28,9 +28,9 @@ final class BuiltInArchitectureTests: XCTestCase {
 
     func testOverridesChangeTheCount() throws {
         // fc2layer with 16 hidden: 784*16+16 + 16*16+16 + 16*10+10
-        XCTAssertEqual(try parameterCount("fc2layer", .mnist, overrides: ["n_hidden": "16"]), 12_560 + 272 + 170)
+        XCTAssertEqual(try parameterCount("fc2layer", .mnist, overrides: ["n_hidden": .int(16)]), 12_560 + 272 + 170)
         // cnn with 12 features: conv1 1*12*25+12, conv2 12*12*25+12, fc1 12*16*50+50, fc2 510
-        XCTAssertEqual(try parameterCount("cnn", .mnist, overrides: ["n_feature": "12"]), 312 + 3_612 + 9_650 + 510)
+        XCTAssertEqual(try parameterCount("cnn", .mnist, overrides: ["n_feature": .int(12)]), 312 + 3_612 + 9_650 + 510)
     }
 
     func testEveryBuiltInBuildsForEveryDatasetAndHasADescription() throws {
@@ -80,7 +80,7 @@ final class BuiltInArchitectureTests: XCTestCase {
 
     func testRepeatArithmeticAndLocations() throws {
         let architecture = try registry.architecture(named: "allconv")
-        let layers = try architecture.layers(numClasses: 10, inputChannels: 1, overrides: ["width": "8"])
+        let layers = try architecture.layers(numClasses: 10, inputChannels: 1, overrides: ["width": .int(8)])
         XCTAssertEqual(layers.filter { $0.type == "conv2d" }.map { $0.arguments["out"]?.value }, [.int(8), .int(16), .int(8), .int(16), .int(10)])
         XCTAssertEqual(layers[3].location?.line, 14)
         XCTAssertEqual(layers[3].location?.file, "zoo/allconv.yaml")
@@ -98,7 +98,7 @@ final class BuiltInArchitectureTests: XCTestCase {
           - linear: {out: 2 * h + 1, bias: false}
           - maxpool2d: 2
         """
-        let layers = try Architecture.parse(text: text, file: "tiny.yaml").layers(numClasses: 10, inputChannels: 1, overrides: ["p": "0.5"])
+        let layers = try Architecture.parse(text: text, file: "tiny.yaml").layers(numClasses: 10, inputChannels: 1, overrides: ["p": .double(0.5)])
         XCTAssertEqual(layers[1].arguments["out"], LayerArgument(.int(20), at: SourceLocation(file: "tiny.yaml", line: 6, column: 13)))
         XCTAssertEqual(layers[2].arguments["p"]?.value, .double(0.5))
         XCTAssertEqual(layers[3].arguments["out"]?.value, .int(41))

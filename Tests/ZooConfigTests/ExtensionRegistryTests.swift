@@ -21,7 +21,7 @@ final class ExtensionRegistryTests: XCTestCase {
                    factor: try settings.number("factor", default: 0.5, "in (0, 1]") { $0 > 0 && $0 <= 1 })
         }
 
-        var written: [(key: String, value: SettingValue)] { [("lr", .number(learningRate)), ("factor", .number(factor))] }
+        var written: [(key: String, value: ArgumentValue)] { [("lr", .double(learningRate)), ("factor", .double(factor))] }
 
         func make(parameters: [(name: String, parameter: Parameter)]) throws -> Optimizer {
             try SGD(parameters: parameters, learningRate: learningRate * factor)
@@ -39,7 +39,7 @@ final class ExtensionRegistryTests: XCTestCase {
             Halving(every: try settings.integer("every", default: 1, atLeast: 1))
         }
 
-        var written: [(key: String, value: SettingValue)] { [("every", .integer(every))] }
+        var written: [(key: String, value: ArgumentValue)] { [("every", .int(every))] }
 
         func learningRate(base: Double, epoch: Int) -> Double { base / Double(1 << (epoch / every)) }
     }
@@ -53,7 +53,7 @@ final class ExtensionRegistryTests: XCTestCase {
             try dataset.flag(name, default: false) ? Invert() : nil
         }
 
-        var written: SettingValue { .flag(true) }
+        var written: ArgumentValue { .bool(true) }
         var isDeterministic: Bool { true }
         func output(for input: ImageShape) -> ImageShape { input }
         func step(from input: ImageShape, to output: ImageShape) -> ImageStep {

@@ -86,7 +86,7 @@ final class TrainingConfigTests: XCTestCase {
             loss: mse
             log_every: 7
             """)
-        XCTAssertEqual(config.modelParameters, ["n_feature": "12"])
+        XCTAssertEqual(config.modelParameters, ["n_feature": .int(12)])
         XCTAssertEqual(config.dataset, .cifar10)
         XCTAssertEqual(config.dataDirectory, "/tmp/d")
         XCTAssertFalse(config.normalize)
@@ -147,7 +147,7 @@ final class TrainingConfigTests: XCTestCase {
         XCTAssertEqual([vgg.batchSize, vgg.epochs], [128, 10])
         let fc = try load("fc2layer_mnist.yaml")
         XCTAssertEqual(fc.optimizer.momentum, 0.5)
-        XCTAssertEqual(fc.modelParameters, ["n_hidden": "8"])
+        XCTAssertEqual(fc.modelParameters, ["n_hidden": .int(8)])
     }
 
     // MARK: Overrides
@@ -193,14 +193,25 @@ final class TrainingConfigTests: XCTestCase {
     func testModelParameterOverrides() throws {
         let config = try resolve("model: {name: fc2layer, n_hidden: 8}\n", ["model.n_hidden=16"])
         XCTAssertEqual(config.model, "fc2layer")
-        XCTAssertEqual(config.modelParameters, ["n_hidden": "16"])
-        XCTAssertEqual(try resolve("model: cnn\n", ["model.n_feature=12"]).modelParameters, ["n_feature": "12"])
+        XCTAssertEqual(config.modelParameters, ["n_hidden": .int(16)])
+        XCTAssertEqual(try resolve("model: cnn\n", ["model.n_feature=12"]).modelParameters, ["n_feature": .int(12)])
         // Another model drops the parameters of the old one; the same model keeps them.
         XCTAssertEqual(try resolve("model: {name: fc2layer, n_hidden: 8}\n", ["model=cnn"]).modelParameters, [:])
-        XCTAssertEqual(try resolve("model: {name: fc2layer, n_hidden: 8}\n", ["model=fc2layer"]).modelParameters, ["n_hidden": "8"])
+        XCTAssertEqual(try resolve("model: {name: fc2layer, n_hidden: 8}\n", ["model=fc2layer"]).modelParameters, ["n_hidden": .int(8)])
         let round = try resolve("", ["model=cnn", "model.n_feature=12"])
         XCTAssertTrue(round.resolvedYAML.contains("model: {name: cnn, n_feature: 12}"), round.resolvedYAML)
         XCTAssertEqual(try resolve(round.resolvedYAML), round)
+    }
+
+    func testModelParametersKeepTheirYAMLType() throws {
+        let config = try resolve("model: {name: tiny.yaml, p: 0.5, h: 20, bias: false, word: many}\n", ["model.q=1e-3"])
+        XCTAssertEqual(config.modelParameters, ["p": .double(0.5), "h": .int(20), "bias": .bool(false), "word": .string("many"), "q": .double(0.001)])
+        XCTAssertTrue(config.resolvedYAML.contains("model: {name: tiny.yaml, bias: false, h: 20, p: 0.5, q: 0.001, word: many}"), config.resolvedYAML)
+        XCTAssertEqual(try resolve(config.resolvedYAML), config)
+        // Quoted digits are text, and are written back quoted.
+        let quoted = try resolve("model: {name: tiny.yaml, h: \"16\"}\n")
+        XCTAssertEqual(quoted.modelParameters, ["h": .string("16")])
+        XCTAssertEqual(try resolve(quoted.resolvedYAML), quoted)
     }
 
     func testResolvedYAMLQuotesTextThatNeedsIt() throws {

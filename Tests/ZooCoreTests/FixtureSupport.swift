@@ -51,30 +51,17 @@ struct Fixture {
 /// "from" (names or negative offsets) in graph fixtures.
 struct JSONLayer: Decodable {
     let type: String
-    let args: [String: JSONValue]
+    let args: [String: ArgumentValue]
     let name: String?
-    let from: [JSONValue]?
+    let from: [ArgumentValue]?
 
     var description: LayerDescription {
         let inputs = (from ?? []).map { reference -> LayerInput in
-            if case .int(let offset) = reference.value { return LayerInput(.offset(offset)) }
-            if case .string(let name) = reference.value { return LayerInput(.name(name)) }
-            return LayerInput(.name("\(reference.value)"))
+            if case .int(let offset) = reference { return LayerInput(.offset(offset)) }
+            if case .string(let name) = reference { return LayerInput(.name(name)) }
+            return LayerInput(.name("\(reference)"))
         }
-        return LayerDescription(type: type, name: name, arguments: args.mapValues { LayerArgument($0.value) }, inputs: inputs)
-    }
-}
-
-struct JSONValue: Decodable {
-    let value: ArgumentValue
-
-    init(from decoder: Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if let bool = try? container.decode(Bool.self) { value = .bool(bool) }
-        else if let int = try? container.decode(Int.self) { value = .int(int) }
-        else if let double = try? container.decode(Double.self) { value = .double(double) }
-        else if let string = try? container.decode(String.self) { value = .string(string) }
-        else { value = .list(try container.decode([JSONValue].self).map(\.value)) }
+        return LayerDescription(type: type, name: name, arguments: args.mapValues { LayerArgument($0) }, inputs: inputs)
     }
 }
 

@@ -14,8 +14,8 @@ final class OptimizerFixtureTests: XCTestCase {
         let fixture = try Fixture(name)
         let inputShape = try fixture.metadata("input_shape", as: [Int].self)
         let network = try fixture.network(layers: try fixture.layers(), inputShape: inputShape, prefix: "initial.")
-        var settings = try fixture.metadata("optimizer", as: [String: SettingValue].self)
-        guard case .text(let optimizerName) = settings.removeValue(forKey: "name") else { return XCTFail("\(name) names no optimizer") }
+        var settings = try fixture.metadata("optimizer", as: [String: ArgumentValue].self)
+        guard case .string(let optimizerName) = settings.removeValue(forKey: "name") else { return XCTFail("\(name) names no optimizer") }
         let parameters = network.namedParameters
         let optimizer = try OptimizerRegistry.make(named: optimizerName, settings: settings, parameters: parameters)
         let plan = try network.plan(batchSize: inputShape[0], training: true)

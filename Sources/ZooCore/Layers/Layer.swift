@@ -45,26 +45,6 @@ public struct LayerBuild {
     }
 }
 
-/// A value in an architecture: a layer setting after parameter references are resolved, a parameter's
-/// default or `--set` override, a value the dataset gives (`num_classes`).
-public indirect enum ArgumentValue: Equatable, Sendable, CustomStringConvertible {
-    case int(Int)
-    case double(Double)
-    case bool(Bool)
-    case string(String)
-    case list([ArgumentValue])
-
-    public var description: String {
-        switch self {
-        case .int(let value): return String(value)
-        case .double(let value): return String(value)
-        case .bool(let value): return String(value)
-        case .string(let value): return "\"\(value)\""
-        case .list(let values): return "[" + values.map(\.description).joined(separator: ", ") + "]"
-        }
-    }
-}
-
 public struct LayerArgument: Sendable, Equatable {
     public var value: ArgumentValue
     public var location: SourceLocation?

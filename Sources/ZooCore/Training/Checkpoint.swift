@@ -7,7 +7,7 @@ public enum CheckpointKey: String, CaseIterable, Sendable {
     case format
     /// Training steps taken (dropout masks depend on it) and optimizer steps (Adam's bias correction).
     case trainingStep = "training_step", optimizerSteps = "optimizer_steps"
-    /// The architecture's YAML and where it came from, the `params:` overrides (JSON object of strings).
+    /// The architecture's YAML and where it came from, the `params:` overrides (JSON object of numbers and true/false).
     case architecture, architectureSource = "architecture_source", modelParameters = "model_parameters"
     /// The dataset's name, the input shape (JSON list), class names (JSON list), normalisation and test-time transforms (JSON).
     case dataset, inputShape = "input_shape", classNames = "class_names", normalization, testTransforms = "test_transforms"

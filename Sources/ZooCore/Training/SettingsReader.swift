@@ -1,28 +1,3 @@
-/// A setting as a resolved config writes it back (see `TrainingConfig.resolvedYAML`).
-public indirect enum SettingValue: Sendable, Decodable {
-    case number(Double)
-    case integer(Int)
-    case flag(Bool)
-    case text(String)
-    case list([SettingValue])
-    case mapping([(key: String, value: SettingValue)])
-
-    public init(from decoder: Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if let flag = try? container.decode(Bool.self) {
-            self = .flag(flag)
-        } else if let integer = try? container.decode(Int.self) {
-            self = .integer(integer)
-        } else if let number = try? container.decode(Double.self) {
-            self = .number(number)
-        } else if let list = try? container.decode([SettingValue].self) {
-            self = .list(list)
-        } else {
-            self = .text(try container.decode(String.self))
-        }
-    }
-}
-
 /// One config section's settings, as an optimizer, schedule, transform or dataset reads them. ZooConfig
 /// reads them from the YAML tree, so errors name the file's line (or the `--set` that wrote the value);
 /// `DictionarySettingsReader` reads them from plain values.
@@ -61,10 +36,10 @@ public func unknownName(_ text: String, what: String, known names: [String]) -> 
 
 /// Settings from plain values, for callers without a config file (tests, fixtures); errors name the key.
 public struct DictionarySettingsReader: SettingsReader {
-    let values: [String: SettingValue]
+    let values: [String: ArgumentValue]
     let owner: String
 
-    public init(_ values: [String: SettingValue], owner: String) {
+    public init(_ values: [String: ArgumentValue], owner: String) {
         self.values = values
         self.owner = owner
     }
@@ -72,17 +47,9 @@ public struct DictionarySettingsReader: SettingsReader {
     public func name(of key: String) -> String { key }
     public func contains(_ key: String) -> Bool { values[key] != nil }
 
-    private func double(_ value: SettingValue) -> Double? {
-        switch value {
-        case .number(let number): return number
-        case .integer(let whole): return Double(whole)
-        default: return nil
-        }
-    }
-
     public func number(_ key: String, default: Double, _ requirement: String, _ isValid: (Double) -> Bool) throws -> Double {
         guard let value = values[key] else { return `default` }
-        guard let number = double(value), number.isFinite, isValid(number) else { throw fail("`\(key)` must be a number \(requirement)", at: key, hint: nil) }
+        guard let number = value.number, number.isFinite, isValid(number) else { throw fail("`\(key)` must be a number \(requirement)", at: key, hint: nil) }
         return number
     }
 
@@ -91,7 +58,7 @@ public struct DictionarySettingsReader: SettingsReader {
             if let `default` { return `default` }
             throw missing(key)
         }
-        guard case .integer(let whole) = value, whole >= minimum, whole <= maximum else {
+        guard case .int(let whole) = value, whole >= minimum, whole <= maximum else {
             throw fail("`\(key)` must be a whole number from \(minimum) to \(maximum)", at: key, hint: nil)
         }
         return whole
@@ -99,7 +66,7 @@ public struct DictionarySettingsReader: SettingsReader {
 
     public func flag(_ key: String, default: Bool) throws -> Bool {
         guard let value = values[key] else { return `default` }
-        guard case .flag(let flag) = value else { throw fail("`\(key)` must be true or false", at: key, hint: nil) }
+        guard case .bool(let flag) = value else { throw fail("`\(key)` must be true or false", at: key, hint: nil) }
         return flag
     }
 
@@ -107,7 +74,7 @@ public struct DictionarySettingsReader: SettingsReader {
         guard let value = values[key] else { return nil }
         guard case .list(let elements) = value else { throw fail("`\(key)` must be a list", at: key, hint: nil) }
         return try elements.map { element in
-            guard let number = double(element), number.isFinite, isValid(number) else {
+            guard let number = element.number, number.isFinite, isValid(number) else {
                 throw fail("`\(key)` must hold numbers \(requirement)", at: key, hint: nil)
             }
             return number
@@ -117,7 +84,7 @@ public struct DictionarySettingsReader: SettingsReader {
     public func increasingIntegers(_ key: String, atLeast minimum: Int) throws -> [Int]? {
         guard let value = values[key] else { return nil }
         guard case .list(let elements) = value else { throw fail("`\(key)` must be a list", at: key, hint: nil) }
-        let integers = elements.compactMap { element -> Int? in if case .integer(let whole) = element { return whole } else { return nil } }
+        let integers = elements.compactMap { element -> Int? in if case .int(let whole) = element { return whole } else { return nil } }
         guard integers.count == elements.count, !integers.isEmpty, integers.allSatisfy({ $0 >= minimum }),
               zip(integers, integers.dropFirst()).allSatisfy({ $0 < $1 }) else {
             throw fail("`\(key)` must be increasing whole numbers of at least \(minimum)", at: key, hint: nil)
@@ -135,19 +102,5 @@ public struct DictionarySettingsReader: SettingsReader {
 
     public func fail(_ message: String, at key: String?, hint: String?) -> ZooError {
         ZooError(message, place: owner, hint: hint)
-    }
-}
-
-extension SettingValue: CustomStringConvertible {
-    /// The value as YAML flow text, for messages (`{size: 32, padding: 4}`).
-    public var description: String {
-        switch self {
-        case .number(let number): return number.description
-        case .integer(let whole): return whole.description
-        case .flag(let flag): return flag.description
-        case .text(let text): return text
-        case .list(let elements): return "[" + elements.map(\.description).joined(separator: ", ") + "]"
-        case .mapping(let entries): return "{" + entries.map { "\($0.key): \($0.value)" }.joined(separator: ", ") + "}"
-        }
     }
 }

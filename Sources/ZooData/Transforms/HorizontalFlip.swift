@@ -10,7 +10,7 @@ public struct HorizontalFlip: ImageTransform {
         try dataset.flag(name, default: false) ? HorizontalFlip() : nil
     }
 
-    public var written: SettingValue { .flag(true) }
+    public var written: ArgumentValue { .bool(true) }
     public var isDeterministic: Bool { false }
 
     public func output(for input: ImageShape) -> ImageShape { input }

@@ -14,7 +14,7 @@ public struct PadTo: ImageTransform {
         return PadTo(size: try dataset.integer(name, default: nil, atLeast: 1, atMost: maximumImageSide))
     }
 
-    public var written: SettingValue { .integer(size) }
+    public var written: ArgumentValue { .int(size) }
     public var sizes: [(what: String, value: Int)] { [("pad_to size", size)] }
     public var isDeterministic: Bool { true }
 

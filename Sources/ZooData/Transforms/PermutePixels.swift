@@ -13,7 +13,7 @@ public struct PermutePixels: ImageTransform {
         return PermutePixels(seed: UInt64(try dataset.integer(name, default: nil, atLeast: 0)))
     }
 
-    public var written: SettingValue { .integer(Int(seed)) }
+    public var written: ArgumentValue { .int(Int(seed)) }
     public var isDeterministic: Bool { true }
 
     public func output(for input: ImageShape) -> ImageShape { input }

@@ -15,7 +15,7 @@ public struct RandomCrop: ImageTransform {
         return RandomCrop(size: size, padding: try settings.integer("padding", default: 0, atLeast: 0, atMost: maximumImageSide))
     }
 
-    public var written: SettingValue { .mapping([("size", .integer(size)), ("padding", .integer(padding))]) }
+    public var written: ArgumentValue { .mapping([("size", .int(size)), ("padding", .int(padding))]) }
     public var isDeterministic: Bool { false }
     public var sizes: [(what: String, value: Int)] { [("random_crop size", size), ("random_crop padding", padding)] }
 

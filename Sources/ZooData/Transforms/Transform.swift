@@ -15,7 +15,7 @@ public protocol ImageTransform: Sendable, Equatable, Codable {
     /// `imageHeight` is the dataset's, the default crop size.
     static func read(from dataset: any SettingsReader, imageHeight: Int) throws -> Self?
     /// The value under its key in the resolved config.
-    var written: SettingValue { get }
+    var written: ArgumentValue { get }
     /// Random transforms are for training only; the test set gets the deterministic ones.
     var isDeterministic: Bool { get }
     /// Its size settings, named for error messages, checked before any arithmetic on them.

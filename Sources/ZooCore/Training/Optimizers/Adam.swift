@@ -96,9 +96,9 @@ extension Adam {
             return Settings(learningRate: learningRate, beta1: betas[0], beta2: betas[1], epsilon: epsilon, weightDecay: weightDecay)
         }
 
-        public var written: [(key: String, value: SettingValue)] {
-            [("lr", .number(learningRate)), ("betas", .list([.number(beta1), .number(beta2)])), ("eps", .number(epsilon)),
-             ("weight_decay", .number(weightDecay))]
+        public var written: [(key: String, value: ArgumentValue)] {
+            [("lr", .double(learningRate)), ("betas", .list([.double(beta1), .double(beta2)])), ("eps", .double(epsilon)),
+             ("weight_decay", .double(weightDecay))]
         }
 
         public func make(parameters: [(name: String, parameter: Parameter)]) throws -> Optimizer {

@@ -12,7 +12,7 @@ public enum AdamW {
         }
 
         public var learningRate: Double { adam.learningRate }
-        public var written: [(key: String, value: SettingValue)] { adam.written }
+        public var written: [(key: String, value: ArgumentValue)] { adam.written }
 
         public func make(parameters: [(name: String, parameter: Parameter)]) throws -> Optimizer {
             try adam.make(parameters: parameters, decoupledWeightDecay: true)

@@ -10,7 +10,7 @@ public protocol OptimizerSettings: Sendable, Equatable {
     static func read(_ settings: any SettingsReader, named: Bool) throws -> Self
     var learningRate: Double { get }
     /// The settings as the resolved config writes them, every default spelled out, `lr` first.
-    var written: [(key: String, value: SettingValue)] { get }
+    var written: [(key: String, value: ArgumentValue)] { get }
     func make(parameters: [(name: String, parameter: Parameter)]) throws -> Optimizer
 }
 
@@ -27,7 +27,7 @@ public enum OptimizerRegistry {
     public static func type(named name: String) -> (any OptimizerSettings.Type)? { types.first { $0.name == name } }
 
     /// The optimizer `name` with `settings` (torch's names: `lr`, `momentum`, `betas`, ...), as a config gives them.
-    public static func make(named name: String, settings: [String: SettingValue],
+    public static func make(named name: String, settings: [String: ArgumentValue],
                             parameters: [(name: String, parameter: Parameter)]) throws -> Optimizer {
         guard let type = type(named: name) else { throw unknownName(name, what: "optimizer", known: names) }
         return try type.read(DictionarySettingsReader(settings, owner: "the \(name) optimizer"), named: true).make(parameters: parameters)

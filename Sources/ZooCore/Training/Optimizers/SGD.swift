@@ -87,9 +87,9 @@ extension SGD {
             return Settings(learningRate: learningRate, momentum: momentum, dampening: dampening, nesterov: nesterov, weightDecay: weightDecay)
         }
 
-        public var written: [(key: String, value: SettingValue)] {
-            [("lr", .number(learningRate)), ("momentum", .number(momentum)), ("dampening", .number(dampening)),
-             ("nesterov", .flag(nesterov)), ("weight_decay", .number(weightDecay))]
+        public var written: [(key: String, value: ArgumentValue)] {
+            [("lr", .double(learningRate)), ("momentum", .double(momentum)), ("dampening", .double(dampening)),
+             ("nesterov", .bool(nesterov)), ("weight_decay", .double(weightDecay))]
         }
 
         public func make(parameters: [(name: String, parameter: Parameter)]) throws -> Optimizer {

@@ -6,7 +6,7 @@ public struct ConstantSchedule: ScheduleSettings {
 
     public static func read(_ settings: any SettingsReader, epochs: Int) throws -> ConstantSchedule { ConstantSchedule() }
 
-    public var written: [(key: String, value: SettingValue)] { [] }
+    public var written: [(key: String, value: ArgumentValue)] { [] }
 
     public func learningRate(base: Double, epoch: Int) -> Double { base }
 }

@@ -13,7 +13,7 @@ public struct CosineSchedule: ScheduleSettings {
         return CosineSchedule(maximumEpochs: try settings.integer("t_max", default: epochs, atLeast: 1), minimum: minimum)
     }
 
-    public var written: [(key: String, value: SettingValue)] { [("t_max", .integer(maximumEpochs)), ("eta_min", .number(minimum))] }
+    public var written: [(key: String, value: ArgumentValue)] { [("t_max", .int(maximumEpochs)), ("eta_min", .double(minimum))] }
 
     public func learningRate(base: Double, epoch: Int) -> Double {
         minimum + (base - minimum) * (1 + cos(Double.pi * Double(epoch) / Double(maximumEpochs))) / 2

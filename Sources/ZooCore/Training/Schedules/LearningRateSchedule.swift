@@ -9,7 +9,7 @@ public protocol ScheduleSettings: Sendable, Equatable {
     /// `epochs` is the run's length, the default horizon of cosine annealing.
     static func read(_ settings: any SettingsReader, epochs: Int) throws -> Self
     /// The settings as the resolved config writes them; empty writes the bare name.
-    var written: [(key: String, value: SettingValue)] { get }
+    var written: [(key: String, value: ArgumentValue)] { get }
     /// The learning rate for a 0-based epoch.
     func learningRate(base: Double, epoch: Int) -> Double
 }

@@ -14,7 +14,7 @@ public struct MultiStepSchedule: ScheduleSettings {
         return MultiStepSchedule(milestones: milestones, gamma: gamma)
     }
 
-    public var written: [(key: String, value: SettingValue)] { [("milestones", .list(milestones.map { .integer($0) })), ("gamma", .number(gamma))] }
+    public var written: [(key: String, value: ArgumentValue)] { [("milestones", .list(milestones.map { .int($0) })), ("gamma", .double(gamma))] }
 
     public func learningRate(base: Double, epoch: Int) -> Double { base * pow(gamma, Double(milestones.filter { $0 <= epoch }.count)) }
 }

@@ -13,7 +13,7 @@ public struct StepSchedule: ScheduleSettings {
         return StepSchedule(stepSize: try settings.integer("step_size", default: nil, atLeast: 1), gamma: gamma)
     }
 
-    public var written: [(key: String, value: SettingValue)] { [("step_size", .integer(stepSize)), ("gamma", .number(gamma))] }
+    public var written: [(key: String, value: ArgumentValue)] { [("step_size", .int(stepSize)), ("gamma", .double(gamma))] }
 
     public func learningRate(base: Double, epoch: Int) -> Double { base * pow(gamma, Double(epoch / stepSize)) }
 }

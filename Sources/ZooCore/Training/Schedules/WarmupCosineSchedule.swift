@@ -16,9 +16,9 @@ public struct WarmupCosineSchedule: ScheduleSettings {
                                     cosine: CosineSchedule(maximumEpochs: maximumEpochs, minimum: minimum))
     }
 
-    public var written: [(key: String, value: SettingValue)] {
-        [("warmup_epochs", .integer(warmup.epochs)), ("start_factor", .number(warmup.startFactor)),
-         ("t_max", .integer(cosine.maximumEpochs)), ("eta_min", .number(cosine.minimum))]
+    public var written: [(key: String, value: ArgumentValue)] {
+        [("warmup_epochs", .int(warmup.epochs)), ("start_factor", .double(warmup.startFactor)),
+         ("t_max", .int(cosine.maximumEpochs)), ("eta_min", .double(cosine.minimum))]
     }
 
     public func learningRate(base: Double, epoch: Int) -> Double {

@@ -11,7 +11,7 @@ public struct WarmupSchedule: ScheduleSettings {
         return WarmupSchedule(epochs: try settings.integer("epochs", default: nil, atLeast: 1), startFactor: startFactor)
     }
 
-    public var written: [(key: String, value: SettingValue)] { [("epochs", .integer(epochs)), ("start_factor", .number(startFactor))] }
+    public var written: [(key: String, value: ArgumentValue)] { [("epochs", .int(epochs)), ("start_factor", .double(startFactor))] }
 
     public func learningRate(base: Double, epoch: Int) -> Double {
         base * (startFactor + (1 - startFactor) * Double(min(epoch, epochs)) / Double(epochs))
