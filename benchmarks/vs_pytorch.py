@@ -5,6 +5,7 @@
     swift build -c release
     python3 benchmarks/vs_pytorch.py            # --threads 2 --models lenet,cnn,tinynet,vgg-lite,resnet20,resnet18 --quick --json
     python3 benchmarks/vs_pytorch.py --isa avx2 # both sides capped at AVX2
+    python3 benchmarks/vs_pytorch.py --end-to-end --models lenet   # one real MNIST epoch each side
 
 Each sequential model is built in PyTorch with nn.Sequential in the same layer order as zoo's YAML, the
 ResNets as the usual CIFAR modules (benchmarks/pytorch_resnet.py), and each is trained
@@ -21,9 +22,34 @@ Ratios are zoo / PyTorch: above 1 means zoo is faster.
 `--isa avx2` caps both sides at AVX2 on any x86-64 machine: ONEDNN_MAX_CPU_ISA=AVX2 (zoo's oneDNN and
 PyTorch's) and ATEN_CPU_CAPABILITY=avx2 (PyTorch's own kernels), set before torch is imported.
 
+`--end-to-end` measures one real epoch instead of the synthetic steps above (the sgemm line is skipped),
+for the models with a real dataset here: lenet, cnn and tinynet on MNIST (the default set) and resnet20 on
+Fashion-MNIST (slow; only when named in --models); vgg-lite and resnet18 need CIFAR-10 and are refused.
+zoo side: `$ZOO_BIN train --model M --dataset D --epochs 1 --batch-size B --seed 1 --quiet --out TMP/run
+--data-dir DATA` under OMP_NUM_THREADS=T (TMP from tempfile.mkdtemp(), removed afterwards; DATA =
+--data-dir, default ../shared/datasets beside the repository root, searched like zoo: DATA, $ZOO_DATA,
+./data, then /usr/share/datasets/fashion-mnist). Its epoch images/s and seconds are the `images_per_sec`
+and `seconds` columns of TMP/run/metrics.csv: zoo times the epoch's training loop, that is gathering each
+shuffled batch out of the uint8 images and normalising it (one batch ahead, on a background thread), the
+steps, and the loss and accuracy bookkeeping; its shuffled order is drawn before the clock starts and the
+test-set evaluation is left out. The whole command's wall time (process start, reading the gzipped IDX
+files, the epoch, evaluation, checkpoints, report) is shown beside it.
+
+PyTorch side: the same 60,000 images read with pytorch_lenet_mnist.load (normalised with the dataset's
+mean and std, as zoo does by default, and held in memory as tensors), torch.manual_seed(1), the same
+modules as the synthetic table (resnet20 with one input channel), SGD lr 0.01 momentum 0.9, one epoch of
+shuffled batches of B including the last partial one. The torch.randperm order is drawn before the clock
+starts; the timed loop is, per step, indexing the batch out of the tensors, zero_grad, forward, loss,
+backward, step, and summing the loss and correct count. The 10,000 test images are then evaluated in
+chunks of 1000 under eval() and no_grad(), timed separately; the time to load the data is reported in
+--json but is in neither figure. Both sides are real epochs without a warm-up (first-step kernel setup
+included). "train/bench" is zoo's epoch images/s over the train_images_per_sec of `$ZOO_BIN bench M
+--dataset D --batch B --json` (issue 10's target: 90% or more).
+
 Exit status: 0 when every figure was measured; 1 when the zoo binary is missing (the PyTorch
 figures are still measured and printed, zoo's shown as n/a, and the build command is printed);
-3 when zoo exists but one of its commands failed or printed no usable JSON (shown as "error");
+3 when zoo exists but one of its commands failed, printed no usable JSON or (--end-to-end) left no
+usable metrics.csv (shown as "error");
 2 for a usage error (argparse).
 """
 
@@ -32,9 +58,11 @@ import datetime
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 # Environment that caps each side's kernels; it must be set before torch loads.
@@ -56,6 +84,7 @@ import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
 from pytorch_resnet import resnet18, resnet20  # noqa: E402
+from pytorch_lenet_mnist import load  # noqa: E402
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_SGEMM_SIZE = 1024  # used for torch.mm when zoo does not report its own size
@@ -101,6 +130,20 @@ MODELS = {
     "resnet20": (resnet20, "cifar10", (3, 32, 32), 128, 128, nn.CrossEntropyLoss),
     "resnet18": (resnet18, "cifar10", (3, 32, 32), 128, 128, nn.CrossEntropyLoss),
 }
+
+# --end-to-end: name: (dataset, PyTorch builder for its images); the batch and loss come from MODELS.
+END_TO_END = {
+    "lenet": ("mnist", lenet),
+    "cnn": ("mnist", course_cnn),
+    "tinynet": ("mnist", tinynet),
+    "resnet20": ("fashion-mnist", lambda: resnet20(in_channels=1)),
+}
+END_TO_END_DEFAULT = ["lenet", "cnn", "tinynet"]  # resnet20 takes long: only when named in --models
+# zoo's default normalisation of each dataset (ZooData/Datasets/*.swift)
+DATASET_STATS = {"mnist": (0.1307, 0.3081), "fashion-mnist": (0.2860, 0.3530)}
+SYSTEM_DATA_FOLDERS = {"fashion-mnist": ["/usr/share/datasets/fashion-mnist"]}
+DEFAULT_DATA_DIR = os.path.normpath(os.path.join(REPO_ROOT, "..", "shared", "datasets"))
+SEED = 1
 
 
 def median_rate(step, items, windows, target_seconds):
@@ -157,8 +200,8 @@ def bench_torch_sgemm(n, windows, target_seconds):
     return rate / 1e9
 
 
-def run_zoo(zoo_bin, args, threads):
-    """The JSON object zoo prints (the last stdout line that parses as one), or (None, error text)."""
+def run_zoo_command(zoo_bin, args, threads):
+    """(completed process, None) when zoo exited 0, else (None, error text)."""
     env = dict(os.environ, OMP_NUM_THREADS=str(threads))
     try:
         done = subprocess.run([zoo_bin, *args], env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=1800)
@@ -166,6 +209,14 @@ def run_zoo(zoo_bin, args, threads):
         return None, str(error)
     if done.returncode != 0:
         return None, f"exit {done.returncode}: {(done.stderr or done.stdout).strip()[-500:]}"
+    return done, None
+
+
+def run_zoo(zoo_bin, args, threads):
+    """The JSON object zoo prints (the last stdout line that parses as one), or (None, error text)."""
+    done, error = run_zoo_command(zoo_bin, args, threads)
+    if error:
+        return None, error
     # zoo may print notes before its (possibly pretty-printed) JSON: take the last object that parses
     decoder, found, text = json.JSONDecoder(), None, done.stdout
     starts = [index for index, char in enumerate(text) if char == "{" and (index == 0 or text[index - 1] == "\n")]
@@ -179,6 +230,88 @@ def run_zoo(zoo_bin, args, threads):
     if found is not None:
         return found, None
     return None, f"no JSON object in output: {done.stdout.strip()[-500:]}"
+
+
+def dataset_folder(data_dir, dataset):
+    """The folder holding `dataset`'s gzipped IDX files, searched as zoo does: DATA_DIR, $ZOO_DATA, ./data
+    (under the repository root, zoo's working directory), then the system folders; None if absent."""
+    roots = [data_dir, os.environ.get("ZOO_DATA"), os.path.join(REPO_ROOT, "data")]
+    candidates = [os.path.join(root, dataset) for root in roots if root] + SYSTEM_DATA_FOLDERS.get(dataset, [])
+    for folder in candidates:
+        if os.path.isfile(os.path.join(folder, "train-images-idx3-ubyte.gz")):
+            return folder
+    return None
+
+
+def torch_epoch(name, folder, dataset):
+    """One real epoch in PyTorch on the dataset held in memory: training loop and test evaluation timed apart."""
+    build = END_TO_END[name][1]
+    _, _, _, batch, _, loss_type = MODELS[name]
+    mean, std = DATASET_STATS[dataset]
+    start = time.perf_counter()
+    train_images, train_labels = load(folder, "train", mean, std)
+    test_images, test_labels = load(folder, "t10k", mean, std)
+    load_seconds = time.perf_counter() - start
+    torch.manual_seed(SEED)
+    model = build()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    criterion = loss_type()
+
+    model.train()
+    loss_sum, correct = torch.zeros(()), torch.zeros((), dtype=torch.int64)
+    order = torch.randperm(len(train_labels))  # zoo too draws its order before its epoch clock starts
+    start = time.perf_counter()
+    for first in range(0, len(order), batch):
+        indices = order[first:first + batch]
+        images, labels = train_images[indices], train_labels[indices]
+        optimizer.zero_grad()
+        output = model(images)
+        loss = criterion(output, labels)
+        loss.backward()
+        optimizer.step()
+        loss_sum += loss.detach() * len(indices)
+        correct += (output.detach().argmax(1) == labels).sum()
+    train_seconds = time.perf_counter() - start
+
+    model.eval()
+    test_correct = 0
+    start = time.perf_counter()
+    with torch.no_grad():
+        for first in range(0, len(test_labels), 1000):
+            chunk = slice(first, first + 1000)
+            test_correct += (model(test_images[chunk]).argmax(1) == test_labels[chunk]).sum().item()
+    test_seconds = time.perf_counter() - start
+    count = len(train_labels)
+    return {"images": count, "train_seconds": train_seconds, "train_images_per_sec": count / train_seconds,
+            "train_loss": loss_sum.item() / count, "train_accuracy": correct.item() / count,
+            "test_seconds": test_seconds, "test_accuracy": test_correct / len(test_labels),
+            "load_seconds": load_seconds}
+
+
+def zoo_epoch(zoo_bin, name, dataset, batch, data_dir, threads):
+    """One `zoo train` epoch in a temporary run folder: metrics.csv's figures and the command's wall time,
+    or (None, error text)."""
+    folder = tempfile.mkdtemp(prefix=f"zoo-e2e-{name}-")
+    run_folder = os.path.join(folder, "run")
+    try:
+        start = time.perf_counter()
+        _, error = run_zoo_command(zoo_bin, ["train", "--model", name, "--dataset", dataset, "--epochs", "1",
+                                             "--batch-size", str(batch), "--seed", str(SEED), "--quiet",
+                                             "--out", run_folder, "--data-dir", data_dir], threads)
+        wall_seconds = time.perf_counter() - start
+        if error:
+            return None, error
+        try:
+            with open(os.path.join(run_folder, "metrics.csv")) as metrics:
+                lines = [line.strip() for line in metrics if line.strip()]
+            row = dict(zip(lines[0].split(","), lines[-1].split(",")))
+            figures = {key: float(row[key]) for key in ("images_per_sec", "seconds", "train_loss",
+                                                        "train_accuracy", "test_accuracy")}
+        except (OSError, IndexError, KeyError, ValueError) as error:
+            return None, f"no usable metrics.csv in {run_folder}: {error}"
+        return {**figures, "wall_seconds": wall_seconds}, None
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def machine_busy_seconds():
@@ -220,38 +353,9 @@ def ratio(zoo, torch_value):
     return None
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--threads", type=int, default=2, help="torch.set_num_threads and OMP_NUM_THREADS (default 2)")
-    parser.add_argument("--models", default=",".join(MODELS), help=f"comma list out of {','.join(MODELS)}")
-    parser.add_argument("--quick", action="store_true", help="3 windows of ~0.5 s instead of 5 of ~1.5 s")
-    parser.add_argument("--json", action="store_true", help="print one JSON object instead of Markdown")
-    parser.add_argument("--isa", choices=list(ISA_CAPS), default="native",
-                        help="native (default), or avx2: cap oneDNN (both sides) and PyTorch's kernels at AVX2")
-    options = parser.parse_args()
-    models = [name.strip() for name in options.models.split(",") if name.strip()]
-    unknown = [name for name in models if name not in MODELS]
-    if unknown:
-        parser.error(f"unknown model(s) {', '.join(unknown)}; choose from {', '.join(MODELS)}")
-    windows, target = (3, 0.5) if options.quick else (5, 1.5)
-
-    torch.set_num_threads(options.threads)
-    load_before = os.getloadavg()[0]
-    if load_before > 0.5:
-        print(f"warning: 1-minute load average is {load_before:.2f} before the run; other processes will "
-              "distort the figures (OpenMP threads collapse when a core is taken)", file=sys.stderr)
-    busy_start, own_start, wall_start = machine_busy_seconds(), own_cpu_seconds(), time.monotonic()
-    zoo_bin = os.environ.get("ZOO_BIN") or os.path.join(REPO_ROOT, ".build", "release", "zoo")
-    zoo_missing = not (os.path.isfile(zoo_bin) and os.access(zoo_bin, os.X_OK))
-    build_hint = (f"zoo binary not found at {zoo_bin}: build it with `swift build -c release` in {REPO_ROOT} "
-                  "(or set ZOO_BIN); zoo figures are n/a")
-    if zoo_missing:
-        print(build_hint, file=sys.stderr)
+def run_synthetic(models, options, windows, target, zoo_bin, zoo_missing, log):
+    """The synthetic table's rows and the sgemm line, and whether a zoo command failed."""
     zoo_failed = False
-
-    def log(message):
-        print(message, file=sys.stderr, flush=True)
-
     rows = []
     for name in models:
         _, dataset, _, batch, infer_batch, _ = MODELS[name]
@@ -296,6 +400,151 @@ def main():
     zoo_gflops = zoo_sgemm.get("sgemm_gflops") if zoo_sgemm else ("n/a" if zoo_missing else "error")
     sgemm = {"size": size, "pytorch_gflops": torch_gflops, "zoo_gflops": zoo_gflops,
              "ratio": ratio(zoo_gflops, torch_gflops), "zoo_error": sgemm_error}
+    return rows, sgemm, zoo_failed
+
+
+def print_synthetic(rows, sgemm, windows, target):
+    size, torch_gflops, zoo_gflops = sgemm["size"], sgemm["pytorch_gflops"], sgemm["zoo_gflops"]
+    print("| model | batch | PyTorch train img/s | zoo train img/s | ratio | "
+          "PyTorch infer img/s | zoo infer img/s | ratio |")
+    print("|---|---|--:|--:|--:|--:|--:|--:|")
+    for row in rows:
+        batch = str(row["batch"])
+        if row["infer_batch"] != row["batch"]:
+            batch += f" / {row['infer_batch']}"
+        print(f"| {row['model']} | {batch} | {fmt(row['pytorch_train_images_per_sec'])} | "
+              f"{fmt(row['zoo_train_images_per_sec'])} | {fmt(row['train_ratio'], 2)} | "
+              f"{fmt(row['pytorch_infer_images_per_sec'])} | {fmt(row['zoo_infer_images_per_sec'])} | "
+              f"{fmt(row['infer_ratio'], 2)} |")
+    print()
+    print(f"sgemm {size}x{size} float32: PyTorch {fmt(torch_gflops, 1)} GFLOP/s, "
+          f"zoo (oneDNN) {fmt(zoo_gflops, 1)} GFLOP/s, ratio {fmt(sgemm['ratio'], 2)}")
+    print()
+    print(f"Batch \"a / b\": train batch a, inference batch b. Ratio = zoo / PyTorch. Median of {windows} "
+          f"windows of ~{target:g} s after a warm-up.")
+
+
+def run_end_to_end(models, options, data_dir, zoo_bin, zoo_missing, log):
+    """One real epoch per model on each side, and zoo bench's training figure; and whether zoo failed."""
+    zoo_failed, rows = False, []
+    quick = ["--windows", "3"] if options.quick else []
+    for name in models:
+        dataset = END_TO_END[name][0]
+        batch = MODELS[name][3]
+        folder = dataset_folder(data_dir, dataset)
+        log(f"PyTorch {name} epoch on {folder} ...")
+        theirs = torch_epoch(name, folder, dataset)
+        epoch, epoch_error, bench, bench_error = None, None, None, None
+        if zoo_missing:
+            epoch_error = bench_error = "zoo binary missing"
+        else:
+            log(f"zoo train {name} (one epoch) ...")
+            epoch, epoch_error = zoo_epoch(zoo_bin, name, dataset, batch, data_dir, options.threads)
+            if epoch_error:
+                zoo_failed = True
+                log(f"zoo train {name} failed: {epoch_error}")
+            log(f"zoo bench {name} ...")
+            bench, bench_error = run_zoo(zoo_bin, ["bench", name, "--dataset", dataset, "--batch", str(batch),
+                                                   *quick, "--json"], options.threads)
+            if bench_error:
+                zoo_failed = True
+                log(f"zoo bench {name} failed: {bench_error}")
+        missing = "n/a" if zoo_missing else "error"
+        epoch_value = (lambda key: epoch[key] if epoch else missing)
+        row = {"model": name, "dataset": dataset, "data_folder": folder, "batch": batch, "images": theirs["images"],
+               "pytorch_train_images_per_sec": theirs["train_images_per_sec"],
+               "zoo_train_images_per_sec": epoch_value("images_per_sec"),
+               "pytorch_train_seconds": theirs["train_seconds"], "zoo_train_seconds": epoch_value("seconds"),
+               "pytorch_test_seconds": theirs["test_seconds"], "pytorch_load_seconds": theirs["load_seconds"],
+               "zoo_command_seconds": epoch_value("wall_seconds"),
+               "pytorch_train_loss": theirs["train_loss"], "zoo_train_loss": epoch_value("train_loss"),
+               "pytorch_test_accuracy": theirs["test_accuracy"], "zoo_test_accuracy": epoch_value("test_accuracy"),
+               "zoo_bench_train_images_per_sec": bench.get("train_images_per_sec") if bench else missing,
+               "zoo_bench": bench, "zoo_train_error": epoch_error, "zoo_bench_error": bench_error}
+        row["train_ratio"] = ratio(row["zoo_train_images_per_sec"], row["pytorch_train_images_per_sec"])
+        row["train_over_bench"] = ratio(row["zoo_train_images_per_sec"], row["zoo_bench_train_images_per_sec"])
+        rows.append(row)
+    return rows, zoo_failed
+
+
+def print_end_to_end(rows):
+    print("| model | batch | PyTorch epoch img/s | zoo epoch img/s | ratio | zoo bench train img/s | train/bench | "
+          "PyTorch train + test s | zoo train s / whole command s | test accuracy PyTorch / zoo |")
+    print("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|")
+    def percent(value, digits):
+        return f"{100 * value:.{digits}f}%" if isinstance(value, (int, float)) else fmt(value)
+
+    for row in rows:
+        print(f"| {row['model']} ({row['dataset']}) | {row['batch']} | {fmt(row['pytorch_train_images_per_sec'])} | "
+              f"{fmt(row['zoo_train_images_per_sec'])} | {fmt(row['train_ratio'], 2)} | "
+              f"{fmt(row['zoo_bench_train_images_per_sec'])} | {percent(row['train_over_bench'], 0)} | "
+              f"{fmt(row['pytorch_train_seconds'], 1)} + {fmt(row['pytorch_test_seconds'], 1)} | "
+              f"{fmt(row['zoo_train_seconds'], 1)} / {fmt(row['zoo_command_seconds'], 1)} | "
+              f"{percent(row['pytorch_test_accuracy'], 2)} / {percent(row['zoo_test_accuracy'], 2)} |")
+    print()
+    print("One real epoch of 60,000 images, seed 1, SGD lr 0.01 momentum 0.9. Epoch img/s: the training loop only "
+          "(zoo: metrics.csv, gathering and normalising batches included; PyTorch: data already normalised in memory). "
+          "Ratio = zoo / PyTorch. train/bench = zoo's epoch img/s / `zoo bench`'s training img/s (target 90%). "
+          "Whole command: `zoo train`'s wall time, loading, evaluation and checkpoints included.")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--threads", type=int, default=2, help="torch.set_num_threads and OMP_NUM_THREADS (default 2)")
+    parser.add_argument("--models", help=f"comma list out of {','.join(MODELS)} (default: all); with --end-to-end out of "
+                                         f"{','.join(END_TO_END)} (default: {','.join(END_TO_END_DEFAULT)})")
+    parser.add_argument("--quick", action="store_true", help="3 windows of ~0.5 s instead of 5 of ~1.5 s "
+                                                             "(with --end-to-end: zoo bench --windows 3)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of Markdown")
+    parser.add_argument("--isa", choices=list(ISA_CAPS), default="native",
+                        help="native (default), or avx2: cap oneDNN (both sides) and PyTorch's kernels at AVX2")
+    parser.add_argument("--end-to-end", action="store_true",
+                        help="one real epoch of `zoo train` against the same epoch in PyTorch (data in memory), "
+                             "and zoo's epoch against `zoo bench`, instead of the synthetic table")
+    parser.add_argument("--data-dir", default=DEFAULT_DATA_DIR,
+                        help=f"with --end-to-end: folder holding mnist/ (and fashion-mnist/), passed to zoo train "
+                             f"(default {DEFAULT_DATA_DIR}; fashion-mnist is also found in /usr/share/datasets)")
+    options = parser.parse_args()
+    choices = END_TO_END if options.end_to_end else MODELS
+    if options.models is None:
+        models = END_TO_END_DEFAULT if options.end_to_end else list(MODELS)
+    else:
+        models = [name.strip() for name in options.models.split(",") if name.strip()]
+    unknown = [name for name in models if name not in choices]
+    if unknown:
+        no_data = [name for name in unknown if name in MODELS]
+        why = f" ({', '.join(no_data)}: no real dataset here, CIFAR-10 is needed)" if no_data else ""
+        parser.error(f"model(s) {', '.join(unknown)} not available{' with --end-to-end' if options.end_to_end else ''}"
+                     f"{why}; choose from {', '.join(choices)}")
+    data_dir = os.path.abspath(options.data_dir)
+    if options.end_to_end:
+        absent = sorted({END_TO_END[name][0] for name in models if not dataset_folder(data_dir, END_TO_END[name][0])})
+        if absent:
+            parser.error(f"dataset(s) {', '.join(absent)} not found under {data_dir}, $ZOO_DATA, "
+                         f"{os.path.join(REPO_ROOT, 'data')} or the system folders; pass --data-dir")
+    windows, target = (3, 0.5) if options.quick else (5, 1.5)
+
+    torch.set_num_threads(options.threads)
+    load_before = os.getloadavg()[0]
+    if load_before > 0.5:
+        print(f"warning: 1-minute load average is {load_before:.2f} before the run; other processes will "
+              "distort the figures (OpenMP threads collapse when a core is taken)", file=sys.stderr)
+    busy_start, own_start, wall_start = machine_busy_seconds(), own_cpu_seconds(), time.monotonic()
+    zoo_bin = os.environ.get("ZOO_BIN") or os.path.join(REPO_ROOT, ".build", "release", "zoo")
+    zoo_missing = not (os.path.isfile(zoo_bin) and os.access(zoo_bin, os.X_OK))
+    build_hint = (f"zoo binary not found at {zoo_bin}: build it with `swift build -c release` in {REPO_ROOT} "
+                  "(or set ZOO_BIN); zoo figures are n/a")
+    if zoo_missing:
+        print(build_hint, file=sys.stderr)
+
+    def log(message):
+        print(message, file=sys.stderr, flush=True)
+
+    if options.end_to_end:
+        rows, zoo_failed = run_end_to_end(models, options, data_dir, zoo_bin, zoo_missing, log)
+        sgemm = None
+    else:
+        rows, sgemm, zoo_failed = run_synthetic(models, options, windows, target, zoo_bin, zoo_missing, log)
 
     # CPU other processes took while we measured, as a share of all cores: noise in the figures.
     busy_end, foreign_share = machine_busy_seconds(), None
@@ -307,31 +556,21 @@ def main():
                   "the figures are not trustworthy", file=sys.stderr)
     meta = {"date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
             "torch_version": torch.__version__, "cpu": cpu_model(), "threads": options.threads,
-            "windows": windows, "window_seconds": target, "zoo_bin": zoo_bin, "zoo_missing": zoo_missing,
+            # with --end-to-end: zoo bench's --windows (3 with --quick, else its default 5) of its default 20 steps
+            "windows": windows, "window_seconds": None if options.end_to_end else target,
+            "zoo_bin": zoo_bin, "zoo_missing": zoo_missing,
             "load_average_before": load_before, "other_processes_cpu_share": foreign_share,
             "isa": options.isa, "isa_environment": ISA_CAPS[options.isa],
             "pytorch_cpu_capability": torch.backends.cpu.get_cpu_capability()}
 
     if options.json:
-        print(json.dumps({**meta, "models": rows, "sgemm": sgemm}, indent=2))
+        extra = {"mode": "end-to-end", "data_dir": data_dir} if options.end_to_end else {"sgemm": sgemm}
+        print(json.dumps({**meta, "models": rows, **extra}, indent=2))
     else:
-        print("| model | batch | PyTorch train img/s | zoo train img/s | ratio | "
-              "PyTorch infer img/s | zoo infer img/s | ratio |")
-        print("|---|---|--:|--:|--:|--:|--:|--:|")
-        for row in rows:
-            batch = str(row["batch"])
-            if row["infer_batch"] != row["batch"]:
-                batch += f" / {row['infer_batch']}"
-            print(f"| {row['model']} | {batch} | {fmt(row['pytorch_train_images_per_sec'])} | "
-                  f"{fmt(row['zoo_train_images_per_sec'])} | {fmt(row['train_ratio'], 2)} | "
-                  f"{fmt(row['pytorch_infer_images_per_sec'])} | {fmt(row['zoo_infer_images_per_sec'])} | "
-                  f"{fmt(row['infer_ratio'], 2)} |")
-        print()
-        print(f"sgemm {size}x{size} float32: PyTorch {fmt(torch_gflops, 1)} GFLOP/s, "
-              f"zoo (oneDNN) {fmt(zoo_gflops, 1)} GFLOP/s, ratio {fmt(sgemm['ratio'], 2)}")
-        print()
-        print(f"Batch \"a / b\": train batch a, inference batch b. Ratio = zoo / PyTorch. Median of {windows} "
-              f"windows of ~{target:g} s after a warm-up.")
+        if options.end_to_end:
+            print_end_to_end(rows)
+        else:
+            print_synthetic(rows, sgemm, windows, target)
         print(f"{meta['date']} · torch {meta['torch_version']} · {meta['cpu']} · ISA {options.isa} "
               f"(PyTorch kernels {meta['pytorch_cpu_capability']}) · {options.threads} threads · "
               f"other processes' CPU share during the run {fmt(foreign_share and 100 * foreign_share, 1)}%")
