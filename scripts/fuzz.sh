@@ -18,9 +18,13 @@ if [[ $target == all ]]; then
 fi
 [[ " ${targets[*]} " == *" $target "* ]] || { echo "unknown fuzz target $target; known: ${targets[*]}" >&2; exit 1; }
 
-ZOO_FUZZ=1 swift build --scratch-path .build-fuzz --product "fuzz-$target" --sanitize=fuzzer --sanitize=address 2>&1 \
+# SwiftPM passes each --sanitize as its own -sanitize= flag and the Swift driver compiles with the last one only,
+# so Swift code got coverage or ASan, never both (the order changes from build to build). One combined flag
+# at the end gives it both; the --sanitize flags instrument the C code and link the runtimes.
+sanitize=(--sanitize=fuzzer --sanitize=address -Xswiftc -sanitize=fuzzer,address)
+ZOO_FUZZ=1 swift build --scratch-path .build-fuzz --product "fuzz-$target" "${sanitize[@]}" 2>&1 \
     | grep -Ev "warning: Cannot export local symbol|^\[" || true
-binary=$(ZOO_FUZZ=1 swift build --scratch-path .build-fuzz --sanitize=fuzzer --sanitize=address --show-bin-path)/fuzz-$target
+binary=$(ZOO_FUZZ=1 swift build --scratch-path .build-fuzz "${sanitize[@]}" --show-bin-path)/fuzz-$target
 [[ -x $binary ]] || { echo "the fuzz target $target did not build; run the swift build line above without the filter to see why" >&2; exit 1; }
 
 corpus=.build-fuzz/corpus/$target

@@ -249,12 +249,29 @@ enum NodeContent {
 func content(of node: Node) -> NodeContent {
     guard case .scalar(let scalar) = node else { return .collection }
     switch tagName(node) {
-    case .int: return node.int.map { .value(.int($0)) } ?? .tooLarge(scalar.string)
+    case .int: return integer(scalar).map { .value(.int($0)) } ?? .tooLarge(scalar.string)
     case .float: return node.float.map { .value(.double($0)) } ?? .tooLarge(scalar.string)
     case .bool: return node.bool.map { .value(.bool($0)) } ?? .word(scalar.string)
     case .null: return .null
     default: return scalar.style == .plain ? .word(scalar.string) : .value(.string(scalar.string))
     }
+}
+
+/// Yams computes YAML 1.1 base-60 integers (`1:30` is 90) with arithmetic that traps on overflow, so those
+/// are computed here with checks; every other integer form is Yams's own.
+private func integer(_ scalar: Node.Scalar) -> Int? {
+    let text = scalar.string.replacingOccurrences(of: "_", with: "")
+    guard text.contains(":") else { return Int.construct(from: scalar) }
+    let negative = text.hasPrefix("-")
+    var value = 0
+    for digit in text.drop(while: { $0 == "-" || $0 == "+" }).split(separator: ":", omittingEmptySubsequences: false) {
+        guard let digit = Int(digit) else { return nil }
+        let (shifted, shiftOverflow) = value.multipliedReportingOverflow(by: 60)
+        let (sum, sumOverflow) = shifted.addingReportingOverflow(digit)
+        guard !shiftOverflow, !sumOverflow else { return nil }
+        value = sum
+    }
+    return negative ? -value : value
 }
 
 func isNull(_ node: Node) -> Bool {

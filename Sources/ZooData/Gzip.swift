@@ -40,13 +40,17 @@ enum Gzip {
 
         var output: [UInt8] = []
         var window = [UInt8](repeating: 0, count: chunkSize)
+        var full: Bool { limit.map { output.count >= $0 } ?? false }
+        // A gzip file may hold several members one after another (RFC 1952, section 2.2); gzip -d joins them.
+        var memberStart = 0
+        var afterFirstMember = false
         var ended = false
-        while !ended {
-            if let limit, output.count >= limit { break }
+        while !ended && !full {
             let chunk: Data
             do { chunk = try handle.read(upToCount: chunkSize) ?? Data() } catch { throw ZooError.unreadable(path) }
             if chunk.isEmpty {
-                throw ZooError("gzip stream ends early: the file is truncated", place: "\(path) at byte \(stream.total_in)",
+                if afterFirstMember && stream.total_in < 2 { break }
+                throw ZooError("gzip stream ends early: the file is truncated", place: "\(path) at byte \(memberStart + Int(stream.total_in))",
                                hint: "the download was probably interrupted; delete the file and fetch it again")
             }
             try chunk.withUnsafeBytes { input in
@@ -61,15 +65,20 @@ enum Gzip {
                     }
                     output.append(contentsOf: window[0 ..< (chunkSize - Int(stream.avail_out))])
                     switch status {
-                    case Z_STREAM_END: ended = true
+                    case Z_STREAM_END:
+                        memberStart += Int(stream.total_in)
+                        inflateReset(&stream)
+                        afterFirstMember = true
                     case Z_OK, Z_BUF_ERROR: break
+                    case Z_DATA_ERROR where afterFirstMember && stream.total_in <= 2:
+                        ended = true   // bytes after the last member that start no other are ignored, as gzip -d does
                     default:
                         let reason = stream.msg.map { String(cString: $0) } ?? "zlib error \(status)"
-                        throw ZooError("corrupt gzip stream (\(reason))", place: "\(path) at byte \(stream.total_in)",
+                        throw ZooError("corrupt gzip stream (\(reason))", place: "\(path) at byte \(memberStart + Int(stream.total_in))",
                                        hint: "the file is damaged; delete it and fetch it again")
                     }
                     if status == Z_BUF_ERROR { break }
-                } while !ended && (stream.avail_in > 0 || stream.avail_out == 0)
+                } while !ended && !full && (stream.avail_in > 0 || stream.avail_out == 0)
                 stream.next_in = nil
             }
         }

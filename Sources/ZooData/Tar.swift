@@ -1,7 +1,7 @@
 import Foundation
 import ZooCore
 
-/// Extracts ustar/GNU tar archives of plain files and folders, refusing any entry that could land
+/// Extracts ustar/GNU/pax tar archives of plain files and folders, refusing any entry that could land
 /// outside the destination (absolute paths, `..`) and any link.
 enum Tar {
     private static let blockSize = 512
@@ -29,8 +29,11 @@ enum Tar {
             case UInt8(ascii: "L"):
                 // GNU long name: this entry's data names the next entry.
                 longName = String(decoding: data.prefix { $0 != 0 }, as: UTF8.self)
-            case UInt8(ascii: "x"), UInt8(ascii: "g"):
-                break   // pax extended headers: the plain header's name is the one checked and used
+            case UInt8(ascii: "x"):
+                // pax extended header: its `path` names the next entry (tar --format=pax writes long names so).
+                longName = try paxPath(data, place: place, hint: hint)
+            case UInt8(ascii: "g"):
+                break   // pax global header: nothing in it changes where a file goes
             case UInt8(ascii: "0"), 0, UInt8(ascii: "7"), UInt8(ascii: "5"):
                 while name.hasPrefix("./") { name.removeFirst(2) }
                 guard !name.hasPrefix("/"), !name.split(separator: "/").contains("..") else {
@@ -69,6 +72,27 @@ enum Tar {
         let name = text(0, 100)
         let prefix = text(257, 5) == "ustar" ? text(345, 155) : ""
         return prefix.isEmpty ? name : "\(prefix)/\(name)"
+    }
+
+    /// The `path` record of a pax extended header, if it has one. Records are "LENGTH key=value\n", LENGTH
+    /// counting the whole record in bytes.
+    private static func paxPath(_ data: ArraySlice<UInt8>, place: String, hint: String) throws -> String? {
+        var path: String?
+        var start = data.startIndex
+        while start < data.endIndex {
+            guard let space = data[start...].firstIndex(of: UInt8(ascii: " ")),
+                  let length = Int(String(decoding: data[start ..< space], as: UTF8.self)),
+                  length > space - start + 1, length <= data.endIndex - start, data[start + length - 1] == UInt8(ascii: "\n"),
+                  let equals = data[space + 1 ..< start + length - 1].firstIndex(of: UInt8(ascii: "=")) else {
+                throw ZooError("malformed pax extended header record at byte \(start - data.startIndex) of its data",
+                               place: place, hint: hint)
+            }
+            if String(decoding: data[space + 1 ..< equals], as: UTF8.self) == "path" {
+                path = String(decoding: data[equals + 1 ..< start + length - 1], as: UTF8.self)
+            }
+            start += length
+        }
+        return path
     }
 
     private static func octal(_ header: ArraySlice<UInt8>, at start: Int, length: Int, place: String, hint: String) throws -> Int {

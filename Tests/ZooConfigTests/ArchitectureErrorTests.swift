@@ -28,6 +28,15 @@ final class ArchitectureErrorTests: ArchitectureTestCase {
         expectError(layers("  - flatten\n  - linear: 10000000000\n"), line: 4, "10000000000 is too large")
     }
 
+    /// Fuzz/Regressions/Architecture/crash-base-60-integer-overflow.yaml: Yams trapped computing YAML 1.1 base-60 integers.
+    func testBase60IntegersAreComputedWithoutOverflow() throws {
+        expectError("222222222222222222:22\n", line: 1, "must be a mapping with `name:` and `layers:`, not the number 222222222222222222:22")
+        expectError(layers("  - flatten\n  - linear: 1:0:0:0:0:0:0:0:0:0:0:0\n"), line: 4, "1:0:0:0:0:0:0:0:0:0:0:0 is too large")
+        let expanded = try Architecture.parse(text: layers("  - flatten\n  - linear: 1:30\n"), file: "base60.yaml")
+            .layers(numClasses: 10, inputChannels: 1, overrides: [:])
+        XCTAssertEqual(expanded[1].arguments["out"]?.value, .int(90))
+    }
+
     func testDropoutOutOfRange() {
         expectError(layers("  - dropout: 1.5\n"), line: 3, "dropout: `p` must be between 0.0 and 1.0, not 1.5")
     }

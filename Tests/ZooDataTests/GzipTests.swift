@@ -14,6 +14,24 @@ final class GzipTests: XCTestCase {
         XCTAssertEqual(Array(head[..<16]), Array(bytes[..<16]))
     }
 
+    func testJoinsMembersAndIgnoresTrailingBytesThatStartNoMember() throws {
+        let folder = try temporaryFolder()
+        let first: [UInt8] = Array(repeating: 1, count: 3000), second: [UInt8] = [2, 3, 4]
+        try write(gzip(first) + gzip(second), to: "\(folder)/two.gz")
+        XCTAssertEqual(try Gzip.contents(of: "\(folder)/two.gz"), first + second)
+        try write(gzip(second) + [0, 0, 0, 0], to: "\(folder)/padded.gz")
+        XCTAssertEqual(try Gzip.contents(of: "\(folder)/padded.gz"), second)
+        try write(gzip(second) + Array(gzip(first).prefix(20)), to: "\(folder)/cut-second.gz")
+        assertZooError(["cut-second.gz at byte", "truncated"]) { _ = try Gzip.contents(of: "\(folder)/cut-second.gz") }
+    }
+
+    func testLimitStopsInflatingWithinOneChunk() throws {
+        let folder = try temporaryFolder()
+        // 50 MB of zeros deflate to about 50 KB, one read: the limit must hold inside it.
+        try write(gzip([UInt8](repeating: 0, count: 50 << 20)), to: "\(folder)/zeros.gz")
+        XCTAssertLessThanOrEqual(try Gzip.contents(of: "\(folder)/zeros.gz", limit: 16).count, 1 << 18)
+    }
+
     func testCorruptStreamNamesFileAndOffset() throws {
         let folder = try temporaryFolder()
         var compressed = gzip((0 ..< 5000).map { UInt8(truncatingIfNeeded: $0 * $0) })

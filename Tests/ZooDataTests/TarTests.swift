@@ -12,18 +12,18 @@ func python(_ script: String, _ arguments: [String]) throws {
 }
 
 /// Writes a .tar.gz holding `entries` (archive name -> content) with Python's tarfile, which
-/// stores names as given, `..` and leading `/` included.
-func writeTarball(_ path: String, _ entries: [(String, [UInt8])]) throws {
+/// stores names as given, `..` and leading `/` included; `format` is tarfile's GNU_FORMAT or PAX_FORMAT.
+func writeTarball(_ path: String, _ entries: [(String, [UInt8])], format: String = "GNU_FORMAT") throws {
     let folder = (path as NSString).deletingLastPathComponent
-    var arguments = [path]
+    var arguments = [path, format]
     for (index, (name, bytes)) in entries.enumerated() {
         try write(bytes, to: "\(folder)/entry\(index)")
         arguments += [name, "\(folder)/entry\(index)"]
     }
     try python("""
         import sys, tarfile
-        with tarfile.open(sys.argv[1], "w:gz", format=tarfile.GNU_FORMAT) as archive:
-            for name, source in zip(sys.argv[2::2], sys.argv[3::2]):
+        with tarfile.open(sys.argv[1], "w:gz", format=getattr(tarfile, sys.argv[2])) as archive:
+            for name, source in zip(sys.argv[3::2], sys.argv[4::2]):
                 info = archive.gettarinfo(source, arcname=name)
                 info.name = name
                 with open(source, "rb") as data:
@@ -55,6 +55,22 @@ final class TarTests: XCTestCase {
             XCTAssertFalse(FileManager.default.fileExists(atPath: "\(folder)/x"))
             XCTAssertFalse(FileManager.default.fileExists(atPath: "/abs"))
         }
+    }
+
+    func testPaxPathNamesTheNextEntryAndIsChecked() throws {
+        let folder = try temporaryFolder()
+        let long = String(repeating: "p", count: 120) + "/file.bin"
+        try writeTarball("\(folder)/pax.tar.gz", [(long, [4])], format: "PAX_FORMAT")
+        try FileManager.default.createDirectory(atPath: "\(folder)/out", withIntermediateDirectories: true)
+        try Tar.extract(Gzip.contents(of: "\(folder)/pax.tar.gz"), path: "pax.tar.gz", into: "\(folder)/out")
+        XCTAssertEqual(try Gzip.contents(of: "\(folder)/out/\(long)"), [4])
+
+        let escaping = String(repeating: "q", count: 120) + "/../../x"
+        try writeTarball("\(folder)/bad.tar.gz", [(escaping, [5])], format: "PAX_FORMAT")
+        assertZooError(["bad.tar.gz at byte 1024", "refusing", escaping]) {
+            try Tar.extract(Gzip.contents(of: "\(folder)/bad.tar.gz"), path: "bad.tar.gz", into: "\(folder)/out")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(folder)/x"))
     }
 
     func testTruncatedAndCorruptArchives() throws {
