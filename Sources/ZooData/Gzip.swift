@@ -15,11 +15,16 @@ enum Gzip {
     }
 
     /// The file's bytes, inflated if it is gzipped. With `limit`, stops once that many bytes are out,
-    /// so a header can be read without inflating the whole file.
+    /// so a header can be read without inflating the whole file; without one, a file that would take more
+    /// than the memory budget (a gzip bomb inflates a thousandfold) is an error before it does.
     static func contents(of path: String, limit: Int? = nil) throws -> [UInt8] {
         if isCompressed(path) { return try inflate(path, limit: limit) }
         guard let handle = FileHandle(forReadingAtPath: path) else { throw ZooError.unreadable(path) }
         defer { try? handle.close() }
+        if limit == nil, let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int,
+           size > MemoryBudget.limitBytes {
+            throw tooLarge(path, after: 0)
+        }
         do {
             let data = try limit.map { try handle.read(upToCount: $0) } ?? handle.readToEnd()
             return [UInt8](data ?? Data())
@@ -64,6 +69,7 @@ enum Gzip {
                         return CZlib.inflate(&stream, Z_NO_FLUSH)
                     }
                     output.append(contentsOf: window[0 ..< (chunkSize - Int(stream.avail_out))])
+                    if limit == nil && output.count > MemoryBudget.limitBytes { throw tooLarge(path, after: memberStart + Int(stream.total_in)) }
                     switch status {
                     case Z_STREAM_END:
                         memberStart += Int(stream.total_in)
@@ -83,5 +89,11 @@ enum Gzip {
             }
         }
         return output
+    }
+
+    private static func tooLarge(_ path: String, after offset: Int) -> ZooError {
+        ZooError("the file holds more than the memory budget of \(byteSize(MemoryBudget.limitBytes))",
+                 place: offset > 0 ? "\(path) at byte \(offset)" : path,
+                 hint: "a dataset file is far smaller; the file is probably not what its name says (a gzip bomb?), or raise --max-memory")
     }
 }

@@ -1,5 +1,6 @@
 import XCTest
 @testable import ZooData
+import ZooCore
 
 final class GzipTests: XCTestCase {
     func testInflatesGzipAndPassesRawFilesThrough() throws {
@@ -30,6 +31,18 @@ final class GzipTests: XCTestCase {
         // 50 MB of zeros deflate to about 50 KB, one read: the limit must hold inside it.
         try write(gzip([UInt8](repeating: 0, count: 50 << 20)), to: "\(folder)/zeros.gz")
         XCTAssertLessThanOrEqual(try Gzip.contents(of: "\(folder)/zeros.gz", limit: 16).count, 1 << 18)
+    }
+
+    /// A whole-file read stops at the memory budget, inflated or not, instead of growing without end.
+    func testAWholeReadBeyondTheMemoryBudgetIsAnError() throws {
+        let folder = try temporaryFolder()
+        try write(gzip([UInt8](repeating: 0, count: 50 << 20)), to: "\(folder)/bomb.gz")
+        try write([UInt8](repeating: 7, count: 3 << 20), to: "\(folder)/plain")
+        MemoryBudget.setLimit(2 << 20, origin: "a test")
+        defer { MemoryBudget.resetLimit() }
+        assertZooError(["bomb.gz at byte", "more than the memory budget", "gzip bomb"]) { _ = try Gzip.contents(of: "\(folder)/bomb.gz") }
+        assertZooError(["plain", "more than the memory budget"]) { _ = try Gzip.contents(of: "\(folder)/plain") }
+        XCTAssertEqual(try Gzip.contents(of: "\(folder)/bomb.gz", limit: 16).prefix(16), ArraySlice(repeating: 0, count: 16))
     }
 
     func testCorruptStreamNamesFileAndOffset() throws {
