@@ -33,7 +33,7 @@ def save(tensors, name, metadata):
     re-emit the same header with sorted metadata keys so the bytes are reproducible."""
     tensors = {key: value.detach().contiguous().clone() for key, value in tensors.items()}
     for key, value in tensors.items():
-        assert value.dtype in (torch.float32, torch.int64), key
+        assert value.dtype in (torch.float32, torch.int64, torch.uint8), key
     data = safetensors_bytes(tensors, metadata=metadata)
     header_length = int.from_bytes(data[:8], "little")
     header = data[8:8 + header_length]
@@ -272,9 +272,11 @@ def net_fixture(name, layers, input_shape, loss_name, classes=10):
     save_net(name, model, input_tensor, labels, loss_name, {"layers": to_json(layers)})
 
 
-def save_net(name, model, input_tensor, labels, loss_name, metadata, zoo_name=lambda key: key):
+def save_net(name, model, input_tensor, labels, loss_name, metadata, zoo_name=lambda key: key, half_parameters=False):
     """One training-mode forward, loss and backward; parameters, gradients and running statistics
-    saved under zoo's names (`zoo_name` maps a PyTorch state-dict key to zoo's)."""
+    saved under zoo's names (`zoo_name` maps a PyTorch state-dict key to zoo's). With `half_parameters`
+    the parameters (already rounded to float16 values) are stored as their float16 bits in U8 tensors
+    `param16.NAME`, which halves them and keeps a large net's fixture under 2 MiB."""
     model.train()
     output = model(input_tensor)
     loss = loss_function(loss_name)(output, labels)
@@ -282,7 +284,11 @@ def save_net(name, model, input_tensor, labels, loss_name, metadata, zoo_name=la
     tensors = {"input": input_tensor, "labels": labels, "output": output, "loss": loss.reshape(1),
                "grad_input": input_tensor.grad}
     for parameter_name, parameter in model.named_parameters():
-        tensors[f"param.{zoo_name(parameter_name)}"] = parameter
+        if half_parameters:
+            assert torch.equal(parameter, parameter.half().float()), parameter_name
+            tensors[f"param16.{zoo_name(parameter_name)}"] = parameter.detach().half().view(torch.uint8)
+        else:
+            tensors[f"param.{zoo_name(parameter_name)}"] = parameter
         tensors[f"grad.{zoo_name(parameter_name)}"] = parameter.grad
     for buffer_name, buffer in model.named_buffers():
         if "running" in buffer_name:
@@ -391,11 +397,15 @@ def make_resnet20_fixture():
         for module in model.modules():
             if isinstance(module, nn.BatchNorm2d):
                 randomize(module)
+        # Float16 values in float32 parameters: stored as 2 bytes each (see save_net).
+        with torch.no_grad():
+            for parameter in model.parameters():
+                parameter.copy_(parameter.half().float())
         input_tensor = torch.randn(2, 3, 32, 32).requires_grad_(True)
         labels = torch.randint(0, 10, (2,), dtype=torch.int64)
         if smallest_relu_input(model, input_tensor) > 1e-4:
             break
-    save_net("resnet20", model, input_tensor, labels, "cross_entropy", {"architecture": "resnet20"})
+    save_net("resnet20", model, input_tensor, labels, "cross_entropy", {"architecture": "resnet20"}, half_parameters=True)
 
 
 # Optimizer fixtures ---------------------------------------------------------------------------------

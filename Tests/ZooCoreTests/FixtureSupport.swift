@@ -24,6 +24,16 @@ struct Fixture {
     func floats(_ key: String) throws -> [Float] { try file.tensor(key, in: name).floats }
     func shape(_ key: String) throws -> [Int] { try file.tensor(key, in: name).shape }
     func has(_ key: String) -> Bool { file.tensors[key] != nil }
+
+    /// A parameter's starting values: `param.NAME` (F32), or `param16.NAME`, float16 bits in a U8 tensor
+    /// (large nets, see scripts/make_fixtures.py); nil when the fixture has neither.
+    func parameterValues(_ name: String) throws -> [Float]? {
+        if has("param.\(name)") { return try floats("param.\(name)") }
+        guard let tensor = file.tensors["param16.\(name)"] else { return nil }
+        return tensor.bytes.withUnsafeBytes { raw in
+            (0..<raw.count / 2).map { Float(Float16(bitPattern: UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 2, as: UInt16.self)))) }
+        }
+    }
     func labels() throws -> [Int32] { try file.tensor("labels", in: name).int64s.map { Int32($0) } }
 
     func metadata<Value: Decodable>(_ key: String, as type: Value.Type) throws -> Value {

@@ -16,7 +16,7 @@ final class NetworkFixtureTests: XCTestCase {
         let fixture = try Fixture("net_resnet20")
         let architecture = try ArchitectureRegistry(workingDirectory: "/nonexistent-zoo-test-dir", environment: [:]).architecture(named: "resnet20")
         let network = try architecture.network(input: Shape([3, 32, 32]), numClasses: 10, overrides: [:], seed: 0)
-        let expectedNames = fixture.file.tensors.keys.filter { $0.hasPrefix("param.") || $0.hasPrefix("buffer.") }
+        let expectedNames = fixture.file.tensors.keys.filter { $0.hasPrefix("param16.") || $0.hasPrefix("buffer.") }
             .map { String($0.split(separator: ".", maxSplits: 1)[1]) }
         XCTAssertEqual(Set(network.namedParameters.filter { !$0.name.hasSuffix("num_batches_tracked") }.map(\.name)), Set(expectedNames))
         try check("net_resnet20", network: network)
@@ -27,8 +27,8 @@ final class NetworkFixtureTests: XCTestCase {
         let inputShape = try fixture.metadata("input_shape", as: [Int].self)
         let network = try prebuilt ?? fixture.network(layers: try fixture.layers(), inputShape: inputShape, prefix: "param.")
         if prebuilt != nil {
-            for (parameterName, parameter) in network.namedParameters where fixture.has("param.\(parameterName)") {
-                try parameter.write(try fixture.floats("param.\(parameterName)"))
+            for (parameterName, parameter) in network.namedParameters {
+                if let values = try fixture.parameterValues(parameterName) { try parameter.write(values) }
             }
         }
         let plan = try network.plan(batchSize: inputShape[0], training: true, inputGradient: true)
