@@ -12,6 +12,10 @@ public final class CoreParallel {
     private let network: Network
     /// Replica 0 is the network itself.
     private let replicas: [Network]
+    /// Per trainable parameter: the network's gradient and each other replica's, paired once.
+    private let gradients: [(total: Memory, parts: [Memory])]
+    /// Per buffer (batch norm's running statistics): the network's and the other replicas' copies.
+    private let buffers: [(source: Memory, copies: [Memory])]
 
     public var replicaCount: Int { replicas.count }
 
@@ -41,9 +45,17 @@ public final class CoreParallel {
         self.network = network
         let largestShare = BatchShare(worker: 0, workers: count).largestShare(ofBatch: batchSize)
         _ = try OpenMPThreads.single { try network.plan(batchSize: max(largestShare, 1), training: true) }
-        replicas = try [network] + (1..<count).map { replica in
+        let others = try (1..<count).map { replica in
             var random = SeededRandom(seed: network.seed, streams: 0x5EED, UInt64(replica))
             return try Network(replicating: network, seed: random.next())
+        }
+        replicas = [network] + others
+        let parameters = others.map { $0.namedParameters.map(\.parameter) }
+        gradients = network.namedParameters.enumerated().compactMap { index, named in
+            named.parameter.gradient.map { total in (total, parameters.compactMap { $0[index].gradient }) }
+        }
+        buffers = network.namedParameters.enumerated().filter { !$0.element.parameter.isTrainable }.map { index, named in
+            (named.parameter.value, parameters.map { $0[index].value })
         }
     }
 
@@ -60,10 +72,7 @@ public final class CoreParallel {
                                         labels: UnsafeBufferPointer(rebasing: batch.labels[share]))
                 try plan.load(part)
                 results[replica] = try plan.forwardLossBackward(loss, labels: part.labels, classes: classes) { plan in
-                    let scale = Float(share.count) / Float(batch.count)
-                    try plan.withOutputGradient { gradient in
-                        for index in gradient.indices { gradient[index] *= scale }
-                    }
+                    try plan.scaleOutputGradient(by: Float(share.count) / Float(batch.count))
                     try plan.backward()
                 }
             }
@@ -74,7 +83,7 @@ public final class CoreParallel {
             total.loss += result.loss * Double(share.count) / Double(batch.count)
             total.correct += result.correct
         }
-        try sumGradients(of: zip(replicas, parts).dropFirst().filter { $0.1 != nil }.map(\.0))
+        sumGradients(from: parts.dropFirst().map { $0 != nil })
         return total
     }
 
@@ -86,7 +95,7 @@ public final class CoreParallel {
             throw ZooError("\(images.count) values do not hold \(count) images of \(network.inputShape) values")
         }
         let parts = try self.parts(of: count, training: false)
-        try copyBuffers()
+        copyBuffers()
         try onEveryReplica { replica in
             guard let (plan, share) = parts[replica] else { return }
             try plan.load(LabeledBatch(count: share.count, images: self.images(share, of: images), labels: UnsafeBufferPointer(start: nil, count: 0)))
@@ -128,24 +137,18 @@ public final class CoreParallel {
     }
 
     /// The network's buffers (batch norm's running statistics), copied to the other replicas for inference.
-    private func copyBuffers() throws {
-        let buffers = network.namedParameters.map(\.parameter).filter { !$0.isTrainable }
-        for replica in replicas.dropFirst() {
-            for (source, destination) in zip(buffers, replica.namedParameters.map(\.parameter).filter { !$0.isTrainable }) {
-                try reorder(from: source.value, to: destination.value, device: replica.device)
-            }
+    private func copyBuffers() {
+        for (source, copies) in buffers {
+            for copy in copies { copy.data.copyMemory(from: source.data, byteCount: source.byteCount) }
         }
     }
 
-    /// Adds the other replicas' gradients into the network's, in replica order.
-    private func sumGradients(of others: [Network]) throws {
-        let targets = network.trainableParameters
-        let sources = others.map(\.trainableParameters)
-        for (index, target) in targets.enumerated() {
-            guard let total = target.gradient else { continue }
-            for parameters in sources {
-                guard let part = parameters[index].gradient else { continue }
-                total.withFloats { total in
+    /// Adds the gradients of the other replicas that had images (`ran`, one flag per other replica) into the
+    /// network's, in replica order.
+    private func sumGradients(from ran: [Bool]) {
+        for (total, parts) in gradients {
+            total.withFloats { total in
+                for (index, part) in parts.enumerated() where ran[index] {
                     part.withFloats { part in
                         forEachChunk(of: total.count) { _, range in
                             for element in range { total[element] += part[element] }

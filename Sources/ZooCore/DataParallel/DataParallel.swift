@@ -50,10 +50,7 @@ public final class DataParallel {
     /// Backward over this worker's share of a batch of `globalCount` images, with the gradients summed over
     /// all workers: buckets start while backward still runs, and all are finished when this returns.
     public func backward(_ plan: Plan, globalCount: Int) throws {
-        let scale = Float(plan.batchSize) / Float(globalCount)
-        try plan.withOutputGradient { gradient in
-            for index in gradient.indices { gradient[index] *= scale }
-        }
+        try plan.scaleOutputGradient(by: Float(plan.batchSize) / Float(globalCount))
         buckets.begin()
         try plan.backward { try self.buckets.ready($0) }
         let waitStart = DispatchTime.now().uptimeNanoseconds

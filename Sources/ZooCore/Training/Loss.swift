@@ -84,6 +84,13 @@ extension Plan {
         }
     }
 
+    /// Scales the loss gradient: a share of a batch weighs share / batch in the batch's mean.
+    public func scaleOutputGradient(by scale: Float) throws {
+        try withOutputGradient { gradient in
+            for index in gradient.indices { gradient[index] *= scale }
+        }
+    }
+
     /// One training pass before the update, as the trainer, the benchmark and the tests run it:
     /// forward, loss, backward (every parameter's gradient filled).
     /// `backward` replaces the plain backward pass (data-parallel training scales and sums gradients in it).
