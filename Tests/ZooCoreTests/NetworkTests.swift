@@ -207,6 +207,20 @@ final class NetworkTests: XCTestCase {
         XCTAssertTrue(unfused.contains { $0.layer == "block" && $0.operation == "relu" }, "\(unfused)")
         XCTAssertFalse(unfused.contains { $0.layer == "sum" && $0.operation == "fused relu backward" })
     }
+
+    /// A convolution of 8 channels or fewer runs on 8-channel blocks (oneDNN's AVX2 kernel, on AVX-512 machines
+    /// too, where 16-channel blocks would pad LeNet's 6 channels to 16); a wider one keeps oneDNN's own choice.
+    func testNarrowConvolutionsTakeEightChannelBlocks() throws {
+        let cpuFlags = try String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
+        try XCTSkipUnless(cpuFlags.contains(" avx2"), "this machine has no AVX2 kernels")
+        func forwardImplementation(outputChannels: Int) throws -> String? {
+            let network = try Network(layers: [.init(type: "conv2d", name: "conv", arguments: ["out": .init(.int(outputChannels)), "kernel": .init(.int(5))])],
+                                      inputShape: Shape([1, 16, 16]), seed: 1)
+            return try network.plan(batchSize: 4, training: true).implementations.first { $0.layer == "conv" && $0.operation == "convolution" }?.implementation
+        }
+        XCTAssertEqual(try forwardImplementation(outputChannels: 6), "jit:avx2")
+        if cpuFlags.contains(" avx512f") { XCTAssertEqual(try forwardImplementation(outputChannels: 32), "jit:avx512_core") }
+    }
 }
 
 /// NaN in, NaN out, as in PyTorch (`relu(nan)` is nan), through a ReLU alone and one fused into a linear layer.

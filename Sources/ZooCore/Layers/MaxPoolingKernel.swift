@@ -17,12 +17,15 @@ struct MaxPoolingKernel {
     let inputSize: (height: Int, width: Int)
     let outputSize: (height: Int, width: Int)
 
-    /// Nil when the input's layout is none of those this kernel reads; oneDNN's pooling takes those.
+    /// Nil when the input's layout is none of those this kernel reads, or the window is huge; oneDNN's pooling takes those.
     init?(window: PoolingWindow, input: MemoryDescriptor, output: Shape) {
         let dimensions = input.dimensions
         guard dimensions.count == 4 else { return nil }
         let layouts: [(dnnl_format_tag_t, Int)] = [(dnnl_abcd, 1), (dnnl_aBcd8b, 8), (dnnl_aBcd16b, 16)]
-        guard let (tag, block) = layouts.first(where: { (try? MemoryDescriptor(dimensions: dimensions, tag: $0.0)) == input }) else {
+        // Window positions are counted in floats, exact up to 2^24; larger windows go to oneDNN.
+        let (positions, overflow) = window.kernelSize.height.multipliedReportingOverflow(by: window.kernelSize.width)
+        guard let (tag, block) = layouts.first(where: { (try? MemoryDescriptor(dimensions: dimensions, tag: $0.0)) == input }),
+              !overflow, positions <= 1 << 24 else {
             return nil
         }
         self.window = window
@@ -58,75 +61,77 @@ struct MaxPoolingKernel {
         }
     }
 
-    /// The block size as a constant in each copy, so the compiler vectorizes the lane loops.
+    /// Plain nchw reads one float per position; blocked layouts 8 at a time, as `SIMD8<Float>` (concrete: Swift
+    /// compiles SIMD operations on a generic `SIMD` type lane by lane), so a 16-channel block is two chunks.
     private func run(_ source: UnsafeMutableBufferPointer<Float>, _ destination: UnsafeMutableBufferPointer<Float>,
                      backward: (gradient: UnsafePointer<Float>, maskingReLU: Bool)?) {
-        switch channelBlock {
-        case 8: run(block: 8, UnsafePointer(source.baseAddress!), destination.baseAddress!, backward: backward)
-        case 16: run(block: 16, UnsafePointer(source.baseAddress!), destination.baseAddress!, backward: backward)
-        default: run(block: 1, UnsafePointer(source.baseAddress!), destination.baseAddress!, backward: backward)
+        if channelBlock == 1 {
+            run(scalar: true, UnsafePointer(source.baseAddress!), destination.baseAddress!, backward: backward)
+        } else {
+            run(scalar: false, UnsafePointer(source.baseAddress!), destination.baseAddress!, backward: backward)
         }
     }
 
     /// Forward (`backward` nil: writes maxima into `destination`) or backward (writes input gradients).
     /// Planes are independent, so splitting them across threads cannot change a result.
     @inline(__always)
-    private func run(block: Int, _ source: UnsafePointer<Float>, _ destination: UnsafeMutablePointer<Float>,
+    private func run(scalar: Bool, _ source: UnsafePointer<Float>, _ destination: UnsafeMutablePointer<Float>,
                      backward: (gradient: UnsafePointer<Float>, maskingReLU: Bool)?) {
+        let block = channelBlock
         let inputPlane = inputSize.height * inputSize.width * block
         let outputPlane = outputSize.height * outputSize.width * block
-        let (kernel, stride, padding) = (window.kernelSize, window.stride, window.padding)
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * block) { lanes in
-            withUnsafeTemporaryAllocation(of: Int32.self, capacity: block) { argmax in
-                let maximum = lanes.baseAddress!
-                let gradient = maximum + block
-                let argmax = argmax.baseAddress!
-                for plane in 0..<planes {
-                    let input = source + plane * inputPlane
-                    // Forward writes this plane's maxima; backward its input gradients, from zero.
-                    let output = destination + plane * (backward == nil ? outputPlane : inputPlane)
-                    if backward != nil { output.update(repeating: 0, count: inputPlane) }
-                    for outputRow in 0..<outputSize.height {
-                        let top = outputRow * stride.height - padding.height
-                        let rows = max(top, 0)..<min(top + kernel.height, inputSize.height)
-                        for outputColumn in 0..<outputSize.width {
-                            let left = outputColumn * stride.width - padding.width
-                            let columns = max(left, 0)..<min(left + kernel.width, inputSize.width)
-                            for lane in 0..<block {
-                                maximum[lane] = -.infinity
-                                argmax[lane] = 0
+        let (kernel, windowStride, padding) = (window.kernelSize, window.stride, window.padding)
+        // Windows that never overlap let backward store each gradient instead of adding it; when they also
+        // tile the input exactly (LeNet's 2x2 stride 2 on 24x24), no input position is left to clear first.
+        let disjoint = windowStride.height >= kernel.height && windowStride.width >= kernel.width
+        let tiles = disjoint && windowStride == kernel && padding == (0, 0)
+            && inputSize.height == outputSize.height * windowStride.height && inputSize.width == outputSize.width * windowStride.width
+        @inline(__always) func load(_ pointer: UnsafePointer<Float>) -> SIMD8<Float> {
+            scalar ? SIMD8(repeating: pointer.pointee) : UnsafeRawPointer(pointer).loadUnaligned(as: SIMD8<Float>.self)
+        }
+        @inline(__always) func store(_ value: SIMD8<Float>, _ pointer: UnsafeMutablePointer<Float>) {
+            if scalar { pointer.pointee = value[0] } else { UnsafeMutableRawPointer(pointer).storeBytes(of: value, as: SIMD8<Float>.self) }
+        }
+        for plane in 0..<planes {
+            let input = source + plane * inputPlane
+            // Forward writes this plane's maxima; backward its input gradients.
+            let output = destination + plane * (backward == nil ? outputPlane : inputPlane)
+            if backward != nil && !tiles { output.update(repeating: 0, count: inputPlane) }
+            for outputRow in 0..<outputSize.height {
+                let top = outputRow * windowStride.height - padding.height
+                let rows = max(top, 0)..<min(top + kernel.height, inputSize.height)
+                for outputColumn in 0..<outputSize.width {
+                    let left = outputColumn * windowStride.width - padding.width
+                    let columns = max(left, 0)..<min(left + kernel.width, inputSize.width)
+                    for lane in stride(from: 0, to: block, by: 8) {
+                        var maximum = SIMD8<Float>(repeating: -.infinity)
+                        // Positions as floats: Swift vectorizes float comparisons here, not Int32 ones (init bounds the window).
+                        var argmax = SIMD8<Float>(repeating: 0)
+                        var position: Float = 0
+                        for row in rows {
+                            for column in columns {
+                                let value = load(input + (row * inputSize.width + column) * block + lane)
+                                let taken = value .> maximum .| value .!= value
+                                maximum.replace(with: value, where: taken)
+                                argmax.replace(with: SIMD8(repeating: position), where: taken)
+                                position += 1
                             }
-                            var position: Int32 = 0
-                            for row in rows {
-                                for column in columns {
-                                    let values = input + (row * inputSize.width + column) * block
-                                    for lane in 0..<block {
-                                        let value = values[lane]
-                                        let taken = value > maximum[lane] || value.isNaN
-                                        maximum[lane] = taken ? value : maximum[lane]
-                                        argmax[lane] = taken ? position : argmax[lane]
-                                    }
-                                    position += 1
-                                }
-                            }
-                            let outputOffset = (outputRow * outputSize.width + outputColumn) * block
-                            guard let backward else {
-                                output.advanced(by: outputOffset).update(from: maximum, count: block)
-                                continue
-                            }
-                            let incoming = backward.gradient + plane * outputPlane + outputOffset
-                            for lane in 0..<block {
-                                gradient[lane] = backward.maskingReLU && !(maximum[lane] > 0) ? 0 : incoming[lane]
-                            }
-                            position = 0
-                            for row in rows {
-                                for column in columns {
-                                    let target = output + (row * inputSize.width + column) * block
-                                    for lane in 0..<block {
-                                        target[lane] += argmax[lane] == position ? gradient[lane] : 0
-                                    }
-                                    position += 1
-                                }
+                        }
+                        let outputOffset = (outputRow * outputSize.width + outputColumn) * block + lane
+                        guard let backward else {
+                            store(maximum, output + outputOffset)
+                            continue
+                        }
+                        var gradient = load(backward.gradient + plane * outputPlane + outputOffset)
+                        if backward.maskingReLU { gradient.replace(with: 0, where: .!(maximum .> 0)) }
+                        position = 0
+                        for row in rows {
+                            for column in columns {
+                                let target = output + (row * inputSize.width + column) * block + lane
+                                // Equality spelt as neither below nor above: `.==` stayed a lane-by-lane loop.
+                                let routed = SIMD8<Float>(repeating: 0).replacing(with: gradient, where: .!(argmax .< position .| argmax .> position))
+                                store(disjoint ? routed : load(target) + routed, target)
+                                position += 1
                             }
                         }
                     }

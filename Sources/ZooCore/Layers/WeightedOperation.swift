@@ -39,9 +39,21 @@ extension PlanBuilder {
         // the first forward's choice becomes the parameter's layout. Activations: the neighbours' layouts
         // are offered first, to save reorders, unless only a reference kernel takes them.
         let anySource = try MemoryDescriptor.any(sourceDimensions)
-        let forwardDescriptor = try fastest([context.input.descriptor, anySource]) { source in
-            var forwardOperation = try operation.forward(propagation, source, anyWeights, biasDescriptor, anyOutput)
-            return try primitiveDescriptor(&forwardOperation, postOps: postOps, name: operation.kind)
+        func forwardKernel(into output: MemoryDescriptor) throws -> PrimitiveDescriptor {
+            try fastest([context.input.descriptor, anySource]) { source in
+                var forwardOperation = try operation.forward(propagation, source, anyWeights, biasDescriptor, output)
+                return try primitiveDescriptor(&forwardOperation, postOps: postOps, name: operation.kind)
+            }
+        }
+        var forwardDescriptor = try forwardKernel(into: anyOutput)
+        // With AVX-512 oneDNN blocks channels by 16, so a layer of 8 channels or fewer computes twice its size or
+        // more; its AVX2 kernels block by 8 and run on the same machine. Such layers take 8-channel blocks when a
+        // JIT kernel has them, and the layers after them follow (their first choice is their input's layout).
+        if outputDimensions.count == 4, outputDimensions[1] <= 8,
+           try forwardDescriptor.memoryDescriptor(dnnl_query_dst_md) == MemoryDescriptor(dimensions: outputDimensions, tag: dnnl_aBcd16b),
+           let narrower = try? forwardKernel(into: MemoryDescriptor(dimensions: outputDimensions, tag: dnnl_aBcd8b)),
+           Self.kernelRank(narrower) == Self.bestKernelRank {
+            forwardDescriptor = narrower
         }
         try weight.adopt(forwardDescriptor.memoryDescriptor(dnnl_query_weights_md))
         let source = try forwardConverted(context.input.value, to: forwardDescriptor.memoryDescriptor(dnnl_query_src_md))
@@ -107,17 +119,13 @@ extension PlanBuilder {
     /// The primitive descriptor from the first layout choice that gets the best kind of kernel oneDNN has:
     /// its optimised JIT and brgemm kernels, then its GEMM-based ones, then the reference code (up to ~50x slower).
     private func fastest<Choice>(_ choices: [Choice], _ make: (Choice) throws -> PrimitiveDescriptor) throws -> PrimitiveDescriptor {
-        func rank(_ descriptor: PrimitiveDescriptor) -> Int {
-            let implementation = descriptor.implementation
-            return implementation.hasPrefix("ref") ? 0 : implementation.hasPrefix("x64:gemm") || implementation.hasPrefix("gemm") ? 1 : 2
-        }
         var best: (descriptor: PrimitiveDescriptor, rank: Int)?
         var firstError: Error?
         for choice in choices {
             do {
                 let descriptor = try make(choice)
-                let score = rank(descriptor)
-                if score == 2 { return descriptor }
+                let score = Self.kernelRank(descriptor)
+                if score == Self.bestKernelRank { return descriptor }
                 if score > best?.rank ?? -1 { best = (descriptor, score) }
             } catch {
                 firstError = firstError ?? error
@@ -125,5 +133,13 @@ extension PlanBuilder {
         }
         if let best { return best.descriptor }
         throw firstError ?? ZooError("no oneDNN implementation for \(currentLayerName)")
+    }
+
+    private static let bestKernelRank = 2
+
+    /// 0 for the reference code, 1 for GEMM-based kernels, 2 for JIT and brgemm ones.
+    private static func kernelRank(_ descriptor: PrimitiveDescriptor) -> Int {
+        let implementation = descriptor.implementation
+        return implementation.hasPrefix("ref") ? 0 : implementation.hasPrefix("x64:gemm") || implementation.hasPrefix("gemm") ? 1 : bestKernelRank
     }
 }

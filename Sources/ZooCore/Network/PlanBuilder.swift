@@ -172,11 +172,16 @@ public final class PlanBuilder {
     /// layouts (ResNet-20: 4% of a training step) and takes a fused ReLU (`postOps`).
     func sumStep(_ parts: [Memory], into target: Memory, postOps: PostOps? = nil) throws -> Step {
         if parts.count == 2 && parts.allSatisfy({ $0.descriptor == target.descriptor }) {
+            // In one layout the sum is element-wise over the buffers (padding included, which stays zero), so the
+            // binary add runs on them as flat vectors: its simplest kernel, whatever the layout. (oneDNN 2.6's binary
+            // with a ReLU post-op crashed on 8-channel blocks with AVX-512.)
+            let flat = try MemoryDescriptor.plain([target.descriptor.byteCount / MemoryLayout<Float>.size])
+            let (first, second, destination) = try (alias(parts[0], as: flat), alias(parts[1], as: flat), alias(target, as: flat))
             var operation = dnnl_binary_desc_t()
-            var (first, second, destination) = (parts[0].descriptor.raw, parts[1].descriptor.raw, target.descriptor.raw)
-            try check(dnnl_binary_desc_init(&operation, dnnl_binary_add, &first, &second, &destination), "dnnl_binary_desc_init")
+            var raw = flat.raw
+            try check(dnnl_binary_desc_init(&operation, dnnl_binary_add, &raw, &raw, &raw), "dnnl_binary_desc_init")
             let descriptor = try primitiveDescriptor(&operation, postOps: postOps, name: "add")
-            return try call(descriptor, "add", [(DNNL_ARG_SRC_0, parts[0]), (DNNL_ARG_SRC_1, parts[1]), (DNNL_ARG_DST, target)])
+            return try call(descriptor, "add", [(DNNL_ARG_SRC_0, first), (DNNL_ARG_SRC_1, second), (DNNL_ARG_DST, destination)])
         }
         guard postOps == nil else { throw ZooError("layer \(currentLayerName): a fused ReLU needs a sum of two inputs in one layout") }
         let descriptor = try PrimitiveDescriptor(sumOf: parts.map(\.descriptor), into: target.descriptor, device: device)
