@@ -39,8 +39,9 @@ final class RunRecorder {
         }
     }
 
-    /// After metrics.csv has this epoch's row: the test scalars, then a new report.html.
-    func epochFinished(_ epoch: Int, evaluation: Evaluation) throws {
+    /// After metrics.csv has this epoch's row: the test scalars, then a new report.html. `split` is the
+    /// training's split across cores, whose replicas' plans then also find the mistakes.
+    func epochFinished(_ epoch: Int, evaluation: Evaluation, split: CoreParallel?) throws {
         if let stepError { throw stepError }
         let step = (epoch + 1) * trainingStepsPerEpoch
         try events.scalar("test/loss", evaluation.loss, step: step)
@@ -52,7 +53,7 @@ final class RunRecorder {
             subtitle: "\(runDirectory) · \(grouped(network.parameterCount)) parameters · input \(network.inputShape) · "
                 + "\(config.optimizer.name.rawValue) · \(history.count) of \(config.epochs) epochs",
             history: history, classNames: dataset.classNames, confusion: evaluation.confusion,
-            mistakes: try mistakes(), filters: try firstConvolutionFilters(), config: config.resolvedYAML,
+            mistakes: try mistakes(split: split), filters: try firstConvolutionFilters(), config: config.resolvedYAML,
             summaryRows: summaryRows, facts: facts(history))
         try writeAtomically(page.html, to: path("report.html"))
     }
@@ -65,29 +66,27 @@ final class RunRecorder {
     private func path(_ file: String) -> String { (runDirectory as NSString).appendingPathComponent(file) }
 
     /// The first test images the model gets wrong, in test-set order, with the predicted class's probability.
-    private func mistakes() throws -> [Mistake] {
+    private func mistakes(split: CoreParallel?) throws -> [Mistake] {
         let classes = network.outputShape.elementCount
-        let split = dataset.test
-        let imageBytes = split.channels * split.height * split.width
+        let testSet = dataset.test
+        let imageBytes = testSet.channels * testSet.height * testSet.width
         let lastLayer = network.entries.last?.description.type
         var found: [Mistake] = []
         var index = 0
         testLoader.start(epoch: 0)
         while found.count < Self.mistakeCount, let batch = testLoader.nextBatch() {
-            let plan = try network.plan(batchSize: batch.count, training: false)
-            plan.withInput { input in _ = input.update(fromContentsOf: batch.images) }
-            try plan.forward()
-            let rows: [[Float]] = plan.withOutput { output in
-                (0..<batch.count).map { Array(output[($0 * classes)..<(($0 + 1) * classes)]) }
+            var rows: [[Float]] = []
+            try network.infer(batch, split: split) { share, output in
+                rows += (0..<share.count).map { Array(output[($0 * classes)..<(($0 + 1) * classes)]) }
             }
             for (sample, row) in rows.enumerated() where found.count < Self.mistakeCount {
                 let probabilities = Self.probabilities(row, lastLayer: lastLayer)
                 let predicted = probabilities.indices.max { probabilities[$0] < probabilities[$1] } ?? 0
                 let truth = Int(batch.labels[sample])
                 let imageIndex = index + sample
-                if predicted != truth, imageIndex < split.count {
-                    let pixels = Array(split.images[(imageIndex * imageBytes)..<((imageIndex + 1) * imageBytes)])
-                    found.append(Mistake(png: try PNG.encode(planar: pixels, channels: split.channels, height: split.height, width: split.width),
+                if predicted != truth, imageIndex < testSet.count {
+                    let pixels = Array(testSet.images[(imageIndex * imageBytes)..<((imageIndex + 1) * imageBytes)])
+                    found.append(Mistake(png: try PNG.encode(planar: pixels, channels: testSet.channels, height: testSet.height, width: testSet.width),
                                          trueClass: truth, predictedClass: predicted, confidence: Double(probabilities[predicted])))
                 }
             }

@@ -159,7 +159,7 @@ final class TrainingSession {
                                 String(evaluation.loss), String(evaluation.accuracy), String(format: "%.3f", result.seconds),
                                 String(format: "%.1f", result.imagesPerSecond)].joined(separator: ","))
             if writesFiles { try writeAtomically(([Self.metricsHeader] + metricsRows).joined(separator: "\n") + "\n", to: path("metrics.csv")) }
-            try recorder?.epochFinished(epoch, evaluation: evaluation)
+            try recorder?.epochFinished(epoch, evaluation: evaluation, split: trainer.coreParallel)
             let isBest = evaluation.accuracy > bestAccuracy
             bestAccuracy = max(bestAccuracy, evaluation.accuracy)
             // Best before last: a kill between the two leaves best newer than what last records, never older.

@@ -26,7 +26,7 @@ extension Network {
         var confusion = Array(repeating: Array(repeating: 0, count: classes), count: classes)
         while let batch = data.nextBatch() {
             guard batch.count > 0 else { continue }  // a worker's empty share of a small last batch
-            try forEachOutput(of: batch, split: split) { share, output in
+            try infer(batch, split: split) { share, output in
                 let labels = UnsafeBufferPointer(rebasing: batch.labels[share])
                 let result = try loss.evaluate(output: output, labels: labels, classes: classes, gradient: nil)
                 for sample in 0..<share.count {
@@ -43,8 +43,8 @@ extension Network {
     }
 
     /// Inference of one batch, whole or split; `body` reads the outputs of each part of it, in order.
-    private func forEachOutput(of batch: LabeledBatch, split: CoreParallel?,
-                               _ body: (Range<Int>, UnsafeBufferPointer<Float>) throws -> Void) throws {
+    public func infer(_ batch: LabeledBatch, split: CoreParallel?,
+                      _ body: (_ share: Range<Int>, _ outputs: UnsafeBufferPointer<Float>) throws -> Void) throws {
         if let split { return try split.infer(batch.images, count: batch.count, body) }
         let plan = try plan(batchSize: batch.count, training: false)
         try plan.load(batch)
