@@ -62,14 +62,21 @@ struct BenchCommand: ParsableCommand {
             let optimizer = try SGD(parameters: network.namedParameters, learningRate: 0.01, momentum: 0.9)
             var dataParallel: DataParallel?
             var coreParallel: CoreParallel?
+            var inferenceSplit: CoreParallel?
             if let communicator, communicator.workers > 1 {
                 try communicator.requireSameRun(settings: CommandLine.arguments.dropFirst().joined(separator: " "), architecture: architecture)
                 dataParallel = try DataParallel(group: communicator, network: network, batchSize: batch)
             } else {
                 coreParallel = try CoreParallel.make(network: network, batchSize: batch, replicas: replicasOption.replicas)
+                if coreParallel == nil && replicasOption.replicas == nil {
+                    // As `zoo train`: the whole-batch training plan fixes the weights' layouts, inference splits.
+                    _ = try network.plan(batchSize: batch, training: true)
+                    inferenceSplit = try CoreParallel.make(network: network, batchSize: inferBatch ?? batch, training: false)
+                }
             }
             let result = try Benchmark.run(network: network, batchSize: batch, inferBatchSize: inferBatch ?? batch, steps: steps,
-                                           windows: windows, optimizer: optimizer, dataParallel: dataParallel, coreParallel: coreParallel)
+                                           windows: windows, optimizer: optimizer, dataParallel: dataParallel, coreParallel: coreParallel,
+                                           inferenceSplit: inferenceSplit)
             // One report for the job: the rates already count every rank's images.
             guard communicator?.worker ?? 0 == 0 else { return }
             let report = Report(model: architecture.name, dataset: input.name, parameters: network.parameterCount, result: result,
@@ -79,7 +86,8 @@ struct BenchCommand: ParsableCommand {
             print("training:  \(grouped(Int(result.trainImagesPerSecond))) images/s (batch \(batch), SGD momentum"
                   + (coreParallel.map { ", split across \($0.replicaCount) single-threaded replicas" } ?? "") + ")"
                   + (result.ranks.map { ranks in String(format: " on %d ranks, %.1f%% of it waiting for gradient sums", ranks, (result.allreduceWaitFraction ?? 0) * 100) } ?? ""))
-            print("inference: \(grouped(Int(result.inferImagesPerSecond))) images/s (batch \(result.inferBatchSize))")
+            print("inference: \(grouped(Int(result.inferImagesPerSecond))) images/s (batch \(result.inferBatchSize)"
+                  + ((inferenceSplit ?? coreParallel).map { ", split across \($0.replicaCount) single-threaded replicas" } ?? "") + ")")
             print("peak memory: \(byteSize(report.peakResidentBytes))")
             if verbose {
                 for implementation in try network.plan(batchSize: batch, training: true).implementations {

@@ -85,6 +85,11 @@ final class TrainingSession {
             trainer.dataParallel = try DataParallel(group: communicator, network: network, batchSize: config.batchSize)
         } else {
             trainer.coreParallel = try CoreParallel.make(network: network, batchSize: config.batchSize, replicas: replicas)
+            if trainer.coreParallel == nil && replicas == nil {
+                // The whole-batch training plan fixes the weights' layouts first; evaluation splits across cores.
+                _ = try network.plan(batchSize: config.batchSize, training: true)
+                trainer.inferenceSplit = try CoreParallel.make(network: network, batchSize: config.batchSize, training: false)
+            }
         }
     }
 
@@ -159,7 +164,7 @@ final class TrainingSession {
                                 String(evaluation.loss), String(evaluation.accuracy), String(format: "%.3f", result.seconds),
                                 String(format: "%.1f", result.imagesPerSecond)].joined(separator: ","))
             if writesFiles { try writeAtomically(([Self.metricsHeader] + metricsRows).joined(separator: "\n") + "\n", to: path("metrics.csv")) }
-            try recorder?.epochFinished(epoch, evaluation: evaluation, split: trainer.coreParallel)
+            try recorder?.epochFinished(epoch, evaluation: evaluation, split: trainer.evaluationSplit)
             let isBest = evaluation.accuracy > bestAccuracy
             bestAccuracy = max(bestAccuracy, evaluation.accuracy)
             // Best before last: a kill between the two leaves best newer than what last records, never older.

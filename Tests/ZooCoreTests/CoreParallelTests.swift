@@ -79,10 +79,38 @@ final class CoreParallelTests: XCTestCase {
         let threads = OpenMPThreads.maximum
         XCTAssertEqual(CoreParallel.automaticReplicaCount(for: try lenetLike(), batchSize: 64), threads > 1 ? threads : 1)
         XCTAssertEqual(CoreParallel.automaticReplicaCount(for: try lenetLike(batchnorm: true), batchSize: 64), 1)
+        XCTAssertEqual(CoreParallel.automaticReplicaCount(for: try lenetLike(batchnorm: true), batchSize: 64, training: false),
+                       threads > 1 ? threads : 1, "inference normalises with the running statistics, so it splits")
         XCTAssertEqual(CoreParallel.automaticReplicaCount(for: try lenetLike(), batchSize: 1), 1)
         XCTAssertNil(try CoreParallel.make(network: try lenetLike(), batchSize: 64, replicas: 1))
         XCTAssertThrowsError(try CoreParallel.make(network: try lenetLike(), batchSize: 64, replicas: 0)) { error in
             XCTAssertTrue("\(error)".contains("--replicas must be between 1 and 256"), "\(error)")
+        }
+    }
+
+    /// Inference of a batch-norm network split across replicas: the whole batch's outputs, with the network's
+    /// running statistics (trained first, so they are not the initial ones); such a split refuses to train.
+    func testAnInferenceSplitOfABatchNormNetworkGivesTheWholeBatchsOutputs() throws {
+        let network = try lenetLike(batchnorm: true)
+        for seed in 0..<3 {
+            let (images, labels) = batch(6, seed: UInt64(seed))
+            _ = try step(network, split: nil, images: images, labels: labels)
+        }
+        let (images, labels) = batch(7, seed: 42)
+        let plan = try network.plan(batchSize: 7, training: false)
+        let expected: [Float] = try images.withUnsafeBufferPointer { images in
+            try labels.withUnsafeBufferPointer { labels in try plan.load(LabeledBatch(count: 7, images: images, labels: labels)) }
+            try plan.forward()
+            return plan.withOutput { Array($0) }
+        }
+        let split = try XCTUnwrap(CoreParallel.make(network: network, batchSize: 7, replicas: 2, training: false))
+        var actual: [Float] = []
+        try images.withUnsafeBufferPointer { images in
+            try split.infer(images, count: 7) { _, outputs in actual += outputs }
+        }
+        assertClose(actual, expected, tolerance: 1e-5, "split inference")
+        XCTAssertThrowsError(try step(network, split: split, images: images, labels: labels)) { error in
+            XCTAssertTrue("\(error)".contains("made for inference"), "\(error)")
         }
     }
 }

@@ -17,34 +17,39 @@ public final class CoreParallel {
     /// Per buffer (batch norm's running statistics): the network's and the other replicas' copies.
     private let buffers: [(source: Memory, copies: [Memory])]
 
+    /// False for a split made for inference only (`make(..., training: false)`).
+    public let trains: Bool
+
     public var replicaCount: Int { replicas.count }
 
-    /// One replica per OpenMP thread for networks without batch norm; else 1 (no split). Batch norm
-    /// normalises with its batch's statistics, which a split would make per replica (what DDP does without
-    /// SyncBatchNorm): a different model, not the same one faster. The choice depends only on the
-    /// network, the batch size and the thread count.
-    public static func automaticReplicaCount(for network: Network, batchSize: Int) -> Int {
+    /// One replica per OpenMP thread, except for training networks with batch norm (then 1, no split). Batch
+    /// norm trains on its batch's statistics, which a split would make per replica (what DDP does without
+    /// SyncBatchNorm): a different model, not the same one faster. Inference normalises with the running
+    /// statistics, so it splits whatever the layers. The choice depends only on the network, the batch size,
+    /// the mode and the thread count.
+    public static func automaticReplicaCount(for network: Network, batchSize: Int, training: Bool = true) -> Int {
         let threads = OpenMPThreads.maximum
-        guard threads > 1, batchSize >= 2 * threads, !network.entries.contains(where: { $0.layer is BatchNorm }) else { return 1 }
-        return threads
+        guard threads > 1, batchSize >= 2 * threads else { return 1 }
+        return training && network.entries.contains(where: { $0.layer is BatchNorm }) ? 1 : threads
     }
 
     /// A split into `replicas` (the automatic count when nil), or nil when that is one replica.
-    public static func make(network: Network, batchSize: Int, replicas: Int? = nil) throws -> CoreParallel? {
-        let count = replicas ?? automaticReplicaCount(for: network, batchSize: batchSize)
+    public static func make(network: Network, batchSize: Int, replicas: Int? = nil, training: Bool = true) throws -> CoreParallel? {
+        let count = replicas ?? automaticReplicaCount(for: network, batchSize: batchSize, training: training)
         guard (1...256).contains(count) else {
             throw ZooError("--replicas must be between 1 and 256, not \(count)", hint: "1 runs the whole batch on one network with all threads")
         }
-        return count > 1 ? try CoreParallel(network: network, replicas: count, batchSize: batchSize) : nil
+        return count > 1 ? try CoreParallel(network: network, replicas: count, batchSize: batchSize, training: training) : nil
     }
 
-    /// Fixes the parameters' layouts with a single-threaded training plan for the largest share, then makes
-    /// the other replicas.
-    public init(network: Network, replicas count: Int, batchSize: Int) throws {
+    /// Fixes the parameters' layouts with a single-threaded plan for the largest share (the plan replica 0
+    /// then uses), then makes the other replicas.
+    public init(network: Network, replicas count: Int, batchSize: Int, training: Bool = true) throws {
         guard count >= 1 else { throw ZooError("the batch cannot be split into \(count) replicas") }
         self.network = network
+        trains = training
         let largestShare = BatchShare(worker: 0, workers: count).largestShare(ofBatch: batchSize)
-        _ = try OpenMPThreads.single { try network.plan(batchSize: max(largestShare, 1), training: true) }
+        _ = try OpenMPThreads.single { try network.plan(batchSize: max(largestShare, 1), training: training) }
         let others = try (1..<count).map { replica in
             var random = SeededRandom(seed: network.seed, streams: 0x5EED, UInt64(replica))
             return try Network(replicating: network, seed: random.next())
@@ -62,6 +67,7 @@ public final class CoreParallel {
     /// Forward, loss and backward of `batch` split across the replicas; afterwards the network's gradients
     /// are those of the whole batch. The loss is the batch mean, `correct` the batch count.
     public func forwardLossBackward(_ batch: LabeledBatch, loss: Loss, classes: Int) throws -> Loss.Result {
+        guard trains else { throw ZooError("this split across cores was made for inference, not training") }
         let parts = try self.parts(of: batch.count, training: true)
         for replica in replicas.dropFirst() { replica.trainingStep = network.trainingStep }
         var results = [Loss.Result?](repeating: nil, count: replicas.count)

@@ -27,7 +27,8 @@ public enum Benchmark {
     /// With `dataParallel`, each worker runs its share of every batch and the rates count the whole batches.
     /// With `coreParallel`, every batch is split across the cores of this process.
     public static func run(network: Network, batchSize: Int, inferBatchSize: Int, steps: Int, windows: Int = 5,
-                           optimizer: Optimizer, dataParallel: DataParallel? = nil, coreParallel: CoreParallel? = nil) throws -> BenchmarkResult {
+                           optimizer: Optimizer, dataParallel: DataParallel? = nil, coreParallel: CoreParallel? = nil,
+                           inferenceSplit: CoreParallel? = nil) throws -> BenchmarkResult {
         try MemoryBudget.check(network, batchSize: max(batchSize, inferBatchSize), training: true, what: "benchmarking")
         let classes = network.outputShape.elementCount
         let share = dataParallel?.group.share ?? .everything
@@ -69,8 +70,8 @@ public enum Benchmark {
 
         let inferImages = (0..<(localInferBatch * network.inputShape.elementCount)).map { images[$0 % images.count] }
         let infer: () throws -> Void
-        if let coreParallel {
-            infer = { try inferImages.withUnsafeBufferPointer { try coreParallel.infer($0, count: localInferBatch) { _, _ in } } }
+        if let split = inferenceSplit ?? coreParallel {
+            infer = { try inferImages.withUnsafeBufferPointer { try split.infer($0, count: localInferBatch) { _, _ in } } }
         } else {
             let plan = try network.plan(batchSize: localInferBatch, training: false)
             plan.withInput { input in for index in input.indices { input[index] = inferImages[index] } }

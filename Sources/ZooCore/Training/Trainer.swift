@@ -11,6 +11,10 @@ public final class Trainer {
     public var dataParallel: DataParallel?
     /// Set when each batch is split across the cores of this process (see `CoreParallel`).
     public var coreParallel: CoreParallel?
+    /// Splits evaluation batches when training does not split (batch-norm networks); else `coreParallel` does.
+    public var inferenceSplit: CoreParallel?
+    /// The split evaluation uses.
+    public var evaluationSplit: CoreParallel? { coreParallel ?? inferenceSplit }
 
     public init(network: Network, optimizer: Optimizer, loss: Loss) {
         self.network = network
@@ -73,7 +77,7 @@ public final class Trainer {
 
     /// With data parallelism, each worker evaluates its share of every batch with worker 0's batch-norm statistics.
     public func evaluate(data: BatchSource) throws -> Evaluation {
-        guard let dataParallel else { return try network.evaluate(data: data, loss: loss, split: coreParallel) }
+        guard let dataParallel else { return try network.evaluate(data: data, loss: loss, split: evaluationSplit) }
         try dataParallel.broadcastParameters()
         return try dataParallel.combined(try network.evaluate(data: data, loss: loss))
     }
