@@ -24,7 +24,8 @@ final class MaxPoolingKernelTests: XCTestCase {
     }
 
     /// Overlapping, padded windows with ties and NaN: blocked layouts (8 and 16 channels, 6 of them real)
-    /// give bit for bit the plain layout's output and input gradient, with and without the ReLU mask.
+    /// give bit for bit the plain layout's output and input gradient, with and without the ReLU before the
+    /// pooling (applied to the pooled values, and as the gradient's mask); with it the output is relu(max), NaN kept.
     func testBlockedLayoutsMatchPlainBitForBit() throws {
         let layer = try LayerRegistry.makeLayer(.init(type: "maxpool2d", arguments: ["kernel": .init(.int(3)), "stride": .init(.int(2)),
                                                                                      "padding": .init(.int(1))]))
@@ -39,7 +40,7 @@ final class MaxPoolingKernelTests: XCTestCase {
         let gradients = random.uniform(1, count: batch * output.elementCount)
 
         let device = try Device()
-        func run(tag: dnnl_format_tag_t, block: Int, maskingReLU: Bool) throws -> (output: [UInt32], inputGradient: [UInt32]) {
+        func run(tag: dnnl_format_tag_t, block: Int, appliesReLU: Bool) throws -> (output: [UInt32], inputGradient: [UInt32]) {
             let inputDescriptor = try MemoryDescriptor(dimensions: input.withBatch(batch), tag: tag)
             let kernel = try XCTUnwrap(MaxPoolingKernel(window: window, input: inputDescriptor, output: output))
             XCTAssertEqual(kernel.channelBlock, block)
@@ -48,19 +49,23 @@ final class MaxPoolingKernelTests: XCTestCase {
             let (sourceGradient, destinationGradient) = (try Memory(inputDescriptor, device: device), try Memory(outputDescriptor, device: device))
             scatter(values, into: source, shape: input, batch: batch, block: block)
             scatter(gradients, into: destinationGradient, shape: output, batch: batch, block: block)
-            kernel.forward(input: source, output: destination)
-            kernel.backward(input: source, outputGradient: destinationGradient, inputGradient: sourceGradient, maskingReLU: maskingReLU)
+            kernel.forward(input: source, output: destination, appliesReLU: appliesReLU)
+            kernel.backward(input: source, outputGradient: destinationGradient, inputGradient: sourceGradient, maskingReLU: appliesReLU)
             return (gather(destination, shape: output, batch: batch, block: block).map(\.bitPattern),
                     gather(sourceGradient, shape: input, batch: batch, block: block).map(\.bitPattern))
         }
-        for maskingReLU in [false, true] {
-            let plain = try run(tag: dnnl_abcd, block: 1, maskingReLU: maskingReLU)
+        let withoutReLU = try run(tag: dnnl_abcd, block: 1, appliesReLU: false).output.map { Float(bitPattern: $0) }
+        let relu = withoutReLU.map { $0.isNaN ? $0 : max($0, 0) }
+        XCTAssertTrue(withoutReLU.contains { $0 < 0 }, "the case must hold a window of negatives")
+        XCTAssertEqual(try run(tag: dnnl_abcd, block: 1, appliesReLU: true).output, relu.map(\.bitPattern))
+        for appliesReLU in [false, true] {
+            let plain = try run(tag: dnnl_abcd, block: 1, appliesReLU: appliesReLU)
             XCTAssertTrue(plain.output.contains { Float(bitPattern: $0).isNaN }, "the case must hold a NaN window")
             XCTAssertTrue(plain.inputGradient.contains { $0 != 0 }, "the case must route some gradient")
             for (tag, block) in [(dnnl_aBcd8b, 8), (dnnl_aBcd16b, 16)] {
-                let blocked = try run(tag: tag, block: block, maskingReLU: maskingReLU)
-                XCTAssertEqual(blocked.output, plain.output, "block \(block), ReLU mask \(maskingReLU)")
-                XCTAssertEqual(blocked.inputGradient, plain.inputGradient, "block \(block), ReLU mask \(maskingReLU)")
+                let blocked = try run(tag: tag, block: block, appliesReLU: appliesReLU)
+                XCTAssertEqual(blocked.output, plain.output, "block \(block), ReLU \(appliesReLU)")
+                XCTAssertEqual(blocked.inputGradient, plain.inputGradient, "block \(block), ReLU \(appliesReLU)")
             }
         }
     }

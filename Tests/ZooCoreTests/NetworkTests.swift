@@ -246,4 +246,24 @@ final class NaNPropagationTests: XCTestCase {
         XCTAssertTrue(added[0].isNaN, "\(added)")
         XCTAssertEqual(Array(added[1...2]), [0, 4])
     }
+
+    /// conv -> relu -> maxpool runs the ReLU on the pooled values: NaN still wins its window and stays NaN,
+    /// and a window whose maximum is negative gives 0.
+    func testReLUMovedPastMaxPoolingKeepsNaNAndClampsNegatives() throws {
+        let network = try Network(layers: [
+            .init(type: "conv2d", arguments: ["out": .init(.int(8)), "kernel": .init(.int(1)), "bias": .init(.bool(false))]),
+            .init(type: "relu"), .init(type: "maxpool2d", arguments: ["kernel": .init(.int(2))]),
+        ], inputShape: Shape([1, 2, 4]), seed: 3)
+        let plan = try network.plan(batchSize: 1, training: false)
+        plan.setInput([.nan, 1, 5, 5,
+                       2, 3, 7, 7])
+        try plan.forward()
+        let output = plan.outputValues  // 8 channels x 1 x 2
+        let weights = try network.trainableParameters[0].read()
+        for channel in 0..<8 {
+            XCTAssertTrue(output[channel * 2].isNaN, "channel \(channel): \(output)")
+            XCTAssertEqual(output[channel * 2 + 1], max(0, weights[channel] * 5, weights[channel] * 7), accuracy: 1e-6)
+        }
+        XCTAssertTrue(weights.contains { $0 < 0 } && weights.contains { $0 > 0 }, "the case needs both signs: \(weights)")
+    }
 }

@@ -24,14 +24,14 @@ public final class Add: Layer {
     /// buffer serves as that gradient, so only the others get a copy.
     public func compile(_ builder: PlanBuilder, _ context: LayerContext) throws -> Activation {
         let first = context.inputs[0]
-        let reluBackwardHere = context.fusesReLU && !context.reluBackwardAfterPooling
+        let reluBackwardHere = context.fusesReLU && !context.reluAfterPooling
         let reusesFirstGradient = builder.training && first.gradient?.descriptor == first.descriptor && !reluBackwardHere
         let output = reusesFirstGradient
             ? Activation(shape: context.outputShape, value: try builder.memory(first.descriptor), gradient: first.gradient)
             : try builder.activation(context.outputShape, descriptor: first.descriptor)
         // The fused add reads both inputs in one layout.
         let values = try context.fusesReLU ? context.inputs.map { try builder.forwardConverted($0.value, to: first.descriptor) } : context.inputs.map(\.value)
-        builder.forward(try builder.sumStep(values, into: output.value, postOps: context.fusesReLU ? try PostOps(relu: ()) : nil))
+        builder.forward(try builder.sumStep(values, into: output.value, postOps: reluBackwardHere ? try PostOps(relu: ()) : nil))
         guard reluBackwardHere, let outputGradient = output.gradient else {
             try copyGradient(output, to: context.inputs.dropFirst(reusesFirstGradient ? 1 : 0), builder)
             return output

@@ -28,6 +28,14 @@ extension PlanBuilder {
 
 extension PlanBuilder {
     /// ReLU's backward computed from its output, for a ReLU fused into the layer before it.
+    /// The NaN-keeping ReLU (ELU with alpha 0, as the `relu` layer) as a forward step, in place.
+    func reluInPlace(_ memory: Memory) throws {
+        var data = memory.descriptor.raw
+        var operation = dnnl_eltwise_desc_t()
+        try check(dnnl_eltwise_forward_desc_init(&operation, propagation, dnnl_eltwise_elu, &data, 0, 0), "dnnl_eltwise_forward_desc_init(relu)")
+        try forward(try primitiveDescriptor(&operation, name: "relu"), "relu", [(DNNL_ARG_SRC, memory), (DNNL_ARG_DST, memory)])
+    }
+
     func reluBackwardFromOutput(output: Memory, outputGradient: Memory, inputGradient: Memory) throws {
         var data = output.descriptor.raw
         var forwardOperation = dnnl_eltwise_desc_t()

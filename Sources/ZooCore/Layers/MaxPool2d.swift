@@ -16,6 +16,6 @@ public final class MaxPool2d: Layer {
             return try builder.compileMaxPooling(kernel, context)
         }
         return try builder.compilePooling(context, window: window, algorithm: dnnl_pooling_max, name: "max pooling",
-                                   appliesReLUBackward: context.appliesReLUBackward)
+                                   appliesReLU: context.appliesReLU)
     }
 }

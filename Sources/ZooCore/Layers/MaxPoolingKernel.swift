@@ -41,10 +41,11 @@ struct MaxPoolingKernel {
         try MemoryDescriptor(dimensions: output.withBatch(batchSize), tag: formatTag)
     }
 
-    func forward(input: Memory, output: Memory) {
+    /// With `appliesReLU`, the output is relu(max): the ReLU before the pooling, on pooled values.
+    func forward(input: Memory, output: Memory, appliesReLU: Bool) {
         input.withFloats { source in
             output.withFloats { destination in
-                run(source, destination, backward: nil)
+                run(source, destination, forwardReLU: appliesReLU, backward: nil)
             }
         }
     }
@@ -55,7 +56,7 @@ struct MaxPoolingKernel {
         input.withFloats { source in
             outputGradient.withFloats { gradient in
                 inputGradient.withFloats { target in
-                    run(source, target, backward: (UnsafePointer(gradient.baseAddress!), maskingReLU))
+                    run(source, target, forwardReLU: false, backward: (UnsafePointer(gradient.baseAddress!), maskingReLU))
                 }
             }
         }
@@ -64,11 +65,11 @@ struct MaxPoolingKernel {
     /// Plain nchw reads one float per position; blocked layouts 8 at a time, as `SIMD8<Float>` (concrete: Swift
     /// compiles SIMD operations on a generic `SIMD` type lane by lane), so a 16-channel block is two chunks.
     private func run(_ source: UnsafeMutableBufferPointer<Float>, _ destination: UnsafeMutableBufferPointer<Float>,
-                     backward: (gradient: UnsafePointer<Float>, maskingReLU: Bool)?) {
+                     forwardReLU: Bool, backward: (gradient: UnsafePointer<Float>, maskingReLU: Bool)?) {
         if channelBlock == 1 {
-            run(scalar: true, UnsafePointer(source.baseAddress!), destination.baseAddress!, backward: backward)
+            run(scalar: true, UnsafePointer(source.baseAddress!), destination.baseAddress!, forwardReLU: forwardReLU, backward: backward)
         } else {
-            run(scalar: false, UnsafePointer(source.baseAddress!), destination.baseAddress!, backward: backward)
+            run(scalar: false, UnsafePointer(source.baseAddress!), destination.baseAddress!, forwardReLU: forwardReLU, backward: backward)
         }
     }
 
@@ -76,7 +77,7 @@ struct MaxPoolingKernel {
     /// Planes are independent, so splitting them across threads cannot change a result.
     @inline(__always)
     private func run(scalar: Bool, _ source: UnsafePointer<Float>, _ destination: UnsafeMutablePointer<Float>,
-                     backward: (gradient: UnsafePointer<Float>, maskingReLU: Bool)?) {
+                     forwardReLU: Bool, backward: (gradient: UnsafePointer<Float>, maskingReLU: Bool)?) {
         let block = channelBlock
         let inputPlane = inputSize.height * inputSize.width * block
         let outputPlane = outputSize.height * outputSize.width * block
@@ -119,7 +120,8 @@ struct MaxPoolingKernel {
                         }
                         let outputOffset = (outputRow * outputSize.width + outputColumn) * block + lane
                         guard let backward else {
-                            store(maximum, output + outputOffset)
+                            // `<=` is false for NaN, which stays NaN as through PyTorch's relu.
+                            store(forwardReLU ? maximum.replacing(with: 0, where: maximum .<= 0) : maximum, output + outputOffset)
                             continue
                         }
                         var gradient = load(backward.gradient + plane * outputPlane + outputOffset)
@@ -146,10 +148,10 @@ extension PlanBuilder {
     func compileMaxPooling(_ kernel: MaxPoolingKernel, _ context: LayerContext) throws -> Activation {
         let input = context.input
         let output = try activation(context.outputShape, descriptor: kernel.outputDescriptor(batchSize: batchSize, output: context.outputShape))
-        forward { kernel.forward(input: input.value, output: output.value) }
+        let appliesReLU = context.appliesReLU
+        forward { kernel.forward(input: input.value, output: output.value, appliesReLU: appliesReLU) }
         guard let inputGradient = input.gradient, let outputGradient = output.gradient else { return output }
-        let maskingReLU = context.appliesReLUBackward
-        backward { kernel.backward(input: input.value, outputGradient: outputGradient, inputGradient: inputGradient, maskingReLU: maskingReLU) }
+        backward { kernel.backward(input: input.value, outputGradient: outputGradient, inputGradient: inputGradient, maskingReLU: appliesReLU) }
         return output
     }
 }

@@ -33,7 +33,7 @@ struct PoolingWindow {
 extension PlanBuilder {
     /// Pooling in the input's own layout; max pooling keeps a workspace of argmax positions for backward.
     func compilePooling(_ context: LayerContext, window: PoolingWindow, algorithm: dnnl_alg_kind_t, name: String,
-                        appliesReLUBackward: Bool = false) throws -> Activation {
+                        appliesReLU: Bool = false) throws -> Activation {
         let input = context.input
         let strides = [window.stride.height, window.stride.width].map { Int64($0) }
         let kernel = [window.kernelSize.height, window.kernelSize.width].map { Int64($0) }
@@ -53,9 +53,10 @@ extension PlanBuilder {
         let workspace = workspaceDescriptor.byteCount > 0 ? try memory(workspaceDescriptor) : nil
         if let workspace { arguments.append((DNNL_ARG_WORKSPACE, workspace)) }
         try forward(forwardDescriptor, name, arguments)
+        if appliesReLU { try reluInPlace(output.value) }
 
         guard let inputGradient = input.gradient, var outputGradient = output.gradient else { return output }
-        if appliesReLUBackward {
+        if appliesReLU {
             let masked = try memory(output.descriptor)
             try reluBackwardFromOutput(output: output.value, outputGradient: outputGradient, inputGradient: masked)
             outputGradient = masked

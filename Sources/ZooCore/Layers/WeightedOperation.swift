@@ -33,7 +33,7 @@ extension PlanBuilder {
         let biasDescriptor = hasBias ? try MemoryDescriptor.plain([outputDimensions[1]]) : nil
         let anyWeights = try MemoryDescriptor.any(weight.canonicalDescriptor.dimensions)
         let anyOutput = try MemoryDescriptor.any(outputDimensions)
-        let postOps = context.fusesReLU ? try PostOps(relu: ()) : nil
+        let postOps = context.fusesReLU && !context.reluAfterPooling ? try PostOps(relu: ()) : nil
 
         // Weights: each primitive picks its own layout, since forcing one can land on a reference kernel;
         // the first forward's choice becomes the parameter's layout. Activations: the neighbours' layouts
@@ -64,7 +64,7 @@ extension PlanBuilder {
         try forward(forwardDescriptor, operation.kind, arguments)
 
         guard training, var outputGradient = output.gradient, let weightGradient = weight.gradient else { return output }
-        if context.fusesReLU && !context.reluBackwardAfterPooling {
+        if context.fusesReLU && !context.reluAfterPooling {
             let beforeReLU = try memory(output.descriptor)
             try reluBackwardFromOutput(output: output.value, outputGradient: outputGradient, inputGradient: beforeReLU)
             outputGradient = beforeReLU

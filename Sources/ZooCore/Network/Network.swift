@@ -205,8 +205,8 @@ public final class Network {
                 let context = LayerContext(index: index, name: entry.name, inputs: readInputs[index].map { $0! },
                                            outputShape: entry.outputShape,
                                            parameters: Dictionary(uniqueKeysWithValues: entry.parameters.map { ($0.name, $0) }),
-                                           fusesReLU: graph.fusesReLU[index], reluBackwardAfterPooling: graph.reluBackwardAfterPooling[index],
-                                           appliesReLUBackward: graph.appliesReLUBackward[index])
+                                           fusesReLU: graph.fusesReLU[index], reluAfterPooling: graph.reluAfterPooling[index],
+                                           appliesReLU: graph.appliesReLU[index])
                 let output = try entry.layer.compile(builder, context)
                 builder.keepAlive(output.value, until: graph.lastUse[index])
                 builder.keepAlive(output.gradient, until: graph.lastUse[index])
@@ -260,9 +260,9 @@ struct Graph {
     /// A conv or linear applying the ReLU after it, which is its only reader.
     let fusesReLU: [Bool]
     let fusedIntoPrevious: [Bool]
-    /// That ReLU's backward runs after the max pooling that is the ReLU's only reader.
-    let reluBackwardAfterPooling: [Bool]
-    let appliesReLUBackward: [Bool]
+    /// That ReLU runs in the max pooling that is the ReLU's only reader (forward and backward).
+    let reluAfterPooling: [Bool]
+    let appliesReLU: [Bool]
     /// The last layer reading each output (through fused ReLUs); the network's output lives to the end.
     let lastUse: [Int]
 
@@ -289,8 +289,8 @@ struct Graph {
         }
         fusesReLU = fuses
         fusedIntoPrevious = (0..<count).map { $0 > 0 && fuses[$0 - 1] }
-        reluBackwardAfterPooling = afterPooling
-        appliesReLUBackward = (0..<count).map { $0 > 1 && afterPooling[$0 - 2] }
+        reluAfterPooling = afterPooling
+        appliesReLU = (0..<count).map { $0 > 1 && afterPooling[$0 - 2] }
         var lastUse = (0..<count).map { index in readers[index + 1].map(\.layer).max() ?? count }
         for index in (0..<count).reversed() where fuses[index] { lastUse[index] = lastUse[index + 1] }
         self.lastUse = lastUse

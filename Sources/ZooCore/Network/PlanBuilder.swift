@@ -23,11 +23,12 @@ public struct LayerContext {
     let parameters: [String: Parameter]
     /// The next layer is a ReLU this layer applies as a post-op (and whose backward it runs).
     let fusesReLU: Bool
-    /// That fused ReLU's backward is left to the max pooling after it, on the pooled (smaller) gradient:
-    /// max pooling passes gradient only to each window's maximum, where the ReLU mask is the pooled one.
-    let reluBackwardAfterPooling: Bool
-    /// This max pooling applies the backward of the ReLU fused into the layer before it.
-    let appliesReLUBackward: Bool
+    /// That fused ReLU is left to the max pooling after it, on the pooled (4x smaller) values and gradient:
+    /// relu(max(x)) = max(relu(x)), NaN included, and max pooling passes gradient only to each window's
+    /// maximum, where the ReLU mask is the pooled one. So this layer runs no ReLU at all.
+    let reluAfterPooling: Bool
+    /// This max pooling applies the ReLU (forward and backward) of the layer before it.
+    let appliesReLU: Bool
 
     public var input: Activation { inputs[0] }
     public var inputShape: Shape { inputs[0].shape }
