@@ -48,7 +48,8 @@ extension PlanBuilder {
         var forwardDescriptor = try forwardKernel(into: anyOutput)
         // With AVX-512 oneDNN blocks channels by 16, so a layer of 8 channels or fewer computes twice its size or
         // more; its AVX2 kernels block by 8 and run on the same machine. Such layers take 8-channel blocks when a
-        // JIT kernel has them, and the layers after them follow (their first choice is their input's layout).
+        // JIT kernel has them (no kernel is a fallback, not an error). Readers offer that layout first: the Swift
+        // max pooling keeps it; a wider convolution after it may still pick another (LeNet's conv2 reads nchw).
         if outputDimensions.count == 4, outputDimensions[1] <= 8,
            try forwardDescriptor.memoryDescriptor(dnnl_query_dst_md) == MemoryDescriptor(dimensions: outputDimensions, tag: dnnl_aBcd16b),
            let narrower = try? forwardKernel(into: MemoryDescriptor(dimensions: outputDimensions, tag: dnnl_aBcd8b)),
