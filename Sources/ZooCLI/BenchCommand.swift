@@ -69,9 +69,7 @@ struct BenchCommand: ParsableCommand {
             } else {
                 coreParallel = try CoreParallel.make(network: network, batchSize: batch, replicas: replicasOption.replicas)
                 if coreParallel == nil && replicasOption.replicas == nil {
-                    // As `zoo train`: the whole-batch training plan fixes the weights' layouts, inference splits.
-                    _ = try network.plan(batchSize: batch, training: true)
-                    inferenceSplit = try CoreParallel.make(network: network, batchSize: inferBatch ?? batch, training: false)
+                    inferenceSplit = try CoreParallel.inferenceSplit(of: network, trainingBatchSize: batch, batchSize: inferBatch ?? batch)
                 }
             }
             let result = try Benchmark.run(network: network, batchSize: batch, inferBatchSize: inferBatch ?? batch, steps: steps,

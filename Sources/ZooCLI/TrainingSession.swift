@@ -86,9 +86,8 @@ final class TrainingSession {
         } else {
             trainer.coreParallel = try CoreParallel.make(network: network, batchSize: config.batchSize, replicas: replicas)
             if trainer.coreParallel == nil && replicas == nil {
-                // The whole-batch training plan fixes the weights' layouts first; evaluation splits across cores.
-                _ = try network.plan(batchSize: config.batchSize, training: true)
-                trainer.inferenceSplit = try CoreParallel.make(network: network, batchSize: config.batchSize, training: false)
+                trainer.inferenceSplit = try CoreParallel.inferenceSplit(of: network, trainingBatchSize: config.batchSize,
+                                                                         batchSize: config.batchSize)
             }
         }
     }

@@ -42,6 +42,13 @@ public final class CoreParallel {
         return count > 1 ? try CoreParallel(network: network, replicas: count, batchSize: batchSize, training: training) : nil
     }
 
+    /// The inference split of a network whose training keeps the whole batch (batch norm): its whole-batch
+    /// training plan is compiled first, so that plan, not a single-threaded replica's, fixes the weights' layouts.
+    public static func inferenceSplit(of network: Network, trainingBatchSize: Int, batchSize: Int) throws -> CoreParallel? {
+        _ = try network.plan(batchSize: trainingBatchSize, training: true)
+        return try make(network: network, batchSize: batchSize, training: false)
+    }
+
     /// Fixes the parameters' layouts with a single-threaded plan for the largest share (the plan replica 0
     /// then uses), then makes the other replicas.
     public init(network: Network, replicas count: Int, batchSize: Int, training: Bool = true) throws {
