@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import ZooTestSupport
 
 /// The `zoo` binary as a user runs it: exit status, what goes to stdout and stderr, JSON shapes.
 final class CommandLineTests: XCTestCase {
@@ -19,11 +20,7 @@ final class CommandLineTests: XCTestCase {
     private func zoo(_ arguments: String...) throws -> Result { try Self.run(arguments, directory: NSTemporaryDirectory()) }
 
     static func run(_ arguments: [String], directory: String) throws -> Result {
-        guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
-            // CI must test the real binary; only a partial local build may skip.
-            if ProcessInfo.processInfo.environment["CI"] != nil { XCTFail("no zoo binary at \(Self.binary)") }
-            throw XCTSkip("no zoo binary at \(Self.binary); run `swift build` first")
-        }
+        try Prerequisite.requireBinary(Self.binary)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binary)
         process.arguments = arguments

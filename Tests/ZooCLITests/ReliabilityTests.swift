@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import ZooTestSupport
 import ZooCore
 
 /// Issue 13's table of hostile inputs, one test per row, through the `zoo` binary: each ends with exit
@@ -158,7 +159,7 @@ final class ReliabilityTests: XCTestCase {
         process.currentDirectoryURL = URL(fileURLWithPath: folder)
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
-        guard FileManager.default.isExecutableFile(atPath: CommandLineTests.binary) else { throw XCTSkip("no zoo binary") }
+        try Prerequisite.requireBinary(CommandLineTests.binary)
         try process.run()
         let deadline = Date().addingTimeInterval(120)
         while !FileManager.default.fileExists(atPath: folder + "/term/last.safetensors") && Date() < deadline && process.isRunning {
