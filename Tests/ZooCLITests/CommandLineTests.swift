@@ -68,6 +68,20 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual((object["layers"] as? [[String: Any]])?.count, 2)
     }
 
+    /// 784 x 100,000 then 100,000 x 100,000 weights, 40 GB as floats: a summary counts them without allocating,
+    /// where building the network would be refused by the memory budget.
+    func testSummaryOfAHugeNetworkAllocatesNoParameters() throws {
+        let folder = NSTemporaryDirectory() + "zoo-huge-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try "name: huge\nlayers:\n  - flatten\n  - linear: 100000\n  - linear: 100000\n  - linear: num_classes\n"
+            .write(toFile: folder + "/huge.yaml", atomically: true, encoding: .utf8)
+        let summary = try zoo("summary", folder + "/huge.yaml", "--dataset", "mnist", "--json", "--max-memory", "1GB")
+        XCTAssertEqual(summary.status, 0, summary.error)
+        let object = try XCTUnwrap(try json(summary.output) as? [String: Any])
+        XCTAssertEqual(object["total_params"] as? Int, 784 * 100_000 + 100_000 + 100_000 * 100_000 + 100_000 + 100_000 * 10 + 10)
+    }
+
     func testMistakesExitWithStatusOneAndOneParagraphOnStandardError() throws {
         let folder = NSTemporaryDirectory() + "zoo-mistakes-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
