@@ -460,6 +460,7 @@ def adam(name="adam", lr=0.01, weight_decay=0.0):
 def make_optimizer_fixtures():
     optimizer_fixture("sgd", sgd())
     optimizer_fixture("sgd_momentum", sgd(momentum=0.9, dampening=0.1))
+    optimizer_fixture("sgd_weight_decay", sgd(weight_decay=0.05))  # the momentum-free path adds decay on its own
     optimizer_fixture("sgd_nesterov", sgd(momentum=0.9, nesterov=True, weight_decay=0.01))
     optimizer_fixture("adam", adam())
     optimizer_fixture("adam_weight_decay", adam(weight_decay=0.01))

@@ -48,7 +48,7 @@ struct ListCommand: ParsableCommand {
                        origin: entry.origin.description, error: error.description.replacingOccurrences(of: "\n  hint: ", with: "; hint: "))
         case .success(let architecture):
             do {
-                let network = try architecture.network(dataset: input)
+                let network = try architecture.shapes(dataset: input)
                 return Row(name: entry.name, description: architecture.description, params: network.parameterCount,
                            macs: network.multiplyAccumulates, source: entry.path, origin: entry.origin.description, error: nil)
             } catch {

@@ -67,18 +67,19 @@ struct SummaryCommand: ParsableCommand {
         let input = try datasetOption.dataset.input
         let overrides = try setOption.parameters()
         let found = try ArchitectureRegistry().architecture(named: architecture)
-        let network = try found.network(dataset: input, overrides: overrides)
+        // Shapes and counts only: a summary allocates no parameter, so any architecture is summarised at once.
+        let network = try found.shapes(dataset: input, overrides: overrides)
         let layers = network.entries.enumerated().map { index, entry in
             LayerRow(index: index, name: entry.name, type: entry.description.type,
                      inputs: entry.inputs == [index - 1] ? nil : entry.inputs.map { $0 < 0 ? "input" : network.entries[$0].name },
                      output_shape: entry.outputShape.dimensions,
-                     params: entry.parameters.filter(\.isTrainable).reduce(0) { $0 + $1.elementCount },
+                     params: entry.parameters.filter(\.isTrainable).map(\.elementCount).reduce(0, saturatingSum),
                      macs: entry.multiplyAccumulates)
         }
-        let buffers = network.entries.flatMap(\.parameters).filter { !$0.isTrainable }.reduce(0) { $0 + $1.elementCount }
+        let buffers = network.entries.flatMap(\.parameters).filter { !$0.isTrainable }.map(\.elementCount).reduce(0, saturatingSum)
         // Forward activations of one image in float32: the input and every layer's output.
         let activationBytes = saturatingProduct([([input.shape] + network.entries.map(\.outputShape)).map(\.elementCount).reduce(0, saturatingSum), 4])
-        let trainingMemory = MemoryEstimate(network: network).bytes(batchSize: batchSize, training: true)
+        let trainingMemory = MemoryEstimate(shapes: network).bytes(batchSize: batchSize, training: true)
         let summary = Summary(name: found.name, source: found.source, dataset: input.name, input_shape: input.shape.dimensions,
                               layers: layers, total_params: network.parameterCount, trainable_params: network.parameterCount,
                               buffers: buffers, macs: network.multiplyAccumulates, activation_bytes: activationBytes,

@@ -125,9 +125,20 @@ public struct Architecture {
         return Array(zip(expander.layers, expander.built))
     }
 
-    /// The shape-checked network for an input shape (`[channels, height, width]`).
+    /// The checked layers with their shapes, parameter shapes and MACs for an input shape (`[channels, height, width]`),
+    /// with no parameter allocated: what `zoo summary` shows, for any size of network.
+    public func shapes(input: Shape, numClasses: Int, overrides: [String: ArgumentValue]) throws -> NetworkShapes {
+        try NetworkShapes(built: expand(numClasses: numClasses, inputChannels: input.channels, overrides: overrides), inputShape: input)
+    }
+
+    /// The shapes for one of the datasets in `DatasetInput`.
+    public func shapes(dataset: DatasetInput, overrides: [String: ArgumentValue] = [:]) throws -> NetworkShapes {
+        try shapes(input: dataset.shape, numClasses: dataset.numClasses, overrides: overrides)
+    }
+
+    /// The shape-checked network for an input shape, its parameters allocated and initialised.
     public func network(input: Shape, numClasses: Int, overrides: [String: ArgumentValue], seed: UInt64) throws -> Network {
-        try Network(built: expand(numClasses: numClasses, inputChannels: input.channels, overrides: overrides), inputShape: input, seed: seed)
+        try Network(shapes: shapes(input: input, numClasses: numClasses, overrides: overrides), seed: seed)
     }
 
     /// The network for one of the datasets in `DatasetInput`.

@@ -150,6 +150,11 @@ public struct SafetensorsFile: Sendable {
         let dataStart = 8 + headerLength
         let dataLength = size - dataStart
 
+        // The format says UTF-8 JSON; JSONSerialization would also take UTF-16 or UTF-32 (whose NUL bytes are
+        // control characters, which JSON text never holds raw).
+        if let invalid = firstInvalidUTF8(header) {
+            throw failure("header is not valid UTF-8 JSON text", at: 8 + invalid, hint: notSafetensors)
+        }
         let parsed: Any
         do {
             parsed = try JSONSerialization.jsonObject(with: Data(header), options: [])
@@ -158,6 +163,12 @@ public struct SafetensorsFile: Sendable {
         }
         guard let entries = parsed as? [String: Any] else {
             throw failure("header is JSON but not an object", at: 8, hint: notSafetensors)
+        }
+
+        // JSONSerialization keeps one of two equal keys; a header naming a tensor twice is ambiguous.
+        var seen = Set<String>()
+        for (key, offset) in topLevelKeys(header) where !seen.insert(key).inserted {
+            throw failure("the header names '\(key)' twice", at: 8 + offset, hint: notSafetensors)
         }
 
         // Places inside the header point at the entry's key (as the reference writes it: no spaces), else the header start.
@@ -306,4 +317,48 @@ private func byteOffset(of needle: String, in haystack: [UInt8]) -> Int? {
         if haystack[start..<start + pattern.count].elementsEqual(pattern) { return start }
     }
     return nil
+}
+
+/// The offset of the first byte that is not valid UTF-8, or is a control character other than JSON's
+/// whitespace; nil when there is none.
+private func firstInvalidUTF8(_ bytes: [UInt8]) -> Int? {
+    var iterator = bytes.makeIterator()
+    var decoder = UTF8()
+    var offset = 0
+    while true {
+        switch decoder.decode(&iterator) {
+        case .scalarValue(let scalar) where scalar.value < 0x20 && !["\t", "\n", "\r"].contains(scalar): return offset
+        case .scalarValue(let scalar): offset += UTF8.width(scalar)
+        case .emptyInput: return nil
+        case .error: return offset
+        }
+    }
+}
+
+/// The keys of a JSON object already known to be valid, in the order written and with repeats, each with the
+/// offset of its opening quote: a string at depth 1 followed by a colon.
+private func topLevelKeys(_ json: [UInt8]) -> [(key: String, offset: Int)] {
+    let quote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\"), colon = UInt8(ascii: ":")
+    let whitespace: Set<UInt8> = [0x20, 0x09, 0x0A, 0x0D]
+    var keys: [(key: String, offset: Int)] = []
+    var depth = 0, index = 0
+    while index < json.count {
+        switch json[index] {
+        case quote:
+            let start = index
+            index += 1
+            while json[index] != quote { index += json[index] == backslash ? 2 : 1 }
+            var next = index + 1
+            while next < json.count, whitespace.contains(json[next]) { next += 1 }
+            if depth == 1, next < json.count, json[next] == colon,
+               let key = try? JSONSerialization.jsonObject(with: Data(json[start...index]), options: .fragmentsAllowed) as? String {
+                keys.append((key, start))
+            }
+        case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
+        case UInt8(ascii: "}"), UInt8(ascii: "]"): depth -= 1
+        default: break
+        }
+        index += 1
+    }
+    return keys
 }

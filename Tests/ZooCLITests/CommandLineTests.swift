@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import ZooTestSupport
 
 /// The `zoo` binary as a user runs it: exit status, what goes to stdout and stderr, JSON shapes.
 final class CommandLineTests: XCTestCase {
@@ -19,11 +20,7 @@ final class CommandLineTests: XCTestCase {
     private func zoo(_ arguments: String...) throws -> Result { try Self.run(arguments, directory: NSTemporaryDirectory()) }
 
     static func run(_ arguments: [String], directory: String) throws -> Result {
-        guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
-            // CI must test the real binary; only a partial local build may skip.
-            if ProcessInfo.processInfo.environment["CI"] != nil { XCTFail("no zoo binary at \(Self.binary)") }
-            throw XCTSkip("no zoo binary at \(Self.binary); run `swift build` first")
-        }
+        try Prerequisite.requireBinary(Self.binary)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binary)
         process.arguments = arguments
@@ -69,6 +66,20 @@ final class CommandLineTests: XCTestCase {
         let object = try XCTUnwrap(try json(summary.output) as? [String: Any])
         XCTAssertEqual(object["total_params"] as? Int, 3 * 32 * 32 * 10 + 10)
         XCTAssertEqual((object["layers"] as? [[String: Any]])?.count, 2)
+    }
+
+    /// 784 x 100,000 then 100,000 x 100,000 weights, 40 GB as floats: a summary counts them without allocating,
+    /// where building the network would be refused by the memory budget.
+    func testSummaryOfAHugeNetworkAllocatesNoParameters() throws {
+        let folder = NSTemporaryDirectory() + "zoo-huge-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try "name: huge\nlayers:\n  - flatten\n  - linear: 100000\n  - linear: 100000\n  - linear: num_classes\n"
+            .write(toFile: folder + "/huge.yaml", atomically: true, encoding: .utf8)
+        let summary = try zoo("summary", folder + "/huge.yaml", "--dataset", "mnist", "--json", "--max-memory", "1GB")
+        XCTAssertEqual(summary.status, 0, summary.error)
+        let object = try XCTUnwrap(try json(summary.output) as? [String: Any])
+        XCTAssertEqual(object["total_params"] as? Int, 784 * 100_000 + 100_000 + 100_000 * 100_000 + 100_000 + 100_000 * 10 + 10)
     }
 
     func testMistakesExitWithStatusOneAndOneParagraphOnStandardError() throws {

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import ZooTestSupport
 @testable import ZooCLI
 import ZooConfig
 import ZooCore
@@ -111,7 +112,7 @@ final class ExportCommandTests: XCTestCase {
     }
 
     func testEveryModelRunsInOnnxruntimeAsInZoo() throws {
-        try ExternalTools.requirePython(["onnx", "onnxruntime", "numpy"])
+        try Prerequisite.requirePython(["onnx", "onnxruntime", "numpy"])
         let builtIns = ArchitectureRegistry(workingDirectory: folder, environment: [:]).entries().compactMap { try? $0.result.get() }
         XCTAssertGreaterThanOrEqual(builtIns.count, 9)
         let models = try builtIns + [Architecture.parse(text: Self.everyOtherLayer, file: "every-other-layer.yaml"),
@@ -153,7 +154,7 @@ final class ExportCommandTests: XCTestCase {
 
     /// The PyTorch modules a user writes for these architectures accept the file with strict=True and compute zoo's output.
     func testStateDictLoadsStrictlyIntoThePyTorchModule() throws {
-        try ExternalTools.requirePython(["torch", "safetensors"])
+        try Prerequisite.requirePython(["torch", "safetensors"])
         let script = """
             import sys, numpy as np, torch, torch.nn as nn, torch.nn.functional as F
             from safetensors.torch import load_file
@@ -216,9 +217,7 @@ final class ExportCommandTests: XCTestCase {
     }
 
     func testBadInputIsOneParagraphAndWritesNothing() throws {
-        guard FileManager.default.isExecutableFile(atPath: CommandLineTests.binary) else {
-            throw XCTSkip("no zoo binary at \(CommandLineTests.binary); run `swift build` first")
-        }
+        try Prerequisite.requireBinary(CommandLineTests.binary)
         let (path, _) = try checkpoint(try ArchitectureRegistry(workingDirectory: folder, environment: [:]).architecture(named: "lenet"), dataset: .mnist)
         let notCheckpoint = "\(folder)/plain.safetensors"
         try SafetensorsFile(tensors: ["w": SafetensorsTensor(floats: [1], shape: [1])]).write(to: notCheckpoint)
@@ -240,8 +239,8 @@ final class ExportCommandTests: XCTestCase {
 
     /// A trained model scores the same on the real MNIST test set in onnxruntime and in PyTorch as in `zoo eval`.
     func testExportedFilesReproduceTheTestAccuracy() throws {
-        try ExternalTools.requirePython(["onnxruntime", "torch", "safetensors", "numpy"])
-        try TrainingSessionTests.requireMNIST()
+        try Prerequisite.requirePython(["onnxruntime", "torch", "safetensors", "numpy"])
+        try Prerequisite.requireMNIST()
         let config = try TrainingConfig.defaults(overrides: ["dataset=mnist", "dataset.data_dir=\(TrainingSessionTests.dataDirectory)",
                                                              "model=cnn", "batch_size=256", "epochs=1", "seed=3"])
         let session = try TrainingSession(config: config, registry: ArchitectureRegistry(), runDirectory: "\(folder)/run", resume: false,

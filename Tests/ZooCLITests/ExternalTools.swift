@@ -1,11 +1,12 @@
 import Foundation
 import XCTest
+import ZooTestSupport
 import CZlib
 import ZooCore
 
 /// Python (with tensorboard, onnx, onnxruntime, torch, safetensors) and headless Chromium, which check
-/// zoo's files with the readers their users have. `.ci/run` installs them; a developer machine without one
-/// skips the test that needs it, naming what to install. In CI (`CI` set) a missing tool fails instead.
+/// zoo's files with the readers their users have. scripts/setup-test-deps.sh installs them; a missing one
+/// skips or fails through `Prerequisite`.
 enum ExternalTools {
     struct Output {
         let status: Int32
@@ -31,18 +32,6 @@ enum ExternalTools {
                       error: (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? "")
     }
 
-    private static func missing(_ what: String) throws -> Never {
-        if ProcessInfo.processInfo.environment["CI"] != nil { XCTFail("\(what) is missing in CI; .ci/run installs it") }
-        throw XCTSkip("\(what) is missing; install it to run this test")
-    }
-
-    /// Skips (or fails in CI) unless python3 imports every module.
-    static func requirePython(_ modules: [String]) throws {
-        let check = try? run("python3", ["-c", modules.map { "import \($0)" }.joined(separator: "; ")])
-        guard let check, check.status == 0 else {
-            try missing("python3 with \(modules.joined(separator: ", ")) (pip install \(modules.joined(separator: " ")))")
-        }
-    }
 
     /// Runs a Python script with arguments; a failing script fails the test with its stderr.
     static func python(_ script: String, _ arguments: [String] = [], file: StaticString = #filePath, line: UInt = #line) throws -> String {
@@ -56,7 +45,7 @@ enum ExternalTools {
         for name in ["chromium", "chromium-browser", "google-chrome"] {
             if let found = try? run("which", [name]), found.status == 0 { return found.output.trimmingCharacters(in: .whitespacesAndNewlines) }
         }
-        try missing("chromium (apt-get install chromium)")
+        throw Prerequisite.missing("chromium", install: "run `sudo bash scripts/setup-test-deps.sh` (or `apt-get install chromium fonts-dejavu-core`)")
     }
 }
 
@@ -81,7 +70,7 @@ struct Screenshot {
             offset += 12 + length
         }
         guard header.count == 13, header[8] == 8, [2, 6].contains(header[9]), header[12] == 0 else {
-            throw XCTSkip("the screenshot is not an 8-bit RGB(A) PNG; cannot check its pixels")
+            throw Prerequisite.missing("a chromium whose screenshots are 8-bit RGB(A) PNGs", install: "install Debian's chromium (apt-get install chromium)")
         }
         width = header[0..<4].reduce(0) { $0 << 8 | Int($1) }
         height = header[4..<8].reduce(0) { $0 << 8 | Int($1) }

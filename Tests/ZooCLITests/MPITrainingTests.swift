@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import ZooTestSupport
 import ZooCore
 import ZooData
 
@@ -60,18 +61,12 @@ final class MPITrainingTests: XCTestCase {
 
     /// `mpirun -np 2 zoo ARGUMENTS`; `contexts` instead gives each rank its own arguments and environment.
     private func mpirun(_ arguments: [String], in folder: String) throws -> Result {
-        guard let mpirun = Self.mpirun else {
-            if ProcessInfo.processInfo.environment["CI"] != nil { XCTFail("no mpirun: .ci/run installs openmpi-bin") }
-            throw XCTSkip("Open MPI's mpirun is not installed (apt-get install openmpi-bin)")
-        }
+        guard let mpirun = Self.mpirun else { throw Prerequisite.missing("Open MPI's mpirun", install: "apt-get install openmpi-bin libopenmpi-dev") }
         return try run(mpirun, ["--allow-run-as-root", "--oversubscribe"] + arguments, in: folder)
     }
 
     private func binary() throws -> String {
-        guard FileManager.default.isExecutableFile(atPath: CommandLineTests.binary) else {
-            if ProcessInfo.processInfo.environment["CI"] != nil { XCTFail("no zoo binary at \(CommandLineTests.binary)") }
-            throw XCTSkip("no zoo binary at \(CommandLineTests.binary); run `swift build` first")
-        }
+        try Prerequisite.requireBinary(CommandLineTests.binary)
         return CommandLineTests.binary
     }
 
@@ -93,12 +88,8 @@ final class MPITrainingTests: XCTestCase {
 
     /// The folder holding real MNIST (CI has it beside the clone).
     private func realMNIST() throws -> String {
-        let dataDirectory = TrainingSessionTests.dataDirectory
-        guard FileManager.default.fileExists(atPath: dataDirectory + "/mnist/train-images-idx3-ubyte.gz") else {
-            if ProcessInfo.processInfo.environment["CI"] != nil { XCTFail("real MNIST must be at \(dataDirectory)/mnist") }
-            throw XCTSkip("real MNIST not found at \(dataDirectory)/mnist")
-        }
-        return dataDirectory
+        try Prerequisite.requireMNIST()
+        return Prerequisite.datasets
     }
 
     private func trainArguments(data: String) -> [String] {

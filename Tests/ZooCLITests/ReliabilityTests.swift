@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import ZooTestSupport
 import ZooCore
 
 /// Issue 13's table of hostile inputs, one test per row, through the `zoo` binary: each ends with exit
@@ -71,13 +72,18 @@ final class ReliabilityTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder + "/r/config.yaml"))
     }
 
-    func testNetworksTooLargeInTotalAreRefusedBeforeAllocating() throws {
+    /// A summary only counts (any size); training refuses the weights before allocating them.
+    func testNetworksTooLargeInTotalAreSummarisedButRefusedBeforeAllocating() throws {
         try "name: wide\nlayers:\n  - flatten\n  - linear: {out: 100000}\n  - linear: {out: 100000}\n  - linear: num_classes\n"
             .write(toFile: folder + "/wide.yaml", atomically: true, encoding: .utf8)
         try "name: kernel\nlayers:\n  - conv2d: {out: 4, kernel: 100000, padding: 100000}\n  - flatten\n  - linear: num_classes\n"
             .write(toFile: folder + "/kernel.yaml", atomically: true, encoding: .utf8)
-        assertRefused(try zoo("summary", "wide.yaml", "--max-memory", "500MB"), "more than the memory budget")
-        assertRefused(try zoo("summary", "kernel.yaml"), "more than the memory budget")
+        for file in ["wide.yaml", "kernel.yaml"] {
+            let summary = try zoo("summary", file, "--max-memory", "500MB")
+            XCTAssertEqual(summary.status, 0, summary.error)
+            XCTAssertTrue(summary.output.contains("warning: training at this batch size would not fit"), summary.output)
+            assertRefused(try zoo("train", "--model", file, "--data-dir", "data", "--max-memory", "500MB", "--out", "w"), "more than the memory budget")
+        }
         assertRefused(try zoo("summary", "kernel.yaml", "--set", "x=1", "--max-memory", "lots"), "--max-memory must be a size")
     }
 
@@ -158,7 +164,7 @@ final class ReliabilityTests: XCTestCase {
         process.currentDirectoryURL = URL(fileURLWithPath: folder)
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
-        guard FileManager.default.isExecutableFile(atPath: CommandLineTests.binary) else { throw XCTSkip("no zoo binary") }
+        try Prerequisite.requireBinary(CommandLineTests.binary)
         try process.run()
         let deadline = Date().addingTimeInterval(120)
         while !FileManager.default.fileExists(atPath: folder + "/term/last.safetensors") && Date() < deadline && process.isRunning {

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import ZooTestSupport
 @testable import ZooCLI
 import ZooConfig
 import ZooCore
@@ -21,7 +22,7 @@ final class RunRecorderTests: XCTestCase {
     }
 
     private func train(_ overrides: [String], folder: String) throws {
-        try TrainingSessionTests.requireMNIST()
+        try Prerequisite.requireMNIST()
         let config = try TrainingConfig.defaults(overrides: ["dataset=mnist", "dataset.data_dir=\(TrainingSessionTests.dataDirectory)"] + overrides)
         _ = try TrainingSession(config: config, registry: ArchitectureRegistry(), runDirectory: folder, resume: false,
                                 progress: ProgressOutput(quiet: true, logEvery: 1_000, silent: true)).run()
@@ -41,7 +42,7 @@ final class RunRecorderTests: XCTestCase {
     }
 
     func testTensorBoardReadsEveryMetricOfTheRunAsMetricsCSVHasIt() throws {
-        try ExternalTools.requirePython(["tensorboard"])
+        try Prerequisite.requirePython(["tensorboard"])
         let folder = temporaryFolder()
         try train(["model=fc2layer", "batch_size=512", "epochs=2", "log_every=20", "seed=2"], folder: folder)
         let files = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasPrefix("events.out.tfevents.") }
@@ -105,7 +106,7 @@ final class RunRecorderTests: XCTestCase {
     }
 
     func testCompareWritesOneSubfolderPerRunAndAnOverlayPage() throws {
-        try ExternalTools.requirePython(["tensorboard"])
+        try Prerequisite.requirePython(["tensorboard"])
         let folder = temporaryFolder()
         let compareFile = "\(folder)-compare.yaml"
         folders.append(compareFile)
@@ -118,7 +119,7 @@ final class RunRecorderTests: XCTestCase {
               - {name: small, model: fc2layer}
               - {name: conv, model: cnn}
             """.write(toFile: compareFile, atomically: true, encoding: .utf8)
-        try TrainingSessionTests.requireMNIST()
+        try Prerequisite.requireMNIST()
         let command = try CompareCommand.parse([compareFile, "--out", folder, "--quiet"])
         try command.run()
         let page = try String(contentsOfFile: "\(folder)/report.html", encoding: .utf8)

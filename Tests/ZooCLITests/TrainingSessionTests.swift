@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import ZooTestSupport
 @testable import ZooCLI
 import ZooConfig
 import ZooCore
@@ -7,9 +8,7 @@ import ZooData
 
 /// End to end on the real MNIST files in ../shared/datasets (CI has them beside the clone).
 final class TrainingSessionTests: XCTestCase {
-    static let dataDirectory = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("shared/datasets").path
+    static let dataDirectory = Prerequisite.datasets
 
     private var folders: [String] = []
 
@@ -23,16 +22,7 @@ final class TrainingSessionTests: XCTestCase {
         return folder
     }
 
-    private func requireMNIST() throws { try Self.requireMNIST() }
-
-    static func requireMNIST() throws {
-        let present = FileManager.default.fileExists(atPath: Self.dataDirectory + "/mnist/train-images-idx3-ubyte.gz")
-        // CI must have the real data; only a developer machine without it may skip.
-        if !present && ProcessInfo.processInfo.environment["CI"] == nil {
-            throw XCTSkip("real MNIST not found at \(Self.dataDirectory)/mnist")
-        }
-        XCTAssertTrue(present, "real MNIST must be at \(Self.dataDirectory)/mnist")
-    }
+    private func requireMNIST() throws { try Prerequisite.requireMNIST() }
 
     private func session(_ overrides: [String], folder: String, resume: Bool = false) throws -> TrainingSession {
         let config = try TrainingConfig.defaults(overrides: ["dataset=mnist", "dataset.data_dir=\(Self.dataDirectory)"] + overrides)

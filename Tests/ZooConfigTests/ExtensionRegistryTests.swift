@@ -4,10 +4,21 @@ import ZooConfig
 import ZooCore
 @testable import ZooData
 
-/// Adding an optimizer, a schedule, a transform or a dataset is one type plus one registry line: these
+/// Adding a layer, an optimizer, a schedule, a transform or a dataset is one type plus one registry line: these
 /// throwaway ones are registered here and nowhere else, and the config parser, the resolved YAML and the
 /// did-you-mean hints know them.
 final class ExtensionRegistryTests: XCTestCase {
+    /// Hands its input on unchanged; `times` (a bare value) is only checked, so a misspelt setting has a hint.
+    final class Passthrough: Layer {
+        static let typeName = "passthrough"
+        static let argumentNames = ["times"]
+        static let primaryArgument: String? = "times"
+
+        init(arguments: LayerArguments) throws { _ = try arguments.int("times", default: 1) }
+        func build(input: Shape) throws -> LayerBuild { LayerBuild(output: input) }
+        func compile(_ builder: PlanBuilder, _ context: LayerContext) throws -> Activation { context.input }
+    }
+
     /// SGD without momentum at `factor` times the learning rate.
     struct Scaled: OptimizerSettings {
         static let name = "scaled"
@@ -81,10 +92,11 @@ final class ExtensionRegistryTests: XCTestCase {
         static func counts(_ paths: [String]) throws -> (train: Int, test: Int) { (2, 2) }
     }
 
-    private var saved: ([any OptimizerSettings.Type], [any ScheduleSettings.Type], [any ImageTransform.Type], [any ImageDataset.Type])!
+    private var saved: ([any Layer.Type], [any OptimizerSettings.Type], [any ScheduleSettings.Type], [any ImageTransform.Type], [any ImageDataset.Type])!
 
     override func setUp() {
-        saved = (OptimizerRegistry.types, ScheduleRegistry.types, TransformRegistry.types, DatasetRegistry.types)
+        saved = (LayerRegistry.types, OptimizerRegistry.types, ScheduleRegistry.types, TransformRegistry.types, DatasetRegistry.types)
+        LayerRegistry.types.append(Passthrough.self)
         OptimizerRegistry.types.append(Scaled.self)
         ScheduleRegistry.types.append(Halving.self)
         TransformRegistry.types.append(Invert.self)
@@ -92,7 +104,38 @@ final class ExtensionRegistryTests: XCTestCase {
     }
 
     override func tearDown() {
-        (OptimizerRegistry.types, ScheduleRegistry.types, TransformRegistry.types, DatasetRegistry.types) = saved
+        (LayerRegistry.types, OptimizerRegistry.types, ScheduleRegistry.types, TransformRegistry.types, DatasetRegistry.types) = saved
+    }
+
+    /// In an architecture file, between two linears: its bare value is its primary setting, and the network
+    /// it builds computes what the one without it does.
+    func testRegisteredLayerIsParsedBuiltAndCompiled() throws {
+        func architecture(_ middle: String) throws -> Architecture {
+            try Architecture.parse(text: """
+                name: thin
+                layers:
+                  - flatten
+                  - linear: 5
+                \(middle)
+                  - linear: num_classes
+                """, file: "thin.yaml")
+        }
+        let input = Shape([1, 2, 2])
+        let with = try architecture("  - passthrough: 3").network(input: input, numClasses: 2, overrides: [:], seed: 1)
+        let without = try architecture("").network(input: input, numClasses: 2, overrides: [:], seed: 1)
+        XCTAssertEqual(with.entries.map(\.description.type), ["flatten", "linear", "passthrough", "linear"])
+        XCTAssertEqual(with.entries[2].description.arguments["times"]?.value, .int(3))
+        // The second linear is layer 3 with it and layer 2 without.
+        for (name, parameter) in with.namedParameters {
+            try XCTUnwrap(without.parameter(named: name.replacingOccurrences(of: "3.", with: "2."))).write(try parameter.read())
+        }
+        let outputs = try [with, without].map { network -> [Float] in
+            let plan = try network.plan(batchSize: 1, training: false)
+            plan.withInput { input in for (index, value) in [1, -2, 3, -4].enumerated() { input[index] = Float(value) } }
+            try plan.forward()
+            return plan.withOutput { Array($0) }
+        }
+        XCTAssertEqual(outputs[0], outputs[1])
     }
 
     func testRegisteredKindsAreReadWrittenAndBuilt() throws {
@@ -136,6 +179,9 @@ final class ExtensionRegistryTests: XCTestCase {
             XCTAssertThrowsError(try TrainingConfig.resolve(text: yaml, file: "run.yaml", overrides: []), yaml) { error in
                 XCTAssertTrue((error as? ZooError)?.hint?.contains(expected) == true, "\(error)")
             }
+        }
+        XCTAssertThrowsError(try Architecture.parse(text: "name: x\nlayers:\n  - pasthrough\n", file: "x.yaml")) { error in
+            XCTAssertTrue((error as? ZooError)?.hint?.contains("did you mean `passthrough`?") == true, "\(error)")
         }
     }
 }

@@ -18,7 +18,7 @@ final class LearningRateScheduleTests: XCTestCase {
     private func check(_ name: String, _ schedule: LearningRateSchedule) throws {
         let fixture = try Fixture(name)
         let expected = try fixture.floats("lrs")
-        let base = Double(fixture.file.metadata["base_lr"] ?? "") ?? .nan
+        let base = try fixture.metadata("base_lr", as: Double.self)
         let actual = expected.indices.map { Float(schedule.learningRate(base: base, epoch: $0)) }
         assertClose(actual, expected, tolerance: 1e-6, name)
     }

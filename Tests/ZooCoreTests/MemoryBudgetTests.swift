@@ -66,6 +66,25 @@ final class MemoryBudgetTests: XCTestCase {
         XCTAssertEqual(MemoryBudget.reservedBytes, 0, "nothing stays allocated after a refused network")
     }
 
+    /// Shape inference has no device and its parameter specs no values: 10 billion weights are counted, not made.
+    func testShapesOfAHugeNetworkAllocateNothing() throws {
+        let huge: [LayerDescription] = [.init(type: "flatten"), .init(type: "linear", arguments: ["out": .init(.int(100_000))]),
+                                        .init(type: "linear", arguments: ["out": .init(.int(100_000))])]
+        let before = MemoryBudget.reservedBytes
+        let shapes = try NetworkShapes(layers: huge, inputShape: Shape([1, 2, 2]))
+        let values = 4 * 100_000 + 100_000 + 100_000 * 100_000 + 100_000
+        XCTAssertEqual(shapes.parameterCount, values)
+        XCTAssertEqual(shapes.namedParameters.map(\.name), ["1.weight", "1.bias", "2.weight", "2.bias"])
+        XCTAssertEqual(MemoryEstimate(shapes: shapes).parameterBytes, values * 8)
+        XCTAssertEqual(MemoryBudget.reservedBytes, before)
+        // Allocating them is what the budget refuses, before any value is drawn.
+        MemoryBudget.setLimit(1_000_000_000, origin: "a test")
+        XCTAssertThrowsError(try Network(shapes: shapes)) { error in
+            XCTAssertTrue("\(error)".contains("layer 2 (linear) its weight of shape 100000x100000 has 10,000,000,000 values"), "\(error)")
+        }
+        XCTAssertEqual(MemoryBudget.reservedBytes, before)
+    }
+
     func testEveryAllocationIsChargedAndReleased() throws {
         let before = MemoryBudget.reservedBytes
         do {

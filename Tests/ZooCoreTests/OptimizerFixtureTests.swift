@@ -4,6 +4,7 @@ import XCTest
 /// Five optimizer steps against torch.optim: same losses, same final parameters.
 final class OptimizerFixtureTests: XCTestCase {
     func testSGD() throws { try check("optim_sgd") }
+    func testSGDWithWeightDecay() throws { try check("optim_sgd_weight_decay") }
     func testSGDMomentumWithDampening() throws { try check("optim_sgd_momentum") }
     func testSGDNesterovWithWeightDecay() throws { try check("optim_sgd_nesterov") }
     func testAdam() throws { try check("optim_adam") }

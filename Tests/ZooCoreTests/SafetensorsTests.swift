@@ -184,11 +184,38 @@ final class SafetensorsTests: XCTestCase {
                       at: 9, saying: "non-negative")
     }
 
-    func testOffsetsOutOfRange() {
+    func testOffsetsEndingPastTheData() {
         assertRejects(file(header: #"{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}"#, data: Array(repeating: 0, count: 8)),
-                      at: 9, saying: "outside the 8-byte data region")
+                      at: 9, saying: "tensor 'a' data_offsets [0, 16] fall outside the 8-byte data region")
+    }
+
+    /// Tiles the 4 data bytes exactly with the right byte count, so only the sign check stops it reading header bytes.
+    func testOffsetsBeginningBeforeTheData() {
+        assertRejects(file(header: #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[-4,4]}}"#, data: Array(repeating: 0, count: 4)),
+                      at: 9, saying: "tensor 'a' data_offsets [-4, 4] fall outside the 4-byte data region")
+    }
+
+    func testOffsetsInReverse() {
         assertRejects(file(header: #"{"a":{"dtype":"F32","shape":[0],"data_offsets":[8,0]}}"#, data: Array(repeating: 0, count: 8)),
-                      at: 9, saying: "outside")
+                      at: 9, saying: "tensor 'a' data_offsets [8, 0] fall outside the 8-byte data region")
+    }
+
+    /// The format is UTF-8 JSON: a Latin-1 byte in a name is refused at its offset, and so is a header in
+    /// UTF-16, which JSONSerialization would read.
+    func testHeaderNotUTF8() {
+        var bytes = file(header: #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#, data: Array(repeating: 0, count: 8))
+        bytes[10] = 0xE9
+        assertRejects(bytes, at: 10, saying: "header is not valid UTF-8 JSON text")
+        let utf16 = Array(#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#.utf16).flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }
+        assertRejects(lengthPrefix(UInt64(utf16.count)) + utf16 + Array(repeating: 0, count: 8), at: 9, saying: "header is not valid UTF-8 JSON text")
+    }
+
+    func testDuplicateTensorNames() {
+        let header = #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}, "a" :{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#
+        assertRejects(file(header: header, data: Array(repeating: 0, count: 8)), at: 8 + 55, saying: "the header names 'a' twice")
+        // The same name inside another object (here the metadata) is no repeat.
+        let shared = #"{"__metadata__":{"a":"x"},"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#
+        XCTAssertEqual(try SafetensorsFile.decode(file(header: shared, data: Array(repeating: 0, count: 8)), name: "x").tensors["a"]?.shape, [2])
     }
 
     func testOffsetsNotMatchingShape() {

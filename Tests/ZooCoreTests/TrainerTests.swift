@@ -118,6 +118,25 @@ final class TrainerTests: XCTestCase {
         }
     }
 
+    /// The moments of the [16, 4] weight written as [4, 16]: the element count matches, the shape does not.
+    func testOptimizerStateInAnotherShapeIsRefusedOnResume() throws {
+        let trainer = try makeTrainer()
+        _ = try trainer.trainEpoch(0, data: ArrayBatchSource.quadrants(count: 32, seed: 3, batchSize: 16))
+        let path = NSTemporaryDirectory() + "zoo-state-\(UUID().uuidString).safetensors"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var checkpoint = try Checkpoint(network: trainer.network, optimizer: trainer.optimizer, metadata: [:])
+        let key = "0.weight.exp_avg"
+        let moments = try XCTUnwrap(checkpoint.optimizer?.tensors[key])
+        XCTAssertEqual(moments.shape, [16, 4])
+        checkpoint.optimizer?.tensors[key] = SafetensorsTensor(floats: try moments.floats, shape: [4, 16])
+        try checkpoint.write(to: path)
+        let read = try Checkpoint.read(path: path)
+        XCTAssertThrowsError(try makeTrainer().optimizer.restore(try XCTUnwrap(read.optimizer))) { error in
+            XCTAssertEqual((error as? ZooError)?.message,
+                           "the optimizer state `0.weight.exp_avg` has shape [4, 16], but the parameter `0.weight` has shape [16, 4]")
+        }
+    }
+
     func testCheckpointFromAnotherArchitectureIsRefusedByName() throws {
         let trainer = try makeTrainer()
         let path = NSTemporaryDirectory() + "zoo-other-\(UUID().uuidString).safetensors"

@@ -1,12 +1,12 @@
 import XCTest
+import ZooTestSupport
 import ZooCore
 @testable import ZooData
 
 final class DatasetCatalogTests: XCTestCase {
     func testRealMNIST() throws {
-        let folder = "\(sharedDatasets)/mnist"
-        try XCTSkipUnless(FileManager.default.fileExists(atPath: folder), "real MNIST not found at \(folder)")
-        let dataset = try DatasetCatalog.load(.mnist, dataDirectory: sharedDatasets)
+        try Prerequisite.requireMNIST()
+        let dataset = try DatasetCatalog.load(.mnist, dataDirectory: Prerequisite.datasets)
         XCTAssertEqual(dataset.train.count, 60000)
         XCTAssertEqual(dataset.test.count, 10000)
         XCTAssertEqual(dataset.train.images.count, 60000 * 784)
@@ -18,7 +18,8 @@ final class DatasetCatalogTests: XCTestCase {
 
     func testRealFashionMNIST() throws {
         let folder = "/usr/share/datasets/fashion-mnist"
-        try XCTSkipUnless(FileManager.default.fileExists(atPath: folder), "Fashion-MNIST not installed at \(folder)")
+        try Prerequisite.require(FileManager.default.fileExists(atPath: folder), "Fashion-MNIST at \(folder)",
+                                 install: "apt-get install dataset-fashion-mnist")
         let dataset = try DatasetCatalog.load(.fashionMNIST, dataDirectory: try temporaryFolder())
         XCTAssertEqual(dataset.location, folder)
         XCTAssertEqual(dataset.train.count, 60000)

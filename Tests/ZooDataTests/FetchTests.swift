@@ -1,4 +1,5 @@
 import XCTest
+import ZooTestSupport
 @testable import ZooData
 
 /// Python's http.server on 127.0.0.1 (never another address), serving one folder on a free port.
@@ -18,7 +19,7 @@ final class LoopbackServer {
             """, folder]
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { throw XCTSkip("python3 is not available") }
+        do { try process.run() } catch { throw Prerequisite.missing("python3", install: "apt-get install python3") }
         // The port is printed once the socket is bound; EOF (empty read) means the server died.
         var text = ""
         while !text.contains("\n") {
@@ -28,7 +29,7 @@ final class LoopbackServer {
         }
         guard let port = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
             process.terminate()
-            throw XCTSkip("could not start python3's http.server")
+            throw Prerequisite.missing("python3's http.server on 127.0.0.1", install: "install python3 (apt-get install python3) and allow loopback sockets")
         }
         baseURL = "http://127.0.0.1:\(port)/"
     }
@@ -106,7 +107,7 @@ final class FetchTests: XCTestCase {
     }
 
     func testKnownSourcesMatchTheLocalCopies() throws {
-        for (name, folder) in [(DatasetName.mnist, "\(sharedDatasets)/mnist"), (.fashionMNIST, "/usr/share/datasets/fashion-mnist")] {
+        for (name, folder) in [(DatasetName.mnist, "\(Prerequisite.datasets)/mnist"), (.fashionMNIST, "/usr/share/datasets/fashion-mnist")] {
             guard FileManager.default.fileExists(atPath: folder) else { continue }
             // Label files only: hashing the image files takes most of a minute in a debug build.
             let files = try XCTUnwrap(DatasetFetcher.source(for: name)).files

@@ -1,4 +1,5 @@
 import XCTest
+import ZooTestSupport
 @testable import ZooData
 
 /// Runs python3 (used to build archives exactly as real tools do); skips the test when it is missing.
@@ -6,7 +7,7 @@ func python(_ script: String, _ arguments: [String]) throws {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = ["python3", "-c", script] + arguments
-    do { try process.run() } catch { throw XCTSkip("python3 is not available") }
+    do { try process.run() } catch { throw Prerequisite.missing("python3", install: "apt-get install python3") }
     process.waitUntilExit()
     XCTAssertEqual(process.terminationStatus, 0, "python3 failed")
 }

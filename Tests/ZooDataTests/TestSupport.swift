@@ -3,13 +3,6 @@ import Foundation
 import XCTest
 import ZooCore
 
-/// The package root, found from this file's path so tests work in any clone.
-let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().path
-
-/// Real datasets shared beside the package (CI clones `shared/` next to the repository).
-let sharedDatasets = "\(packageRoot)/../shared/datasets"
-
 extension XCTestCase {
     /// A fresh folder, removed when the test ends.
     func temporaryFolder() throws -> String {

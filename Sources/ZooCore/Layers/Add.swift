@@ -8,9 +8,9 @@ public final class Add: Layer {
 
     public init(arguments: LayerArguments) throws {}
 
-    public func build(input: Shape, random: inout SeededRandom) throws -> LayerBuild { try build(inputs: [input], random: &random) }
+    public func build(input: Shape) throws -> LayerBuild { try build(inputs: [input]) }
 
-    public func build(inputs: [Shape], random: inout SeededRandom) throws -> LayerBuild {
+    public func build(inputs: [Shape]) throws -> LayerBuild {
         guard inputs.allSatisfy({ $0 == inputs[0] }) else {
             throw ZooError("adds inputs of different shapes (\(inputs.map(\.description).joined(separator: " and ")))",
                            hint: "every input of `add` must have the same shape; a shortcut that changes the shape needs a 1x1 conv2d with the same stride")

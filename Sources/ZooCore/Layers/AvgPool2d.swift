@@ -9,7 +9,7 @@ public final class AvgPool2d: Layer {
 
     public init(arguments: LayerArguments) throws { window = try PoolingWindow(arguments) }
 
-    public func build(input: Shape, random: inout SeededRandom) throws -> LayerBuild {
+    public func build(input: Shape) throws -> LayerBuild {
         let output = try window.output(for: input)
         return LayerBuild(output: output, multiplyAccumulates: saturatingProduct([output.elementCount, window.kernelSize.height, window.kernelSize.width]))
     }

@@ -14,13 +14,13 @@ public final class BatchNorm: Layer {
         momentum = Float(try arguments.double("momentum", default: 0.1, in: 0...1))
     }
 
-    public func build(input: Shape, random: inout SeededRandom) throws -> LayerBuild {
+    public func build(input: Shape) throws -> LayerBuild {
         let channels = input.channels
         return LayerBuild(output: input, parameters: [
-            ParameterSpec(name: "weight", shape: [channels], initialValues: Array(repeating: 1, count: channels)),
-            ParameterSpec(name: "bias", shape: [channels], initialValues: Array(repeating: 0, count: channels)),
-            ParameterSpec(name: "running_mean", shape: [channels], isTrainable: false, initialValues: Array(repeating: 0, count: channels)),
-            ParameterSpec(name: "running_var", shape: [channels], isTrainable: false, initialValues: Array(repeating: 1, count: channels)),
+            ParameterSpec(name: "weight", shape: [channels], initializer: .constant(1)),
+            ParameterSpec(name: "bias", shape: [channels], initializer: .constant(0)),
+            ParameterSpec(name: "running_mean", shape: [channels], isTrainable: false, initializer: .constant(0)),
+            ParameterSpec(name: "running_var", shape: [channels], isTrainable: false, initializer: .constant(1)),
         ], multiplyAccumulates: input.elementCount)
     }
 

@@ -8,9 +8,9 @@ public final class Concat: Layer {
 
     public init(arguments: LayerArguments) throws {}
 
-    public func build(input: Shape, random: inout SeededRandom) throws -> LayerBuild { try build(inputs: [input], random: &random) }
+    public func build(input: Shape) throws -> LayerBuild { try build(inputs: [input]) }
 
-    public func build(inputs: [Shape], random: inout SeededRandom) throws -> LayerBuild {
+    public func build(inputs: [Shape]) throws -> LayerBuild {
         let shown = inputs.map(\.description).joined(separator: " and ")
         guard inputs.allSatisfy({ $0.isImage == inputs[0].isImage }) else {
             throw ZooError("joins an image and a flat vector (\(shown))",

@@ -31,7 +31,7 @@ public final class Conv2d: Layer {
         }
     }
 
-    public func build(input: Shape, random: inout SeededRandom) throws -> LayerBuild {
+    public func build(input: Shape) throws -> LayerBuild {
         // A dilated kernel covers (kernel - 1) * dilation + 1 pixels.
         let span = ((kernelSize.height - 1) * dilation.height + 1, (kernelSize.width - 1) * dilation.width + 1)
         let output = try slidingWindowOutput(input: input, kernel: span, stride: stride, padding: padding,
@@ -42,8 +42,8 @@ public final class Conv2d: Layer {
         }
         let inputsPerGroup = input.channels / groups
         let fanIn = saturatingProduct([inputsPerGroup, kernelSize.height, kernelSize.width])
-        var parameters = try defaultWeights(shape: [outputChannels, inputsPerGroup, kernelSize.height, kernelSize.width],
-                                            fanIn: fanIn, hasBias: hasBias, random: &random)
+        var parameters = defaultWeights(shape: [outputChannels, inputsPerGroup, kernelSize.height, kernelSize.width],
+                                            fanIn: fanIn, hasBias: hasBias)
         if groups > 1 {
             parameters[0].primitiveShape = [groups, outputChannels / groups, inputsPerGroup, kernelSize.height, kernelSize.width]
         }

@@ -10,7 +10,7 @@ public final class Dropout: Layer {
         probability = Float(try arguments.double("p", default: 0.5, in: 0...1))
     }
 
-    public func build(input: Shape, random: inout SeededRandom) throws -> LayerBuild { sameShape(input) }
+    public func build(input: Shape) throws -> LayerBuild { sameShape(input) }
 
     public func compile(_ builder: PlanBuilder, _ context: LayerContext) throws -> Activation {
         let input = context.input

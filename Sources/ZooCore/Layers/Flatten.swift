@@ -4,7 +4,7 @@ public final class Flatten: Layer {
     public static let typeName = "flatten"
     public init(arguments: LayerArguments) throws {}
 
-    public func build(input: Shape, random: inout SeededRandom) throws -> LayerBuild {
+    public func build(input: Shape) throws -> LayerBuild {
         LayerBuild(output: Shape([input.elementCount]))
     }
 

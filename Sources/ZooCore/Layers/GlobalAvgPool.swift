@@ -7,7 +7,7 @@ public final class GlobalAvgPool: Layer {
 
     public init(arguments: LayerArguments) throws {}
 
-    public func build(input: Shape, random: inout SeededRandom) throws -> LayerBuild {
+    public func build(input: Shape) throws -> LayerBuild {
         guard input.isImage else {
             throw ZooError("needs an image input (channels x height x width), but its input is \(input.channels) flat features")
         }

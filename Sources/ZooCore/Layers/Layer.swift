@@ -14,10 +14,11 @@ public protocol Layer: AnyObject {
 
     init(arguments: LayerArguments) throws
 
-    /// Shape inference and parameter creation for one input shape. Errors explain the arithmetic.
-    func build(input: Shape, random: inout SeededRandom) throws -> LayerBuild
+    /// Shape inference for one input shape: the output shape and the parameters to create (shapes and how to
+    /// initialise them, no values). Errors explain the arithmetic.
+    func build(input: Shape) throws -> LayerBuild
     /// The same for a layer that joins several inputs; the default hands a single-input layer its one shape.
-    func build(inputs: [Shape], random: inout SeededRandom) throws -> LayerBuild
+    func build(inputs: [Shape]) throws -> LayerBuild
 
     /// Adds this layer's forward and backward steps to a plan and returns its output.
     func compile(_ builder: PlanBuilder, _ context: LayerContext) throws -> Activation
@@ -26,7 +27,7 @@ public protocol Layer: AnyObject {
 extension Layer {
     public static var fusesFollowingReLU: Bool { false }
     public static var joinsInputs: Bool { false }
-    public func build(inputs: [Shape], random: inout SeededRandom) throws -> LayerBuild { try build(input: inputs[0], random: &random) }
+    public func build(inputs: [Shape]) throws -> LayerBuild { try build(input: inputs[0]) }
     public static var primaryArgument: String? { nil }
     public static var argumentNames: [String] { [] }
 }

@@ -1,6 +1,6 @@
 /// Every layer type by its YAML name. Adding a layer type: one new file, one line here.
 public enum LayerRegistry {
-    public static let types: [any Layer.Type] = [
+    public static var types: [any Layer.Type] = [
         Conv2d.self,
         Linear.self,
         ReLU.self,

@@ -11,7 +11,7 @@ public final class LeakyReLU: Layer {
         slope = Float(try arguments.double("slope", default: 0.01, in: 0...1))
     }
 
-    public func build(input: Shape, random: inout SeededRandom) throws -> LayerBuild { sameShape(input) }
+    public func build(input: Shape) throws -> LayerBuild { sameShape(input) }
     public func compile(_ builder: PlanBuilder, _ context: LayerContext) throws -> Activation {
         try builder.compileEltwise(context, algorithm: dnnl_eltwise_relu, alpha: slope, name: "leaky_relu")
     }

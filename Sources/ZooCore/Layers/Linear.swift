@@ -15,14 +15,14 @@ public final class Linear: Layer {
         hasBias = try arguments.bool("bias", default: true)
     }
 
-    public func build(input: Shape, random: inout SeededRandom) throws -> LayerBuild {
+    public func build(input: Shape) throws -> LayerBuild {
         guard input.isFlat else {
             throw ZooError("needs flat features, but its input is the image \(input)",
                            hint: "add `- flatten` before it (it would then take \(input.elementCount) features)")
         }
         return LayerBuild(
             output: Shape([outputFeatures]),
-            parameters: try defaultWeights(shape: [outputFeatures, input.channels], fanIn: input.channels, hasBias: hasBias, random: &random),
+            parameters: defaultWeights(shape: [outputFeatures, input.channels], fanIn: input.channels, hasBias: hasBias),
             multiplyAccumulates: saturatingProduct([outputFeatures, input.channels]))
     }
 

@@ -2,7 +2,7 @@
 public final class LogSoftmax: Layer {
     public static let typeName = "log_softmax"
     public init(arguments: LayerArguments) throws {}
-    public func build(input: Shape, random: inout SeededRandom) throws -> LayerBuild { sameShape(input) }
+    public func build(input: Shape) throws -> LayerBuild { sameShape(input) }
     public func compile(_ builder: PlanBuilder, _ context: LayerContext) throws -> Activation {
         try builder.compileSoftmax(context, logarithmic: true)
     }

@@ -9,7 +9,7 @@ public final class MaxPool2d: Layer {
 
     public init(arguments: LayerArguments) throws { window = try PoolingWindow(arguments) }
 
-    public func build(input: Shape, random: inout SeededRandom) throws -> LayerBuild { LayerBuild(output: try window.output(for: input)) }
+    public func build(input: Shape) throws -> LayerBuild { LayerBuild(output: try window.output(for: input)) }
 
     public func compile(_ builder: PlanBuilder, _ context: LayerContext) throws -> Activation {
         if let kernel = MaxPoolingKernel(window: window, input: context.input.descriptor, output: context.outputShape) {

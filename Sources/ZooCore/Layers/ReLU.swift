@@ -4,7 +4,7 @@ import CDNNL
 public final class ReLU: Layer {
     public static let typeName = "relu"
     public init(arguments: LayerArguments) throws {}
-    public func build(input: Shape, random: inout SeededRandom) throws -> LayerBuild { sameShape(input) }
+    public func build(input: Shape) throws -> LayerBuild { sameShape(input) }
     /// oneDNN's ReLU kernels compute max(x, 0), which turns NaN into 0 and hides a diverged run; ELU with
     /// alpha 0 (x if x > 0, else 0 * (exp(x) - 1)) is the same function except that NaN stays NaN, as in PyTorch.
     public func compile(_ builder: PlanBuilder, _ context: LayerContext) throws -> Activation {

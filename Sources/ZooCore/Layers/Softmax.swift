@@ -32,7 +32,7 @@ extension PlanBuilder {
 public final class Softmax: Layer {
     public static let typeName = "softmax"
     public init(arguments: LayerArguments) throws {}
-    public func build(input: Shape, random: inout SeededRandom) throws -> LayerBuild { sameShape(input) }
+    public func build(input: Shape) throws -> LayerBuild { sameShape(input) }
     public func compile(_ builder: PlanBuilder, _ context: LayerContext) throws -> Activation {
         try builder.compileSoftmax(context, logarithmic: false)
     }

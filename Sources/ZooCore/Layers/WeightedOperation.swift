@@ -14,12 +14,10 @@ struct WeightedOperation<OperationDescriptor> {
 }
 
 /// PyTorch's default initialisation for conv and linear: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weight and bias.
-/// The weight's size is checked against the memory budget before its values are drawn.
-func defaultWeights(shape: [Int], fanIn: Int, hasBias: Bool, random: inout SeededRandom) throws -> [ParameterSpec] {
+func defaultWeights(shape: [Int], fanIn: Int, hasBias: Bool) -> [ParameterSpec] {
     let bound = 1 / Float(fanIn).squareRoot()
-    let count = try MemoryBudget.checkParameterTensor(shape: shape)
-    var specs = [ParameterSpec(name: "weight", shape: shape, initialValues: random.uniform(bound, count: count))]
-    if hasBias { specs.append(ParameterSpec(name: "bias", shape: [shape[0]], initialValues: random.uniform(bound, count: shape[0]))) }
+    var specs = [ParameterSpec(name: "weight", shape: shape, initializer: .uniform(bound: bound))]
+    if hasBias { specs.append(ParameterSpec(name: "bias", shape: [shape[0]], initializer: .uniform(bound: bound))) }
     return specs
 }
 

@@ -58,14 +58,14 @@ public enum MemoryBudget {
 
     private static let advice = "use a smaller batch size, fewer channels or smaller layers, or raise the budget with --max-memory (such as --max-memory 16GB)"
 
-    /// A weight tensor's element count, refused before its initial values are drawn when its values, gradient
+    /// A parameter's element count, refused before its initial values are drawn when its values, gradient
     /// and optimizer state (4 floats per element) could not fit in what is left of the budget.
-    static func checkParameterTensor(shape: [Int]) throws -> Int {
+    static func checkParameterTensor(name: String, shape: [Int]) throws -> Int {
         let count = saturatingProduct(shape)
         let bytes = saturatingProduct([count, 4 * MemoryLayout<Float>.size])
         let (limit, reserved) = lock.withLock { (self.limit, self.reserved) }
         guard bytes <= limit - reserved else {
-            throw ZooError("its weight of shape \(shape.map(String.init).joined(separator: "x")) has \(grouped(count)) values, "
+            throw ZooError("its \(name) of shape \(shape.map(String.init).joined(separator: "x")) has \(grouped(count)) values, "
                            + "\(approximately(bytes)) with its gradient and optimizer state, more than the memory budget of \(byteSize(limit)) "
                            + "(\(limitOrigin)) leaves", hint: "use fewer channels, features or a smaller kernel, or raise the budget with --max-memory")
         }
@@ -119,17 +119,28 @@ public struct MemoryEstimate {
     public let loaderBytesPerImage: Int
 
     public init(network: Network) {
+        self.init(inputShape: network.inputShape, outputShapes: network.entries.map(\.outputShape),
+                  values: network.namedParameters.reduce(0) { saturatingSum($0, $1.parameter.elementCount) })
+    }
+
+    /// The same from shapes alone, for a network too large to allocate.
+    public init(shapes network: NetworkShapes) {
+        self.init(inputShape: network.inputShape, outputShapes: network.entries.map(\.outputShape),
+                  values: network.namedParameters.reduce(0) { saturatingSum($0, $1.parameter.elementCount) })
+    }
+
+    /// `values`: the elements of every parameter and buffer.
+    private init(inputShape: Shape, outputShapes: [Shape], values: Int) {
         let floatSize = MemoryLayout<Float>.size
-        let values = network.namedParameters.reduce(0) { saturatingSum($0, $1.parameter.elementCount) }
         parameterBytes = saturatingProduct([values, 2 * floatSize])
         parameterAndOptimizerBytes = saturatingProduct([values, 4 * floatSize])
-        let shapes = [network.inputShape] + network.entries.map(\.outputShape)
+        let shapes = [inputShape] + outputShapes
         let padded = shapes.map { saturatingProduct([($0.channels + 15) / 16 * 16, $0.height, $0.width]) }
         let largest = padded.max() ?? 0
         trainingPlanBytesPerImage = saturatingProduct([padded.reduce(0, saturatingSum), floatSize]) + saturatingProduct([largest, 2 * floatSize])
         inferencePlanBytesPerImage = saturatingProduct([saturatingSum(padded.first ?? 0, padded.last ?? 0), floatSize])
             + saturatingProduct([largest, 2 * floatSize])
-        loaderBytesPerImage = saturatingProduct([network.inputShape.elementCount, 2 * floatSize])
+        loaderBytesPerImage = saturatingProduct([inputShape.elementCount, 2 * floatSize])
     }
 
     /// A training run compiles a training and an evaluation plan and feeds both from a loader.

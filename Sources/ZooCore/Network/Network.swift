@@ -2,21 +2,8 @@
 /// outputs), shape-checked at once, compiled into one `Plan` per batch size and mode on demand.
 /// Parameters are shared by all plans.
 public final class Network {
-    /// One layer with everything shape inference found out about it.
-    public struct Entry {
-        public let layer: any Layer
-        public let description: LayerDescription
-        /// The layer's full name (PyTorch-style, `layer1.0.conv1`), or its index when it has none: the prefix of its parameters.
-        public let name: String
-        /// The positions of the layers this one reads, in `from:` order; -1 is the network input.
-        public let inputs: [Int]
-        public let inputShapes: [Shape]
-        public let outputShape: Shape
-        public let multiplyAccumulates: Int
-        public let parameters: [Parameter]
-
-        public var inputShape: Shape { inputShapes[0] }
-    }
+    /// One layer with its shapes and its allocated parameters.
+    public typealias Entry = LayerEntry<Parameter>
 
     public let entries: [Entry]
     public let inputShape: Shape
@@ -35,52 +22,32 @@ public final class Network {
 
     /// A network from layer descriptions; unknown types and settings are errors at their lines.
     public convenience init(layers descriptions: [LayerDescription], inputShape: Shape, seed: UInt64 = 0) throws {
-        try self.init(built: descriptions.map { ($0, try LayerRegistry.makeLayer($0)) }, inputShape: inputShape, seed: seed)
+        try self.init(shapes: try NetworkShapes(layers: descriptions, inputShape: inputShape), seed: seed)
     }
 
     /// A network from layers already made from their descriptions (the config layer makes each once).
-    public init(built layers: [(description: LayerDescription, layer: any Layer)], inputShape: Shape, seed: UInt64 = 0) throws {
-        let descriptions = layers.map(\.description)
+    public convenience init(built layers: [(description: LayerDescription, layer: any Layer)], inputShape: Shape, seed: UInt64 = 0) throws {
+        try self.init(shapes: try NetworkShapes(built: layers, inputShape: inputShape), seed: seed)
+    }
+
+    /// Allocates and initialises the parameters shape inference asked for, layer by layer, each charged to the
+    /// memory budget before its values are drawn; each layer draws from a random stream of its own.
+    public init(shapes: NetworkShapes, seed: UInt64 = 0) throws {
         let device = try Device()
         self.device = device
-        self.inputShape = inputShape
+        inputShape = shapes.inputShape
+        outputShape = shapes.outputShape
         self.seed = seed
-        let names = descriptions.enumerated().map { index, description in description.name ?? String(index) }
-        var positions: [String: Int] = [:]
-        for (index, description) in descriptions.enumerated() {
-            if let earlier = positions[names[index]] {
-                throw ZooError("two layers are named `\(names[index])`", at: description.location,
-                               hint: "the first is at \(descriptions[earlier].location.map(String.init(describing:)) ?? "layer \(names[index])"); layer names must be unique")
-            }
-            positions[names[index]] = index
-        }
-        var entries: [Entry] = []
-        for (index, (description, layer)) in layers.enumerated() {
-            let inputs = try Network.resolveInputs(of: description, at: index, names: names, positions: positions,
-                                                   joins: type(of: layer).joinsInputs)
-            let inputShapes = inputs.map { $0 < 0 ? inputShape : entries[$0].outputShape }
+        entries = try shapes.entries.enumerated().map { index, entry in
             var random = SeededRandom(seed: seed, streams: UInt64(index))
-            let build: LayerBuild
             do {
-                build = try layer.build(inputs: inputShapes, random: &random)
+                return entry.withParameters(try entry.parameters.map { try Parameter($0, device: device, random: &random) })
             } catch let error as ZooError {
-                let journey = inputs.count > 1
-                    ? "its inputs are " + zip(inputs, inputShapes).map { input, shape in
-                        input < 0 ? "the network input \(shape)" : "\(shape) from `\(names[input])` (\(descriptions[input].type)\(descriptions[input].location.map { " at line \($0.line)" } ?? ""))"
-                    }.joined(separator: " and ")
-                    : inputs[0] < 0 ? "its input is the network input \(inputShape)"
-                    : "the network input \(inputShape) becomes \(inputShapes[0]) after layer \(names[inputs[0]]) (\(descriptions[inputs[0]].type))"
-                throw ZooError("layer \(names[index]) (\(description.type)) \(error.message); \(journey)",
-                               at: error.location ?? description.location, hint: error.hint)
+                throw ZooError("layer \(entry.name) (\(entry.description.type)) \(error.message)", at: error.location ?? entry.description.location,
+                               hint: error.hint)
             }
-            let parameters = try build.parameters.map { try Parameter($0, device: device) }
-            entries.append(Entry(layer: layer, description: description, name: names[index], inputs: inputs, inputShapes: inputShapes,
-                                 outputShape: build.output, multiplyAccumulates: build.multiplyAccumulates, parameters: parameters))
         }
-        guard let last = entries.last else { throw ZooError("a network needs at least one layer") }
-        self.entries = entries
-        outputShape = last.outputShape
-        graph = try Graph(entries)
+        graph = Graph(entries)
     }
 
     /// A replica for another thread (see `CoreParallel`): the same layers, trainable parameters sharing the
@@ -94,59 +61,7 @@ public final class Network {
         self.seed = seed
         graph = original.graph
         entries = try original.entries.map { entry in
-            Entry(layer: entry.layer, description: entry.description, name: entry.name, inputs: entry.inputs, inputShapes: entry.inputShapes,
-                  outputShape: entry.outputShape, multiplyAccumulates: entry.multiplyAccumulates,
-                  parameters: try entry.parameters.map { [device] in try Parameter(replicating: $0, device: device) })
-        }
-    }
-
-    /// `from:` resolved to positions: names of earlier layers, or offsets back from this layer.
-    private static func resolveInputs(of description: LayerDescription, at index: Int, names: [String], positions: [String: Int],
-                                      joins: Bool) throws -> [Int] {
-        let type = description.type
-        guard !description.inputs.isEmpty else {
-            if joins {
-                throw ZooError("\(type) joins two or more layers but has no `from:`", at: description.location,
-                               hint: "list its inputs, for example `from: [-1, stem_relu]`")
-            }
-            return [index - 1]
-        }
-        if joins && description.inputs.count < 2 {
-            throw ZooError("\(type) needs two or more inputs in `from:`, not \(description.inputs.count)",
-                           at: description.inputs[0].location ?? description.location,
-                           hint: "for example `from: [-1, stem_relu]`; a single input needs no \(type)")
-        }
-        if !joins && description.inputs.count > 1 {
-            throw ZooError("\(type) takes one input, but `from:` lists \(description.inputs.count)",
-                           at: description.inputs[1].location ?? description.location,
-                           hint: "join several inputs first with `add` or `concat`")
-        }
-        return try description.inputs.map { input in
-            let location = input.location ?? description.location
-            switch input.reference {
-            case .offset(let offset):
-                guard offset < 0 else {
-                    throw ZooError("`from: \(offset)` must be a negative offset (-1 is the layer just before) or a layer name", at: location,
-                                   hint: "a layer can only read layers before it")
-                }
-                guard index + offset >= -1 else {
-                    throw ZooError("`from: \(offset)` points before the first layer: this is layer \(index), so the furthest back is \(-(index + 1)) (the network input)",
-                                   at: location)
-                }
-                return index + offset
-            case .name(let name):
-                guard let position = positions[name] else {
-                    let earlier = Array(names[..<index])
-                    throw ZooError("`from: \(name)` names no layer", at: location,
-                                   hint: nearest(to: name, in: earlier).map { "did you mean `\($0)`?" }
-                                       ?? (earlier.isEmpty ? "no layer comes before this one" : "earlier layers: " + earlier.suffix(8).joined(separator: ", ")))
-                }
-                guard position < index else {
-                    throw ZooError(position == index ? "`from: \(name)` names the layer itself" : "`from: \(name)` names a later layer (layer \(position))",
-                                   at: location, hint: "a layer can only read layers before it, so the graph has no cycles")
-                }
-                return position
-            }
+            entry.withParameters(try entry.parameters.map { [device] in try Parameter(replicating: $0, device: device) })
         }
     }
 
@@ -266,14 +181,10 @@ struct Graph {
     /// The last layer reading each output (through fused ReLUs); the network's output lives to the end.
     let lastUse: [Int]
 
-    init(_ entries: [Network.Entry]) throws {
+    init(_ entries: [Network.Entry]) {
         var readers = [[(layer: Int, slot: Int)]](repeating: [], count: entries.count + 1)
         for (index, entry) in entries.enumerated() {
             for (slot, input) in entry.inputs.enumerated() { readers[input + 1].append((index, slot)) }
-        }
-        for (index, entry) in entries.enumerated().dropLast() where readers[index + 1].isEmpty {
-            throw ZooError("the output of layer \(entry.name) (\(entry.description.type)) is never used", at: entry.description.location,
-                           hint: "read it with `from: \(entry.name)` in a later layer, or remove the layer")
         }
         readersByProducer = readers
         let count = entries.count

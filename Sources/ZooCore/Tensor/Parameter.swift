@@ -1,23 +1,42 @@
 import CDNNL
 
-/// What a layer asks for at build time: a PyTorch-named tensor and its initial values.
+/// How a parameter's first values are made. They are drawn only when a `Network` allocates the parameter,
+/// so shape inference (`NetworkShapes`, `zoo summary`) costs nothing however large the layer.
+public enum ParameterInitializer: Sendable, Equatable {
+    /// U(-bound, bound), PyTorch's default for conv and linear weights and biases.
+    case uniform(bound: Float)
+    case constant(Float)
+
+    func values(count: Int, random: inout SeededRandom) -> [Float] {
+        switch self {
+        case .uniform(let bound): return random.uniform(bound, count: count)
+        case .constant(let value): return Array(repeating: value, count: count)
+        }
+    }
+}
+
+/// What a layer asks for at build time: a PyTorch-named tensor of a shape, and how to initialise it. It holds
+/// no values, so a network's shapes and counts need no memory.
 public struct ParameterSpec {
     public var name: String
     public var shape: [Int]
     /// False for buffers such as batch norm's running statistics.
     public var isTrainable: Bool
-    public var initialValues: [Float]
+    public var initializer: ParameterInitializer
     /// The dimensions oneDNN sees when they differ from PyTorch's with the same row-major bytes:
     /// a grouped convolution's `[groups, out / groups, in / groups, kh, kw]` for `[out, in / groups, kh, kw]`.
     public var primitiveShape: [Int]?
 
-    public init(name: String, shape: [Int], isTrainable: Bool = true, initialValues: [Float], primitiveShape: [Int]? = nil) {
+    public init(name: String, shape: [Int], isTrainable: Bool = true, initializer: ParameterInitializer, primitiveShape: [Int]? = nil) {
         self.name = name
         self.shape = shape
         self.isTrainable = isTrainable
-        self.initialValues = initialValues
+        self.initializer = initializer
         self.primitiveShape = primitiveShape
     }
+
+    /// Saturating at `Int.max`: a summary of an absurd layer counts instead of trapping.
+    public var elementCount: Int { saturatingProduct(shape) }
 }
 
 /// A weight, bias or buffer. It lives in the layout the layer's primitive prefers (often blocked),
@@ -34,7 +53,10 @@ public final class Parameter {
     /// Set when the first plan picked a layout; later plans must use the same one.
     private(set) var layoutIsFixed = false
 
-    init(_ spec: ParameterSpec, device: Device) throws {
+    /// Checked against the memory budget (with its gradient and optimizer state) before anything is allocated
+    /// or drawn; the values come from `random`, in the order the layer listed its parameters.
+    init(_ spec: ParameterSpec, device: Device, random: inout SeededRandom) throws {
+        let count = try MemoryBudget.checkParameterTensor(name: spec.name, shape: spec.shape)
         name = spec.name
         shape = spec.shape
         isTrainable = spec.isTrainable
@@ -42,7 +64,7 @@ public final class Parameter {
         canonicalDescriptor = try .plain(spec.primitiveShape ?? spec.shape)
         value = try Memory(canonicalDescriptor, device: device)
         gradient = spec.isTrainable ? try Memory(canonicalDescriptor, device: device) : nil
-        try write(spec.initialValues)
+        try write(spec.initializer.values(count: count, random: &random))
     }
 
     /// A replica's view of `original` (in-process data parallelism): a trainable parameter shares its values,

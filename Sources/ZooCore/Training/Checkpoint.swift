@@ -92,9 +92,7 @@ public struct Checkpoint {
         var tensors = parameters
         var metadata = self.metadata
         if let optimizer {
-            for (name, values) in optimizer.tensors {
-                tensors["optimizer.\(name)"] = SafetensorsTensor(floats: values, shape: [values.count])
-            }
+            for (name, tensor) in optimizer.tensors { tensors["optimizer.\(name)"] = tensor }
             metadata[CheckpointKey.optimizerSteps.rawValue] = String(optimizer.steps)
         }
         try SafetensorsFile(tensors: tensors, metadata: metadata).write(to: path)
@@ -108,7 +106,7 @@ public struct Checkpoint {
                            hint: "pass a last.safetensors or best.safetensors from a zoo run folder")
         }
         var parameters: [String: SafetensorsTensor] = [:]
-        var optimizerTensors: [String: [Float]] = [:]
+        var optimizerTensors: [String: SafetensorsTensor] = [:]
         for (name, tensor) in file.tensors.sorted(by: { $0.key < $1.key }) {
             guard tensor.dtype == "F32" else {
                 throw ZooError("tensor `\(name)` holds \(tensor.dtype) values; a checkpoint holds only F32", place: path,
@@ -120,7 +118,7 @@ public struct Checkpoint {
                                hint: "the checkpoint was damaged, or saved from a diverged run; use an earlier checkpoint, or train again")
             }
             if name.hasPrefix("optimizer.") {
-                optimizerTensors[String(name.dropFirst("optimizer.".count))] = values
+                optimizerTensors[String(name.dropFirst("optimizer.".count))] = tensor
             } else {
                 parameters[name] = tensor
             }

@@ -51,7 +51,7 @@ public final class Adam: Optimizer {
     }
 
     public func state() throws -> OptimizerState {
-        var tensors: [String: [Float]] = [:]
+        var tensors: [String: SafetensorsTensor] = [:]
         try firstMoments.save(into: &tensors)
         try secondMoments.save(into: &tensors)
         return OptimizerState(steps: steps, tensors: tensors)

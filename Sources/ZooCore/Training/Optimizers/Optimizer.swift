@@ -8,13 +8,13 @@ public protocol Optimizer: AnyObject {
     func restore(_ state: OptimizerState) throws
 }
 
-/// What a checkpoint keeps of an optimizer: its step count and named canonical tensors.
+/// What a checkpoint keeps of an optimizer: its step count and named canonical tensors, each in its parameter's shape.
 public struct OptimizerState: Equatable {
     public var steps: Int
     /// Keyed "<parameter name>.<buffer>", e.g. "0.weight.exp_avg".
-    public var tensors: [String: [Float]]
+    public var tensors: [String: SafetensorsTensor]
 
-    public init(steps: Int, tensors: [String: [Float]]) {
+    public init(steps: Int, tensors: [String: SafetensorsTensor]) {
         self.steps = steps
         self.tensors = tensors
     }
@@ -44,19 +44,26 @@ final class ParameterState {
         return memories[index]
     }
 
-    func save(into tensors: inout [String: [Float]]) throws {
+    func save(into tensors: inout [String: SafetensorsTensor]) throws {
         for (index, (parameterName, parameter)) in parameters.enumerated() {
-            tensors["\(parameterName).\(name)"] = try parameter.readCanonical(try memory(index))
+            tensors["\(parameterName).\(name)"] = SafetensorsTensor(floats: try parameter.readCanonical(try memory(index)), shape: parameter.shape)
         }
     }
 
-    func restore(from tensors: [String: [Float]]) throws {
+    /// Every buffer must be there in its parameter's shape: the right element count in another shape
+    /// (a transposed weight) would load as scrambled state.
+    func restore(from tensors: [String: SafetensorsTensor]) throws {
         for (index, (parameterName, parameter)) in parameters.enumerated() {
-            guard let values = tensors["\(parameterName).\(name)"] else {
-                throw ZooError("the optimizer state has no `\(parameterName).\(name)`",
+            let key = "\(parameterName).\(name)"
+            guard let tensor = tensors[key] else {
+                throw ZooError("the optimizer state has no `\(key)`",
                                hint: "the checkpoint was saved with another optimizer or model")
             }
-            try parameter.writeCanonical(values, into: try memory(index))
+            guard tensor.shape == parameter.shape else {
+                throw ZooError("the optimizer state `\(key)` has shape \(tensor.shape), but the parameter `\(parameterName)` has shape \(parameter.shape)",
+                               hint: "the checkpoint was saved with another model, or by a zoo that stored optimizer state flat; train again")
+            }
+            try parameter.writeCanonical(try tensor.floats, into: try memory(index))
         }
     }
 }

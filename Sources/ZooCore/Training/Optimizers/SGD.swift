@@ -50,7 +50,7 @@ public final class SGD: Optimizer {
     }
 
     public func state() throws -> OptimizerState {
-        var tensors: [String: [Float]] = [:]
+        var tensors: [String: SafetensorsTensor] = [:]
         try momentumBuffers.save(into: &tensors)
         return OptimizerState(steps: steps, tensors: tensors)
     }
