@@ -36,14 +36,13 @@ else
   if ! has "${python_modules[@]}"; then
     python3 -m pip install -q "${python_modules[@]}" </dev/null || note "could not pip install ${python_modules[*]}"
   fi
-  # torch is large: the machine image's CPU-only wheel in /opt/wheels if there is one, else PyTorch's CPU index
-  # (PyPI's default torch is the far larger CUDA build).
+  # torch is large: the machine image's CPU-only wheel in /opt/wheels if there is one, else PyPI's torch.
   if ! has torch; then
     cpu_wheel=$(ls /opt/wheels/torch-*+cpu-*.whl 2>/dev/null | head -n 1)
     if [ -n "$cpu_wheel" ]; then
       python3 -m pip install -q "$cpu_wheel" </dev/null || note "could not install $cpu_wheel"
     else
-      python3 -m pip install -q torch --index-url https://download.pytorch.org/whl/cpu </dev/null || note "could not pip install torch"
+      python3 -m pip install -q torch </dev/null || note "could not pip install torch"
     fi
   fi
 fi
