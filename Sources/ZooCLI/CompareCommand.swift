@@ -44,6 +44,7 @@ struct CompareCommand: ParsableCommand {
             if outcome.interrupted { break }
         }
         try RunRecorder.writeComparison(folder: folder, runs: finished)
+        print("tensorboard --logdir \(folder) overlays the runs")
         print(table(["run", "model", "parameters", "epochs", "test accuracy", "seconds"], rows, rightAligned: [2, 3, 4, 5]))
     }
 

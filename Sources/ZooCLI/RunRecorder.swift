@@ -163,6 +163,6 @@ final class RunRecorder {
     static func writeComparison(folder: String, runs: [(name: String, history: [EpochMetrics])]) throws {
         let page = ComparisonPage(title: "zoo compare: \(runs.map(\.name).joined(separator: " vs "))", runs: runs)
         try writeAtomically(page.html, to: (folder as NSString).appendingPathComponent("report.html"))
-        print("report: \((folder as NSString).appendingPathComponent("report.html")); tensorboard --logdir \(folder) overlays the runs")
+        print("report: \((folder as NSString).appendingPathComponent("report.html"))")
     }
 }

@@ -48,7 +48,7 @@ struct TrainCommand: ParsableCommand {
                 let flag = split(flag)
                 for set in setOption.settings.map(split) where set.key == flag.key {
                     guard set.value == flag.value || (Double(set.value) != nil && Double(set.value) == Double(flag.value)) else {
-                        throw ZooError("\(typed) says \(flag.value) but --set \(set.key)=\(set.value) says otherwise",
+                        throw ZooError("\(typed) but --set \(set.key)=\(set.value) says otherwise",
                                        hint: "give the value once, as a flag or as --set")
                     }
                 }
