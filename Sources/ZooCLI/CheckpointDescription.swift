@@ -16,6 +16,8 @@ struct CheckpointDescription {
     var testTransforms: [Transform]
     var loss: Loss
     var config: String
+    /// The `data_dir` the run was trained with, from `config`.
+    var dataDirectory: String? { try? TrainingConfig.resolve(text: config, file: "the checkpoint's config", overrides: []).dataDirectory }
     /// Completed epochs; the best test accuracy so far (-1 before any evaluation); the latest one, if any.
     var epoch: Int
     var bestTestAccuracy: Double

@@ -4,12 +4,12 @@ import ZooConfig
 import ZooCore
 import ZooData
 
-/// `zoo eval CHECKPOINT`: test loss, accuracy, per-class accuracy and the confusion matrix.
+/// `zoo eval CHECKPOINT|RUN`: test loss, accuracy, per-class accuracy and the confusion matrix.
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval", abstract: "Evaluate a checkpoint on its dataset's test set (or another with the same image shape).")
 
-    @Argument(help: "A last.safetensors or best.safetensors from a run folder.") var checkpoint: String
+    @Argument(help: "A run folder (its best checkpoint), or a last.safetensors or best.safetensors from one.") var checkpoint: String
     @Option(help: "Evaluate on this dataset instead of the one the model was trained on.") var dataset: DatasetArgument?
     @OptionGroup var dataDirectoryOption: DataDirectoryOption
     @Option(name: .customLong("batch-size")) var batchSize = 1000
@@ -19,6 +19,8 @@ struct EvalCommand: ParsableCommand {
     struct Report: Encodable {
         let checkpoint: String
         let dataset: String
+        /// The folder the test images were read from.
+        let dataLocation: String
         let loss: Double
         let accuracy: Double
         let correct: Int
@@ -29,17 +31,19 @@ struct EvalCommand: ParsableCommand {
 
         enum CodingKeys: String, CodingKey {
             case checkpoint, dataset, loss, accuracy, correct, total, confusion
-            case classNames = "class_names", perClassAccuracy = "per_class_accuracy"
+            case classNames = "class_names", perClassAccuracy = "per_class_accuracy", dataLocation = "data_location"
         }
     }
 
     func run() throws {
         try memory.apply()
         guard batchSize >= 1 else { throw ZooError("--batch-size must be at least 1, not \(batchSize)") }
+        let checkpoint = try resolveCheckpointPath(self.checkpoint)
         let model = try RestoredModel(path: checkpoint, batchSize: batchSize)
         let (description, network) = (model.description, model.network)
         let datasetName = try dataset?.name ?? description.dataset
-        let data = try DatasetCatalog.load(datasetName, dataDirectory: dataDirectoryOption.dataDirectory)
+        // Where the run found its data comes before the usual places.
+        let data = try DatasetCatalog.load(datasetName, dataDirectory: dataDirectoryOption.dataDirectory ?? description.dataDirectory)
         let loader = try BatchLoader(split: data.test, batchSize: batchSize, shuffle: false, seed: 0,
                                      transforms: description.testTransforms, normalization: description.normalization)
         guard [loader.channels, loader.height, loader.width] == description.inputShape.dimensions else {
@@ -48,10 +52,11 @@ struct EvalCommand: ParsableCommand {
         }
         let evaluation = try network.evaluate(data: loader, loss: description.loss)
         let classNames = datasetName == description.dataset ? description.classNames : data.classNames
-        let report = Report(checkpoint: checkpoint, dataset: datasetName.rawValue, loss: evaluation.loss, accuracy: evaluation.accuracy,
+        let report = Report(checkpoint: checkpoint, dataset: datasetName.rawValue, dataLocation: data.location, loss: evaluation.loss, accuracy: evaluation.accuracy,
                             correct: evaluation.correct, total: evaluation.total, classNames: classNames,
                             perClassAccuracy: evaluation.perClassAccuracy, confusion: evaluation.confusion)
         if jsonOption.json { return try printJSON(report) }
+        print("checkpoint \(checkpoint); \(datasetName.rawValue) from \(data.location)")
         print(String(format: "Test set (%@): Average loss: %.4f, Accuracy: %d/%d (%.2f%%)", datasetName.rawValue,
                      evaluation.loss, evaluation.correct, evaluation.total, evaluation.accuracy * 100))
         print("\nPer-class accuracy:")

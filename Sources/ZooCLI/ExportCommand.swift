@@ -16,7 +16,7 @@ struct ExportCommand: ParsableCommand {
             the class names are in its metadata.
             """)
 
-    @Argument(help: "A checkpoint from a run folder (last.safetensors, best.safetensors).") var checkpoint: String
+    @Argument(help: "A run folder (its best checkpoint), or a checkpoint from one (last.safetensors, best.safetensors).") var checkpoint: String
     @Argument(help: "The file to write; its extension (.safetensors or .onnx) chooses the format.") var output: String
 
     func run() throws {
@@ -30,6 +30,7 @@ struct ExportCommand: ParsableCommand {
         guard FileManager.default.fileExists(atPath: folder.isEmpty ? "." : folder, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw ZooError("the folder `\(folder)` does not exist", place: output, hint: "create it first (mkdir -p \(folder)) or write somewhere else")
         }
+        let checkpoint = try resolveCheckpointPath(self.checkpoint)
         guard URL(fileURLWithPath: output).standardizedFileURL != URL(fileURLWithPath: checkpoint).standardizedFileURL else {
             throw ZooError("the output is the checkpoint itself", place: output, hint: "write the export to a new file")
         }

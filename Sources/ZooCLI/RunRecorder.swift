@@ -40,8 +40,8 @@ final class RunRecorder {
     }
 
     /// After metrics.csv has this epoch's row: the test scalars, then a new report.html. `split` is the
-    /// training's split across cores, whose replicas' plans then also find the mistakes.
-    func epochFinished(_ epoch: Int, evaluation: Evaluation, split: CoreParallel?) throws {
+    /// training's split across cores, whose replicas' plans then also find the mistakes; `warnings` head the page.
+    func epochFinished(_ epoch: Int, evaluation: Evaluation, split: CoreParallel?, warnings: [String] = []) throws {
         if let stepError { throw stepError }
         let step = (epoch + 1) * trainingStepsPerEpoch
         try events.scalar("test/loss", evaluation.loss, step: step)
@@ -54,7 +54,7 @@ final class RunRecorder {
                 + "\(config.optimizer.name.rawValue) · \(history.count) of \(config.epochs) epochs",
             history: history, classNames: dataset.classNames, confusion: evaluation.confusion,
             mistakes: try mistakes(split: split), filters: try firstConvolutionFilters(), config: config.resolvedYAML,
-            summaryRows: summaryRows, facts: facts(history))
+            summaryRows: summaryRows, facts: facts(history), warnings: warnings)
         try writeAtomically(page.html, to: path("report.html"))
     }
 
@@ -154,14 +154,15 @@ final class RunRecorder {
         return facts
     }
 
-    /// `zoo compare`'s report.html in the compare folder: every run's curves on shared axes.
-    static func writeComparison(folder: String, runs: [String]) throws {
-        let histories = runs.map { run in
-            let csv = (try? String(contentsOfFile: "\(folder)/\(run)/metrics.csv", encoding: .utf8)) ?? ""
-            return (name: run, history: EpochMetrics.parse(csv: csv))
-        }
-        let page = ComparisonPage(title: "zoo compare: \(runs.joined(separator: " vs "))", runs: histories)
+    /// The epochs a run folder's metrics.csv holds (none when it has none).
+    static func history(ofRun runFolder: String) -> [EpochMetrics] {
+        EpochMetrics.parse(csv: (try? String(contentsOfFile: (runFolder as NSString).appendingPathComponent("metrics.csv"), encoding: .utf8)) ?? "")
+    }
+
+    /// `zoo compare`'s report.html in `folder`: every run's curves on shared axes.
+    static func writeComparison(folder: String, runs: [(name: String, history: [EpochMetrics])]) throws {
+        let page = ComparisonPage(title: "zoo compare: \(runs.map(\.name).joined(separator: " vs "))", runs: runs)
         try writeAtomically(page.html, to: (folder as NSString).appendingPathComponent("report.html"))
-        print("report: \((folder as NSString).appendingPathComponent("report.html")); tensorboard --logdir \(folder) overlays the runs")
+        print("report: \((folder as NSString).appendingPathComponent("report.html"))")
     }
 }

@@ -2,19 +2,24 @@ import ArgumentParser
 import Foundation
 import ZooConfig
 import ZooCore
+import ZooData
 
-/// `zoo summary`: a per-layer table like Keras `summary()` or torchinfo, for one dataset's input.
+/// `zoo summary`: a per-layer table like Keras `summary()` or torchinfo, for one dataset's input, an input
+/// shape, or the model as a training config builds it.
 struct SummaryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "summary",
         abstract: "Show an architecture layer by layer: output shapes, parameters and MACs.")
 
-    @Argument(help: "An architecture name (see `zoo list`) or a path to an architecture .yaml file.")
+    @Argument(help: "An architecture name (see `zoo list`), a path to an architecture .yaml file, or a training config (its model as it trains).")
     var architecture: String
 
     @OptionGroup var datasetOption: DatasetOption
 
-    /// Parameters of the file's `params:`.
+    @Option(help: ArgumentHelp("Input shape instead of the dataset's, such as 1x32x32 (the class count stays the dataset's).", valueName: "CxHxW"))
+    var input: String?
+
+    /// Parameters of the file's `params:`; for a training config, its keys (`model.n_hidden=16`, `dataset.pad_to=32`).
     @OptionGroup var setOption: SetOption
 
     @Option(name: .customLong("batch-size"), help: "Batch size for the training memory estimate.")
@@ -64,11 +69,7 @@ struct SummaryCommand: ParsableCommand {
     func run() throws {
         try memory.apply()
         guard batchSize >= 1 else { throw ZooError("--batch-size must be at least 1, not \(batchSize)") }
-        let input = try datasetOption.dataset.input
-        let overrides = try setOption.parameters()
-        let found = try ArchitectureRegistry().architecture(named: architecture)
-        // Shapes and counts only: a summary allocates no parameter, so any architecture is summarised at once.
-        let network = try found.shapes(dataset: input, overrides: overrides)
+        let (found, input, overrides, network) = try model()
         let layers = network.entries.enumerated().map { index, entry in
             LayerRow(index: index, name: entry.name, type: entry.description.type,
                      inputs: entry.inputs == [index - 1] ? nil : entry.inputs.map { $0 < 0 ? "input" : network.entries[$0].name },
@@ -110,6 +111,35 @@ struct SummaryCommand: ParsableCommand {
             print("warning: training at this batch size would not fit in the memory budget; `zoo train` would refuse it "
                   + "(use a smaller --batch-size, fewer channels, or --max-memory)")
         }
+    }
+
+    /// The architecture, its input, its parameter values and its shapes (no parameter allocated, so any
+    /// architecture is summarised at once): from a training config as it trains, else for the dataset (or `--input`) with `--set`'s parameters.
+    private func model() throws -> (Architecture, DatasetInput, [String: ArgumentValue], NetworkShapes) {
+        if TrainingConfig.isTrainingConfig(path: architecture) {
+            if input != nil { throw ZooError("--input does not apply to a training config; its dataset and transforms give the input", place: architecture) }
+            let config = try TrainingConfig.load(path: architecture, overrides: setOption.settings)
+            let shape = DatasetCatalog.outputShape(of: config.dataset, transforms: config.transforms)
+            let input = DatasetInput(name: config.dataset.rawValue, shape: Shape([shape.channels, shape.height, shape.width]),
+                                     numClasses: config.dataset.classCount)
+            let found = try ArchitectureRegistry().architecture(named: config.model)
+            return (found, input, config.modelParameters,
+                    try found.shapes(dataset: input, overrides: config.modelParameters, places: config.modelParameterPlaces.byKey))
+        }
+        let dataset = try datasetOption.dataset.input
+        let input = try self.input.map { DatasetInput(name: dataset.name, shape: try Self.shape($0), numClasses: dataset.numClasses) } ?? dataset
+        let overrides = try setOption.parameters()
+        let found = try ArchitectureRegistry().architecture(named: architecture)
+        return (found, input, overrides, try found.shapes(dataset: input, overrides: overrides))
+    }
+
+    /// `1x32x32` as a shape.
+    static func shape(_ text: String) throws -> Shape {
+        let sides = text.lowercased().split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
+        guard sides.count == 3, sides.allSatisfy({ $0.map { (1...CheckpointDescription.maximumSide).contains($0) } ?? false }) else {
+            throw ZooError("--input must be CHANNELSxHEIGHTxWIDTH, each from 1 to \(CheckpointDescription.maximumSide), such as 1x32x32, not `\(text)`")
+        }
+        return Shape(sides.compactMap { $0 })
     }
 
     /// One row per layer, or (unless --expand) one per block instance: its layers' count, the last one's

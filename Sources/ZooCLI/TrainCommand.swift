@@ -15,7 +15,7 @@ struct TrainCommand: ParsableCommand {
             See docs/training-config.md.
             """)
 
-    @Argument(help: "A training config (see configs/). Without one, defaults plus the flags below.")
+    @Argument(help: "A training config (see configs/), or an architecture file to train with the default recipe. Without one, defaults plus the flags below.")
     var config: String?
 
     @Option(help: "Architecture: a zoo name (see `zoo list`) or a path to an architecture file.") var model: String?
@@ -30,41 +30,46 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var dataDirectoryOption: DataDirectoryOption
     @OptionGroup var setOption: SetOption
     @Option(help: "Run folder (default runs/NAME-TIMESTAMP).") var out: String?
-    @Option(help: "Continue the run in this folder from its last checkpoint.") var resume: String?
+    @Option(help: "Continue the run in this folder (or the folder of this checkpoint) from its last checkpoint; only --epochs and log_every may change.")
+    var resume: String?
     @Flag(help: "Plain log lines instead of a progress bar.") var quiet = false
     @OptionGroup var memory: MemoryOption
     @OptionGroup var replicasOption: ReplicasOption
 
-    /// The flags as `--set` overrides, so both go through the same checks; a flag and a `--set` of the same
-    /// key must agree.
-    var overrides: [String] {
+    /// The flags as `--set` overrides, so both go through the same checks (messages quote the flag as typed);
+    /// a flag and a `--set` of the same key must agree.
+    var overrides: [ConfigOverride] {
         get throws {
             func split(_ setting: String) -> (key: String, value: String) {
                 let parts = setting.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
                 return (parts[0].trimmingCharacters(in: .whitespaces), parts.count > 1 ? parts[1] : "")
             }
-            for flag in flagOverrides.map(split) {
+            for (flag, typed) in flagOverrides {
+                let flag = split(flag)
                 for set in setOption.settings.map(split) where set.key == flag.key {
                     guard set.value == flag.value || (Double(set.value) != nil && Double(set.value) == Double(flag.value)) else {
-                        throw ZooError("the flag for `\(flag.key)` says \(flag.value) but --set \(set.key)=\(set.value) says otherwise",
+                        throw ZooError("\(typed) but --set \(set.key)=\(set.value) says otherwise",
                                        hint: "give the value once, as a flag or as --set")
                     }
                 }
             }
-            return flagOverrides + setOption.settings
+            return try flagOverrides.map { try ConfigOverride($0.setting, typed: $0.typed) } + setOption.settings.map { try ConfigOverride($0) }
         }
     }
 
-    private var flagOverrides: [String] {
-        var overrides: [String] = []
-        if let model { overrides.append("model=\(model)") }
-        if let dataset { overrides.append("dataset=\(dataset.text)") }
-        if let optimizer { overrides.append("optimizer=\(optimizer.text)") }
-        if let lr { overrides.append("optimizer.lr=\(lr)") }
-        if let epochs { overrides.append("epochs=\(epochs)") }
-        if let batchSize { overrides.append("batch_size=\(batchSize)") }
-        if let seed { overrides.append("seed=\(seed)") }
-        if let dataDirectory = dataDirectoryOption.dataDirectory { overrides.append("dataset.data_dir=\(dataDirectory)") }
+    /// Each flag given: the setting it makes and the flag as typed.
+    private var flagOverrides: [(setting: String, typed: String)] {
+        var overrides: [(String, String)] = []
+        if let model { overrides.append(("model=\(model)", "--model \(model)")) }
+        if let dataset { overrides.append(("dataset=\(dataset.text)", "--dataset \(dataset.text)")) }
+        if let optimizer { overrides.append(("optimizer=\(optimizer.text)", "--optimizer \(optimizer.text)")) }
+        if let lr { overrides.append(("optimizer.lr=\(lr)", "--lr \(lr)")) }
+        if let epochs { overrides.append(("epochs=\(epochs)", "--epochs \(epochs)")) }
+        if let batchSize { overrides.append(("batch_size=\(batchSize)", "--batch-size \(batchSize)")) }
+        if let seed { overrides.append(("seed=\(seed)", "--seed \(seed)")) }
+        if let dataDirectory = dataDirectoryOption.dataDirectory {
+            overrides.append(("dataset.data_dir=\(dataDirectory)", "--data-dir \(dataDirectory)"))
+        }
         return overrides
     }
 
@@ -75,12 +80,13 @@ struct TrainCommand: ParsableCommand {
             let runDirectory: String
             if let resume {
                 if config != nil { throw ZooError("--resume takes its config from the run folder; leave out \(config ?? "")") }
-                let overrides = try self.overrides
-                trainingConfig = try TrainingConfig.load(path: (resume as NSString).appendingPathComponent("config.yaml"), overrides: overrides)
-                runDirectory = resume
+                runDirectory = resumedRunFolder(resume)
+                let savedPath = (runDirectory as NSString).appendingPathComponent("config.yaml")
+                trainingConfig = try resumedConfig(saved: TrainingConfig.load(path: savedPath, settings: []),
+                                                   requested: TrainingConfig.load(path: savedPath, settings: try overrides), runDirectory: runDirectory)
             } else {
                 let overrides = try self.overrides
-                trainingConfig = try config.map { try TrainingConfig.load(path: $0, overrides: overrides) } ?? TrainingConfig.defaults(overrides: overrides)
+                trainingConfig = try config.map { try TrainingConfig.load(path: $0, settings: overrides) } ?? TrainingConfig.defaults(settings: overrides)
                 runDirectory = out ?? defaultRunDirectory(name: trainingConfig.name)
             }
             let session = try TrainingSession(config: trainingConfig, registry: ArchitectureRegistry(), runDirectory: runDirectory,

@@ -22,6 +22,10 @@ final class TrainingSession {
     private var metricsRows: [String] = []
     private var startEpoch = 0
     private var bestAccuracy = -1.0
+    private let resume: Bool
+    /// What went wrong at build time and in the last epoch (see `LearningCheck`), for the final line and the report.
+    private let buildWarning: String?
+    private var epochWarning: String?
     /// Under MPI only rank 0 writes the run folder (and holds its lock).
     private let writesFiles: Bool
     private let lock: RunFolderLock?
@@ -32,9 +36,11 @@ final class TrainingSession {
         let epochs: Int
         let seconds: Double
         let interrupted: Bool
+        /// The last epoch's warning that the model is not learning, or the build-time one.
+        let warning: String?
     }
 
-    static let metricsHeader = "epoch,lr,train_loss,train_accuracy,test_loss,test_accuracy,seconds,images_per_sec"
+    static let metricsHeader = "epoch,lr,train_loss,train_accuracy,test_loss,test_accuracy,seconds,images_per_sec,warning"
 
     /// `resume` continues from the run folder's last.safetensors. With a `communicator` of several ranks,
     /// each trains on its share of every batch (see `DataParallel`).
@@ -43,13 +49,14 @@ final class TrainingSession {
         self.config = config
         self.runDirectory = runDirectory
         self.progress = progress
+        self.resume = resume
         writesFiles = (communicator?.worker ?? 0) == 0
         architecture = try registry.architecture(named: config.model)
         try communicator?.requireSameRun(settings: config.resolvedYAML, architecture: architecture)
         let shape = DatasetCatalog.outputShape(of: config.dataset, transforms: config.transforms)
         // The model is built (and its shapes checked) before any data is read.
         network = try architecture.network(input: Shape([shape.channels, shape.height, shape.width]), numClasses: config.dataset.classCount,
-                                           overrides: config.modelParameters, seed: config.seed)
+                                           overrides: config.modelParameters, seed: config.seed, places: config.modelParameterPlaces.byKey)
         try MemoryBudget.check(network, batchSize: config.batchSize, training: true, what: "training \(architecture.name)")
         dataset = try DatasetCatalog.load(config.dataset, dataDirectory: config.dataDirectory)
         let normalization = config.normalize ? dataset.defaultNormalization : nil
@@ -60,6 +67,7 @@ final class TrainingSession {
                                      transforms: config.transforms.filter(\.isDeterministic), normalization: normalization, share: share)
         trainer = Trainer(network: network, optimizer: try config.optimizer.make(parameters: network.namedParameters),
                           loss: config.loss(for: network))
+        buildWarning = LearningCheck.buildWarning(network: network, loss: config.loss(for: network))
         if writesFiles {
             do {
                 try FileManager.default.createDirectory(atPath: runDirectory, withIntermediateDirectories: true)
@@ -117,13 +125,15 @@ final class TrainingSession {
         progress.line("zoo: training \(architecture.name) (\(grouped(network.parameterCount)) parameters) on \(config.dataset.rawValue) "
                       + "\(network.inputShape), \(config.dataset.classCount) classes, from \(dataset.location)")
         progress.line("run folder: \(runDirectory)" + (startEpoch > 0 ? " (resuming after epoch \(startEpoch))" : ""))
-        progress.line(config.resolvedYAML.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+        progress.line(config.resolvedYAML(chosenLoss: trainer.loss).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+        if let buildWarning { progress.line("warning: " + buildWarning) }
         guard startEpoch < config.epochs else {
             throw ZooError("this run has already trained \(startEpoch) of \(config.epochs) epochs", place: runDirectory,
                            hint: "pass --epochs with a larger number to train further")
         }
-        // A resume with new overrides (say --epochs) is the run's config from now on.
-        if writesFiles { try writeAtomically(config.resolvedYAML, to: path("config.yaml")) }
+        // A resume's new epochs count (or log_every) becomes the run's config when its first new epoch is saved, so an
+        // interrupted resume leaves config.yaml as it was.
+        if writesFiles && !resume { try writeAtomically(config.resolvedYAML, to: path("config.yaml")) }
         // Under mpirun, Ctrl-C ends every rank (mpirun forwards it); ranks stopping at different steps would deadlock.
         if trainer.dataParallel == nil {
             InterruptSignal.install()
@@ -150,7 +160,8 @@ final class TrainingSession {
                 try saveCheckpoint(to: path("interrupted.safetensors"), completedEpochs: epoch, testAccuracy: nil)
                 progress.line("interrupted in epoch \(epoch + 1): weights saved to \(path("interrupted.safetensors")); "
                               + (epoch > 0 ? "`zoo train --resume \(runDirectory)` continues after epoch \(epoch)" : "no epoch was completed"))
-                return Outcome(testAccuracy: lastAccuracy, bestAccuracy: max(bestAccuracy, 0), epochs: epoch, seconds: totalSeconds, interrupted: true)
+                return Outcome(testAccuracy: lastAccuracy, bestAccuracy: max(bestAccuracy, 0), epochs: epoch, seconds: totalSeconds,
+                               interrupted: true, warning: warning)
             }
             let evaluation = try trainer.evaluate(data: testLoader)
             lastAccuracy = evaluation.accuracy
@@ -159,22 +170,29 @@ final class TrainingSession {
                                  grouped(Int(result.imagesPerSecond)), result.seconds))
             progress.line(String(format: "Test set: Average loss: %.4f, Accuracy: %d/%d (%.2f%%)",
                                  evaluation.loss, evaluation.correct, evaluation.total, evaluation.accuracy * 100))
+            epochWarning = LearningCheck.epochWarning(trainLoss: result.loss, testAccuracy: evaluation.accuracy, classes: config.dataset.classCount,
+                                                      loss: trainer.loss, config: config)
+            if let epochWarning { progress.line("warning: " + epochWarning) }
             metricsRows.append([String(epoch + 1), String(learningRate), String(result.loss), String(result.accuracy),
                                 String(evaluation.loss), String(evaluation.accuracy), String(format: "%.3f", result.seconds),
-                                String(format: "%.1f", result.imagesPerSecond)].joined(separator: ","))
+                                String(format: "%.1f", result.imagesPerSecond),
+                                (epochWarning ?? "").replacingOccurrences(of: ",", with: ";")].joined(separator: ","))
             if writesFiles { try writeAtomically(([Self.metricsHeader] + metricsRows).joined(separator: "\n") + "\n", to: path("metrics.csv")) }
-            try recorder?.epochFinished(epoch, evaluation: evaluation, split: trainer.evaluationSplit)
+            try recorder?.epochFinished(epoch, evaluation: evaluation, split: trainer.evaluationSplit, warnings: [buildWarning, epochWarning].compactMap { $0 })
             let isBest = evaluation.accuracy > bestAccuracy
             bestAccuracy = max(bestAccuracy, evaluation.accuracy)
             // Best before last: a kill between the two leaves best newer than what last records, never older.
             if isBest { try saveCheckpoint(to: path("best.safetensors"), completedEpochs: epoch + 1, testAccuracy: evaluation.accuracy) }
             try saveCheckpoint(to: path("last.safetensors"), completedEpochs: epoch + 1, testAccuracy: evaluation.accuracy)
+            if writesFiles && resume && epoch == startEpoch { try writeAtomically(config.resolvedYAML, to: path("config.yaml")) }
         }
         progress.line(String(format: "best test accuracy %.2f%%; peak memory %@; checkpoints in %@",
-                             bestAccuracy * 100, byteSize(peakResidentBytes()), runDirectory))
+                             bestAccuracy * 100, byteSize(peakResidentBytes()), runDirectory) + (warning.map { "; warning: " + $0 } ?? ""))
         return Outcome(testAccuracy: lastAccuracy, bestAccuracy: bestAccuracy, epochs: config.epochs - startEpoch,
-                       seconds: totalSeconds, interrupted: false)
+                       seconds: totalSeconds, interrupted: false, warning: warning)
     }
+
+    private var warning: String? { epochWarning ?? buildWarning }
 
     /// A checkpoint carries what `zoo eval` and `--resume` need: the architecture text, the dataset and its
     /// preprocessing, the class names and the resolved config.

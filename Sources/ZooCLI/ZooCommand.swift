@@ -7,8 +7,13 @@ public struct ZooCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "zoo",
         abstract: "A model zoo of convolutional networks defined in YAML, trained on oneDNN.",
+        version: versionText,
         subcommands: [TrainCommand.self, EvalCommand.self, ExportCommand.self, CompareCommand.self, ListCommand.self, SummaryCommand.self, BenchCommand.self, DataCommand.self]
     )
+
+    /// zoo's release; `zoo --version` prints it with oneDNN's version and the instruction set its kernels use.
+    static let version = "0.1.0"
+    static var versionText: String { "zoo \(version), oneDNN \(Device.libraryVersion), CPU ISA \(Device.effectiveISA)" }
 
     public init() {}
 

@@ -55,6 +55,8 @@ public struct Architecture {
         }
         var name: String?, description = "", parameters: [ArchitectureParameter] = [], layers: Node?
         var blocks: [String: BlockDefinition] = [:]
+        // Unknown keys here and unknown layer types and settings below are reported together.
+        let mistakes = MistakeCollector()
         for (key, value) in mapping {
             let keyText = try plainKey(key, file: file)
             switch keyText {
@@ -76,10 +78,24 @@ public struct Architecture {
             case "blocks":
                 blocks = try parseBlocks(value, file: file)
             default:
-                throw ZooError("unknown top-level key `\(keyText)`; an architecture file has \(topLevelKeys.map { "`\($0)`" }.joined(separator: ", "))",
-                               at: at(key), hint: nearest(to: keyText, in: topLevelKeys).map { "did you mean `\($0)`?" })
+                mistakes.record(ZooError("unknown top-level key `\(keyText)`; an architecture file has \(topLevelKeys.map { "`\($0)`" }.joined(separator: ", "))",
+                                         at: at(key), hint: nearest(to: keyText, in: topLevelKeys).map { "did you mean `\($0)`?" }))
             }
         }
+        do {
+            return try checked(name: name, description: description, parameters: parameters, blocks: blocks, layers: layers, root: root,
+                               text: text, file: file, mistakes: mistakes)
+        } catch {
+            throw mistakes.combined(with: error)
+        }
+    }
+
+    /// `parse`'s checks of the top-level values, with its mistakes so far.
+    private static func checked(name: String?, description: String, parameters: [ArchitectureParameter], blocks: [String: BlockDefinition],
+                                layers: Node?, root: Node, text: String, file: String, mistakes: MistakeCollector) throws -> Architecture {
+        let at = { (node: Node) in location(node, file) }
+        // A misspelt `name:` or `layers:` is among the mistakes already found; the key's absence would only repeat it.
+        if name == nil || layers == nil { try mistakes.throwIfAny() }
         guard let name else {
             throw ZooError("the architecture has no `name:`", at: at(root), hint: "add a line `name: my-net` at the top")
         }
@@ -98,7 +114,7 @@ public struct Architecture {
                                         parameters: parameters, blocks: blocks, layerList: layers)
         // Expanding once with the defaults checks every layer type, key, value and reference now,
         // instead of at the first training run.
-        _ = try architecture.layers(numClasses: 10, inputChannels: 1, overrides: [:])
+        _ = try architecture.expand(numClasses: 10, inputChannels: 1, overrides: [:], mistakes: mistakes)
         return architecture
     }
 
@@ -114,49 +130,63 @@ public struct Architecture {
     }
 
     /// The layer list with each layer made (and its settings checked) once.
-    private func expand(numClasses: Int, inputChannels: Int, overrides: [String: ArgumentValue]) throws -> [(description: LayerDescription, layer: any Layer)] {
+    private func expand(numClasses: Int, inputChannels: Int, overrides: [String: ArgumentValue],
+                        places: [String: String] = [:],
+                        mistakes: MistakeCollector = MistakeCollector()) throws -> [(description: LayerDescription, layer: any Layer)] {
         var values: [String: ArgumentValue] = ["num_classes": .int(numClasses), "in_channels": .int(inputChannels)]
         for parameter in parameters { values[parameter.name] = parameter.defaultValue }
         for (key, value) in overrides.sorted(by: { $0.key < $1.key }) {
-            values[key] = try overrideValue(key: key, value: value)
+            values[key] = try overrideValue(key: key, value: value, place: places[key])
         }
-        var expander = LayerExpander(file: source, values: values, parameterNames: parameters.map(\.name), blocks: blocks)
-        try expander.expandList(layerList, suffix: "")
+        var expander = LayerExpander(file: source, values: values, parameterNames: parameters.map(\.name), blocks: blocks,
+                                     mistakes: mistakes)
+        do {
+            try expander.expandList(layerList, suffix: "")
+        } catch {
+            throw mistakes.combined(with: error)
+        }
+        try mistakes.throwIfAny()
         return Array(zip(expander.layers, expander.built))
     }
 
     /// The checked layers with their shapes, parameter shapes and MACs for an input shape (`[channels, height, width]`),
-    /// with no parameter allocated: what `zoo summary` shows, for any size of network.
-    public func shapes(input: Shape, numClasses: Int, overrides: [String: ArgumentValue]) throws -> NetworkShapes {
-        try NetworkShapes(built: expand(numClasses: numClasses, inputChannels: input.channels, overrides: overrides), inputShape: input)
+    /// with no parameter allocated: what `zoo summary` shows, for any size of network. `places` says where each
+    /// override was written (`--set model.width=4`, a config's line), for messages; else `--set key=value`.
+    public func shapes(input: Shape, numClasses: Int, overrides: [String: ArgumentValue],
+                       places: [String: String] = [:]) throws -> NetworkShapes {
+        try NetworkShapes(built: expand(numClasses: numClasses, inputChannels: input.channels, overrides: overrides, places: places),
+                          inputShape: input)
     }
 
     /// The shapes for one of the datasets in `DatasetInput`.
-    public func shapes(dataset: DatasetInput, overrides: [String: ArgumentValue] = [:]) throws -> NetworkShapes {
-        try shapes(input: dataset.shape, numClasses: dataset.numClasses, overrides: overrides)
+    public func shapes(dataset: DatasetInput, overrides: [String: ArgumentValue] = [:],
+                       places: [String: String] = [:]) throws -> NetworkShapes {
+        try shapes(input: dataset.shape, numClasses: dataset.numClasses, overrides: overrides, places: places)
     }
 
     /// The shape-checked network for an input shape, its parameters allocated and initialised.
-    public func network(input: Shape, numClasses: Int, overrides: [String: ArgumentValue], seed: UInt64) throws -> Network {
-        try Network(shapes: shapes(input: input, numClasses: numClasses, overrides: overrides), seed: seed)
+    public func network(input: Shape, numClasses: Int, overrides: [String: ArgumentValue], seed: UInt64,
+                        places: [String: String] = [:]) throws -> Network {
+        try Network(shapes: shapes(input: input, numClasses: numClasses, overrides: overrides, places: places), seed: seed)
     }
 
     /// The network for one of the datasets in `DatasetInput`.
-    public func network(dataset: DatasetInput, overrides: [String: ArgumentValue] = [:], seed: UInt64 = 0) throws -> Network {
-        try network(input: dataset.shape, numClasses: dataset.numClasses, overrides: overrides, seed: seed)
+    public func network(dataset: DatasetInput, overrides: [String: ArgumentValue] = [:], seed: UInt64 = 0,
+                        places: [String: String] = [:]) throws -> Network {
+        try network(input: dataset.shape, numClasses: dataset.numClasses, overrides: overrides, seed: seed, places: places)
     }
 
     /// `value` as the parameter's type; a whole number is also a number.
-    private func overrideValue(key: String, value: ArgumentValue) throws -> ArgumentValue {
+    private func overrideValue(key: String, value: ArgumentValue, place: String?) throws -> ArgumentValue {
         let text = value.plainText
-        let setting = "--set \(key)=\(text)"
+        let setting = place ?? "--set \(key)=\(text)"
         guard let parameter = parameters.first(where: { $0.name == key }) else {
             if Architecture.datasetNames.contains(key) {
-                throw ZooError("\(setting): `\(key)` comes from the dataset and cannot be set", hint: "choose the dataset with --dataset")
+                throw ZooError("`\(key)` comes from the dataset and cannot be set", place: setting, hint: "choose the dataset with --dataset")
             }
             let known = parameters.isEmpty ? "\(name) has no parameters to set"
                 : "\(name) has " + parameters.map { "`\($0.name)` (default \($0.defaultValue))" }.joined(separator: ", ")
-            throw ZooError("\(setting): \(name) has no parameter `\(key)`",
+            throw ZooError("\(name) has no parameter `\(key)`", place: setting,
                            hint: nearest(to: key, in: parameters.map(\.name)).map { "did you mean `\($0)`? \(known)" } ?? known)
         }
         switch (parameter.defaultValue, value) {
@@ -164,13 +194,13 @@ public struct Architecture {
         case (.double, .double(let number)) where number.isFinite: return value
         case (.double, .int(let whole)): return .double(Double(whole))
         case (.int, _):
-            throw ZooError("\(setting): `\(key)` must be a whole number (its default is \(parameter.defaultValue)), not `\(text)`")
+            throw ZooError("`\(key)` must be a whole number (its default is \(parameter.defaultValue)), not `\(text)`", place: setting)
         case (.double, _):
-            throw ZooError("\(setting): `\(key)` must be a number (its default is \(parameter.defaultValue)), not `\(text)`")
+            throw ZooError("`\(key)` must be a number (its default is \(parameter.defaultValue)), not `\(text)`", place: setting)
         case (.bool, _):
-            throw ZooError("\(setting): `\(key)` must be true or false (its default is \(parameter.defaultValue)), not `\(text)`")
+            throw ZooError("`\(key)` must be true or false (its default is \(parameter.defaultValue)), not `\(text)`", place: setting)
         case (.string, _), (.list, _), (.mapping, _):
-            throw ZooError("\(setting): `\(key)` cannot be set")
+            throw ZooError("`\(key)` cannot be set", place: setting)
         }
     }
 

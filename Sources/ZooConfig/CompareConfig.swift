@@ -21,12 +21,13 @@ public enum CompareConfig {
     /// The runs in `text`, each merged over `defaults:` and then `overrides` (which apply to every run).
     public static func resolve(text: String, file: String, overrides: [String]) throws -> [TrainingConfig] {
         let root = try YAMLLoader.load(text: text, file: file)
-        let settings = try overrides.map(ConfigOverride.init)
+        let settings = try overrides.map { try ConfigOverride($0) }
         guard let root, case .mapping(let mapping) = root, mapping.contains(where: { keys.contains($0.key.string ?? "") }) else {
             return [try TrainingConfig.decode(root, file: file, defaultName: TrainingConfig.stem(file), overrides: settings)]
         }
         let reader = ConfigReader(file: file, overrides: [])
         let top = try reader.entries(of: ConfigField(node: root, path: []), allowed: keys, owner: "a compare file")
+        try reader.mistakes.throwIfAny()
         if let defaults = top["defaults"], !isMapping(defaults.node) {
             throw reader.fail("`defaults` must be a mapping of training config keys, such as `{dataset: mnist, epochs: 1}`, not \(kind(of: defaults.node))",
                               at: defaults)

@@ -2,17 +2,20 @@ import Foundation
 import Yams
 import ZooCore
 
-/// One `--set key.path=value`. The value is YAML, laid over the config tree before it is read, so it
-/// gets the same checks as the file; its nodes carry no mark, so errors name the override instead of a line.
-struct ConfigOverride {
+/// One `--set key.path=value`, or a flag such as `--dataset fmnist` that sets a key. The value is YAML, laid
+/// over the config tree before it is read, so it gets the same checks as the file; its nodes carry no mark,
+/// so errors name the override as the user typed it instead of a line.
+public struct ConfigOverride {
     let text: String
     let path: [String]
     let value: Node
+    /// What the user typed: `--set optimizer.lr=0.1`, or the flag (`--dataset fmnist`).
+    public let place: String
 
-    var place: String { "--set \(text)" }
-
-    init(_ text: String) throws {
-        let place = "--set \(text)"
+    /// `text` is `key.path=value`; `typed` is the flag it came from, when not `--set`.
+    public init(_ text: String, typed: String? = nil) throws {
+        let place = typed ?? "--set \(text)"
+        self.place = place
         guard let equals = text.firstIndex(of: "=") else {
             throw ZooError("a setting must have the form `key=value`", place: place, hint: "for example `--set optimizer.lr=0.05`")
         }
@@ -29,6 +32,14 @@ struct ConfigOverride {
         }
         self.text = text
         path = keys
+    }
+
+    /// `model: PATH` for an architecture file given where a training config was expected.
+    init(model path: String) {
+        text = "model=\(path)"
+        self.path = ["model"]
+        value = Node(path)
+        place = path
     }
 
     /// The tree with this override laid over it.

@@ -17,14 +17,22 @@ struct ConfigField {
 struct ConfigReader {
     let file: String
     let overrides: [ConfigOverride]
+    /// Unknown keys, skipped so that reading goes on and a file's are all reported together.
+    let mistakes = MistakeCollector()
 
     func fail(_ message: String, at field: ConfigField, hint: String? = nil) -> ZooError {
         if field.node.mark != nil { return ZooError(message, at: location(field.node, file), hint: hint) }
-        let setter = overrides.last { $0.path.starts(with: field.path) || field.path.starts(with: $0.path) }
-        return ZooError(message, place: setter?.place ?? file, hint: hint)
+        return ZooError(message, place: place(of: field), hint: hint)
     }
 
-    /// A mapping's entries by key; a key outside `allowed` is an error naming `owner` and the nearest allowed key.
+    /// Where a value was written: its line in the file, else the override (as typed) that wrote it.
+    func place(of field: ConfigField) -> String {
+        if field.node.mark != nil { return location(field.node, file).description }
+        return overrides.last { $0.path.starts(with: field.path) || field.path.starts(with: $0.path) }?.place ?? file
+    }
+
+    /// A mapping's entries by key, matched to `allowed` regardless of case, `-` and `_`; a key outside `allowed`
+    /// is a mistake naming `owner` and PyTorch's translation or the nearest allowed key, recorded in `mistakes`.
     func entries(of field: ConfigField, allowed: [String], owner: String) throws -> [String: ConfigField] {
         guard case .mapping(let mapping) = field.node else {
             throw fail("`\(field.name)` must be a mapping, not \(kind(of: field.node))", at: field)
@@ -32,10 +40,11 @@ struct ConfigReader {
         var entries: [String: ConfigField] = [:]
         for (keyNode, value) in mapping {
             // Keys from `--set` are always words, so a key that is not comes from the file.
-            let key = try plainKey(keyNode, file: file)
-            guard allowed.contains(key) else {
-                throw fail("\(owner) has no key `\(key)`; it takes \(quotedList(allowed))", at: field.child(key, keyNode),
-                           hint: nearest(to: key, in: allowed).map { "did you mean `\($0)`?" })
+            let typed = try plainKey(keyNode, file: file)
+            guard let key = allowed.first(where: { $0 == typed }) ?? allowed.first(where: { sameName($0, typed) }) else {
+                mistakes.record(fail("\(owner) has no key `\(typed)`; it takes \(quotedList(allowed))", at: field.child(typed, keyNode),
+                                     hint: PyTorchNames.settingHint(typed) ?? nearest(to: typed, in: allowed).map { "did you mean `\($0)`?" }))
+                continue
             }
             entries[key] = field.child(key, value)
         }
@@ -102,7 +111,7 @@ struct ConfigReader {
     /// One of `choices` by name, e.g. a registered optimizer; a misspelling gets the nearest name as a hint.
     func choice<Choice>(_ field: ConfigField, what: String, from choices: [Choice], named name: (Choice) -> String) throws -> Choice {
         let text = try text(field)
-        if let choice = choices.first(where: { name($0) == text }) { return choice }
+        if let choice = choices.first(where: { sameName(name($0), text) }) { return choice }
         let failure = unknownName(text, what: what, known: choices.map(name))
         throw fail(failure.message, at: field, hint: failure.hint)
     }

@@ -8,6 +8,10 @@ public struct DatasetInput: Sendable, Equatable {
     public let shape: Shape
     public let numClasses: Int
 
+    public init(name: String, shape: Shape, numClasses: Int) {
+        (self.name, self.shape, self.numClasses) = (name, shape, numClasses)
+    }
+
     public init(_ dataset: DatasetName) {
         name = dataset.rawValue
         shape = Shape([dataset.channels, dataset.height, dataset.width])

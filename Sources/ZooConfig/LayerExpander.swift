@@ -17,6 +17,8 @@ struct LayerExpander {
     private var values: [String: ArgumentValue]
     private var parameterNames: [String]
     let blocks: [String: BlockDefinition]
+    /// Unknown layer types and settings: each such entry is left out and expansion goes on, so all are reported together.
+    let mistakes: MistakeCollector
     private(set) var layers: [LayerDescription] = []
     /// Each layer made once from its description, its settings checked as it is made.
     private(set) var built: [any Layer] = []
@@ -29,8 +31,10 @@ struct LayerExpander {
     /// The input of the next layer when it has no `from:` (a residual's shortcut reads the block's input).
     private var nextInput: String?
 
-    init(file: String, values: [String: ArgumentValue], parameterNames: [String], blocks: [String: BlockDefinition] = [:]) {
+    init(file: String, values: [String: ArgumentValue], parameterNames: [String], blocks: [String: BlockDefinition] = [:],
+         mistakes: MistakeCollector = MistakeCollector()) {
         self.file = file
+        self.mistakes = mistakes
         self.values = values
         self.parameterNames = parameterNames
         self.blocks = blocks
@@ -85,7 +89,7 @@ struct LayerExpander {
 
     private mutating func expand(type: String, typeNode: Node, value: Node?, suffix: String) throws {
         let value = value.flatMap { isNull($0) ? nil : $0 }
-        switch type {
+        switch Architecture.blockTypes.first(where: { sameName($0, type) }) ?? type {
         case "vgg": return try expandVGG(typeNode: typeNode, value: value)
         case "repeat": return try expandRepeat(typeNode: typeNode, value: value, suffix: suffix)
         case "residual": return try expandResidual(typeNode: typeNode, value: value, suffix: suffix)
@@ -93,11 +97,11 @@ struct LayerExpander {
         }
         if let block = blocks[type] { return try expandBlockUse(block, typeNode: typeNode, value: value) }
         guard let layerType = LayerRegistry.type(named: type) else {
-            throw ZooError("unknown layer type `\(type)`", at: at(typeNode),
-                           hint: nearest(to: type, in: allTypes).map { "did you mean `\($0)`?" }
-                               ?? "known types: \(allTypes.joined(separator: ", "))")
+            return mistakes.record(LayerRegistry.unknownType(type, at: at(typeNode), known: allTypes))
         }
+        let type = layerType.typeName
         var arguments: [String: LayerArgument] = [:]
+        var hasUnknownSetting = false
         var name: String?
         var inputs: [LayerInput] = []
         switch value {
@@ -118,11 +122,10 @@ struct LayerExpander {
                     continue
                 }
                 guard layerType.argumentNames.contains(key) else {
-                    let allowed = layerType.argumentNames
-                    let valid = allowed.isEmpty ? "it takes no settings except `name` and `from`"
-                        : "it takes " + (allowed + ["name", "from"]).map { "`\($0)`" }.joined(separator: ", ")
-                    throw ZooError("\(type) has no setting `\(key)`; \(valid)", at: at(keyNode),
-                                   hint: nearest(to: key, in: allowed + ["name", "from"]).map { "did you mean `\($0)`?" })
+                    let allowed = layerType.argumentNames.isEmpty ? [] : layerType.argumentNames + ["name", "from"]
+                    mistakes.record(LayerArguments.unknownSetting(key, of: type, allowed: allowed, at: at(keyNode)))
+                    hasUnknownSetting = true
+                    continue
                 }
                 arguments[key] = LayerArgument(try resolve(valueNode, key: key), at: at(valueNode))
             }
@@ -134,6 +137,8 @@ struct LayerExpander {
             }
             arguments[primary] = LayerArgument(try resolve(node, key: primary), at: at(node))
         }
+        // Built without the unknown settings it would fail for their absence ("needs `out`"), a mistake already recorded.
+        if hasUnknownSetting { return }
         try append(LayerDescription(type: type, name: name, arguments: arguments, inputs: inputs, location: at(typeNode)))
     }
 
@@ -455,7 +460,10 @@ struct LayerExpander {
         case .null:
             throw ZooError("`\(key)` has no value", at: at(node), hint: "write a value after `\(key):`")
         case .word(let text):
-            guard Expression.looksLikeExpression(text) else { return .string(text) }
+            // `padding: same` is a word for the layer, unless a parameter of that name is meant.
+            guard Expression.looksLikeExpression(text), values[text] != nil || !Conv2d.paddingWords.contains(text.lowercased()) else {
+                return .string(text)
+            }
             let value = try Expression.evaluate(text, lookup: { name in try lookup(name, node: node) },
                                                 fail: { message, hint in ZooError("`\(key)`: \(message)", at: at(node), hint: hint) })
             return value

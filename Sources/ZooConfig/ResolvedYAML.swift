@@ -6,7 +6,11 @@ import ZooData
 extension TrainingConfig {
     /// The config as YAML in the file format, every default spelled out: printed when training starts and
     /// saved as the run's `config.yaml`. `resolve(text: resolvedYAML, ...)` gives back an equal config.
-    public var resolvedYAML: String {
+    public var resolvedYAML: String { resolvedYAML(chosenLoss: nil) }
+
+    /// `resolvedYAML` as printed when training starts: an unset loss shows as `chosenLoss`, the one the
+    /// model's last layer chose, so the reader sees which loss is used rather than the rule.
+    public func resolvedYAML(chosenLoss: Loss?) -> String {
         var model: Node = .scalar(self.model.represented())
         if !modelParameters.isEmpty {
             model = flowMapping([("name", model)] + modelParameters.sorted { $0.key < $1.key }.map { ($0.key, node($0.value)) })
@@ -23,6 +27,7 @@ extension TrainingConfig {
                                       ("optimizer", optimizer), ("schedule", schedule), ("epochs", node(.int(epochs))),
                                       ("batch_size", node(.int(batchSize))), ("seed", .scalar(seed.represented()))]
         let lossLine = loss.map { serialized([("loss", .scalar($0.rawValue.represented()))]) }
+            ?? chosenLoss.map { "loss: \($0.rawValue)  # not set: \($0 == .nll ? "the model ends" : "for a model not ending") in log_softmax\n" }
             ?? "# loss: not set, so nll after log_softmax, else cross_entropy\n"
         return serialized(head) + lossLine + serialized([("log_every", node(.int(logEvery)))])
     }

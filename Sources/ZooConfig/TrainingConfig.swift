@@ -10,6 +10,8 @@ public struct TrainingConfig: Equatable {
     /// Values for the architecture's `params` (e.g. `n_hidden`), as `model: {name: fc2layer, n_hidden: 16}`
     /// or `--set model.n_hidden=16` gives them, typed as YAML read them.
     public var modelParameters: [String: ArgumentValue]
+    /// Where each model parameter was written (`configs/x.yaml:3:20`, `--set model.width=4`), for messages.
+    public var modelParameterPlaces = Places()
     public var dataset: DatasetName
     public var dataDirectory: String?
     /// Normalise with the dataset's usual mean and std; false keeps raw [0, 1] pixels.
@@ -25,4 +27,14 @@ public struct TrainingConfig: Equatable {
     public var loss: Loss?
     /// Log a plain line every this many steps when the output is not a terminal.
     public var logEvery: Int
+}
+
+/// Where values were written, for messages only: two configs that differ only in where they were written
+/// are the same run.
+public struct Places: Equatable {
+    public var byKey: [String: String] = [:]
+
+    public init() {}
+
+    public static func == (left: Places, right: Places) -> Bool { true }
 }

@@ -14,18 +14,48 @@ extension TrainingConfig {
 
     /// Reads a training config file and applies `overrides` (`optimizer.lr=0.05`, from `--set`).
     public static func load(path: String, overrides: [String]) throws -> TrainingConfig {
-        try resolve(text: YAMLLoader.readText(path: path, shown: path, kind: "training config"), file: path, overrides: overrides)
+        try load(path: path, settings: overrides.map { try ConfigOverride($0) })
+    }
+
+    /// `load(path:overrides:)` with overrides that may come from flags, which messages quote as typed.
+    public static func load(path: String, settings: [ConfigOverride]) throws -> TrainingConfig {
+        try resolve(text: YAMLLoader.readText(path: path, shown: path, kind: "training config"), file: path, settings: settings)
     }
 
     /// Parses config text; `file` names it in messages and its stem is the default run name.
     public static func resolve(text: String, file: String, overrides: [String]) throws -> TrainingConfig {
-        try decode(YAMLLoader.load(text: text, file: file), file: file, defaultName: stem(file),
-                   overrides: overrides.map(ConfigOverride.init))
+        try resolve(text: text, file: file, settings: overrides.map { try ConfigOverride($0) })
+    }
+
+    static func resolve(text: String, file: String, settings: [ConfigOverride]) throws -> TrainingConfig {
+        let root = try YAMLLoader.load(text: text, file: file)
+        // An architecture file where a training config was expected: that model with the default recipe.
+        if let root, isArchitecture(root) {
+            return try decode(nil, file: file, defaultName: stem(file), overrides: [ConfigOverride(model: file)] + settings)
+        }
+        return try decode(root, file: file, defaultName: stem(file), overrides: settings)
+    }
+
+    /// True for a file holding a training config rather than an architecture, for commands that take either.
+    public static func isTrainingConfig(path: String) -> Bool {
+        guard let text = try? YAMLLoader.readText(path: path, shown: path, kind: "file"), let root = try? YAMLLoader.load(text: text, file: path),
+              case .mapping(let mapping) = root else { return false }
+        return !isArchitecture(root) && mapping.contains { keys.contains($0.key.string ?? "") }
+    }
+
+    /// True for the top level of an architecture file (it has `layers:`, which no training config has).
+    static func isArchitecture(_ root: Node) -> Bool {
+        guard case .mapping(let mapping) = root else { return false }
+        return mapping.contains { $0.key.string == "layers" }
     }
 
     /// The config without a file: every default, then `overrides` (what `zoo train --model ...` flags become).
     public static func defaults(overrides: [String]) throws -> TrainingConfig {
-        try decode(nil, file: "the command line", defaultName: nil, overrides: overrides.map(ConfigOverride.init))
+        try defaults(settings: overrides.map { try ConfigOverride($0) })
+    }
+
+    public static func defaults(settings: [ConfigOverride]) throws -> TrainingConfig {
+        try decode(nil, file: "the command line", defaultName: nil, overrides: settings)
     }
 
     /// True if `key` of a named section survives renaming it from `oldName` to `newName` (see `overlay`).
@@ -42,6 +72,17 @@ extension TrainingConfig {
     /// Reads a config tree (nil for no file) after laying `overrides` over it.
     static func decode(_ root: Node?, file: String, defaultName: String?, overrides: [ConfigOverride]) throws -> TrainingConfig {
         let reader = ConfigReader(file: file, overrides: overrides)
+        do {
+            let config = try decode(root, reader: reader, defaultName: defaultName)
+            try reader.mistakes.throwIfAny()
+            return config
+        } catch {
+            throw reader.mistakes.combined(with: error)
+        }
+    }
+
+    private static func decode(_ root: Node?, reader: ConfigReader, defaultName: String?) throws -> TrainingConfig {
+        let overrides = reader.overrides
         var tree = root ?? Node([(Node, Node)]())
         guard case .mapping = tree else {
             throw reader.fail("the top level of a training config must be a mapping of keys such as `model:` and `epochs:`, not \(kind(of: tree))",
@@ -51,7 +92,7 @@ extension TrainingConfig {
         let top = try reader.entries(of: ConfigField(node: tree, path: []), allowed: keys, owner: "a training config")
 
         let epochs = try top["epochs"].map { try reader.integer($0, atLeast: 1) } ?? 1
-        let (model, modelParameters) = try top["model"].map { try readModel($0, reader) } ?? (defaultModel, [:])
+        let (model, modelParameters, places) = try top["model"].map { try readModel($0, reader) } ?? (defaultModel, [:], Places())
         var config = TrainingConfig(name: "", model: model, modelParameters: modelParameters, dataset: .mnist, dataDirectory: nil,
                                     normalize: true, transforms: [], optimizer: try readOptimizer(top["optimizer"], reader),
                                     schedule: try top["schedule"].map { try readSchedule($0, epochs: epochs, reader) } ?? .constant,
@@ -59,6 +100,7 @@ extension TrainingConfig {
                                     seed: UInt64(try top["seed"].map { try reader.integer($0, atLeast: 0) } ?? 0),
                                     loss: try top["loss"].map { try reader.choice($0, what: "loss") },
                                     logEvery: try top["log_every"].map { try reader.integer($0, atLeast: 1) } ?? 100)
+        config.modelParameterPlaces = places
         if let dataset = top["dataset"] { try readDataset(dataset, into: &config, reader) }
         if let field = top["name"] {
             config.name = try reader.text(field)
@@ -79,14 +121,14 @@ extension TrainingConfig {
     // MARK: Sections
 
     /// `model: cnn` or `model: {name: cnn, n_feature: 12}`; every key but `name` is a model parameter.
-    private static func readModel(_ field: ConfigField, _ reader: ConfigReader) throws -> (String, [String: ArgumentValue]) {
+    private static func readModel(_ field: ConfigField, _ reader: ConfigReader) throws -> (String, [String: ArgumentValue], Places) {
         func modelName(_ field: ConfigField) throws -> String {
             let name = try reader.text(field)
             if name.isEmpty { throw reader.fail("the model name is empty", at: field, hint: "write an architecture name such as `lenet`, or a path") }
             return name
         }
-        guard case .mapping(let mapping) = field.node else { return (try modelName(field), [:]) }
-        var name = defaultModel, parameters: [String: ArgumentValue] = [:]
+        guard case .mapping(let mapping) = field.node else { return (try modelName(field), [:], Places()) }
+        var name = defaultModel, parameters: [String: ArgumentValue] = [:], places = Places()
         for (keyNode, value) in mapping {
             let key = keyNode.string ?? ""
             let entry = field.child(key, value)
@@ -100,9 +142,10 @@ extension TrainingConfig {
                     throw reader.fail("model parameter `\(key)` must be a number or true/false, not \(kind(of: value))", at: entry)
                 }
                 parameters[key] = Architecture.parameterValue(value, text: scalar.string)
+                places.byKey[key] = reader.place(of: entry)
             }
         }
-        return (name, parameters)
+        return (name, parameters, places)
     }
 
     private static func readDataset(_ field: ConfigField, into config: inout TrainingConfig, _ reader: ConfigReader) throws {

@@ -36,6 +36,11 @@ public enum YAMLLoader {
 
     /// A YAML file's text; `kind` ("architecture file") names it in messages, `shown` is the path they print.
     public static func readText(path: String, shown: String, kind: String) throws -> String {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw ZooError("this is a folder, not a file", place: shown,
+                           hint: "give the path of the \(kind) itself" + (kind == "training config" ? "; to continue the run in a folder, use --resume" : ""))
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ZooError("cannot read the \(kind)", place: shown,
                            hint: FileManager.default.fileExists(atPath: path) ? "check its permissions" : "no file exists at this path")

@@ -37,3 +37,44 @@ public struct ZooError: Error, CustomStringConvertible, Sendable {
         return text
     }
 }
+
+extension ZooError {
+    /// Several mistakes found in one pass over a file, as one error listing each with its place and hint,
+    /// so one run shows them all; a single mistake is itself.
+    public init(listing errors: [ZooError]) {
+        guard errors.count != 1 else {
+            self = errors[0]
+            return
+        }
+        let items = errors.map { error in
+            let place = error.location.map(\.description) ?? error.place
+            return "\n  " + (place.map { "\($0): " } ?? "") + error.message + (error.hint.map { "\n      hint: \($0)" } ?? "")
+        }
+        self.init("\(errors.count) mistakes, each with its place:" + items.joined())
+    }
+}
+
+/// Mistakes a reader can step over and keep reading (an unknown setting, an unknown layer type), kept so
+/// that a file's mistakes are reported together instead of one per run.
+public final class MistakeCollector {
+    public private(set) var mistakes: [ZooError] = []
+
+    public init() {}
+
+    public func record(_ mistake: ZooError) { mistakes.append(mistake) }
+
+    /// The mistakes so far followed by `error`, which stopped reading, as one error; they are reported
+    /// from here on, so an outer reader's `combined` leaves that error as it is.
+    public func combined(with error: Error) -> Error {
+        guard !mistakes.isEmpty, let error = error as? ZooError else { return error }
+        defer { mistakes = [] }
+        return ZooError(listing: mistakes + [error])
+    }
+
+    /// Throws the mistakes so far, if any, as one error.
+    public func throwIfAny() throws {
+        guard !mistakes.isEmpty else { return }
+        defer { mistakes = [] }
+        throw ZooError(listing: mistakes)
+    }
+}

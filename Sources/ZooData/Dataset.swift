@@ -26,12 +26,15 @@ public protocol ImageDataset {
     static func counts(_ paths: [String]) throws -> (train: Int, test: Int)
     /// The usual mirror and its files; nil where no checksum is known.
     static var download: DatasetDownload? { get }
+    /// Short forms people type (`fmnist`), suggested as this dataset when they are not a dataset's name.
+    static var shortForms: [String] { get }
 }
 
 extension ImageDataset {
     public static var systemFolders: [String] { [] }
     public static func searchFolders(in folder: String) -> [String] { [folder] }
     public static var download: DatasetDownload? { nil }
+    public static var shortForms: [String] { [] }
 }
 
 /// Every dataset by name. Adding one: a new file with its `ImageDataset`, one line here.
@@ -55,9 +58,10 @@ public struct DatasetName: Hashable, @unchecked Sendable, Codable {
 
     /// Parses a name as typed on the command line or in a config; `fashion_mnist` and `CIFAR-10` are accepted too.
     public static func parse(_ text: String) throws -> DatasetName {
-        func folded(_ name: String) -> String { name.lowercased().filter { $0 != "-" && $0 != "_" } }
-        if let name = allCases.first(where: { folded($0.rawValue) == folded(text) }) { return name }
-        throw unknownName(text, what: "dataset", known: allCases.map(\.rawValue))
+        if let name = allCases.first(where: { sameName($0.rawValue, text) }) { return name }
+        let unknown = unknownName(text, what: "dataset", known: allCases.map(\.rawValue))
+        guard let meant = allCases.first(where: { $0.type.shortForms.contains { sameName($0, text) } }) else { throw unknown }
+        throw ZooError(unknown.message, hint: "did you mean `\(meant.rawValue)`? known datasets: " + allCases.map(\.rawValue).joined(separator: ", "))
     }
 
     public var rawValue: String { type.name }

@@ -30,11 +30,15 @@ public struct ReportPage {
     public var summaryRows: [[String]]
     /// Machine, speed and similar facts, as label and value.
     public var facts: [(String, String)]
+    /// Shown first: why the run is probably not learning (see `zoo train`'s warnings).
+    public var warnings: [String]
 
     public init(title: String, subtitle: String, history: [EpochMetrics], classNames: [String], confusion: [[Int]], mistakes: [Mistake],
-                filters: (layer: String, images: [[UInt8]])?, config: String, summaryRows: [[String]], facts: [(String, String)]) {
+                filters: (layer: String, images: [[UInt8]])?, config: String, summaryRows: [[String]], facts: [(String, String)],
+                warnings: [String] = []) {
         (self.title, self.subtitle, self.history, self.classNames, self.confusion) = (title, subtitle, history, classNames, confusion)
         (self.mistakes, self.filters, self.config, self.summaryRows, self.facts) = (mistakes, filters, config, summaryRows, facts)
+        self.warnings = warnings
     }
 
     public var html: String {
@@ -55,6 +59,7 @@ public struct ReportPage {
             ]),
         ]
         var body = ["<h1>\(escapeHTML(title))</h1>", "<p class=\"subtitle\">\(escapeHTML(subtitle))</p>"]
+        body += warnings.map { "<p class=\"warning\"><b>Warning:</b> \(escapeHTML($0))</p>" }
         if let last = history.last {
             body.append(String(format: "<p class=\"headline\">Epoch %d: test accuracy <b>%.2f%%</b>, test loss %.4f (train %.2f%%, %.4f)</p>",
                                last.epoch, last.testAccuracy * 100, last.testLoss, last.trainAccuracy * 100, last.trainLoss))
@@ -208,7 +213,7 @@ private func page(title: String, body: [String]) -> String {
     figure { margin: 0; text-align: center; font-size: 11px; }
     figure img { image-rendering: pixelated; display: block; margin: 0 auto 2px; border: 1px solid #ccc; }
     .mistake img { width: 64px; height: 64px; } .mistake { width: 96px; } .filter img { width: 40px; height: 40px; }
-    .wrong { color: #c0392b; }
+    .wrong { color: #c0392b; } .warning { color: #c0392b; background: #fdecea; padding: 8px 12px; }
     table { border-collapse: collapse; font-size: 13px; } td, th { padding: 2px 10px; border-bottom: 1px solid #eee; text-align: left; }
     .number { text-align: right; font-variant-numeric: tabular-nums; }
     pre { background: #f4f4f4; padding: 8px; overflow-x: auto; font-size: 12px; }

@@ -2,6 +2,12 @@ import Foundation
 import XCTest
 import ZooTestSupport
 
+/// The repository's configs/ folder.
+enum TrainingConfigFolder {
+    static let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("configs").path
+}
+
 /// The `zoo` binary as a user runs it: exit status, what goes to stdout and stderr, JSON shapes.
 final class CommandLineTests: XCTestCase {
     struct Result {
@@ -106,6 +112,53 @@ final class CommandLineTests: XCTestCase {
             XCTAssertTrue(result.error.contains(expected), "zoo \(arguments.joined(separator: " ")) said: \(result.error)")
             XCTAssertFalse(result.error.contains("Fatal error") || result.error.contains("Stack dump"), result.error)
         }
+    }
+
+    /// Errors quote the flag as typed, not the `--set` it becomes.
+    func testFlagMistakesQuoteTheFlag() throws {
+        let result = try zoo("train", "--dataset", "fmnist")
+        XCTAssertEqual(result.status, 1)
+        XCTAssertTrue(result.error.hasPrefix("--dataset fmnist: error: unknown dataset `fmnist`"), result.error)
+        XCTAssertTrue(result.error.contains("did you mean `fashion-mnist`?"), result.error)
+    }
+
+    func testVersionNamesOneDNNAndTheInstructionSet() throws {
+        let result = try zoo("--version")
+        XCTAssertEqual(result.status, 0, result.error)
+        XCTAssertTrue(result.output.hasPrefix("zoo "), result.output)
+        XCTAssertTrue(result.output.contains("oneDNN 2."), result.output)
+        XCTAssertTrue(result.output.contains("CPU ISA avx") || result.output.contains("CPU ISA sse"), result.output)
+    }
+
+    /// The course's 32x32 LeNet, from its training config (pad_to 32) and from --input.
+    func testSummaryShowsTheModelAsATrainingConfigOrAnInputShapeBuildsIt() throws {
+        let config = TrainingConfigFolder.path + "/lenet32_mnist.yaml"
+        for arguments in [["summary", config, "--json"], ["summary", "lenet", "--input", "1x32x32", "--json"]] {
+            let result = try Self.run(arguments, directory: NSTemporaryDirectory())
+            XCTAssertEqual(result.status, 0, result.error)
+            let object = try XCTUnwrap(try json(result.output) as? [String: Any])
+            XCTAssertEqual(object["total_params"] as? Int, 61_706, "\(arguments)")
+            XCTAssertEqual(object["input_shape"] as? [Int], [1, 32, 32], "\(arguments)")
+        }
+    }
+
+    /// `zoo compare RUN1 RUN2` overlays finished runs without training.
+    func testCompareOverlaysFinishedRunFolders() throws {
+        let folder = NSTemporaryDirectory() + "zoo-compare-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        for (run, accuracy) in [("a", "0.91"), ("b", "0.95")] {
+            try FileManager.default.createDirectory(atPath: "\(folder)/\(run)", withIntermediateDirectories: true)
+            try "model: lenet\ndataset: mnist\n".write(toFile: "\(folder)/\(run)/config.yaml", atomically: true, encoding: .utf8)
+            try "epoch,lr,train_loss,train_accuracy,test_loss,test_accuracy,seconds,images_per_sec\n1,0.01,0.5,0.9,0.4,\(accuracy),2.0,3000\n"
+                .write(toFile: "\(folder)/\(run)/metrics.csv", atomically: true, encoding: .utf8)
+        }
+        let result = try Self.run(["compare", "a", "b", "--out", "overlay"], directory: folder)
+        XCTAssertEqual(result.status, 0, result.error)
+        XCTAssertTrue(result.output.contains("95.00%"), result.output)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: "\(folder)/overlay/report.html"))
+        try FileManager.default.createDirectory(atPath: "\(folder)/empty", withIntermediateDirectories: true)
+        let notARun = try Self.run(["compare", "a", "empty"], directory: folder)
+        XCTAssertTrue(notARun.error.contains("empty: error: the folder has no metrics.csv"), notARun.error)
     }
 
     func testBenchReportsThroughputAsJSON() throws {

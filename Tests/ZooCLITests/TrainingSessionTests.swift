@@ -102,6 +102,47 @@ final class TrainingSessionTests: XCTestCase {
         }
     }
 
+    /// A learning rate that destroys training ends at chance without NaN: the outcome (the final line),
+    /// metrics.csv and report.html say so and name the setting to change.
+    func testAnUnlearnableRunIsWarnedAboutInItsOutputs() throws {
+        try requireMNIST()
+        let folder = temporaryFolder()
+        let outcome = try session(["model=fc2layer", "optimizer=sgd", "optimizer.lr=10", "epochs=1"], folder: folder).run()
+        XCTAssertTrue(outcome.warning?.contains("--lr 10 is probably too high for sgd; try 0.01") == true, outcome.warning ?? "no warning")
+        let metrics = try String(contentsOfFile: "\(folder)/metrics.csv", encoding: .utf8).split(separator: "\n")
+        XCTAssertTrue(metrics.first?.hasSuffix(",warning") == true)
+        XCTAssertTrue(metrics.last?.contains("probably too high") == true, "\(metrics)")
+        let report = try String(contentsOfFile: "\(folder)/report.html", encoding: .utf8)
+        XCTAssertTrue(report.contains("<b>Warning:</b> the training loss"), "no warning in report.html")
+    }
+
+    /// A resume that fails in its first new epoch leaves config.yaml as it was, so a later resume continues the original run.
+    func testAFailedResumeLeavesTheRunsConfigAsItWas() throws {
+        try requireMNIST()
+        let folder = temporaryFolder()
+        _ = try session(["model=fc2layer", "epochs=1"], folder: folder).run()
+        let before = try String(contentsOfFile: "\(folder)/config.yaml", encoding: .utf8)
+        XCTAssertThrowsError(try session(["model=fc2layer", "epochs=2", "optimizer.lr=1e12"], folder: folder, resume: true).run())
+        XCTAssertEqual(try String(contentsOfFile: "\(folder)/config.yaml", encoding: .utf8), before)
+    }
+
+    /// `zoo eval RUN` and `zoo export RUN`: the run folder's best checkpoint, and eval reads the data where the run did.
+    func testEvalAndExportTakeARunFolderAndEvalFindsTheRunsData() throws {
+        try requireMNIST()
+        let folder = temporaryFolder()
+        _ = try session(["model=fc2layer", "epochs=1"], folder: folder).run()
+        let elsewhere = temporaryFolder()
+        try FileManager.default.createDirectory(atPath: elsewhere, withIntermediateDirectories: true)
+        let eval = try CommandLineTests.run(["eval", folder, "--json"], directory: elsewhere)
+        XCTAssertEqual(eval.status, 0, eval.error)
+        let report = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(eval.output.utf8)) as? [String: Any])
+        XCTAssertEqual(report["checkpoint"] as? String, folder + "/best.safetensors")
+        XCTAssertEqual(report["data_location"] as? String, Self.dataDirectory + "/mnist")
+        let export = try CommandLineTests.run(["export", folder, "model.onnx"], directory: elsewhere)
+        XCTAssertEqual(export.status, 0, export.error)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: elsewhere + "/model.onnx"))
+    }
+
     func testArchitectureThatCannotTakeTheDatasetFailsBeforeReadingData() {
         XCTAssertThrowsError(try session(["model=vgg-lite", "dataset.data_dir=/nonexistent"], folder: temporaryFolder())) { error in
             XCTAssertTrue("\(error)".contains("does not fit its 1x1 input"), "\(error)")

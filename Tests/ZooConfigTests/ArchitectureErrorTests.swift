@@ -242,12 +242,12 @@ final class ArchitectureErrorTests: ArchitectureTestCase {
 
     func testSetUnknownKey() {
         expectError("name: bad\nparams: {n_hidden: 8}\nlayers: [flatten, {linear: n_hidden}]\n", line: nil,
-                    "--set n_hiden=3: bad has no parameter `n_hiden`", hint: "did you mean `n_hidden`?", overrides: ["n_hiden": .int(3)])
+                    "bad has no parameter `n_hiden`", hint: "did you mean `n_hidden`?", overrides: ["n_hiden": .int(3)])
     }
 
     func testSetNonNumber() {
         expectError("name: bad\nparams: {n_hidden: 8}\nlayers: [flatten, {linear: n_hidden}]\n", line: nil,
-                    "--set n_hidden=many: `n_hidden` must be a whole number (its default is 8), not `many`", overrides: ["n_hidden": .string("many")])
+                    "`n_hidden` must be a whole number (its default is 8), not `many`", overrides: ["n_hidden": .string("many")])
     }
 
     func testSetValuesAreReadAsYAML() throws {

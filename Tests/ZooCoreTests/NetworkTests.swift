@@ -96,7 +96,9 @@ final class NetworkTests: XCTestCase {
     }
 
     func testUnknownTypesAndSettingsSuggestTheNearest() {
-        XCTAssertTrue(errorText { _ = try LayerRegistry.makeLayer(.init(type: "conv2D")) }.contains("did you mean `conv2d`?"))
+        XCTAssertTrue(errorText { _ = try LayerRegistry.makeLayer(.init(type: "conv2e")) }.contains("did you mean `conv2d`?"))
+        // Case alone is no mistake: `Conv2D` is conv2d.
+        XCTAssertTrue(errorText { _ = try LayerRegistry.makeLayer(.init(type: "Conv2D")) }.contains("needs `out`"))
         XCTAssertTrue(errorText { _ = try LayerRegistry.makeLayer(.init(type: "conv2d", arguments: ["out": .init(.int(2)), "kernal": .init(.int(3))])) }
             .contains("did you mean `kernel`?"))
     }

@@ -48,4 +48,16 @@ public final class Device {
         guard let version = dnnl_version()?.pointee else { return "unknown" }
         return "\(version.major).\(version.minor).\(version.patch)"
     }
+
+    /// The instruction set oneDNN's kernels use on this machine (`ONEDNN_MAX_CPU_ISA` can lower it), as oneDNN names it.
+    public static var effectiveISA: String {
+        let names: [(dnnl_cpu_isa_t, String)] = [
+            (dnnl_cpu_isa_sse41, "sse41"), (dnnl_cpu_isa_avx, "avx"), (dnnl_cpu_isa_avx2, "avx2"), (dnnl_cpu_isa_avx2_vnni, "avx2_vnni"),
+            (dnnl_cpu_isa_avx512_mic, "avx512_mic"), (dnnl_cpu_isa_avx512_mic_4ops, "avx512_mic_4ops"),
+            (dnnl_cpu_isa_avx512_core, "avx512_core"), (dnnl_cpu_isa_avx512_core_vnni, "avx512_core_vnni"),
+            (dnnl_cpu_isa_avx512_core_bf16, "avx512_core_bf16"), (dnnl_cpu_isa_avx512_core_amx, "avx512_core_amx"),
+        ]
+        let isa = dnnl_get_effective_cpu_isa()
+        return names.first { $0.0 == isa }?.1 ?? "isa 0x\(String(isa.rawValue, radix: 16))"
+    }
 }

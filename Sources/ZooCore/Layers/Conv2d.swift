@@ -6,6 +6,8 @@ public final class Conv2d: Layer {
     public static let argumentNames = ["out", "kernel", "stride", "padding", "dilation", "groups", "bias"]
     public static let primaryArgument: String? = "out"
     public static let fusesFollowingReLU = true
+    /// `padding: same` keeps the size at stride 1 (PyTorch's, which zoo pads symmetrically); `padding: valid` is 0.
+    public static let paddingWords = ["same", "valid"]
 
     let outputChannels: Int
     let kernelSize: (height: Int, width: Int)
@@ -20,14 +22,37 @@ public final class Conv2d: Layer {
         outputChannels = try arguments.int("out")
         kernelSize = try arguments.pair("kernel")
         stride = try arguments.pair("stride", default: 1)
-        padding = try arguments.pair("padding", default: 0, minimum: 0)
         dilation = try arguments.pair("dilation", default: 1)
+        padding = try Self.padding(arguments, kernelSize: kernelSize, stride: stride, dilation: dilation)
         groups = try arguments.int("groups", default: 1)
         groupsLocation = arguments.location(of: "groups")
         hasBias = try arguments.bool("bias", default: true)
         guard outputChannels % groups == 0 else {
             throw ZooError("conv2d: `groups` (\(groups)) must divide the output channels (\(outputChannels))", at: groupsLocation,
                            hint: "PyTorch's nn.Conv2d needs both channel counts to be multiples of groups")
+        }
+    }
+
+    /// A number, `[height, width]`, or `same` (half the dilated kernel's span, for stride 1 and an odd kernel) or `valid` (0).
+    private static func padding(_ arguments: LayerArguments, kernelSize: (Int, Int), stride: (Int, Int),
+                                dilation: (Int, Int)) throws -> (height: Int, width: Int) {
+        guard let word = arguments.word("padding") else { return try arguments.pair("padding", default: 0, minimum: 0) }
+        let place = arguments.location(of: "padding")
+        switch word {
+        case "valid": return (0, 0)
+        case "same":
+            guard stride == (1, 1) else {
+                throw ZooError("conv2d: `padding: same` needs stride 1, as in PyTorch", at: place,
+                               hint: "give the padding as a number, e.g. `padding: \((kernelSize.0 - 1) / 2)`")
+            }
+            let span = ((kernelSize.0 - 1) * dilation.0, (kernelSize.1 - 1) * dilation.1)
+            guard span.0 % 2 == 0, span.1 % 2 == 0 else {
+                throw ZooError("conv2d: `padding: same` needs an odd kernel here: an even one would pad one side more than the other", at: place,
+                               hint: "use an odd kernel, or pad explicitly")
+            }
+            return (span.0 / 2, span.1 / 2)
+        default:
+            throw ZooError("conv2d: `padding` must be a whole number, [height, width], `same` or `valid`, not `\(word)`", at: place)
         }
     }
 

@@ -25,6 +25,12 @@ public struct LayerArguments {
 
     public func contains(_ key: String) -> Bool { arguments[key] != nil }
 
+    /// A setting given as a word (`padding: same`), lowercased; nil when absent or not a word.
+    public func word(_ key: String) -> String? {
+        guard case .string(let text)? = arguments[key]?.value else { return nil }
+        return text.lowercased()
+    }
+
     /// Where a setting was written, or the entry's line when it was not.
     public func location(of key: String) -> SourceLocation? { arguments[key]?.location ?? location }
 
@@ -89,10 +95,15 @@ public struct LayerArguments {
     /// Unknown keys are errors, with the nearest valid key as a hint.
     public func rejectUnknown(allowed: [String]) throws {
         for key in arguments.keys.sorted() where !allowed.contains(key) {
-            let valid = allowed.isEmpty ? "it takes no settings" : "it takes " + allowed.map { "`\($0)`" }.joined(separator: ", ")
-            throw ZooError("\(layerType) has no setting `\(key)`; \(valid)", at: arguments[key]?.location ?? location,
-                           hint: nearest(to: key, in: allowed).map { "did you mean `\($0)`?" })
+            throw Self.unknownSetting(key, of: layerType, allowed: allowed, at: arguments[key]?.location ?? location)
         }
+    }
+
+    /// "conv2d has no setting `kernel_size`", with PyTorch's name translated or the nearest valid key as a hint.
+    public static func unknownSetting(_ key: String, of layerType: String, allowed: [String], at location: SourceLocation?) -> ZooError {
+        let valid = allowed.isEmpty ? "it takes no settings" : "it takes " + allowed.map { "`\($0)`" }.joined(separator: ", ")
+        return ZooError("\(layerType) has no setting `\(key)`; \(valid)", at: location,
+                        hint: PyTorchNames.settingHint(key) ?? nearest(to: key, in: allowed).map { "did you mean `\($0)`?" })
     }
 }
 

@@ -21,17 +21,22 @@ public enum LayerRegistry {
 
     public static var names: [String] { types.map { $0.typeName } }
 
-    public static func type(named name: String) -> (any Layer.Type)? { types.first { $0.typeName == name } }
+    public static func type(named name: String) -> (any Layer.Type)? { types.first { sameName($0.typeName, name) } }
 
     /// Creates a layer from its description; unknown types and settings are errors at the entry's line.
     public static func makeLayer(_ description: LayerDescription) throws -> any Layer {
         guard let type = type(named: description.type) else {
-            throw ZooError("unknown layer type `\(description.type)`", at: description.location,
-                           hint: nearest(to: description.type, in: names).map { "did you mean `\($0)`?" }
-                               ?? "known types: \(names.joined(separator: ", "))")
+            throw unknownType(description.type, at: description.location, known: names)
         }
         let arguments = LayerArguments(description)
         try arguments.rejectUnknown(allowed: type.argumentNames)
         return try type.init(arguments: arguments)
+    }
+
+    /// "unknown layer type", with PyTorch's name translated or the nearest known type as a hint.
+    public static func unknownType(_ type: String, at location: SourceLocation?, known: [String]) -> ZooError {
+        ZooError("unknown layer type `\(type)`", at: location,
+                 hint: PyTorchNames.layerTypeHint(type) ?? nearest(to: type, in: known).map { "did you mean `\($0)`?" }
+                     ?? "known types: \(known.joined(separator: ", "))")
     }
 }

@@ -5,6 +5,7 @@ enum FashionMNIST: IDXDataset {
     static let defaultNormalization = Normalization(mean: [0.2860], std: [0.3530])
     static let installHint = "run `apt-get install dataset-fashion-mnist` or `zoo data fetch fashion-mnist`"
     static let systemFolders = ["/usr/share/datasets/fashion-mnist"]
+    static let shortForms = ["fmnist", "fashion"]
     // SHA-256 of each file's gunzipped content, which Debian's package and the mirror share.
     static let download: DatasetDownload? = idxDownload(mirror: "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/", checksums: [
         "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",

@@ -24,7 +24,7 @@ public enum OptimizerRegistry {
 
     public static var names: [String] { types.map { $0.name } }
 
-    public static func type(named name: String) -> (any OptimizerSettings.Type)? { types.first { $0.name == name } }
+    public static func type(named name: String) -> (any OptimizerSettings.Type)? { types.first { sameName($0.name, name) } }
 
     /// The optimizer `name` with `settings` (torch's names: `lr`, `momentum`, `betas`, ...), as a config gives them.
     public static func make(named name: String, settings: [String: ArgumentValue],

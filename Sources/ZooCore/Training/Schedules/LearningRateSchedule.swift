@@ -27,7 +27,7 @@ public enum ScheduleRegistry {
 
     public static var names: [String] { types.map { $0.name } }
 
-    public static func type(named name: String) -> (any ScheduleSettings.Type)? { types.first { $0.name == name } }
+    public static func type(named name: String) -> (any ScheduleSettings.Type)? { types.first { sameName($0.name, name) } }
 }
 
 /// A configured schedule, in the closed forms of `torch.optim.lr_scheduler`.
