@@ -7,7 +7,7 @@ struct DataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "data",
         abstract: "Find, fetch and benchmark datasets (MNIST, Fashion-MNIST, CIFAR-10, CIFAR-100).",
-        subcommands: [List.self, Fetch.self, Bench.self]
+        subcommands: [List.self, Fetch.self, Bench.self, Images.self]
     )
 
     struct List: ParsableCommand {

@@ -35,3 +35,8 @@ public struct ZooCommand: ParsableCommand {
 func printError(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
 }
+
+/// A file skipped or a setting questioned, on standard error so that --json output stays clean.
+func printWarning(_ text: String) {
+    printError("warning: " + text)
+}

@@ -10,7 +10,7 @@ public struct TrainingConfig: Equatable {
     /// Values for the architecture's `params` (e.g. `n_hidden`), as `model: {name: fc2layer, n_hidden: 16}`
     /// or `--set model.n_hidden=16` gives them, typed as YAML read them.
     public var modelParameters: [String: ArgumentValue]
-    public var dataset: DatasetName
+    public var dataset: DatasetSource
     public var dataDirectory: String?
     /// Normalise with the dataset's usual mean and std; false keeps raw [0, 1] pixels.
     public var normalize: Bool
