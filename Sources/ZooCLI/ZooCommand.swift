@@ -7,7 +7,7 @@ public struct ZooCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "zoo",
         abstract: "A model zoo of convolutional networks defined in YAML, trained on oneDNN.",
-        subcommands: [TrainCommand.self, EvalCommand.self, ExportCommand.self, CompareCommand.self, ListCommand.self, SummaryCommand.self, BenchCommand.self, DataCommand.self]
+        subcommands: [TrainCommand.self, EvalCommand.self, PredictCommand.self, ExportCommand.self, CompareCommand.self, ListCommand.self, SummaryCommand.self, BenchCommand.self, DataCommand.self]
     )
 
     public init() {}

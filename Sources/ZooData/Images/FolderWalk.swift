@@ -25,7 +25,7 @@ public struct RawPath: Sendable, Hashable, Comparable {
         return withCString { stat($0, &result) } == 0 ? result : nil
     }
 
-    var isDirectory: Bool { status().map { $0.st_mode & S_IFMT == S_IFDIR } ?? false }
+    public var isDirectory: Bool { status().map { $0.st_mode & S_IFMT == S_IFDIR } ?? false }
 
     /// The whole file, read through a descriptor: only a regular file of at most `maximumBytes` is read.
     func read(maximumBytes: Int) throws -> [UInt8] {
@@ -81,7 +81,7 @@ public enum FolderWalk {
     }
 
     /// Image files under `folder`, in sorted walk order; problems on the way are passed to `warn` and skipped.
-    static func imageFiles(under folder: RawPath, warn: (String) -> Void) throws -> [RawPath] {
+    public static func imageFiles(under folder: RawPath, warn: (String) -> Void) throws -> [RawPath] {
         var visited: Set<[UInt64]> = []
         var files: [RawPath] = []
         func walk(_ folder: RawPath) throws {
@@ -111,7 +111,7 @@ public enum FolderWalk {
     static func describe(errno code: CInt) -> String {
         switch code {
         case EACCES, EPERM: return "permission denied"
-        case ENOENT: return "it does not exist (a dangling symbolic link?)"
+        case ENOENT: return "it does not exist"
         case ELOOP: return "a symbolic link loop"
         case EISDIR: return "it is a folder"
         default: return "the system reports error \(code)"
