@@ -41,7 +41,7 @@ let package = Package(
         ], swiftSettings: optimize),
         .executableTarget(name: "zoo", dependencies: ["ZooCLI"]),
         .testTarget(name: "ZooCoreTests", dependencies: ["ZooCore", "ZooConfig"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "ZooDataTests", dependencies: ["ZooData", "ZooCore", "ZooReport", "CTurboJPEG"]),
+        .testTarget(name: "ZooDataTests", dependencies: ["ZooData", "ZooCore", "CZlib", "CSPNG", "CTurboJPEG"]),
         .testTarget(name: "ZooConfigTests", dependencies: ["ZooConfig", "ZooCore"]),
         .testTarget(name: "ZooCLITests", dependencies: ["ZooCLI", "ZooConfig", "ZooCore", "ZooData", "ZooReport", "CZlib"]),
         .testTarget(name: "ZooReportTests", dependencies: ["ZooReport", "ZooCore", "ZooData"]),

@@ -51,8 +51,8 @@ public enum ImageDecoder {
     /// Refuses a declared size that is absurd or would not fit in the memory budget; returns the decoded byte count.
     static func checkDeclaredSize(width: Int, height: Int, bytesPerPixel: Int, file: String) throws -> Int {
         guard (1...maximumSide).contains(width), (1...maximumSide).contains(height) else {
-            throw ZooError("the header declares \(width)x\(height) pixels; zoo reads images of 1 to \(maximumSide) pixels a side",
-                           place: file, hint: "the file is damaged or a decompression bomb; replace or remove it")
+            throw ZooError("the header declares \(width)x\(height) pixels, a damaged file or a decompression bomb: zoo reads images of 1 to "
+                           + "\(maximumSide) pixels a side", place: file, hint: "replace or remove the file")
         }
         let (pixels, overflow) = width.multipliedReportingOverflow(by: height)
         let (bytes, overflow2) = pixels.multipliedReportingOverflow(by: bytesPerPixel)
@@ -132,8 +132,8 @@ private final class PNGDecoder {
         if status == CInt(SPNG_EWIDTH.rawValue) || status == CInt(SPNG_EHEIGHT.rawValue) || status == CInt(SPNG_EUSER_WIDTH.rawValue)
             || status == CInt(SPNG_EUSER_HEIGHT.rawValue) {
             // libspng refuses the header before handing it over; read the declared size for the message.
-            throw ZooError("the header declares a width or height above \(ImageDecoder.maximumSide) pixels", place: file,
-                           hint: "the file is damaged or a decompression bomb; replace or remove it")
+            throw ZooError("the header declares a width or height above \(ImageDecoder.maximumSide) pixels: a damaged file or a decompression bomb",
+                           place: file, hint: "replace or remove the file")
         }
         try check(status)
         let (width, height) = (Int(header.width), Int(header.height))
