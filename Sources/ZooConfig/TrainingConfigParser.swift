@@ -112,7 +112,7 @@ extension TrainingConfig {
             do {
                 return try DatasetSource.parse(reader.text(field))
             } catch let failure as ZooError where failure.location == nil && failure.place == nil {
-                throw reader.fail(failure.message, at: field, hint: "name a dataset, or give the path of an existing folder of images")
+                throw reader.fail(failure.message, at: field, hint: (failure.hint.map { $0 + "; " } ?? "") + "or give the path of an existing folder of images")
             }
         }
         guard case .mapping = field.node else {

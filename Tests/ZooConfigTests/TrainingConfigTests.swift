@@ -264,6 +264,28 @@ final class TrainingConfigTests: XCTestCase {
 
     // MARK: Errors
 
+    func testFolderDatasetsFromAMappingOrAnExistingPathRoundTrip() throws {
+        let config = try resolve("dataset: {name: folder, path: pictures, size: [32, 24], channels: 3, test_fraction: 0.1, hflip: true}\n")
+        XCTAssertEqual(config.dataset, .folder(ImageFolderSettings(path: "pictures", size: [32, 24], channels: 3, testFraction: 0.1)))
+        XCTAssertEqual(config.transforms, [.horizontalFlip])
+        XCTAssertTrue(config.resolvedYAML.contains("dataset: {name: folder, path: pictures, size: [32, 24], channels: 3, test_fraction: 0.1,"), config.resolvedYAML)
+        XCTAssertEqual(try resolve(config.resolvedYAML), config)
+        // `--dataset PATH` of an existing folder, over a config's dataset, keeps the config's folder settings.
+        let folder = NSTemporaryDirectory()
+        let overridden = try resolve("dataset: {name: mnist, normalize: false}\n", ["dataset=\(folder)", "dataset.size=[28, 28]"])
+        XCTAssertEqual(overridden.dataset, .folder(ImageFolderSettings(path: folder, size: [28, 28])))
+        XCTAssertFalse(overridden.normalize)
+    }
+
+    func testFolderSettingsErrors() {
+        expectError("dataset: {name: folder, size: [28, 28]}\n", line: 1, "a folder dataset needs `path`")
+        expectError("dataset: {name: folder, path: p, size: [28]}\n", line: 1, "`size` is [HEIGHT, WIDTH]")
+        expectError("dataset: {name: folder, path: p, channels: 2}\n", line: 1, "`channels` is 1 (gray) or 3 (RGB), not 2")
+        expectError("dataset: {name: folder, path: p, test_fraction: 1.5}\n", line: 1, "`dataset.test_fraction` must be a number between 0 and 1")
+        expectError("dataset: {name: mnist, size: [28, 28]}\n", line: 1, "`size` belongs to a folder dataset, not to mnist")
+        expectError("dataset: no/such/folder\n", line: 1, "unknown dataset `no/such/folder`", hint: "existing folder")
+    }
+
     func testUnknownTopLevelKeySuggestsNearest() {
         expectError("model: lenet\nepoch: 3\n", line: 2, "a training config has no key `epoch`", hint: "did you mean `epochs`?")
     }
