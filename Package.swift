@@ -23,10 +23,13 @@ let package = Package(
         // oneDNN 2.6 (Debian libdnnl-dev) and zlib (zlib1g-dev), as system libraries.
         .systemLibrary(name: "CDNNL", path: "Sources/CDNNL"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        // PNG (libspng-dev) and JPEG (libturbojpeg0-dev) decoding for folders of images.
+        .systemLibrary(name: "CSPNG", path: "Sources/CSPNG", providers: [.apt(["libspng-dev"])]),
+        .systemLibrary(name: "CTurboJPEG", path: "Sources/CTurboJPEG", providers: [.apt(["libturbojpeg0-dev"])]),
         // Open MPI (libopenmpi-dev), for data-parallel training under mpirun or srun.
         .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
         .target(name: "ZooCore", dependencies: ["CDNNL"], swiftSettings: optimizeCore),
-        .target(name: "ZooData", dependencies: ["ZooCore", "CZlib", .product(name: "Crypto", package: "swift-crypto")],
+        .target(name: "ZooData", dependencies: ["ZooCore", "CZlib", "CSPNG", "CTurboJPEG", .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: optimize),
         .target(name: "ZooConfig", dependencies: ["ZooCore", "ZooData", .product(name: "Yams", package: "Yams")], swiftSettings: optimize),
         // TensorBoard event files and the report page of a run folder.
@@ -40,7 +43,7 @@ let package = Package(
         // How a test skips for a missing tool or dataset (and fails instead under CI=true).
         .target(name: "ZooTestSupport", path: "Tests/ZooTestSupport"),
         .testTarget(name: "ZooCoreTests", dependencies: ["ZooCore", "ZooConfig"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "ZooDataTests", dependencies: ["ZooData", "ZooCore", "ZooTestSupport"]),
+        .testTarget(name: "ZooDataTests", dependencies: ["ZooData", "ZooCore", "CZlib", "CSPNG", "CTurboJPEG", "ZooTestSupport"]),
         .testTarget(name: "ZooConfigTests", dependencies: ["ZooConfig", "ZooCore"]),
         .testTarget(name: "ZooCLITests", dependencies: ["ZooCLI", "ZooConfig", "ZooCore", "ZooData", "ZooReport", "CZlib", "ZooTestSupport"]),
         .testTarget(name: "ZooReportTests", dependencies: ["ZooReport", "ZooCore", "ZooData"]),
@@ -55,6 +58,7 @@ if Context.environment["ZOO_FUZZ"] != nil {
     let fuzzed: [(name: String, module: Target.Dependency)] = [
         ("Architecture", "ZooConfig"), ("TrainingConfig", "ZooConfig"), ("Safetensors", "ZooCore"),
         ("IDX", "ZooData"), ("CIFAR", "ZooData"), ("Gzip", "ZooData"), ("Tar", "ZooData"),
+        ("PNG", "ZooData"), ("JPEG", "ZooData"),
     ]
     for target in fuzzed {
         package.targets.append(.executableTarget(name: "fuzz-\(target.name)", dependencies: [target.module, "FuzzSupport"],

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs one libFuzzer target (or all) for SECONDS each, after replaying its kept crash inputs.
-#   bash scripts/fuzz.sh TARGET SECONDS     TARGET: Architecture TrainingConfig Safetensors IDX CIFAR Gzip Tar, or all
+#   bash scripts/fuzz.sh TARGET SECONDS     TARGET: Architecture TrainingConfig Safetensors IDX CIFAR Gzip Tar PNG JPEG, or all
 # Builds with -sanitize=fuzzer,address in .build-fuzz (apart from the normal build). The corpus lives in
 # .build-fuzz/corpus/TARGET, seeded from Fuzz/Seeds/TARGET and the tests' own files; a crash input is
 # written to .build-fuzz/crashes/TARGET and the script fails; keep it in Fuzz/Regressions/TARGET.
@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 # Leak checks are off (libFuzzer's per input, and LeakSanitizer's at exit): the only leak found is Foundation's
 # own (String(contentsOfFile:) keeps 4 KB reading an empty file).
 export ASAN_OPTIONS="detect_leaks=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
-targets=(Architecture TrainingConfig Safetensors IDX CIFAR Gzip Tar)
+targets=(Architecture TrainingConfig Safetensors IDX CIFAR Gzip Tar PNG JPEG)
 target=${1:?usage: scripts/fuzz.sh TARGET|all SECONDS}
 seconds=${2:?usage: scripts/fuzz.sh TARGET|all SECONDS}
 if [[ $target == all ]]; then

@@ -8,9 +8,9 @@ cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
 note() { echo "setup-test-deps: $*" >&2; }
 
-# The libraries zoo links against, the Fashion-MNIST package, headless Chromium and a font (report.html
+# The libraries zoo links against (oneDNN, zlib, libspng and libjpeg-turbo for images), the Fashion-MNIST package, headless Chromium and a font (report.html
 # screenshots), Open MPI (the mpirun tests).
-apt_packages=(libdnnl-dev zlib1g-dev dataset-fashion-mnist chromium fonts-dejavu-core openmpi-bin libopenmpi-dev)
+apt_packages=(libdnnl-dev zlib1g-dev dataset-fashion-mnist chromium fonts-dejavu-core openmpi-bin libopenmpi-dev libspng-dev libturbojpeg0-dev)
 missing=()
 for package in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -9,7 +9,7 @@ struct CheckpointDescription {
     var architectureText: String
     var architectureSource: String
     var modelParameters: [String: ArgumentValue]
-    var dataset: DatasetName
+    var dataset: DatasetSource
     var inputShape: Shape
     var classNames: [String]
     var normalization: Normalization?
@@ -33,7 +33,8 @@ struct CheckpointDescription {
         architectureText = architecture.text
         architectureSource = architecture.source
         modelParameters = config.modelParameters
-        self.dataset = config.dataset
+        // A folder's size and channels as found, so evaluation and prediction preprocess alike.
+        self.dataset = dataset.source
         inputShape = network.inputShape
         classNames = dataset.classNames
         normalization = config.normalize ? dataset.defaultNormalization : nil
@@ -49,12 +50,13 @@ struct CheckpointDescription {
         get throws {
             var values: [CheckpointKey: String] = [
                 .architecture: architectureText, .architectureSource: architectureSource,
-                .modelParameters: try json(modelParameters), .dataset: dataset.rawValue,
+                .modelParameters: try json(modelParameters), .dataset: dataset.name,
                 .inputShape: try json(inputShape.dimensions), .classNames: try json(classNames),
                 .normalization: try json(normalization), .testTransforms: try json(testTransforms),
                 .loss: loss.rawValue, .config: config, .epoch: String(epoch), .bestTestAccuracy: String(bestTestAccuracy),
             ]
             if let testAccuracy { values[.testAccuracy] = String(testAccuracy) }
+            if case .folder(let folder) = dataset { values[.datasetFolder] = try json(folder) }
             return Dictionary(uniqueKeysWithValues: values.map { ($0.key.rawValue, $0.value) })
         }
     }
@@ -68,10 +70,19 @@ struct CheckpointDescription {
             if case .string(let text) = value { return Architecture.parameterValue(text: text) }
             return value
         }
-        do {
-            dataset = try DatasetName.parse(try metadata.string(.dataset))
-        } catch let error as ZooError where error.place != path {
-            throw metadata.error(.dataset, error.message)
+        if try metadata.string(.dataset) == "folder" {
+            let folder = try metadata.json(.datasetFolder, as: ImageFolderSettings.self)
+            guard let size = folder.size, size.count == 2, size.allSatisfy({ (1...Self.maximumSide).contains($0) }),
+                  let channels = folder.channels, [1, 3].contains(channels) else {
+                throw metadata.error(.datasetFolder, "must give the folder's `size` ([height, width], each 1 to \(Self.maximumSide)) and `channels` (1 or 3)")
+            }
+            dataset = .folder(folder)
+        } else {
+            do {
+                dataset = .builtIn(try DatasetName.parse(try metadata.string(.dataset)))
+            } catch let error as ZooError where error.place != path {
+                throw metadata.error(.dataset, error.message)
+            }
         }
         let dimensions = try metadata.json(.inputShape, as: [Int].self)
         guard [1, 3].contains(dimensions.count), dimensions.allSatisfy({ (1...Self.maximumSide).contains($0) }) else {
@@ -99,9 +110,9 @@ struct CheckpointDescription {
                 throw metadata.error(.testTransforms, "\(what) \(size) is outside 1...\(Self.maximumSide)")
             }
         }
-        let produced = DatasetCatalog.outputShape(of: dataset, transforms: testTransforms)
+        let produced = Self.imageShape(of: dataset).after(testTransforms)
         guard [produced.channels, produced.height, produced.width] == dimensions || [produced.channels * produced.height * produced.width] == dimensions else {
-            throw metadata.error(.inputShape, "\(inputShape) is not what \(dataset.rawValue) gives after the test transforms "
+            throw metadata.error(.inputShape, "\(inputShape) is not what \(dataset.shown) gives after the test transforms "
                                  + "(\(produced.channels)x\(produced.height)x\(produced.width))")
         }
         guard let loss = Loss(rawValue: try metadata.string(.loss)) else {
@@ -114,6 +125,39 @@ struct CheckpointDescription {
         // Absent in checkpoints written by hand (tests, tools): no evaluation yet.
         bestTestAccuracy = try values[CheckpointKey.bestTestAccuracy.rawValue].map { _ in try metadata.number(.bestTestAccuracy, in: -1...1) } ?? -1
         testAccuracy = try values[CheckpointKey.testAccuracy.rawValue].map { _ in try metadata.number(.testAccuracy, in: 0...1) }
+    }
+
+    /// The dataset's images before the test transforms: what `zoo predict` resizes a picture to.
+    var imageShape: ImageShape { Self.imageShape(of: dataset) }
+
+    /// A folder's size and channels are always filled in a checkpoint (checked when read).
+    private static func imageShape(of dataset: DatasetSource) -> ImageShape {
+        switch dataset {
+        case .builtIn(let name): return ImageShape(channels: name.channels, height: name.height, width: name.width)
+        case .folder(let folder):
+            return ImageShape(channels: folder.channels ?? 1, height: folder.size?[0] ?? 1, width: folder.size?[1] ?? 1)
+        }
+    }
+
+    /// What `zoo eval --dataset` reads: a registered dataset as it is; a folder resized and converted to this model's
+    /// images, every image evaluated (or its test/ split, if it has one).
+    func evaluationSource(for source: DatasetSource) throws -> DatasetSource {
+        guard case .folder(let folder) = source else { return source }
+        let shape = imageShape
+        return .folder(ImageFolderSettings(path: folder.path, size: [shape.height, shape.width], channels: shape.channels, testFraction: 1))
+    }
+
+    /// `split` with its labels (indices into `classNames`, a folder's classes) turned into this model's class indices.
+    func relabeled(_ split: DatasetSplit, classNames folderClasses: [String], folder: String) throws -> DatasetSplit {
+        let indices = try folderClasses.map { name in
+            guard let index = classNames.firstIndex(of: name) else {
+                throw ZooError("the class folder `\(name)` is not one of the model's classes (\(classNames.joined(separator: ", ")))",
+                               place: folder, hint: "name each class folder after one of the model's classes")
+            }
+            return UInt8(index)
+        }
+        return try DatasetSplit(images: split.images, labels: split.labels.map { indices[Int($0)] }, channels: split.channels,
+                                height: split.height, width: split.width)
     }
 
     private func json<Value: Encodable>(_ value: Value) throws -> String {

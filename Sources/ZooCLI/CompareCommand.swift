@@ -64,7 +64,7 @@ struct CompareCommand: ParsableCommand {
             let config = try? TrainingConfig.load(path: (runFolder as NSString).appendingPathComponent("config.yaml"), overrides: [])
             let name = (URL(fileURLWithPath: runFolder).standardizedFileURL.lastPathComponent)
             runs.append((name, history))
-            rows.append([name, config?.model ?? "?", config?.dataset.rawValue ?? "?", String(last.epoch),
+            rows.append([name, config?.model ?? "?", config?.dataset.shown ?? "?", String(last.epoch),
                          String(format: "%.2f%%", (history.map(\.testAccuracy).max() ?? 0) * 100),
                          String(format: "%.2f%%", last.testAccuracy * 100), String(format: "%.1f", history.reduce(0) { $0 + $1.seconds })])
         }

@@ -41,23 +41,25 @@ struct EvalCommand: ParsableCommand {
         let checkpoint = try resolveCheckpointPath(self.checkpoint)
         let model = try RestoredModel(path: checkpoint, batchSize: batchSize)
         let (description, network) = (model.description, model.network)
-        let datasetName = try dataset?.name ?? description.dataset
+        let source = try dataset.map { try description.evaluationSource(for: $0.source) } ?? description.dataset
         // Where the run found its data comes before the usual places.
-        let data = try DatasetCatalog.load(datasetName, dataDirectory: dataDirectoryOption.dataDirectory ?? description.dataDirectory)
-        let loader = try BatchLoader(split: data.test, batchSize: batchSize, shuffle: false, seed: 0,
+        let data = try DatasetCatalog.load(source, dataDirectory: dataDirectoryOption.dataDirectory ?? description.dataDirectory, warn: printWarning)
+        // A folder's classes are matched to the model's by name, so its labels count as the model's.
+        let test = source == description.dataset ? data.test : try description.relabeled(data.test, classNames: data.classNames, folder: source.shown)
+        let loader = try BatchLoader(split: test, batchSize: batchSize, shuffle: false, seed: 0,
                                      transforms: description.testTransforms, normalization: description.normalization)
         guard [loader.channels, loader.height, loader.width] == description.inputShape.dimensions else {
-            throw ZooError("the model takes \(description.inputShape) images but \(datasetName.rawValue) gives \(loader.channels)x\(loader.height)x\(loader.width)",
+            throw ZooError("the model takes \(description.inputShape) images but \(source.shown) gives \(loader.channels)x\(loader.height)x\(loader.width)",
                            hint: "evaluate on a dataset with the image shape the model was trained on")
         }
         let evaluation = try network.evaluate(data: loader, loss: description.loss)
-        let classNames = datasetName == description.dataset ? description.classNames : data.classNames
-        let report = Report(checkpoint: checkpoint, dataset: datasetName.rawValue, dataLocation: data.location, loss: evaluation.loss, accuracy: evaluation.accuracy,
+        let classNames = source == description.dataset || isFolder(source) ? description.classNames : data.classNames
+        let report = Report(checkpoint: checkpoint, dataset: source.shown, dataLocation: data.location, loss: evaluation.loss, accuracy: evaluation.accuracy,
                             correct: evaluation.correct, total: evaluation.total, classNames: classNames,
                             perClassAccuracy: evaluation.perClassAccuracy, confusion: evaluation.confusion)
         if jsonOption.json { return try printJSON(report) }
-        print("checkpoint \(checkpoint); \(datasetName.rawValue) from \(data.location)")
-        print(String(format: "Test set (%@): Average loss: %.4f, Accuracy: %d/%d (%.2f%%)", datasetName.rawValue,
+        print("checkpoint \(checkpoint); \(source.shown) from \(data.location)")
+        print(String(format: "Test set (%@): Average loss: %.4f, Accuracy: %d/%d (%.2f%%)", source.shown,
                      evaluation.loss, evaluation.correct, evaluation.total, evaluation.accuracy * 100))
         print("\nPer-class accuracy:")
         print(table(["class", "accuracy"], zip(classNames, evaluation.perClassAccuracy).map { [$0, String(format: "%.2f%%", $1 * 100)] },
@@ -67,4 +69,9 @@ struct EvalCommand: ParsableCommand {
         print(table([""] + indices, evaluation.confusion.enumerated().map { ["\($0) \(classNames[$0])"] + $1.map(String.init) },
                     rightAligned: Set(1...indices.count)))
     }
+}
+
+private func isFolder(_ source: DatasetSource) -> Bool {
+    if case .folder = source { return true }
+    return false
 }

@@ -37,7 +37,7 @@ struct ExportCommand: ParsableCommand {
         let model = try RestoredModel(path: checkpoint)
         let description = model.description
         let classNames = String(decoding: try JSONEncoder().encode(description.classNames), as: UTF8.self)
-        var metadata = ["class_names": classNames, "dataset": description.dataset.rawValue,
+        var metadata = ["class_names": classNames, "dataset": description.dataset.name,
                         "input_shape": description.inputShape.description, "source_checkpoint": checkpoint]
         if format == "safetensors" {
             // "pt" is what safetensors.torch.save_file writes; no "format: zoo-checkpoint", so zoo eval refuses it.

@@ -49,7 +49,7 @@ final class RunRecorder {
         let csv = (try? String(contentsOfFile: path("metrics.csv"), encoding: .utf8)) ?? ""
         let history = EpochMetrics.parse(csv: csv)
         let page = ReportPage(
-            title: (config.name == architecture.name ? "" : "\(config.name): ") + "\(architecture.name) on \(config.dataset.rawValue)",
+            title: (config.name == architecture.name ? "" : "\(config.name): ") + "\(architecture.name) on \(config.dataset.shown)",
             subtitle: "\(runDirectory) · \(grouped(network.parameterCount)) parameters · input \(network.inputShape) · "
                 + "\(config.optimizer.name.rawValue) · \(history.count) of \(config.epochs) epochs",
             history: history, classNames: dataset.classNames, confusion: evaluation.confusion,
@@ -143,7 +143,7 @@ final class RunRecorder {
         var facts: [(String, String)] = [
             ("machine", "\(model), \(process.activeProcessorCount) cores, \(byteSize(Int(clamping: process.physicalMemory))) memory"),
             ("system", process.operatingSystemVersionString),
-            ("dataset", "\(dataset.name.rawValue) from \(dataset.location): \(grouped(dataset.train.count)) training, \(grouped(dataset.test.count)) test images"),
+            ("dataset", "\(dataset.source.name) from \(dataset.location): \(grouped(dataset.train.count)) training, \(grouped(dataset.test.count)) test images"),
             ("batch size", String(config.batchSize)),
             ("training time", String(format: "%.1f s over %d epochs", seconds, history.count)),
             ("peak memory", byteSize(peakResidentBytes())),

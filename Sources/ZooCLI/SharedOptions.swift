@@ -14,6 +14,8 @@ struct DatasetArgument: ExpressibleByArgument {
     var defaultValueDescription: String { text }
 
     var name: DatasetName { get throws { try DatasetName.parse(text) } }
+    /// A registered name or an existing folder of images.
+    var source: DatasetSource { get throws { try DatasetSource.parse(text) } }
     var input: DatasetInput { get throws { DatasetInput(try name) } }
 }
 

@@ -53,12 +53,23 @@ final class TrainingSession {
         writesFiles = (communicator?.worker ?? 0) == 0
         architecture = try registry.architecture(named: config.model)
         try communicator?.requireSameRun(settings: config.resolvedYAML, architecture: architecture)
-        let shape = DatasetCatalog.outputShape(of: config.dataset, transforms: config.transforms)
-        // The model is built (and its shapes checked) before any data is read.
-        network = try architecture.network(input: Shape([shape.channels, shape.height, shape.width]), numClasses: config.dataset.classCount,
+        // A registered dataset's shape is known without reading a file, so the model is built (and its shapes
+        // checked) before any data is read; a folder's shape and classes come from its images.
+        let folderData: Dataset?
+        let images: ImageShape, classCount: Int
+        switch config.dataset {
+        case .builtIn(let name):
+            (folderData, images, classCount) = (nil, ImageShape(channels: name.channels, height: name.height, width: name.width), name.classCount)
+        case .folder:
+            let data = try DatasetCatalog.load(config.dataset, dataDirectory: config.dataDirectory, warn: printWarning)
+            (folderData, images, classCount) = (data, ImageShape(channels: data.train.channels, height: data.train.height, width: data.train.width),
+                                                data.classNames.count)
+        }
+        let shape = images.after(config.transforms)
+        network = try architecture.network(input: Shape([shape.channels, shape.height, shape.width]), numClasses: classCount,
                                            overrides: config.modelParameters, seed: config.seed, places: config.modelParameterPlaces.byKey)
         try MemoryBudget.check(network, batchSize: config.batchSize, training: true, what: "training \(architecture.name)")
-        dataset = try DatasetCatalog.load(config.dataset, dataDirectory: config.dataDirectory)
+        dataset = try folderData ?? DatasetCatalog.load(config.dataset, dataDirectory: config.dataDirectory, warn: printWarning)
         let normalization = config.normalize ? dataset.defaultNormalization : nil
         let share = communicator?.share ?? .everything
         trainLoader = try BatchLoader(split: dataset.train, batchSize: config.batchSize, shuffle: true, seed: config.seed,
@@ -122,8 +133,8 @@ final class TrainingSession {
     }
 
     func run() throws -> Outcome {
-        progress.line("zoo: training \(architecture.name) (\(grouped(network.parameterCount)) parameters) on \(config.dataset.rawValue) "
-                      + "\(network.inputShape), \(config.dataset.classCount) classes, from \(dataset.location)")
+        progress.line("zoo: training \(architecture.name) (\(grouped(network.parameterCount)) parameters) on \(config.dataset.shown) "
+                      + "\(network.inputShape), \(dataset.classNames.count) classes, from \(dataset.location)")
         progress.line("run folder: \(runDirectory)" + (startEpoch > 0 ? " (resuming after epoch \(startEpoch))" : ""))
         progress.line(config.resolvedYAML(chosenLoss: trainer.loss).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
         if let buildWarning { progress.line("warning: " + buildWarning) }
@@ -170,7 +181,7 @@ final class TrainingSession {
                                  grouped(Int(result.imagesPerSecond)), result.seconds))
             progress.line(String(format: "Test set: Average loss: %.4f, Accuracy: %d/%d (%.2f%%)",
                                  evaluation.loss, evaluation.correct, evaluation.total, evaluation.accuracy * 100))
-            epochWarning = LearningCheck.epochWarning(trainLoss: result.loss, testAccuracy: evaluation.accuracy, classes: config.dataset.classCount,
+            epochWarning = LearningCheck.epochWarning(trainLoss: result.loss, testAccuracy: evaluation.accuracy, classes: dataset.classNames.count,
                                                       loss: trainer.loss, config: config)
             if let epochWarning { progress.line("warning: " + epochWarning) }
             metricsRows.append([String(epoch + 1), String(learningRate), String(result.loss), String(result.accuracy),

@@ -15,7 +15,14 @@ extension TrainingConfig {
         if !modelParameters.isEmpty {
             model = flowMapping([("name", model)] + modelParameters.sorted { $0.key < $1.key }.map { ($0.key, node($0.value)) })
         }
-        var dataset: [(String, Node)] = [("name", .scalar(self.dataset.rawValue.represented())), ("normalize", node(.bool(normalize)))]
+        var dataset: [(String, Node)] = [("name", .scalar(self.dataset.name.represented()))]
+        if case .folder(let folder) = self.dataset {
+            dataset.append(("path", .scalar(folder.path.represented())))
+            if let size = folder.size { dataset.append(("size", .sequence(Node.Sequence(size.map { node(.int($0)) }, Tag(.seq), .flow)))) }
+            if let channels = folder.channels { dataset.append(("channels", node(.int(channels)))) }
+            dataset.append(("test_fraction", node(.double(folder.testFraction))))
+        }
+        dataset.append(("normalize", node(.bool(normalize))))
         if let dataDirectory { dataset.append(("data_dir", .scalar(dataDirectory.represented()))) }
         // Transforms apply in registry order, so listing them by key round-trips.
         dataset += transforms.map { ($0.name, node($0.settings.written)) }

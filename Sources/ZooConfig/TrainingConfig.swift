@@ -12,7 +12,7 @@ public struct TrainingConfig: Equatable {
     public var modelParameters: [String: ArgumentValue]
     /// Where each model parameter was written (`configs/x.yaml:3:20`, `--set model.width=4`), for messages.
     public var modelParameterPlaces = Places()
-    public var dataset: DatasetName
+    public var dataset: DatasetSource
     public var dataDirectory: String?
     /// Normalise with the dataset's usual mean and std; false keeps raw [0, 1] pixels.
     public var normalize: Bool

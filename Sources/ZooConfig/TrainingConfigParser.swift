@@ -7,7 +7,7 @@ extension TrainingConfig {
     /// The keys of a training config file (see docs/training-config.md).
     public static let keys = ["name", "model", "dataset", "optimizer", "schedule", "epochs", "batch_size", "seed", "loss", "log_every"]
     /// The `dataset:` keys: its own, then one per transform, in the order transforms apply.
-    public static var datasetKeys: [String] { ["name", "normalize", "data_dir"] + TransformRegistry.names }
+    public static var datasetKeys: [String] { ["name", "normalize", "data_dir"] + folderKeys + TransformRegistry.names }
     /// Sections written either as a bare name (`optimizer: adam`) or as a mapping with `name`.
     static let namedSections = ["model", "dataset", "optimizer", "schedule"]
     static let defaultModel = "lenet"
@@ -93,7 +93,7 @@ extension TrainingConfig {
 
         let epochs = try top["epochs"].map { try reader.integer($0, atLeast: 1) } ?? 1
         let (model, modelParameters, places) = try top["model"].map { try readModel($0, reader) } ?? (defaultModel, [:], Places())
-        var config = TrainingConfig(name: "", model: model, modelParameters: modelParameters, dataset: .mnist, dataDirectory: nil,
+        var config = TrainingConfig(name: "", model: model, modelParameters: modelParameters, dataset: .builtIn(.mnist), dataDirectory: nil,
                                     normalize: true, transforms: [], optimizer: try readOptimizer(top["optimizer"], reader),
                                     schedule: try top["schedule"].map { try readSchedule($0, epochs: epochs, reader) } ?? .constant,
                                     epochs: epochs, batchSize: try top["batch_size"].map { try reader.integer($0, atLeast: 1) } ?? 64,
@@ -148,25 +148,68 @@ extension TrainingConfig {
         return (name, parameters, places)
     }
 
+    /// `dataset: mnist`, `dataset: PATH` (an existing folder), or a mapping with `name` (`folder` takes `path`,
+    /// `size`, `channels` and `test_fraction`), `normalize`, `data_dir` and transforms.
     private static func readDataset(_ field: ConfigField, into config: inout TrainingConfig, _ reader: ConfigReader) throws {
-        func parseName(_ field: ConfigField) throws -> DatasetName {
+        func parseSource(_ field: ConfigField) throws -> DatasetSource {
             do {
-                return try DatasetName.parse(reader.text(field))
+                return try DatasetSource.parse(reader.text(field))
             } catch let failure as ZooError where failure.location == nil && failure.place == nil {
-                throw reader.fail(failure.message, at: field, hint: failure.hint)
+                throw reader.fail(failure.message, at: field, hint: (failure.hint.map { $0 + "; " } ?? "") + "or give the path of an existing folder of images")
             }
         }
         guard case .mapping = field.node else {
-            config.dataset = try parseName(field)
+            config.dataset = try parseSource(field)
             return
         }
         let entries = try SectionReader(reader, field, allowed: datasetKeys, owner: "`dataset`")
-        config.dataset = try entries.entries["name"].map(parseName) ?? .mnist
+        // `name: folder` with `path:`, or a name that is itself a folder's path (`--dataset PATH` over a config).
+        let named = try entries.entries["name"].flatMap { try reader.text($0) == "folder" ? nil : parseSource($0) }
+        switch named {
+        case .builtIn(let name)?:
+            config.dataset = .builtIn(name)
+            for key in folderKeys where entries.contains(key) {
+                throw entries.fail("`\(key)` belongs to a folder dataset, not to \(name.rawValue)", at: key,
+                                   hint: "write `name: folder` with `path:` to train on a folder of images")
+            }
+        case .folder(let folder)?:
+            config.dataset = .folder(try readFolder(entries, reader, path: folder.path))
+        case nil:
+            config.dataset = entries.contains("name") ? .folder(try readFolder(entries, reader, path: nil)) : .builtIn(.mnist)
+        }
         config.normalize = try entries.flag("normalize", default: true)
         config.dataDirectory = try entries.entries["data_dir"].map(reader.text)
-        config.transforms = try TransformRegistry.types.compactMap { type in
-            try type.read(from: entries, imageHeight: config.dataset.height).map(Transform.init)
+        let imageHeight: Int
+        switch config.dataset {
+        case .builtIn(let name): imageHeight = name.height
+        case .folder(let settings): imageHeight = settings.size?[0] ?? 0
         }
+        config.transforms = try TransformRegistry.types.compactMap { type in
+            try type.read(from: entries, imageHeight: imageHeight).map(Transform.init)
+        }
+    }
+
+    static let folderKeys = ["path", "size", "channels", "test_fraction"]
+
+    /// `path` comes from `name` when that is the folder's path, else from the `path` key.
+    private static func readFolder(_ entries: SectionReader, _ reader: ConfigReader, path: String?) throws -> ImageFolderSettings {
+        guard let path = try path ?? entries.entries["path"].map(reader.text) else {
+            throw entries.fail("a folder dataset needs `path`", at: nil, hint: "write `dataset: {name: folder, path: PATH}`, PATH holding a folder of images per class")
+        }
+        var settings = ImageFolderSettings(path: path)
+        if let sizeField = entries.entries["size"] {
+            let sides = try reader.list(sizeField).map { try reader.integer($0, atLeast: 1, atMost: ImageDecoder.maximumSide) }
+            guard sides.count == 2 else { throw reader.fail("`size` is [HEIGHT, WIDTH], such as [28, 28]", at: sizeField) }
+            settings.size = sides
+        }
+        if let channelsField = entries.entries["channels"] {
+            let channels = try reader.integer(channelsField, atLeast: 1, atMost: 3)
+            guard channels != 2 else { throw reader.fail("`channels` is 1 (gray) or 3 (RGB), not 2", at: channelsField) }
+            settings.channels = channels
+        }
+        settings.testFraction = try entries.number("test_fraction", default: ImageFolderSettings.defaultTestFraction,
+                                                   "between 0 and 1") { (0...1).contains($0) }
+        return settings
     }
 
     /// Absent: SGD, lr 0.01, momentum 0.9. A mapping without `name` is that SGD too; a named optimizer

@@ -1,3 +1,4 @@
+import Foundation
 import ZooCore
 
 /// A dataset as a config names it: its name, image shape and classes, where its files are and how they
@@ -124,8 +125,39 @@ public struct DatasetSplit: Sendable {
     }
 }
 
+/// What a config's `dataset:` or `--dataset` names: a registered dataset, or a folder of images.
+public enum DatasetSource: Sendable, Equatable {
+    case builtIn(DatasetName)
+    case folder(ImageFolderSettings)
+
+    /// `mnist`, or `folder` (the checkpoint's `dataset` value for a folder).
+    public var name: String {
+        switch self {
+        case .builtIn(let name): return name.rawValue
+        case .folder: return "folder"
+        }
+    }
+
+    /// As shown to the user: the name, or the folder's path.
+    public var shown: String {
+        switch self {
+        case .builtIn(let name): return name.rawValue
+        case .folder(let settings): return settings.path
+        }
+    }
+
+    /// `--dataset TEXT`: an existing folder is a folder dataset, anything else a registered name.
+    public static func parse(_ text: String) throws -> DatasetSource {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: text, isDirectory: &isFolder), isFolder.boolValue {
+            return .folder(ImageFolderSettings(path: text))
+        }
+        return .builtIn(try DatasetName.parse(text))
+    }
+}
+
 public struct Dataset: Sendable {
-    public let name: DatasetName
+    public let source: DatasetSource
     public let train: DatasetSplit
     public let test: DatasetSplit
     public let classNames: [String]

@@ -34,8 +34,16 @@ public enum DatasetCatalog {
     public static func load(_ name: DatasetName, dataDirectory: String?) throws -> Dataset {
         let (folder, paths) = try locate(name, dataDirectory: dataDirectory)
         let (train, test, classNames) = try name.type.load(paths, folder: folder)
-        return Dataset(name: name, train: train, test: test, classNames: classNames ?? name.defaultClassNames, location: folder,
+        return Dataset(source: .builtIn(name), train: train, test: test, classNames: classNames ?? name.defaultClassNames, location: folder,
                        defaultNormalization: name.defaultNormalization)
+    }
+
+    /// A registered dataset from its files, or a folder of images (warnings about skipped files go to `warn`).
+    public static func load(_ source: DatasetSource, dataDirectory: String?, warn: @escaping (String) -> Void) throws -> Dataset {
+        switch source {
+        case .builtIn(let name): return try load(name, dataDirectory: dataDirectory)
+        case .folder(let settings): return try ImageFolder.load(settings, warn: warn)
+        }
     }
 
     /// The image shape the loader produces after `transforms`, without reading any file.

@@ -147,7 +147,7 @@ final class ExtensionRegistryTests: XCTestCase {
         XCTAssertEqual(config.optimizer.settings as? Scaled, Scaled(learningRate: 0.1, factor: 0.25))
         XCTAssertEqual(config.schedule.learningRate(base: 1, epoch: 4), 0.25)
         XCTAssertEqual(config.transforms, [Transform(Invert())])
-        XCTAssertEqual(config.dataset.rawValue, "tiny")
+        XCTAssertEqual(config.dataset.name, "tiny")
         XCTAssertTrue(config.resolvedYAML.contains("optimizer: {name: scaled, lr: 0.1, factor: 0.25}"), config.resolvedYAML)
         XCTAssertEqual(try TrainingConfig.resolve(text: config.resolvedYAML, file: "resolved.yaml", overrides: []), config)
         // `--set` switching to the new optimizer keeps only the settings it takes.
@@ -158,7 +158,7 @@ final class ExtensionRegistryTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: folder) }
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("tiny"), withIntermediateDirectories: true)
         try Data([0, 10, 20, 30, 40, 1, 200, 210, 220, 230]).write(to: folder.appendingPathComponent("tiny/tiny.bin"))
-        let dataset = try DatasetCatalog.load(config.dataset, dataDirectory: folder.path)
+        let dataset = try DatasetCatalog.load(config.dataset, dataDirectory: folder.path, warn: { XCTFail($0) })
         XCTAssertEqual(dataset.train.labels, [0, 1])
         let pipeline = ImagePipeline(input: ImageShape(channels: 1, height: 2, width: 2), transforms: config.transforms)
         var scratch = ([UInt8](repeating: 0, count: pipeline.scratchCount), [UInt8](repeating: 0, count: pipeline.scratchCount))

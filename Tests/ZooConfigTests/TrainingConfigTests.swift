@@ -44,7 +44,7 @@ final class TrainingConfigTests: XCTestCase {
         XCTAssertEqual(config.name, "lenet")
         XCTAssertEqual(config.model, "lenet")
         XCTAssertEqual(config.modelParameters, [:])
-        XCTAssertEqual(config.dataset, .mnist)
+        XCTAssertEqual(config.dataset, .builtIn(.mnist))
         XCTAssertNil(config.dataDirectory)
         XCTAssertTrue(config.normalize)
         XCTAssertEqual(config.transforms, [])
@@ -64,7 +64,7 @@ final class TrainingConfigTests: XCTestCase {
     func testCommandLineFlagsAsOverrides() throws {
         let config = try TrainingConfig.defaults(overrides: ["model=lenet", "dataset=fashion-mnist", "optimizer=adam",
                                                              "optimizer.lr=0.001", "epochs=5"])
-        XCTAssertEqual(config.dataset, .fashionMNIST)
+        XCTAssertEqual(config.dataset, .builtIn(.fashionMNIST))
         XCTAssertEqual(config.optimizer.name, .adam)
         XCTAssertEqual(config.optimizer.learningRate, 0.001)
         XCTAssertEqual(config.optimizer.momentum, 0)
@@ -87,7 +87,7 @@ final class TrainingConfigTests: XCTestCase {
             log_every: 7
             """)
         XCTAssertEqual(config.modelParameters, ["n_feature": .int(12)])
-        XCTAssertEqual(config.dataset, .cifar10)
+        XCTAssertEqual(config.dataset, .builtIn(.cifar10))
         XCTAssertEqual(config.dataDirectory, "/tmp/d")
         XCTAssertFalse(config.normalize)
         XCTAssertEqual(config.transforms, [.padTo(36), .permutePixels(seed: 7), .randomCrop(size: 32, padding: 4), .horizontalFlip])
@@ -124,7 +124,8 @@ final class TrainingConfigTests: XCTestCase {
                 XCTAssertEqual(try TrainingConfig.resolve(text: config.resolvedYAML, file: "resolved.yaml", overrides: []), config, file)
                 // Every model named in a shipped config exists and accepts its parameters.
                 let architecture = try ArchitectureRegistry().architecture(named: config.model)
-                _ = try architecture.network(dataset: DatasetInput(config.dataset), overrides: config.modelParameters)
+                guard case .builtIn(let dataset) = config.dataset else { return XCTFail("\(file) trains on a folder") }
+                _ = try architecture.network(dataset: DatasetInput(dataset), overrides: config.modelParameters)
             }
         }
     }
@@ -136,7 +137,7 @@ final class TrainingConfigTests: XCTestCase {
         let fashion = try load("fashion_net7.yaml")
         XCTAssertEqual(fashion.name, "fashion_net7")
         XCTAssertEqual(fashion.model, "fashion-net7")
-        XCTAssertEqual(fashion.dataset, .fashionMNIST)
+        XCTAssertEqual(fashion.dataset, .builtIn(.fashionMNIST))
         XCTAssertFalse(fashion.normalize)
         XCTAssertEqual(fashion.optimizer.learningRate, 0.1)
         XCTAssertEqual(fashion.optimizer.momentum, 0)
@@ -157,7 +158,7 @@ final class TrainingConfigTests: XCTestCase {
         let config = try resolve(yaml, ["optimizer.lr=0.05", "dataset.normalize=false", "epochs=3", "dataset.random_crop.padding=2"])
         XCTAssertEqual(config.optimizer.learningRate, 0.05)
         XCTAssertEqual(config.optimizer.momentum, 0.9)
-        XCTAssertEqual(config.dataset, .cifar10)
+        XCTAssertEqual(config.dataset, .builtIn(.cifar10))
         XCTAssertFalse(config.normalize)
         XCTAssertEqual(config.epochs, 3)
         XCTAssertEqual(config.transforms, [.randomCrop(size: 32, padding: 2)])
@@ -185,7 +186,7 @@ final class TrainingConfigTests: XCTestCase {
         XCTAssertEqual(try resolve("schedule: {name: cosine, t_max: 4, eta_min: 0.1}", ["schedule=warmup_cosine", "schedule.warmup_epochs=1"]).schedule,
                        .warmupCosine(warmupEpochs: 1, startFactor: 0.1, maximumEpochs: 4, minimum: 0.1))
         let dataset = try resolve("dataset: {name: mnist, normalize: false, hflip: true}", ["dataset=fashion-mnist"])
-        XCTAssertEqual(dataset.dataset, .fashionMNIST)
+        XCTAssertEqual(dataset.dataset, .builtIn(.fashionMNIST))
         XCTAssertFalse(dataset.normalize)
         XCTAssertEqual(dataset.transforms, [.horizontalFlip])
     }
@@ -236,14 +237,14 @@ final class TrainingConfigTests: XCTestCase {
         XCTAssertEqual(runs.map(\.name), ["a", "b", "c"])
         XCTAssertEqual(runs[0].optimizer.learningRate, 0.1)
         XCTAssertEqual(runs[0].optimizer.momentum, 0.5)
-        XCTAssertEqual(runs[0].dataset, .fashionMNIST)
+        XCTAssertEqual(runs[0].dataset, .builtIn(.fashionMNIST))
         XCTAssertEqual(runs[1].optimizer.name, .adam)
         XCTAssertEqual(runs[1].optimizer.learningRate, 0.01)
         XCTAssertFalse(runs[1].normalize)
         XCTAssertEqual(runs[1].transforms, [.horizontalFlip])
         XCTAssertEqual(runs.map(\.epochs), [2, 3, 2])
         // A bare name replaces the dataset, keeping its settings.
-        XCTAssertEqual(runs[2].dataset, .mnist)
+        XCTAssertEqual(runs[2].dataset, .builtIn(.mnist))
         XCTAssertFalse(runs[2].normalize)
         XCTAssertEqual(runs.map(\.batchSize), [16, 16, 16])
     }
@@ -253,7 +254,7 @@ final class TrainingConfigTests: XCTestCase {
         XCTAssertEqual(runs.map(\.name), ["fc2layer", "cnn", "fc2layer_permuted", "cnn_permuted"])
         XCTAssertEqual(runs.map(\.transforms), [[], [], [.permutePixels(seed: 1)], [.permutePixels(seed: 1)]])
         XCTAssertEqual(runs.map(\.model), ["fc2layer", "cnn", "fc2layer", "cnn"])
-        XCTAssertTrue(runs.allSatisfy { $0.optimizer.momentum == 0.5 && $0.epochs == 1 && $0.batchSize == 64 && $0.dataset == .mnist })
+        XCTAssertTrue(runs.allSatisfy { $0.optimizer.momentum == 0.5 && $0.epochs == 1 && $0.batchSize == 64 && $0.dataset == .builtIn(.mnist) })
     }
 
     func testPlainConfigIsOneCompareRun() throws {
@@ -262,6 +263,28 @@ final class TrainingConfigTests: XCTestCase {
     }
 
     // MARK: Errors
+
+    func testFolderDatasetsFromAMappingOrAnExistingPathRoundTrip() throws {
+        let config = try resolve("dataset: {name: folder, path: pictures, size: [32, 24], channels: 3, test_fraction: 0.1, hflip: true}\n")
+        XCTAssertEqual(config.dataset, .folder(ImageFolderSettings(path: "pictures", size: [32, 24], channels: 3, testFraction: 0.1)))
+        XCTAssertEqual(config.transforms, [.horizontalFlip])
+        XCTAssertTrue(config.resolvedYAML.contains("dataset: {name: folder, path: pictures, size: [32, 24], channels: 3, test_fraction: 0.1,"), config.resolvedYAML)
+        XCTAssertEqual(try resolve(config.resolvedYAML), config)
+        // `--dataset PATH` of an existing folder, over a config's dataset, keeps the config's folder settings.
+        let folder = NSTemporaryDirectory()
+        let overridden = try resolve("dataset: {name: mnist, normalize: false}\n", ["dataset=\(folder)", "dataset.size=[28, 28]"])
+        XCTAssertEqual(overridden.dataset, .folder(ImageFolderSettings(path: folder, size: [28, 28])))
+        XCTAssertFalse(overridden.normalize)
+    }
+
+    func testFolderSettingsErrors() {
+        expectError("dataset: {name: folder, size: [28, 28]}\n", line: 1, "a folder dataset needs `path`")
+        expectError("dataset: {name: folder, path: p, size: [28]}\n", line: 1, "`size` is [HEIGHT, WIDTH]")
+        expectError("dataset: {name: folder, path: p, channels: 2}\n", line: 1, "`channels` is 1 (gray) or 3 (RGB), not 2")
+        expectError("dataset: {name: folder, path: p, test_fraction: 1.5}\n", line: 1, "`dataset.test_fraction` must be a number between 0 and 1")
+        expectError("dataset: {name: mnist, size: [28, 28]}\n", line: 1, "`size` belongs to a folder dataset, not to mnist")
+        expectError("dataset: no/such/folder\n", line: 1, "unknown dataset `no/such/folder`", hint: "existing folder")
+    }
 
     func testUnknownTopLevelKeySuggestsNearest() {
         expectError("model: lenet\nepoch: 3\n", line: 2, "a training config has no key `epoch`", hint: "did you mean `epochs`?")

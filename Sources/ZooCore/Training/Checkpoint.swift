@@ -11,6 +11,8 @@ public enum CheckpointKey: String, CaseIterable, Sendable {
     case architecture, architectureSource = "architecture_source", modelParameters = "model_parameters"
     /// The dataset's name, the input shape (JSON list), class names (JSON list), normalisation and test-time transforms (JSON).
     case dataset, inputShape = "input_shape", classNames = "class_names", normalization, testTransforms = "test_transforms"
+    /// For a folder dataset (`dataset` is "folder"): its path, image size, channels and test fraction (JSON).
+    case datasetFolder = "dataset_folder"
     /// The loss name, the resolved training config (YAML).
     case loss, config
     /// Completed epochs, the best and the latest test accuracy (a fraction; -1 before any evaluation).

@@ -93,7 +93,7 @@ public struct ImageShape: Equatable, Sendable {
     public var pixelCount: Int { height * width }
     public var byteCount: Int { channels * height * width }
 
-    func after(_ transforms: [Transform]) -> ImageShape {
+    public func after(_ transforms: [Transform]) -> ImageShape {
         transforms.reduce(self) { $1.settings.output(for: $0) }
     }
 
