@@ -9,7 +9,7 @@ struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval", abstract: "Evaluate a checkpoint on its dataset's test set (or another with the same image shape).")
 
-    @Argument(help: "A last.safetensors or best.safetensors from a run folder.") var checkpoint: String
+    @Argument(help: "A last.safetensors or best.safetensors from a run folder, or shipped weights by name (lenet@mnist).") var checkpoint: String
     @Option(help: "Evaluate on this dataset instead of the one the model was trained on.") var dataset: DatasetArgument?
     @OptionGroup var dataDirectoryOption: DataDirectoryOption
     @Option(name: .customLong("batch-size")) var batchSize = 1000
@@ -36,7 +36,7 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         try memory.apply()
         guard batchSize >= 1 else { throw ZooError("--batch-size must be at least 1, not \(batchSize)") }
-        let model = try RestoredModel(path: checkpoint, batchSize: batchSize)
+        let model = try RestoredModel(path: try resolveCheckpointPath(checkpoint), batchSize: batchSize)
         let (description, network) = (model.description, model.network)
         let datasetName = try dataset?.name ?? description.dataset
         let data = try DatasetCatalog.load(datasetName, dataDirectory: dataDirectoryOption.dataDirectory)

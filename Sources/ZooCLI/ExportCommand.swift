@@ -16,7 +16,8 @@ struct ExportCommand: ParsableCommand {
             the class names are in its metadata.
             """)
 
-    @Argument(help: "A checkpoint from a run folder (last.safetensors, best.safetensors).") var checkpoint: String
+    @Argument(help: "A checkpoint from a run folder (last.safetensors, best.safetensors), or shipped weights by name (lenet@mnist).")
+    var checkpoint: String
     @Argument(help: "The file to write; its extension (.safetensors or .onnx) chooses the format.") var output: String
 
     func run() throws {
@@ -30,10 +31,11 @@ struct ExportCommand: ParsableCommand {
         guard FileManager.default.fileExists(atPath: folder.isEmpty ? "." : folder, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw ZooError("the folder `\(folder)` does not exist", place: output, hint: "create it first (mkdir -p \(folder)) or write somewhere else")
         }
-        guard URL(fileURLWithPath: output).standardizedFileURL != URL(fileURLWithPath: checkpoint).standardizedFileURL else {
+        let checkpointPath = try resolveCheckpointPath(checkpoint)
+        guard URL(fileURLWithPath: output).standardizedFileURL != URL(fileURLWithPath: checkpointPath).standardizedFileURL else {
             throw ZooError("the output is the checkpoint itself", place: output, hint: "write the export to a new file")
         }
-        let model = try RestoredModel(path: checkpoint)
+        let model = try RestoredModel(path: checkpointPath)
         let description = model.description
         let classNames = String(decoding: try JSONEncoder().encode(description.classNames), as: UTF8.self)
         var metadata = ["class_names": classNames, "dataset": description.dataset.rawValue,

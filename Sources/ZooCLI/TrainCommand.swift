@@ -29,6 +29,9 @@ struct TrainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Seed for initial weights, shuffling, augmentation and dropout.") var seed: Int?
     @OptionGroup var dataDirectoryOption: DataDirectoryOption
     @OptionGroup var setOption: SetOption
+    @Option(name: .customLong("init-from"), help: "Start from this checkpoint (or shipped weights, lenet@fashion-mnist): every tensor whose name and shape match.")
+    var initFrom: String?
+    @Option(help: "Layers to keep fixed, comma-separated (conv1,conv2), or all_but_last.") var freeze: String?
     @Option(help: "Run folder (default runs/NAME-TIMESTAMP).") var out: String?
     @Option(help: "Continue the run in this folder from its last checkpoint.") var resume: String?
     @Flag(help: "Plain log lines instead of a progress bar.") var quiet = false
@@ -65,6 +68,8 @@ struct TrainCommand: ParsableCommand {
         if let batchSize { overrides.append("batch_size=\(batchSize)") }
         if let seed { overrides.append("seed=\(seed)") }
         if let dataDirectory = dataDirectoryOption.dataDirectory { overrides.append("dataset.data_dir=\(dataDirectory)") }
+        if let initFrom { overrides.append("init_from=\(initFrom)") }
+        if let freeze { overrides.append("freeze=[\(freeze)]") }
         return overrides
     }
 
