@@ -81,7 +81,16 @@ final class FineTuningTests: XCTestCase {
     }
 
     func testFrozenBatchNormNormalisesWithItsRunningStatisticsAndKeepsThem() throws {
-        let network = try self.network(freezing: ["conv1", "conv2", "bn2"], batchNorm: true)
+        try checkFrozenBatchNorm(freezing: ["conv1", "conv2", "bn2"])
+        // Between layers that train, it passes the gradient back through the fixed normalisation.
+        let network = try checkFrozenBatchNorm(freezing: ["bn2"])
+        let gradient = try XCTUnwrap(network.parameter(named: "conv1.weight")).readGradient()
+        XCTAssertTrue(gradient.allSatisfy(\.isFinite) && gradient.contains { $0 != 0 }, "\(gradient)")
+    }
+
+    @discardableResult
+    private func checkFrozenBatchNorm(freezing frozen: [String]) throws -> Network {
+        let network = try self.network(freezing: frozen, batchNorm: true)
         try XCTUnwrap(network.parameter(named: "bn2.running_mean")).write([0.3, -0.2, 0.1, 0.05])
         try XCTUnwrap(network.parameter(named: "bn2.running_var")).write([0.5, 2, 1.5, 0.8])
         let statistics = try ["bn2.running_mean", "bn2.running_var"].map { try values(network, $0) }
@@ -95,6 +104,7 @@ final class FineTuningTests: XCTestCase {
         assertClose(training.outputValues, inference.outputValues, tolerance: 1e-6, "a frozen batch norm trains as in inference")
         XCTAssertEqual(try ["bn2.running_mean", "bn2.running_var"].map { try values(network, $0) }, statistics,
                        "running statistics are not updated")
+        return network
     }
 
     func testFreezeNamesLayersBlocksOrAllButLastAndRefusesWhatItCannot() throws {

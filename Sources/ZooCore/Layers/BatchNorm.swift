@@ -44,16 +44,20 @@ public final class BatchNorm: Layer {
         guard !usesRunningStatistics else {
             let statistics: [(Int32, Memory)] = [(DNNL_ARG_MEAN, runningMean.value), (DNNL_ARG_VARIANCE, runningVariance.value)]
             try builder.forward(forwardDescriptor, "batch normalization", arguments + statistics)
-            // Frozen, behind a layer that trains: only the input gradient, through the fixed normalisation.
+            // Frozen, behind a layer that trains: the input gradient through the fixed normalisation. oneDNN 2.6 has
+            // no backward-data kernel with global statistics and scale, so full backward runs, its scale and shift
+            // gradients going to scratch.
             guard let outputGradient = output.gradient, let inputGradient = input.gradient else { return output }
             var backwardOperation = dnnl_batch_normalization_desc_t()
             var gradient = input.descriptor.raw
-            try check(dnnl_batch_normalization_backward_desc_init(&backwardOperation, dnnl_backward_data, &gradient, &data, epsilon, flags),
+            try check(dnnl_batch_normalization_backward_desc_init(&backwardOperation, dnnl_backward, &gradient, &data, epsilon, flags),
                       "dnnl_batch_normalization_backward_desc_init")
-            let backwardDescriptor = try builder.primitiveDescriptor(&backwardOperation, hint: forwardDescriptor, name: "batch normalization backward data")
-            try builder.backward(backwardDescriptor, "batch normalization backward data", statistics + [
+            let backwardDescriptor = try builder.primitiveDescriptor(&backwardOperation, hint: forwardDescriptor, name: "batch normalization backward")
+            let unused = try MemoryDescriptor.plain([context.inputShape.channels])
+            try builder.backward(backwardDescriptor, "batch normalization backward", statistics + [
                 (DNNL_ARG_SRC, input.value), (DNNL_ARG_DIFF_DST, outputGradient), (DNNL_ARG_SCALE, scale.value),
                 (DNNL_ARG_SHIFT, shift.value), (DNNL_ARG_DIFF_SRC, inputGradient),
+                (DNNL_ARG_DIFF_SCALE, try builder.memory(unused)), (DNNL_ARG_DIFF_SHIFT, try builder.memory(unused)),
             ])
             return output
         }
