@@ -198,8 +198,9 @@ public final class Network {
         var readInputs = entries.map { [Activation?](repeating: nil, count: $0.inputs.count) }
         try publish(Activation(shape: inputShape, value: input, gradient: inputGradientMemory), of: -1, into: &readInputs, builder)
         var activation: Activation?
-        // A layer's output needs a gradient only when a layer up to it (its ancestors, and a few more) trains.
-        var gradientNeeded = inputGradient
+        // With frozen layers, a layer's output needs a gradient only when a layer up to it (its ancestors, and a
+        // few more) trains. Without, every layer gets one, as a network without parameters needs in training.
+        var gradientNeeded = inputGradient || !entries.contains { $0.parameters.contains(where: \.isFrozen) }
         for (index, entry) in entries.enumerated() {
             gradientNeeded = gradientNeeded || entry.parameters.contains(where: \.requiresGradient)
             builder.currentNeedsGradient = gradientNeeded
