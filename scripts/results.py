@@ -159,7 +159,7 @@ def write_table(rows, host, threads):
         writer = csv.DictWriter(file, COLUMNS)
         writer.writeheader()
         for r in rows:
-            writer.writerow({k: r.get(k, "") for k in COLUMNS})
+            writer.writerow({k: f"{r[k]:.2f}" if k.startswith(("accuracy", "best_seed_acc")) and k in r else r.get(k, "") for k in COLUMNS})
     notes_path = os.path.join(RECIPES, "NOTES.md")
     notes = open(notes_path).read().strip() + "\n\n" if os.path.exists(notes_path) else ""
     lines = ["# Results", "",

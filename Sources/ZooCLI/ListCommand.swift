@@ -37,7 +37,13 @@ struct ListCommand: ParsableCommand {
         var rows = entries.map { row(for: $0, input: input) }
         let published = results ? try ResultsTable.locate() : nil
         if let published {
-            for index in rows.indices { rows[index].accuracy = published.accuracies[rows[index].name] ?? [:] }
+            for index in rows.indices {
+                let name = rows[index].name
+                // A row measured at another size (a recipe's `params:`) is marked, as the listed size is not its own.
+                rows[index].accuracy = (published.accuracies[name] ?? [:]).reduce(into: [:]) { marked, entry in
+                    marked[entry.key] = entry.value + (published.parameters[name]?[entry.key] == rows[index].params ? "" : "*")
+                }
+            }
         }
         if jsonOption.json { return try printJSON(rows) }
         // MNIST, Fashion-MNIST, then the others by name.
@@ -52,7 +58,10 @@ struct ListCommand: ParsableCommand {
         print("Architectures for \(input.name) (input \(input.shape), \(input.numClasses) classes):\n")
         print(table(["NAME", "PARAMS", "MACS"] + datasets.map { "\($0.uppercased()) %" } + ["FROM", "DESCRIPTION"], cells,
                          rightAligned: Set(1..<(3 + datasets.count))))
-        if let published { print("\nAccuracy: test set, mean ± std over seeds, from \(published.path) (see docs/results.md for the recipes).") }
+        if let published {
+            print("\nAccuracy: test set, mean ± std over seeds, from \(published.path); * measured at another size set by the recipe's "
+                  + "model parameters (docs/results.md has each row's recipe and parameter count).")
+        }
     }
 
     private func row(for entry: ArchitectureEntry, input: DatasetInput) -> Row {

@@ -7,6 +7,8 @@ struct ResultsTable {
     let path: String
     /// Keyed by model, then dataset name: "99.02 ± 0.05".
     let accuracies: [String: [String: String]]
+    /// The parameter count each row was measured with (a recipe may set the model's `params:`), same keys.
+    let parameters: [String: [String: Int]]
 
     /// ./docs/results.csv, else the repository's beside the executable.
     static func locate() throws -> ResultsTable {
@@ -21,13 +23,15 @@ struct ResultsTable {
     init(path: String) throws {
         self.path = path
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw ZooError.unreadable(path) }
-        let rows = text.split(separator: "\n").map { csvFields(String($0)) }
+        // Python writes "\r\n", one Character in Swift.
+        let rows = text.split(whereSeparator: \.isNewline).map { csvFields(String($0)) }
         guard let header = rows.first, let model = header.firstIndex(of: "model"), let dataset = header.firstIndex(of: "dataset"),
-              let mean = header.firstIndex(of: "accuracy_mean"), let std = header.firstIndex(of: "accuracy_std") else {
-            throw ZooError("the results table lacks one of the columns model, dataset, accuracy_mean, accuracy_std", place: path,
+              let mean = header.firstIndex(of: "accuracy_mean"), let std = header.firstIndex(of: "accuracy_std"),
+              let params = header.firstIndex(of: "params") else {
+            throw ZooError("the results table lacks one of the columns model, dataset, accuracy_mean, accuracy_std, params", place: path,
                            hint: "regenerate it with python3 scripts/results.py --table-only")
         }
-        var accuracies: [String: [String: String]] = [:]
+        var accuracies: [String: [String: String]] = [:], parameters: [String: [String: Int]] = [:]
         for (line, row) in rows.enumerated().dropFirst() {
             guard row.count == header.count else {
                 throw ZooError("row \(line + 1) has \(row.count) fields, the header \(header.count)", place: path,
@@ -35,8 +39,10 @@ struct ResultsTable {
             }
             guard !row[mean].isEmpty else { continue }
             accuracies[row[model], default: [:]][row[dataset]] = "\(row[mean]) ± \(row[std])"
+            parameters[row[model], default: [:]][row[dataset]] = Int(row[params])
         }
         self.accuracies = accuracies
+        self.parameters = parameters
     }
 }
 
