@@ -9,7 +9,7 @@ struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval", abstract: "Evaluate a checkpoint on its dataset's test set (or another with the same image shape).")
 
-    @Argument(help: "A run folder (its best checkpoint), or a last.safetensors or best.safetensors from one.") var checkpoint: String
+    @Argument(help: "A run folder (its best checkpoint), a last.safetensors or best.safetensors from one, or shipped weights by name (lenet@mnist).") var checkpoint: String
     @Option(help: "Evaluate on this dataset instead of the one the model was trained on.") var dataset: DatasetArgument?
     @OptionGroup var dataDirectoryOption: DataDirectoryOption
     @Option(name: .customLong("batch-size")) var batchSize = 1000

@@ -16,7 +16,8 @@ struct ExportCommand: ParsableCommand {
             the class names are in its metadata.
             """)
 
-    @Argument(help: "A run folder (its best checkpoint), or a checkpoint from one (last.safetensors, best.safetensors).") var checkpoint: String
+    @Argument(help: "A run folder (its best checkpoint), a checkpoint from one (last.safetensors, best.safetensors), or shipped weights by name (lenet@mnist).")
+    var checkpoint: String
     @Argument(help: "The file to write; its extension (.safetensors or .onnx) chooses the format.") var output: String
 
     func run() throws {

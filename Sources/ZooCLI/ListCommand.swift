@@ -13,8 +13,11 @@ struct ListCommand: ParsableCommand {
 
     @OptionGroup var datasetOption: DatasetOption
 
-    /// JSON: an array of {name, description, params, macs, source, origin, error}.
+    /// JSON: an array of {name, description, params, macs, source, origin, error} (and `accuracy` with --results).
     @OptionGroup var jsonOption: JSONOption
+
+    @Flag(help: "Add the test accuracy per dataset from the results table (docs/results.csv).")
+    var results = false
 
     struct Row: Encodable {
         let name: String
@@ -24,21 +27,41 @@ struct ListCommand: ParsableCommand {
         let source: String
         let origin: String
         let error: String?
+        /// By dataset, "mean ± std" percent over the table's seeds.
+        var accuracy: [String: String]?
     }
 
     func run() throws {
         let input = try datasetOption.dataset.input
         let entries = ArchitectureRegistry().entries()
-        let rows = entries.map { row(for: $0, input: input) }
+        var rows = entries.map { row(for: $0, input: input) }
+        let published = results ? try ResultsTable.locate() : nil
+        if let published {
+            for index in rows.indices {
+                let name = rows[index].name
+                // A row measured at another size (a recipe's `params:`) is marked, as the listed size is not its own.
+                rows[index].accuracy = (published.accuracies[name] ?? [:]).reduce(into: [:]) { marked, entry in
+                    marked[entry.key] = entry.value + (published.parameters[name]?[entry.key] == rows[index].params ? "" : "*")
+                }
+            }
+        }
         if jsonOption.json { return try printJSON(rows) }
+        // MNIST, Fashion-MNIST, then the others by name.
+        let order = { (name: String) in (["mnist", "fashion-mnist"].firstIndex(of: name) ?? 2, name) }
+        let datasets = Set(rows.flatMap { $0.accuracy?.keys.map { $0 } ?? [] }).sorted { order($0) < order($1) }
         let cells = zip(entries, rows).map { entry, row -> [String] in
             let size = row.params.map(grouped) ?? "-"
             let macs = row.macs.map(grouped) ?? "-"
             let from = row.origin + (entry.overridesBuiltIn ? " (overrides built-in)" : "")
-            return [row.name, size, macs, from, row.error ?? row.description]
+            return [row.name, size, macs] + datasets.map { row.accuracy?[$0] ?? "-" } + [from, row.error ?? row.description]
         }
         print("Architectures for \(input.name) (input \(input.shape), \(input.numClasses) classes):\n")
-        print(table(["NAME", "PARAMS", "MACS", "FROM", "DESCRIPTION"], cells, rightAligned: [1, 2]))
+        print(table(["NAME", "PARAMS", "MACS"] + datasets.map { "\($0.uppercased()) %" } + ["FROM", "DESCRIPTION"], cells,
+                         rightAligned: Set(1..<(3 + datasets.count))))
+        if let published {
+            print("\nAccuracy: test set, mean ± std over seeds, from \(published.path); * measured at another size set by the recipe's "
+                  + "model parameters (docs/results.md has each row's recipe and parameter count).")
+        }
     }
 
     private func row(for entry: ArchitectureEntry, input: DatasetInput) -> Row {

@@ -33,6 +33,9 @@ struct SummaryCommand: ParsableCommand {
     @Flag(help: "List every layer of every block instead of one row per block instance.")
     var expand = false
 
+    @Option(help: "Show these layers frozen, as `freeze:` in a training config would (conv1,conv2 or all_but_last).")
+    var freeze: String?
+
     struct LayerRow: Encodable {
         let index: Int
         let name: String
@@ -42,6 +45,8 @@ struct SummaryCommand: ParsableCommand {
         let output_shape: [Int]
         let params: Int
         let macs: Int
+        /// Its parameters stay fixed in training (`--freeze`).
+        let frozen: Bool
 
         /// The block instance a layer belongs to: `layer2.0` for `layer2.0.conv1` and `layer2.0.shortcut.0`.
         var block: String? {
@@ -69,20 +74,22 @@ struct SummaryCommand: ParsableCommand {
     func run() throws {
         try memory.apply()
         guard batchSize >= 1 else { throw ZooError("--batch-size must be at least 1, not \(batchSize)") }
-        let (found, input, overrides, network) = try model()
+        let (found, input, overrides, network, configFreeze) = try model()
+        let flagFreeze = freeze.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+        let frozen = Set(try network.layersToFreeze(flagFreeze ?? configFreeze))
         let layers = network.entries.enumerated().map { index, entry in
             LayerRow(index: index, name: entry.name, type: entry.description.type,
                      inputs: entry.inputs == [index - 1] ? nil : entry.inputs.map { $0 < 0 ? "input" : network.entries[$0].name },
                      output_shape: entry.outputShape.dimensions,
                      params: entry.parameters.filter(\.isTrainable).map(\.elementCount).reduce(0, saturatingSum),
-                     macs: entry.multiplyAccumulates)
+                     macs: entry.multiplyAccumulates, frozen: frozen.contains(entry.name))
         }
         let buffers = network.entries.flatMap(\.parameters).filter { !$0.isTrainable }.map(\.elementCount).reduce(0, saturatingSum)
         // Forward activations of one image in float32: the input and every layer's output.
         let activationBytes = saturatingProduct([([input.shape] + network.entries.map(\.outputShape)).map(\.elementCount).reduce(0, saturatingSum), 4])
         let trainingMemory = MemoryEstimate(shapes: network).bytes(batchSize: batchSize, training: true)
         let summary = Summary(name: found.name, source: found.source, dataset: input.name, input_shape: input.shape.dimensions,
-                              layers: layers, total_params: network.parameterCount, trainable_params: network.parameterCount,
+                              layers: layers, total_params: network.parameterCount, trainable_params: layers.filter { !$0.frozen }.map(\.params).reduce(0, saturatingSum),
                               buffers: buffers, macs: network.multiplyAccumulates, activation_bytes: activationBytes,
                               batch_size: batchSize, training_memory_bytes: trainingMemory, memory_budget_bytes: MemoryBudget.limitBytes)
         if jsonOption.json { return try printJSON(summary) }
@@ -114,8 +121,8 @@ struct SummaryCommand: ParsableCommand {
     }
 
     /// The architecture, its input, its parameter values and its shapes (no parameter allocated, so any
-    /// architecture is summarised at once): from a training config as it trains, else for the dataset (or `--input`) with `--set`'s parameters.
-    private func model() throws -> (Architecture, DatasetInput, [String: ArgumentValue], NetworkShapes) {
+    /// architecture is summarised at once) and the layers its config freezes: from a training config as it trains, else for the dataset (or `--input`) with `--set`'s parameters.
+    private func model() throws -> (Architecture, DatasetInput, [String: ArgumentValue], NetworkShapes, freeze: [String]) {
         if TrainingConfig.isTrainingConfig(path: architecture) {
             if input != nil { throw ZooError("--input does not apply to a training config; its dataset and transforms give the input", place: architecture) }
             let config = try TrainingConfig.load(path: architecture, overrides: setOption.settings)
@@ -134,13 +141,13 @@ struct SummaryCommand: ParsableCommand {
                                      numClasses: classCount)
             let found = try ArchitectureRegistry().architecture(named: config.model)
             return (found, input, config.modelParameters,
-                    try found.shapes(dataset: input, overrides: config.modelParameters, places: config.modelParameterPlaces.byKey))
+                    try found.shapes(dataset: input, overrides: config.modelParameters, places: config.modelParameterPlaces.byKey), config.freeze)
         }
         let dataset = try datasetOption.dataset.input
         let input = try self.input.map { DatasetInput(name: dataset.name, shape: try Self.shape($0), numClasses: dataset.numClasses) } ?? dataset
         let overrides = try setOption.parameters()
         let found = try ArchitectureRegistry().architecture(named: architecture)
-        return (found, input, overrides, try found.shapes(dataset: input, overrides: overrides))
+        return (found, input, overrides, try found.shapes(dataset: input, overrides: overrides), [])
     }
 
     /// `1x32x32` as a shape.
@@ -155,9 +162,13 @@ struct SummaryCommand: ParsableCommand {
     /// One row per layer, or (unless --expand) one per block instance: its layers' count, the last one's
     /// output and the sums of parameters and MACs, so a 56-layer ResNet fits on a screen.
     private func tableRows(_ layers: [LayerRow]) -> [[String]] {
+        func parameters(_ members: some Collection<LayerRow>) -> String {
+            let frozen = members.filter(\.frozen).count
+            return grouped(members.reduce(0) { $0 + $1.params }) + (frozen == 0 ? "" : frozen == members.count ? " frozen" : " part frozen")
+        }
         func row(_ layer: LayerRow) -> [String] {
             [String(layer.index), layer.name, layer.type, layer.inputs?.joined(separator: ", ") ?? "",
-             Shape(layer.output_shape).description, grouped(layer.params), grouped(layer.macs)]
+             Shape(layer.output_shape).description, parameters([layer]), grouped(layer.macs)]
         }
         guard !expand else { return layers.map(row) }
         var rows: [[String]] = []
@@ -172,7 +183,7 @@ struct SummaryCommand: ParsableCommand {
             let last = members.last!
             rows.append([members.count == 1 ? String(last.index) : "\(layers[start].index)-\(last.index)", block,
                          "block of \(members.count)", layers[start].inputs?.joined(separator: ", ") ?? "",
-                         Shape(last.output_shape).description, grouped(members.reduce(0) { $0 + $1.params }),
+                         Shape(last.output_shape).description, parameters(members),
                          grouped(members.reduce(0) { $0 + $1.macs })])
             start += members.count
         }

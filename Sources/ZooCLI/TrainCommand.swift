@@ -29,6 +29,9 @@ struct TrainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Seed for initial weights, shuffling, augmentation and dropout.") var seed: Int?
     @OptionGroup var dataDirectoryOption: DataDirectoryOption
     @OptionGroup var setOption: SetOption
+    @Option(name: .customLong("init-from"), help: "Start from this checkpoint (or shipped weights, lenet@fashion-mnist): every tensor whose name and shape match.")
+    var initFrom: String?
+    @Option(help: "Layers to keep fixed, comma-separated (conv1,conv2), or all_but_last.") var freeze: String?
     @Option(help: "Run folder (default runs/NAME-TIMESTAMP).") var out: String?
     @Option(help: "Continue the run in this folder (or the folder of this checkpoint) from its last checkpoint; only --epochs and log_every may change.")
     var resume: String?
@@ -70,6 +73,8 @@ struct TrainCommand: ParsableCommand {
         if let dataDirectory = dataDirectoryOption.dataDirectory {
             overrides.append(("dataset.data_dir=\(dataDirectory)", "--data-dir \(dataDirectory)"))
         }
+        if let initFrom { overrides.append(("init_from=\(initFrom)", "--init-from \(initFrom)")) }
+        if let freeze { overrides.append(("freeze=[\(freeze)]", "--freeze \(freeze)")) }
         return overrides
     }
 

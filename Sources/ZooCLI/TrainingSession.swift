@@ -29,6 +29,9 @@ final class TrainingSession {
     /// Under MPI only rank 0 writes the run folder (and holds its lock).
     private let writesFiles: Bool
     private let lock: RunFolderLock?
+    /// What `init_from` loaded (nil when the run does not start from a checkpoint, or resumes).
+    private var transfer: (source: String, result: WeightTransfer)?
+    private let frozenLayers: [String]
 
     struct Outcome {
         let testAccuracy: Double
@@ -68,11 +71,15 @@ final class TrainingSession {
         let shape = images.after(config.transforms)
         network = try architecture.network(input: Shape([shape.channels, shape.height, shape.width]), numClasses: classCount,
                                            overrides: config.modelParameters, seed: config.seed, places: config.modelParameterPlaces.byKey)
+        // Before the first plan and the optimizer, which then leave frozen parameters out.
+        frozenLayers = try network.freeze(config.freeze)
         try MemoryBudget.check(network, batchSize: config.batchSize, training: true, what: "training \(architecture.name)")
         dataset = try folderData ?? DatasetCatalog.load(config.dataset, dataDirectory: config.dataDirectory, warn: printWarning)
         let normalization = config.normalize ? dataset.defaultNormalization : nil
         let share = communicator?.share ?? .everything
-        trainLoader = try BatchLoader(split: dataset.train, batchSize: config.batchSize, shuffle: true, seed: config.seed,
+        let (train, seed) = (dataset.train, config.seed)
+        let trainSplit = config.trainLimit.map { train.balancedSubset(count: $0, seed: seed) } ?? train
+        trainLoader = try BatchLoader(split: trainSplit, batchSize: config.batchSize, shuffle: true, seed: config.seed,
                                       transforms: config.transforms, normalization: normalization, share: share)
         testLoader = try BatchLoader(split: dataset.test, batchSize: config.batchSize, shuffle: false, seed: config.seed,
                                      transforms: config.transforms.filter(\.isDeterministic), normalization: normalization, share: share)
@@ -98,7 +105,12 @@ final class TrainingSession {
                                                     transforms: config.transforms.filter(\.isDeterministic), normalization: normalization),
                               runDirectory: runDirectory)
             : nil
-        if resume { try restore() }
+        if resume {
+            try restore()
+        } else if let source = config.initFrom {
+            let path = try resolveCheckpointPath(source)
+            transfer = (source, try Checkpoint.read(path: path).loadMatching(into: network, path: path))
+        }
         // Every rank has read the same checkpoint; rank 0's weights are copied to all the same.
         if let communicator, communicator.workers > 1 {
             trainer.dataParallel = try DataParallel(group: communicator, network: network, batchSize: config.batchSize)
@@ -135,6 +147,14 @@ final class TrainingSession {
     func run() throws -> Outcome {
         progress.line("zoo: training \(architecture.name) (\(grouped(network.parameterCount)) parameters) on \(config.dataset.shown) "
                       + "\(network.inputShape), \(dataset.classNames.count) classes, from \(dataset.location)")
+        if let transfer {
+            progress.line("initialised from \(transfer.source): " + transfer.result.lines.joined(separator: "; "))
+        }
+        if !frozenLayers.isEmpty {
+            let trained = network.parameterLayers.filter(\.trains).map(\.name)
+            progress.line("frozen: \(frozenLayers.joined(separator: ", ")); training: \(trained.joined(separator: ", ")) "
+                          + "(\(grouped(network.trainableParameters.map(\.elementCount).reduce(0, +))) of \(grouped(network.parameterCount)) parameters)")
+        }
         progress.line("run folder: \(runDirectory)" + (startEpoch > 0 ? " (resuming after epoch \(startEpoch))" : ""))
         progress.line(config.resolvedYAML(chosenLoss: trainer.loss).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
         if let buildWarning { progress.line("warning: " + buildWarning) }

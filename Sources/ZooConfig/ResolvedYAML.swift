@@ -24,6 +24,7 @@ extension TrainingConfig {
         }
         dataset.append(("normalize", node(.bool(normalize))))
         if let dataDirectory { dataset.append(("data_dir", .scalar(dataDirectory.represented()))) }
+        if let trainLimit { dataset.append(("train_limit", node(.int(trainLimit)))) }
         // Transforms apply in registry order, so listing them by key round-trips.
         dataset += transforms.map { ($0.name, node($0.settings.written)) }
         let optimizer = flowMapping([("name", .scalar(self.optimizer.name.rawValue.represented()))] + self.optimizer.settings.written.map { ($0.key, node($0.value)) })
@@ -36,7 +37,10 @@ extension TrainingConfig {
         let lossLine = loss.map { serialized([("loss", .scalar($0.rawValue.represented()))]) }
             ?? chosenLoss.map { "loss: \($0.rawValue)  # not set: \($0 == .nll ? "the model ends" : "for a model not ending") in log_softmax\n" }
             ?? "# loss: not set, so nll after log_softmax, else cross_entropy\n"
-        return serialized(head) + lossLine + serialized([("log_every", node(.int(logEvery)))])
+        var tail: [(String, Node)] = [("log_every", node(.int(logEvery)))]
+        if let initFrom { tail.append(("init_from", .scalar(initFrom.represented()))) }
+        if !freeze.isEmpty { tail.append(("freeze", node(.list(freeze.map(ArgumentValue.string))))) }
+        return serialized(head) + lossLine + serialized(tail)
     }
 }
 

@@ -27,6 +27,12 @@ public struct TrainingConfig: Equatable {
     public var loss: Loss?
     /// Log a plain line every this many steps when the output is not a terminal.
     public var logEvery: Int
+    /// Train on this many training images, the same number from each class, chosen by the seed (`dataset: {train_limit: N}`).
+    public var trainLimit: Int? = nil
+    /// A checkpoint or `MODEL@DATASET` whose tensors of matching name and shape start the run (fine-tuning).
+    public var initFrom: String? = nil
+    /// Layers whose parameters stay fixed (`Network.freeze`).
+    public var freeze: [String] = []
 }
 
 /// Where values were written, for messages only: two configs that differ only in where they were written

@@ -5,9 +5,10 @@ import ZooData
 
 extension TrainingConfig {
     /// The keys of a training config file (see docs/training-config.md).
-    public static let keys = ["name", "model", "dataset", "optimizer", "schedule", "epochs", "batch_size", "seed", "loss", "log_every"]
+    public static let keys = ["name", "model", "dataset", "optimizer", "schedule", "epochs", "batch_size", "seed", "loss", "log_every",
+                              "init_from", "freeze"]
     /// The `dataset:` keys: its own, then one per transform, in the order transforms apply.
-    public static var datasetKeys: [String] { ["name", "normalize", "data_dir"] + folderKeys + TransformRegistry.names }
+    public static var datasetKeys: [String] { ["name", "normalize", "data_dir", "train_limit"] + folderKeys + TransformRegistry.names }
     /// Sections written either as a bare name (`optimizer: adam`) or as a mapping with `name`.
     static let namedSections = ["model", "dataset", "optimizer", "schedule"]
     static let defaultModel = "lenet"
@@ -102,6 +103,9 @@ extension TrainingConfig {
                                     logEvery: try top["log_every"].map { try reader.integer($0, atLeast: 1) } ?? 100)
         config.modelParameterPlaces = places
         if let dataset = top["dataset"] { try readDataset(dataset, into: &config, reader) }
+        // `--set init_from=~` takes a config's init_from away.
+        config.initFrom = try top["init_from"].flatMap { isNull($0.node) ? nil : try reader.text($0) }
+        if let field = top["freeze"] { config.freeze = try readFreeze(field, reader) }
         if let field = top["name"] {
             config.name = try reader.text(field)
             guard !config.name.isEmpty, !config.name.hasPrefix("."),
@@ -179,6 +183,7 @@ extension TrainingConfig {
         }
         config.normalize = try entries.flag("normalize", default: true)
         config.dataDirectory = try entries.entries["data_dir"].map(reader.text)
+        config.trainLimit = try entries.entries["train_limit"].map { try reader.integer($0, atLeast: 1) }
         let imageHeight: Int
         switch config.dataset {
         case .builtIn(let name): imageHeight = name.height
@@ -210,6 +215,16 @@ extension TrainingConfig {
         settings.testFraction = try entries.number("test_fraction", default: ImageFolderSettings.defaultTestFraction,
                                                    "between 0 and 1") { (0...1).contains($0) }
         return settings
+    }
+
+    /// `freeze: [conv1, conv2]`, `freeze: conv1` or `freeze: all_but_last`; the names are checked against the model when it is built.
+    private static func readFreeze(_ field: ConfigField, _ reader: ConfigReader) throws -> [String] {
+        let isList = if case .sequence = field.node { true } else { false }
+        let names = try (isList ? reader.list(field) : [field]).map(reader.text)
+        if let empty = names.firstIndex(where: \.isEmpty) {
+            throw reader.fail("`freeze` entry \(empty + 1) is empty", at: field, hint: "list layer names, e.g. `freeze: [conv1, conv2]`")
+        }
+        return names
     }
 
     /// Absent: SGD, lr 0.01, momentum 0.9. A mapping without `name` is that SGD too; a named optimizer

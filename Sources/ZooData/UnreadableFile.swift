@@ -2,7 +2,7 @@ import ZooCore
 
 extension ZooError {
     /// A data file that cannot be opened or read (missing, a folder, no permission, an I/O error).
-    static func unreadable(_ path: String) -> ZooError {
+    public static func unreadable(_ path: String) -> ZooError {
         ZooError("cannot read file", place: path, hint: "check that the file exists and is readable")
     }
 }

@@ -130,6 +130,45 @@ final class TrainingConfigTests: XCTestCase {
         }
     }
 
+    /// configs/results/MODEL_DATASET.yaml: each says whether the table runs it, names its model and dataset, and builds.
+    func testResultsRecipesMatchTheirNamesAndBuild() throws {
+        let folder = Self.configsFolder.appendingPathComponent("results")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".yaml") }.sorted()
+        XCTAssertGreaterThanOrEqual(files.count, 30)
+        for file in files {
+            let path = folder.appendingPathComponent(file).path
+            let text = try String(contentsOfFile: path, encoding: .utf8)
+            XCTAssertTrue(text.hasPrefix("# status: run\n") || text.hasPrefix("# status: not run here ("), file)
+            let config = try TrainingConfig.load(path: path, overrides: [])
+            XCTAssertEqual("\(config.model)_\(config.dataset.rawValue).yaml", file)
+            XCTAssertEqual(try TrainingConfig.resolve(text: config.resolvedYAML, file: "resolved.yaml", overrides: []), config, file)
+            _ = try ArchitectureRegistry().architecture(named: config.model).network(dataset: DatasetInput(config.dataset),
+                                                                                     overrides: config.modelParameters)
+        }
+    }
+
+    func testFineTuningSettings() throws {
+        let config = try resolve("""
+            model: lenet
+            dataset: {name: mnist, train_limit: 1000}
+            init_from: lenet@fashion-mnist
+            freeze: [conv1, conv2]
+            """)
+        XCTAssertEqual(config.trainLimit, 1000)
+        XCTAssertEqual(config.initFrom, "lenet@fashion-mnist")
+        XCTAssertEqual(config.freeze, ["conv1", "conv2"])
+        XCTAssertEqual(try TrainingConfig.resolve(text: config.resolvedYAML, file: "resolved.yaml", overrides: []), config)
+        XCTAssertTrue(config.resolvedYAML.contains("freeze: [conv1, conv2]"), config.resolvedYAML)
+        XCTAssertEqual(try resolve("freeze: all_but_last\n").freeze, ["all_but_last"])
+        XCTAssertEqual(try resolve("model: lenet\n", ["freeze=[conv1]", "init_from=runs/a/best.safetensors"]).initFrom, "runs/a/best.safetensors")
+        XCTAssertNil(try resolve("init_from: lenet@mnist\n", ["init_from=~"]).initFrom)
+        let plain = try resolve("model: lenet\n")
+        XCTAssertEqual([plain.trainLimit == nil, plain.initFrom == nil, plain.freeze.isEmpty], [true, true, true])
+        XCTAssertFalse(plain.resolvedYAML.contains("freeze"), "unset settings are not written")
+        expectError("dataset: {name: mnist, train_limit: 0}\n", line: 1, "`dataset.train_limit` must be at least 1")
+        expectError("freeze: [conv1, {a: 1}]\n", line: 1, "must be a word or text")
+    }
+
     func testShippedConfigValues() throws {
         func load(_ file: String) throws -> TrainingConfig {
             try TrainingConfig.load(path: Self.configsFolder.appendingPathComponent(file).path, overrides: [])

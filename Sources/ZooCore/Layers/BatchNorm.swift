@@ -2,7 +2,8 @@ import CDNNL
 
 /// `batchnorm`: PyTorch `nn.BatchNorm2d` on images, `nn.BatchNorm1d` on flat features.
 /// Training normalises with the batch statistics and updates the running ones as PyTorch does
-/// (momentum 0.1, unbiased variance); inference uses the running statistics.
+/// (momentum 0.1, unbiased variance); inference uses the running statistics, and so does a frozen layer's
+/// training (as a PyTorch module in eval mode), which leaves them as they are.
 public final class BatchNorm: Layer {
     public static let typeName = "batchnorm"
     public static let argumentNames = ["eps", "momentum"]
@@ -28,8 +29,9 @@ public final class BatchNorm: Layer {
         let input = context.input
         let scale = try context.parameter("weight"), shift = try context.parameter("bias")
         let runningMean = try context.parameter("running_mean"), runningVariance = try context.parameter("running_var")
-        var flags = dnnl_use_scale.rawValue | dnnl_use_shift.rawValue
-        if !builder.training { flags |= dnnl_use_global_stats.rawValue }
+        let scaleAndShift = dnnl_use_scale.rawValue | dnnl_use_shift.rawValue
+        let usesRunningStatistics = !builder.training || scale.isFrozen
+        let flags = scaleAndShift | (usesRunningStatistics ? dnnl_use_global_stats.rawValue : 0)
 
         var forwardOperation = dnnl_batch_normalization_desc_t()
         var data = input.descriptor.raw
@@ -39,9 +41,24 @@ public final class BatchNorm: Layer {
         let output = try builder.activation(context.outputShape, descriptor: input.descriptor)
         var arguments: [(Int32, Memory)] = [(DNNL_ARG_SRC, input.value), (DNNL_ARG_DST, output.value),
                                             (DNNL_ARG_SCALE, scale.value), (DNNL_ARG_SHIFT, shift.value)]
-        guard builder.training else {
-            arguments += [(DNNL_ARG_MEAN, runningMean.value), (DNNL_ARG_VARIANCE, runningVariance.value)]
-            try builder.forward(forwardDescriptor, "batch normalization", arguments)
+        guard !usesRunningStatistics else {
+            let statistics: [(Int32, Memory)] = [(DNNL_ARG_MEAN, runningMean.value), (DNNL_ARG_VARIANCE, runningVariance.value)]
+            try builder.forward(forwardDescriptor, "batch normalization", arguments + statistics)
+            // Frozen, behind a layer that trains: the input gradient through the fixed normalisation. oneDNN 2.6 has
+            // no backward-data kernel with global statistics and scale, so full backward runs, its scale and shift
+            // gradients going to scratch.
+            guard let outputGradient = output.gradient, let inputGradient = input.gradient else { return output }
+            var backwardOperation = dnnl_batch_normalization_desc_t()
+            var gradient = input.descriptor.raw
+            try check(dnnl_batch_normalization_backward_desc_init(&backwardOperation, dnnl_backward, &gradient, &data, epsilon, flags),
+                      "dnnl_batch_normalization_backward_desc_init")
+            let backwardDescriptor = try builder.primitiveDescriptor(&backwardOperation, hint: forwardDescriptor, name: "batch normalization backward")
+            let unused = try MemoryDescriptor.plain([context.inputShape.channels])
+            try builder.backward(backwardDescriptor, "batch normalization backward", statistics + [
+                (DNNL_ARG_SRC, input.value), (DNNL_ARG_DIFF_DST, outputGradient), (DNNL_ARG_SCALE, scale.value),
+                (DNNL_ARG_SHIFT, shift.value), (DNNL_ARG_DIFF_SRC, inputGradient),
+                (DNNL_ARG_DIFF_SCALE, try builder.memory(unused)), (DNNL_ARG_DIFF_SHIFT, try builder.memory(unused)),
+            ])
             return output
         }
 
@@ -70,8 +87,7 @@ public final class BatchNorm: Layer {
         let inputGradient = try input.gradient ?? builder.memory(input.descriptor)
         var backwardOperation = dnnl_batch_normalization_desc_t()
         var gradient = input.descriptor.raw
-        try check(dnnl_batch_normalization_backward_desc_init(&backwardOperation, dnnl_backward, &gradient, &data, epsilon,
-                                                              dnnl_use_scale.rawValue | dnnl_use_shift.rawValue),
+        try check(dnnl_batch_normalization_backward_desc_init(&backwardOperation, dnnl_backward, &gradient, &data, epsilon, scaleAndShift),
                   "dnnl_batch_normalization_backward_desc_init")
         let backwardDescriptor = try builder.primitiveDescriptor(&backwardOperation, hint: forwardDescriptor, name: "batch normalization backward")
         try builder.backward(backwardDescriptor, "batch normalization backward", [

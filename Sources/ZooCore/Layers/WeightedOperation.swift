@@ -64,13 +64,48 @@ extension PlanBuilder {
         if let bias { arguments.append((DNNL_ARG_BIAS, bias.value)) }
         try forward(forwardDescriptor, operation.kind, arguments)
 
-        guard training, var outputGradient = output.gradient, let weightGradient = weight.gradient else { return output }
+        // No output gradient: neither this layer nor any before it trains. A frozen layer still passes its
+        // gradient back when a layer before it trains.
+        guard training, var outputGradient = output.gradient else { return output }
         if context.fusesReLU && !context.reluAfterPooling {
             let beforeReLU = try memory(output.descriptor)
             try reluBackwardFromOutput(output: output.value, outputGradient: outputGradient, inputGradient: beforeReLU)
             outputGradient = beforeReLU
         }
 
+        let gradientForWeights = try weight.gradient.map { weightGradient in
+            try compileBackwardWeights(operation, context, source: source, weightGradient: weightGradient, bias: bias,
+                                       biasDescriptor: biasDescriptor, outputGradient: outputGradient, forwardDescriptor: forwardDescriptor,
+                                       sourceDimensions: sourceDimensions, outputDimensions: outputDimensions, narrowed: narrowed)
+        }
+
+        if let inputGradient = context.input.gradient {
+            let dataDescriptor = try fastest([(inputGradient.descriptor, outputGradient.descriptor), (anySource, outputGradient.descriptor),
+                                              (anySource, anyOutput)]) { layouts in
+                var dataOperation = try operation.backwardData(layouts.0, anyWeights, layouts.1)
+                return try primitiveDescriptor(&dataOperation, hint: forwardDescriptor, name: "\(operation.kind) backward data")
+            }
+            let wanted = dataDescriptor.memoryDescriptor(dnnl_query_diff_dst_md)
+            let gradientForData = try gradientForWeights.flatMap { $0.descriptor == wanted ? $0 : nil } ?? backwardConverted(outputGradient, to: wanted)
+            let weightsForData = try backwardConverted(weight.value, to: dataDescriptor.memoryDescriptor(dnnl_query_weights_md))
+            try backward(writingInto: inputGradient, as: dataDescriptor.memoryDescriptor(dnnl_query_diff_src_md)) { target in
+                try backward(dataDescriptor, "\(operation.kind) backward data",
+                             [(DNNL_ARG_DIFF_DST, gradientForData), (DNNL_ARG_WEIGHTS, weightsForData), (DNNL_ARG_DIFF_SRC, target)])
+            }
+        }
+        return output
+    }
+
+    /// The backward-weights primitive (and bias gradient) of a trained layer; returns the output gradient in the
+    /// layout it read, which backward data reuses when it wants the same.
+    private func compileBackwardWeights<OperationDescriptor>(
+        _ operation: WeightedOperation<OperationDescriptor>, _ context: LayerContext, source: Memory, weightGradient: Memory, bias: Parameter?,
+        biasDescriptor: MemoryDescriptor?, outputGradient: Memory, forwardDescriptor: PrimitiveDescriptor, sourceDimensions: [Int],
+        outputDimensions: [Int], narrowed: Bool
+    ) throws -> Memory {
+        let anySource = try MemoryDescriptor.any(sourceDimensions)
+        let anyOutput = try MemoryDescriptor.any(outputDimensions)
+        let anyWeights = try MemoryDescriptor.any(weightGradient.descriptor.dimensions)
         // (src, diff_dst) choices: the forward's own, or oneDNN's (then the input is reordered for it).
         // A plain image source with one channel is also channels-last, byte for byte: where oneDNN blocks
         // channels by 8 (AVX2), its channels-last kernel beats the blocked one, which pads the channel to 8
@@ -103,22 +138,7 @@ extension PlanBuilder {
             if let biasGradient = bias?.gradient { arguments.append((DNNL_ARG_DIFF_BIAS, biasGradient)) }
             try backward(weightsDescriptor, "\(operation.kind) backward weights", arguments)
         }
-
-        if let inputGradient = context.input.gradient {
-            let dataDescriptor = try fastest([(inputGradient.descriptor, outputGradient.descriptor), (anySource, outputGradient.descriptor),
-                                              (anySource, anyOutput)]) { layouts in
-                var dataOperation = try operation.backwardData(layouts.0, anyWeights, layouts.1)
-                return try primitiveDescriptor(&dataOperation, hint: forwardDescriptor, name: "\(operation.kind) backward data")
-            }
-            let wanted = dataDescriptor.memoryDescriptor(dnnl_query_diff_dst_md)
-            let gradientForData = try wanted == gradientForWeights.descriptor ? gradientForWeights : backwardConverted(outputGradient, to: wanted)
-            let weightsForData = try backwardConverted(weight.value, to: dataDescriptor.memoryDescriptor(dnnl_query_weights_md))
-            try backward(writingInto: inputGradient, as: dataDescriptor.memoryDescriptor(dnnl_query_diff_src_md)) { target in
-                try backward(dataDescriptor, "\(operation.kind) backward data",
-                             [(DNNL_ARG_DIFF_DST, gradientForData), (DNNL_ARG_WEIGHTS, weightsForData), (DNNL_ARG_DIFF_SRC, target)])
-            }
-        }
-        return output
+        return gradientForWeights
     }
 
     /// The primitive descriptor from the first layout choice that gets the best kind of kernel oneDNN has:

@@ -13,6 +13,7 @@ public final class Network {
     let stepCounter = StepCounter()
     private let graph: Graph
     private var plans: [PlanKey: Plan] = [:]
+    var hasPlans: Bool { !plans.isEmpty }
 
     private struct PlanKey: Hashable {
         let batchSize: Int
@@ -70,10 +71,13 @@ public final class Network {
         entries.flatMap { entry in entry.parameters.map { ("\(entry.name).\($0.name)", $0) } }
     }
 
-    public var trainableParameters: [Parameter] { entries.flatMap { $0.parameters.filter(\.isTrainable) } }
+    /// The parameters training updates: trainable and not frozen.
+    public var trainableParameters: [Parameter] { entries.flatMap { $0.parameters.filter(\.requiresGradient) } }
 
-    /// Trainable values, as PyTorch's `sum(p.numel() for p in model.parameters())` counts them.
-    public var parameterCount: Int { trainableParameters.map(\.elementCount).reduce(0, saturatingSum) }
+    /// Trainable values, frozen ones included, as PyTorch's `sum(p.numel() for p in model.parameters())` counts them.
+    public var parameterCount: Int {
+        entries.flatMap { $0.parameters.filter(\.isTrainable) }.map(\.elementCount).reduce(0, saturatingSum)
+    }
 
     public var multiplyAccumulates: Int { entries.map(\.multiplyAccumulates).reduce(0, saturatingSum) }
 
@@ -109,7 +113,12 @@ public final class Network {
         var readInputs = entries.map { [Activation?](repeating: nil, count: $0.inputs.count) }
         try publish(Activation(shape: inputShape, value: input, gradient: inputGradientMemory), of: -1, into: &readInputs, builder)
         var activation: Activation?
+        // With frozen layers, a layer's output needs a gradient only when a layer up to it (its ancestors, and a
+        // few more) trains. Without, every layer gets one, as a network without parameters needs in training.
+        var gradientNeeded = inputGradient || !entries.contains { $0.parameters.contains(where: \.isFrozen) }
         for (index, entry) in entries.enumerated() {
+            gradientNeeded = gradientNeeded || entry.parameters.contains(where: \.requiresGradient)
+            builder.currentNeedsGradient = gradientNeeded
             builder.currentLayerIndex = index
             builder.currentLayerName = entry.name
             builder.currentOutputLastUse = graph.lastUse[index]

@@ -58,6 +58,8 @@ public final class PlanBuilder {
     /// writes the output's gradient), as positions in the network's layer list.
     var currentLayerIndex = 0
     var currentOutputLastUse = 0
+    /// False while compiling layers that neither train nor follow one that does: their backward is skipped.
+    var currentNeedsGradient = true
     /// Activation gradients in training, activation values in inference: each is needed from the layer that
     /// makes it to the last layer that reads it, so buffers whose intervals do not overlap share storage.
     /// A sequential network needs two; a residual block one more for its shortcut.
@@ -106,11 +108,11 @@ public final class PlanBuilder {
         try Memory(aliasing: memory, as: descriptor, device: device)
     }
 
-    /// A new activation; it gets a gradient buffer in the same layout when the plan trains.
+    /// A new activation; it gets a gradient buffer in the same layout when the plan trains and the layer needs one.
     /// Training keeps every value for backward; inference needs each only for the next layer.
     func activation(_ shape: Shape, descriptor: MemoryDescriptor) throws -> Activation {
         guard training else { return Activation(shape: shape, value: try sharedActivationBuffer(descriptor), gradient: nil) }
-        return Activation(shape: shape, value: try memory(descriptor), gradient: try sharedActivationBuffer(descriptor))
+        return Activation(shape: shape, value: try memory(descriptor), gradient: currentNeedsGradient ? try sharedActivationBuffer(descriptor) : nil)
     }
 
     func primitiveDescriptor<Operation>(_ operation: inout Operation, hint: PrimitiveDescriptor? = nil,
@@ -197,7 +199,7 @@ public final class PlanBuilder {
 
     /// Ends a layer's backward group; after it runs, the gradients of `parameters` are final.
     func finishLayer(parameters: [Parameter] = []) {
-        backwardGroups.append(BackwardGroup(steps: currentBackward, parameters: parameters.filter(\.isTrainable)))
+        backwardGroups.append(BackwardGroup(steps: currentBackward, parameters: parameters.filter(\.requiresGradient)))
         currentBackward = []
     }
 

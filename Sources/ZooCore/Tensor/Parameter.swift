@@ -45,6 +45,8 @@ public final class Parameter {
     public let name: String
     public let shape: [Int]
     public let isTrainable: Bool
+    /// A trainable parameter kept fixed (`freeze:`): no gradient, no optimizer state.
+    public private(set) var isFrozen = false
     let device: Device
     let canonicalDescriptor: MemoryDescriptor
     public private(set) var value: Memory
@@ -74,11 +76,12 @@ public final class Parameter {
         name = original.name
         shape = original.shape
         isTrainable = original.isTrainable
+        isFrozen = original.isFrozen
         self.device = device
         canonicalDescriptor = original.canonicalDescriptor
         if isTrainable {
             value = original.value
-            gradient = try Memory(original.value.descriptor, device: device)
+            gradient = isFrozen ? nil : try Memory(original.value.descriptor, device: device)
         } else {
             value = try Memory(original.value.descriptor, device: device)
             try reorder(from: original.value, to: value, device: device)
@@ -88,6 +91,15 @@ public final class Parameter {
 
     public var elementCount: Int { shape.reduce(1, *) }
 
+    /// Trainable and not frozen: plans compute its gradient and optimizers update it.
+    public var requiresGradient: Bool { isTrainable && !isFrozen }
+
+    /// Drops the gradient; only before the first plan, which decides what backward computes.
+    func freeze() {
+        isFrozen = true
+        gradient = nil
+    }
+
     /// Moves the values into the layout the first plan's primitive chose.
     func adopt(_ descriptor: MemoryDescriptor) throws {
         guard !layoutIsFixed else { return }
@@ -96,7 +108,7 @@ public final class Parameter {
         let moved = try Memory(descriptor, device: device)
         try reorder(from: value, to: moved, device: device)
         value = moved
-        if isTrainable { gradient = try Memory(descriptor, device: device) }
+        if requiresGradient { gradient = try Memory(descriptor, device: device) }
     }
 
     public func read() throws -> [Float] { try readCanonical(value) }

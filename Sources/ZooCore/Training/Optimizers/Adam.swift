@@ -17,7 +17,7 @@ public final class Adam: Optimizer {
 
     public init(parameters: [(name: String, parameter: Parameter)], learningRate: Double = 0.001, beta1: Double = 0.9,
                 beta2: Double = 0.999, epsilon: Double = 1e-8, weightDecay: Double = 0, decoupledWeightDecay: Bool = false) throws {
-        self.parameters = parameters.filter { $0.parameter.isTrainable }
+        self.parameters = parameters.filter { $0.parameter.requiresGradient }
         self.learningRate = learningRate
         self.beta1 = beta1
         self.beta2 = beta2

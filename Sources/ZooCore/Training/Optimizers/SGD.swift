@@ -15,7 +15,7 @@ public final class SGD: Optimizer {
         guard !nesterov || (momentum > 0 && dampening == 0) else {
             throw ZooError("nesterov momentum needs momentum > 0 and dampening 0, as in torch.optim.SGD")
         }
-        self.parameters = parameters.filter { $0.parameter.isTrainable }
+        self.parameters = parameters.filter { $0.parameter.requiresGradient }
         self.learningRate = learningRate
         self.momentum = momentum
         self.dampening = dampening
