@@ -60,6 +60,8 @@ final class TrainingSession {
                                      transforms: config.transforms.filter(\.isDeterministic), normalization: normalization, share: share)
         trainer = Trainer(network: network, optimizer: try config.optimizer.make(parameters: network.namedParameters),
                           loss: config.loss(for: network))
+        trainer.labelSmoothing = config.labelSmoothing
+        if config.schedule.stepsEveryBatch { trainer.batchSchedule = (config.schedule, config.optimizer.learningRate) }
         if writesFiles {
             do {
                 try FileManager.default.createDirectory(atPath: runDirectory, withIntermediateDirectories: true)
@@ -107,6 +109,7 @@ final class TrainingSession {
             throw ZooError("the checkpoint has no optimizer state", place: checkpointPath, hint: "start a new run instead")
         }
         try trainer.optimizer.restore(optimizerState)
+        try checkStepsPerEpoch(checkpoint.metadata, path: checkpointPath)
         startEpoch = description.epoch
         bestAccuracy = description.bestTestAccuracy
         let rows = ((try? String(contentsOfFile: path("metrics.csv"), encoding: .utf8)) ?? "").split(separator: "\n").dropFirst()
@@ -132,7 +135,9 @@ final class TrainingSession {
         var totalSeconds = 0.0
         var lastAccuracy = 0.0
         for epoch in startEpoch..<config.epochs {
-            let learningRate = config.schedule.learningRate(base: config.optimizer.learningRate, epoch: epoch)
+            let stepsPerEpoch = trainLoader.batchesPerEpoch
+            let learningRate = config.schedule.position(base: config.optimizer.learningRate, step: epoch * stepsPerEpoch,
+                                                        stepsPerEpoch: stepsPerEpoch).learningRate
             trainer.optimizer.learningRate = learningRate
             let result: EpochResult
             do {
@@ -182,6 +187,18 @@ final class TrainingSession {
         guard writesFiles else { return }
         let description = CheckpointDescription(architecture: architecture, config: config, network: network, dataset: dataset,
                                                 epoch: completedEpochs, bestTestAccuracy: bestAccuracy, testAccuracy: testAccuracy)
-        try Checkpoint(network: network, optimizer: trainer.optimizer, metadata: try description.metadata).write(to: file)
+        var metadata = try description.metadata
+        metadata[CheckpointKey.stepsPerEpoch.rawValue] = String(trainLoader.batchesPerEpoch)
+        try Checkpoint(network: network, optimizer: trainer.optimizer, metadata: metadata).write(to: file)
+    }
+
+    /// A schedule stepping per batch resumes at completed epochs x batches per epoch, exact only if that is unchanged.
+    private func checkStepsPerEpoch(_ values: [String: String], path checkpointPath: String) throws {
+        guard config.schedule.stepsEveryBatch, values[CheckpointKey.stepsPerEpoch.rawValue] != nil else { return }
+        let saved = try CheckpointMetadata(values, path: checkpointPath).integer(.stepsPerEpoch, in: 1...Checkpoint.maximumCount)
+        guard saved == trainLoader.batchesPerEpoch else {
+            throw ZooError("the \(config.schedule.name) schedule steps every batch, but this run had \(saved) batches an epoch and the resume would have \(trainLoader.batchesPerEpoch)",
+                           place: checkpointPath, hint: "resume with the run's batch_size, or start a new run")
+        }
     }
 }

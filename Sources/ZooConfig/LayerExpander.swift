@@ -134,7 +134,7 @@ struct LayerExpander {
             }
             arguments[primary] = LayerArgument(try resolve(node, key: primary), at: at(node))
         }
-        try append(LayerDescription(type: type, name: name, arguments: arguments, inputs: inputs, location: at(typeNode)))
+        try append(LayerDescription(type: layerType.typeName, name: name, arguments: arguments, inputs: inputs, location: at(typeNode)))
     }
 
     private mutating func append(_ description: LayerDescription) throws {

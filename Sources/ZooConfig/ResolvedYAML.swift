@@ -16,13 +16,13 @@ extension TrainingConfig {
         // Transforms apply in registry order, so listing them by key round-trips.
         dataset += transforms.map { ($0.name, node($0.settings.written)) }
         let optimizer = flowMapping([("name", .scalar(self.optimizer.name.rawValue.represented()))] + self.optimizer.settings.written.map { ($0.key, node($0.value)) })
-        let scheduleSettings = schedule.settings.written
+        let scheduleSettings = schedule.settings.written + (schedule.perStep ? [("per_step", .bool(true))] : [])
         let schedule = scheduleSettings.isEmpty ? Node.scalar(self.schedule.name.represented())
             : flowMapping([("name", .scalar(self.schedule.name.represented()))] + scheduleSettings.map { ($0.key, node($0.value)) })
         let head: [(String, Node)] = [("name", .scalar(name.represented())), ("model", model), ("dataset", flowMapping(dataset)),
                                       ("optimizer", optimizer), ("schedule", schedule), ("epochs", node(.int(epochs))),
                                       ("batch_size", node(.int(batchSize))), ("seed", .scalar(seed.represented()))]
-        let lossLine = loss.map { serialized([("loss", .scalar($0.rawValue.represented()))]) }
+        let lossLine = lossWritten.map { serialized([("loss", $0)]) }
             ?? "# loss: not set, so nll after log_softmax, else cross_entropy\n"
         return serialized(head) + lossLine + serialized([("log_every", node(.int(logEvery)))])
     }

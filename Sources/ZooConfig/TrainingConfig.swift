@@ -23,6 +23,8 @@ public struct TrainingConfig: Equatable {
     public var seed: UInt64
     /// Nil means: `nll` when the model ends in `log_softmax`, else `cross_entropy`.
     public var loss: Loss?
+    /// PyTorch's `label_smoothing` of the cross-entropy training loss (`loss: {name: cross_entropy, label_smoothing: 0.1}`).
+    public var labelSmoothing = 0.0
     /// Log a plain line every this many steps when the output is not a terminal.
     public var logEvery: Int
 }

@@ -9,7 +9,7 @@ extension TrainingConfig {
     /// The `dataset:` keys: its own, then one per transform, in the order transforms apply.
     public static var datasetKeys: [String] { ["name", "normalize", "data_dir"] + TransformRegistry.names }
     /// Sections written either as a bare name (`optimizer: adam`) or as a mapping with `name`.
-    static let namedSections = ["model", "dataset", "optimizer", "schedule"]
+    static let namedSections = ["model", "dataset", "optimizer", "schedule", "loss"]
     static let defaultModel = "lenet"
 
     /// Reads a training config file and applies `overrides` (`optimizer.lr=0.05`, from `--set`).
@@ -33,7 +33,8 @@ extension TrainingConfig {
         switch section {
         case "optimizer": return OptimizerRegistry.type(named: newName)?.keys.contains(key) ?? false
         case "schedule": return ScheduleRegistry.type(named: newName)?.keys.contains(key) ?? false
-        case "dataset": return true
+        // A loss keeps `label_smoothing`, so a switch to one without it is an error, not a silent drop.
+        case "dataset", "loss": return true
         // Model parameters belong to one architecture.
         default: return (oldName ?? defaultModel) == newName
         }
@@ -57,8 +58,8 @@ extension TrainingConfig {
                                     schedule: try top["schedule"].map { try readSchedule($0, epochs: epochs, reader) } ?? .constant,
                                     epochs: epochs, batchSize: try top["batch_size"].map { try reader.integer($0, atLeast: 1) } ?? 64,
                                     seed: UInt64(try top["seed"].map { try reader.integer($0, atLeast: 0) } ?? 0),
-                                    loss: try top["loss"].map { try reader.choice($0, what: "loss") },
-                                    logEvery: try top["log_every"].map { try reader.integer($0, atLeast: 1) } ?? 100)
+                                    loss: nil, logEvery: try top["log_every"].map { try reader.integer($0, atLeast: 1) } ?? 100)
+        if let loss = top["loss"] { (config.loss, config.labelSmoothing) = try readLoss(loss, reader) }
         if let dataset = top["dataset"] { try readDataset(dataset, into: &config, reader) }
         if let field = top["name"] {
             config.name = try reader.text(field)
@@ -162,8 +163,8 @@ extension TrainingConfig {
                               hint: "one of \(ScheduleRegistry.names.joined(separator: ", ")), e.g. `{name: cosine, t_max: 10}`")
         }
         let type = try scheduleType(field.child("name", nameNode))
-        let settings = try SectionReader(reader, field, allowed: ["name"] + type.keys, owner: "the \(type.name) schedule",
+        let settings = try SectionReader(reader, field, allowed: ["name", "per_step"] + type.keys, owner: "the \(type.name) schedule",
                                          missingHint: missingHint(type))
-        return LearningRateSchedule(try type.read(settings, epochs: epochs))
+        return LearningRateSchedule(try type.read(settings, epochs: epochs), perStep: try settings.flag("per_step", default: false))
     }
 }

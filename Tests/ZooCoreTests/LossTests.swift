@@ -48,3 +48,27 @@ final class LossTests: XCTestCase {
         }
     }
 }
+
+/// `nn.CrossEntropyLoss(label_smoothing=ε)` against PyTorch: loss and gradient.
+final class LabelSmoothingFixtureTests: XCTestCase {
+    func testLabelSmoothing() throws { try check("loss_label_smoothing") }
+    func testFullSmoothingIsUniformTargets() throws { try check("loss_label_smoothing_full") }
+
+    private func check(_ name: String) throws {
+        let fixture = try Fixture(name)
+        let output = try fixture.floats("output")
+        let labels = try fixture.labels()
+        let smoothing = Double(fixture.file.metadata["label_smoothing"] ?? "") ?? .nan
+        var gradient = [Float](repeating: .nan, count: output.count)
+        let result = try output.withUnsafeBufferPointer { output in
+            try labels.withUnsafeBufferPointer { labels in
+                try gradient.withUnsafeMutableBufferPointer { gradient in
+                    try Loss.crossEntropy.evaluate(output: output, labels: labels, classes: output.count / labels.count,
+                                                   gradient: gradient, labelSmoothing: smoothing)
+                }
+            }
+        }
+        assertClose([Float(result.loss)], try fixture.floats("loss"), tolerance: 1e-6, "\(name) loss")
+        assertClose(gradient, try fixture.floats("grad_output"), tolerance: 1e-6, "\(name) gradient")
+    }
+}

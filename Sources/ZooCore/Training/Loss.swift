@@ -17,8 +17,10 @@ public enum Loss: String, CaseIterable, Sendable, Codable {
     }
 
     /// Loss and accuracy of a batch; with `gradient`, also d(loss)/d(output).
+    /// `labelSmoothing` ε (cross-entropy only, as `nn.CrossEntropyLoss(label_smoothing=ε)`) scores each row
+    /// against 1 - ε on its label plus ε spread evenly over all classes.
     public func evaluate(output: UnsafeBufferPointer<Float>, labels: UnsafeBufferPointer<Int32>, classes: Int,
-                         gradient: UnsafeMutableBufferPointer<Float>?) throws -> Result {
+                         gradient: UnsafeMutableBufferPointer<Float>?, labelSmoothing: Double = 0) throws -> Result {
         let batchSize = labels.count
         guard output.count >= batchSize * classes, batchSize > 0 else {
             throw ZooError("the loss got \(output.count) outputs for \(batchSize) labels of \(classes) classes")
@@ -36,7 +38,7 @@ public enum Loss: String, CaseIterable, Sendable, Codable {
             for index in 1..<classes where row[index] > row[best] { best = index }
             if best == label { correct += 1 }
             let rowGradient = gradient.map { UnsafeMutableBufferPointer(rebasing: $0[(sample * classes)..<((sample + 1) * classes)]) }
-            total += lossOfRow(row, label: label, batchSize: batchSize, gradient: rowGradient)
+            total += lossOfRow(row, label: label, batchSize: batchSize, gradient: rowGradient, labelSmoothing: labelSmoothing)
         }
         let loss = self == .mse ? total / Double(batchSize * classes) : total / Double(batchSize)
         return Result(loss: loss, correct: correct)
@@ -44,20 +46,24 @@ public enum Loss: String, CaseIterable, Sendable, Codable {
 
     /// The row's summed loss (mean taken by the caller) and its share of the mean's gradient.
     private func lossOfRow(_ row: UnsafeBufferPointer<Float>, label: Int, batchSize: Int,
-                           gradient: UnsafeMutableBufferPointer<Float>?) -> Double {
+                           gradient: UnsafeMutableBufferPointer<Float>?, labelSmoothing: Double) -> Double {
         switch self {
         case .crossEntropy:
             let largest = row.max() ?? 0
             var sum = 0.0
             for value in row { sum += exp(Double(value - largest)) }
             let logSum = log(sum) + Double(largest)
-            if let gradient {
-                for index in row.indices {
-                    let probability = exp(Double(row[index]) - logSum)
-                    gradient[index] = Float((probability - (index == label ? 1 : 0)) / Double(batchSize))
+            // -sum(target * log p) with the target summing to 1 is logSum - sum(target * row).
+            let spread = labelSmoothing / Double(row.count)
+            func target(_ index: Int) -> Double { (index == label ? 1 - labelSmoothing : 0) + spread }
+            var loss = logSum
+            for index in row.indices {
+                loss -= target(index) * Double(row[index])
+                if let gradient {
+                    gradient[index] = Float((exp(Double(row[index]) - logSum) - target(index)) / Double(batchSize))
                 }
             }
-            return logSum - Double(row[label])
+            return loss
         case .nll:
             if let gradient {
                 for index in row.indices { gradient[index] = index == label ? -1 / Float(batchSize) : 0 }
@@ -78,9 +84,11 @@ public enum Loss: String, CaseIterable, Sendable, Codable {
 
 extension Plan {
     /// The loss of the current output against `labels`, writing its gradient for `backward()`.
-    public func applyLoss(_ loss: Loss, labels: UnsafeBufferPointer<Int32>, classes: Int) throws -> Loss.Result {
+    public func applyLoss(_ loss: Loss, labels: UnsafeBufferPointer<Int32>, classes: Int, labelSmoothing: Double = 0) throws -> Loss.Result {
         try withOutput { output in
-            try withOutputGradient { gradient in try loss.evaluate(output: output, labels: labels, classes: classes, gradient: gradient) }
+            try withOutputGradient { gradient in
+                try loss.evaluate(output: output, labels: labels, classes: classes, gradient: gradient, labelSmoothing: labelSmoothing)
+            }
         }
     }
 
@@ -94,10 +102,10 @@ extension Plan {
     /// One training pass before the update, as the trainer, the benchmark and the tests run it:
     /// forward, loss, backward (every parameter's gradient filled).
     /// `backward` replaces the plain backward pass (data-parallel training scales and sums gradients in it).
-    public func forwardLossBackward(_ loss: Loss, labels: UnsafeBufferPointer<Int32>, classes: Int,
+    public func forwardLossBackward(_ loss: Loss, labels: UnsafeBufferPointer<Int32>, classes: Int, labelSmoothing: Double = 0,
                                     backward runBackward: ((Plan) throws -> Void)? = nil) throws -> Loss.Result {
         try forward()
-        let result = try applyLoss(loss, labels: labels, classes: classes)
+        let result = try applyLoss(loss, labels: labels, classes: classes, labelSmoothing: labelSmoothing)
         if let runBackward { try runBackward(self) } else { try backward() }
         return result
     }

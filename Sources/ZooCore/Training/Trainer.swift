@@ -5,6 +5,11 @@ public final class Trainer {
     public let network: Network
     public let optimizer: Optimizer
     public let loss: Loss
+    /// PyTorch's `label_smoothing` for the training loss (cross-entropy); evaluation scores the plain labels.
+    public var labelSmoothing = 0.0
+    /// A schedule that steps every batch (onecycle, `per_step: true`) and the optimizer's configured rate:
+    /// before each update the trainer sets the rate (and momentum) for the run's step count.
+    public var batchSchedule: (schedule: LearningRateSchedule, baseRate: Double)?
     /// Checked after every step; Ctrl-C sets it so the current step finishes and a checkpoint can be written.
     public var shouldStop: () -> Bool = { false }
     /// Set when this process is one worker of several: batches are its shares, gradients and figures are summed.
@@ -32,6 +37,9 @@ public final class Trainer {
         var interrupted = false
         while let batch = data.nextBatch() {
             globalImages += batch.globalCount
+            if let (schedule, baseRate) = batchSchedule {
+                optimizer.follow(schedule, base: baseRate, step: epoch * data.batchesPerEpoch + step, stepsPerEpoch: data.batchesPerEpoch)
+            }
             if batch.count == 0, let dataParallel {
                 try dataParallel.backwardWithoutImages()
                 try optimizer.step()
@@ -67,10 +75,10 @@ public final class Trainer {
     }
 
     private func forwardLossBackward(_ batch: LabeledBatch) throws -> Loss.Result {
-        if let coreParallel { return try coreParallel.forwardLossBackward(batch, loss: loss, classes: classes) }
+        if let coreParallel { return try coreParallel.forwardLossBackward(batch, loss: loss, classes: classes, labelSmoothing: labelSmoothing) }
         let plan = try network.plan(batchSize: batch.count, training: true)
         try plan.load(batch)
-        return try plan.forwardLossBackward(loss, labels: batch.labels, classes: classes, backward: dataParallel.map { dataParallel in
+        return try plan.forwardLossBackward(loss, labels: batch.labels, classes: classes, labelSmoothing: labelSmoothing, backward: dataParallel.map { dataParallel in
             { try dataParallel.backward($0, globalCount: batch.globalCount) }
         })
     }

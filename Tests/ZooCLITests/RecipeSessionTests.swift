@@ -1,0 +1,62 @@
+import Foundation
+import XCTest
+@testable import ZooCLI
+import ZooConfig
+import ZooCore
+
+/// Issue 21's recipes end to end on real MNIST: a schedule stepping every batch resumes exactly, and only
+/// at the batch size it was trained with.
+final class RecipeSessionTests: XCTestCase {
+    private var folders: [String] = []
+
+    override func tearDown() {
+        for folder in folders { try? FileManager.default.removeItem(atPath: folder) }
+    }
+
+    private func temporaryFolder() -> String {
+        let folder = NSTemporaryDirectory() + "zoo-recipe-\(UUID().uuidString)"
+        folders.append(folder)
+        return folder
+    }
+
+    private func session(_ overrides: [String], folder: String, resume: Bool = false) throws -> TrainingSession {
+        let config = try TrainingConfig.defaults(overrides: ["dataset=mnist", "dataset.data_dir=\(TrainingSessionTests.dataDirectory)"] + overrides)
+        return try TrainingSession(config: config, registry: ArchitectureRegistry(), runDirectory: folder, resume: resume,
+                                   progress: ProgressOutput(quiet: true, logEvery: 1_000, silent: true))
+    }
+
+    /// onecycle over two epochs with SGD momentum cycling and label smoothing: two epochs straight equal one
+    /// epoch, a resume and one more (rate, momentum and momentum buffers included).
+    func testOneCycleResumesExactly() throws {
+        try TrainingSessionTests.requireMNIST()
+        let recipe = ["model=fc2layer", "optimizer.name=sgd", "optimizer.lr=0.05", "schedule.name=onecycle", "schedule.epochs=2",
+                      "loss.name=cross_entropy", "loss.label_smoothing=0.1", "batch_size=256", "epochs=2", "seed=4"]
+        let straight = temporaryFolder()
+        _ = try session(recipe, folder: straight).run()
+        let resumed = temporaryFolder()
+        _ = try session(recipe + ["epochs=1"], folder: resumed).run()
+        _ = try session(recipe, folder: resumed, resume: true).run()
+
+        let expected = try Checkpoint.read(path: "\(straight)/last.safetensors")
+        let actual = try Checkpoint.read(path: "\(resumed)/last.safetensors")
+        for (name, tensor) in expected.parameters {
+            XCTAssertEqual(try actual.parameters[name]?.floats, try tensor.floats, "\(name) differs after resuming")
+        }
+        XCTAssertEqual(actual.optimizer, expected.optimizer)
+        XCTAssertEqual(actual.metadata[CheckpointKey.stepsPerEpoch.rawValue], "235", "60,000 images in batches of 256")
+    }
+
+    func testPerStepScheduleRefusesAResumeAtAnotherBatchSize() throws {
+        try TrainingSessionTests.requireMNIST()
+        let recipe = ["model=fc2layer", "schedule.name=cosine", "schedule.t_max=2", "schedule.per_step=true", "batch_size=500", "seed=4"]
+        let folder = temporaryFolder()
+        _ = try session(recipe + ["epochs=1"], folder: folder).run()
+        XCTAssertThrowsError(try session(recipe + ["epochs=2", "batch_size=1000"], folder: folder, resume: true)) { error in
+            let error = error as? ZooError
+            XCTAssertEqual(error?.message.contains("the cosine schedule steps every batch, but this run had 120 batches an epoch and the resume would have 60"), true,
+                           "\(String(describing: error))")
+            XCTAssertEqual(error?.place, "\(folder)/last.safetensors")
+        }
+        XCTAssertNoThrow(try session(recipe + ["epochs=2"], folder: folder, resume: true))
+    }
+}
