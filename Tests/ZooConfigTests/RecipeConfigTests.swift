@@ -41,3 +41,22 @@ extension TrainingConfigTests {
         expectError("schedule: {name: cosine, per_step: 2}\n", line: 1, "per_step")
     }
 }
+
+extension TrainingConfigTests {
+    func testRandomErasingAndTranslate() throws {
+        let config = try resolve("dataset: {name: cifar10, translate: 2, random_erasing: {p: 0.25, scale: [0.1, 0.2]}}")
+        XCTAssertEqual(config.transforms, [.translate(2), .randomErasing(p: 0.25, scale: [0.1, 0.2])])
+        XCTAssertFalse(config.transforms.contains { $0.isDeterministic }, "training images only")
+        XCTAssertEqual(try resolve(config.resolvedYAML), config)
+        XCTAssertEqual(try resolve("dataset: {random_erasing: {}}").transforms, [.randomErasing()])
+    }
+
+    func testBadRandomErasingAndTranslate() {
+        expectError("dataset:\n  random_erasing: {p: 1.5}\n", line: 2, "`dataset.random_erasing.p` must be a number from 0 to 1")
+        expectError("dataset:\n  random_erasing:\n    scale: [0.4, 0.1]\n", line: 3, "`dataset.random_erasing.scale` must be two numbers, the smaller first")
+        expectError("dataset:\n  random_erasing:\n    ratio: [0, 1]\n", line: 3, "must be a number greater than 0")
+        expectError("dataset: {random_erasing: {value: 2}}\n", line: 1, "`dataset.random_erasing.value` must be a number from 0 to 1")
+        expectError("dataset: {random_erasing: {alpha: 2}}\n", line: 1, "`random_erasing` has no key `alpha`")
+        expectError("dataset:\n  translate: 0\n", line: 2, "`dataset.translate` must be from 1 to 1024, not 0")
+    }
+}
