@@ -592,9 +592,26 @@ def loss_fixture(case, label_smoothing):
          {"kind": "loss", "loss": "cross_entropy", "label_smoothing": str(label_smoothing)})
 
 
+def mixed_loss_fixture(case, label_smoothing, weight):
+    """Cross-entropy against MixUp/CutMix soft targets (weight on the label, 1 - weight on the label of the
+    image before it in the batch, as torchvision's roll(1)), with label smoothing on top."""
+    torch.manual_seed(hash_seed(case))
+    logits = (torch.randn(6, 5) * 2).requires_grad_(True)
+    labels = torch.randint(0, 5, (6,), dtype=torch.int64)
+    partners = labels.roll(1, 0)
+    targets = weight * nn.functional.one_hot(labels, 5).float() + (1 - weight) * nn.functional.one_hot(partners, 5).float()
+    loss = nn.CrossEntropyLoss(label_smoothing=label_smoothing)(logits, targets)
+    loss.backward()
+    save({"output": logits, "labels": labels, "partners": partners, "loss": loss.reshape(1), "grad_output": logits.grad},
+         f"loss_{case}.safetensors",
+         {"kind": "loss", "loss": "cross_entropy", "label_smoothing": str(label_smoothing), "label_weight": str(weight)})
+
+
 def make_loss_fixtures():
     loss_fixture("label_smoothing", 0.1)
     loss_fixture("label_smoothing_full", 1.0)
+    mixed_loss_fixture("mixed_soft_targets", 0.0, 0.7)
+    mixed_loss_fixture("mixed_soft_targets_label_smoothing", 0.1, 0.35)
 
 
 def main():

@@ -61,6 +61,7 @@ final class TrainingSession {
         trainer = Trainer(network: network, optimizer: try config.optimizer.make(parameters: network.namedParameters),
                           loss: config.loss(for: network))
         trainer.labelSmoothing = config.labelSmoothing
+        trainer.batchMixing = config.batchMixing
         if config.schedule.stepsEveryBatch { trainer.batchSchedule = (config.schedule, config.optimizer.learningRate) }
         if writesFiles {
             do {
@@ -121,6 +122,9 @@ final class TrainingSession {
                       + "\(network.inputShape), \(config.dataset.classCount) classes, from \(dataset.location)")
         progress.line("run folder: \(runDirectory)" + (startEpoch > 0 ? " (resuming after epoch \(startEpoch))" : ""))
         progress.line(config.resolvedYAML.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+        if config.batchMixing != nil {
+            progress.line("mixup/cutmix: train accuracy counts a mixed image right when the model picks its dominant label (the larger weight)")
+        }
         guard startEpoch < config.epochs else {
             throw ZooError("this run has already trained \(startEpoch) of \(config.epochs) epochs", place: runDirectory,
                            hint: "pass --epochs with a larger number to train further")

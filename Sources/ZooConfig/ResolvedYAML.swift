@@ -15,6 +15,7 @@ extension TrainingConfig {
         if let dataDirectory { dataset.append(("data_dir", .scalar(dataDirectory.represented()))) }
         // Transforms apply in registry order, so listing them by key round-trips.
         dataset += transforms.map { ($0.name, node($0.settings.written)) }
+        dataset += (batchMixing?.written ?? []).map { ($0.key, node($0.value)) }
         let optimizer = flowMapping([("name", .scalar(self.optimizer.name.rawValue.represented()))] + self.optimizer.settings.written.map { ($0.key, node($0.value)) })
         let scheduleSettings = schedule.settings.written + (schedule.perStep ? [("per_step", .bool(true))] : [])
         let schedule = scheduleSettings.isEmpty ? Node.scalar(self.schedule.name.represented())

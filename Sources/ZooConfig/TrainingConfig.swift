@@ -16,6 +16,8 @@ public struct TrainingConfig: Equatable {
     public var normalize: Bool
     /// Applied to training images, in order (random ones are skipped for the test set).
     public var transforms: [Transform]
+    /// MixUp / CutMix of training batches (`dataset.mixup`, `dataset.cutmix`, `dataset.switch_prob`).
+    public var batchMixing: BatchMixing?
     public var optimizer: OptimizerConfig
     public var schedule: LearningRateSchedule
     public var epochs: Int

@@ -7,7 +7,7 @@ extension TrainingConfig {
     /// The keys of a training config file (see docs/training-config.md).
     public static let keys = ["name", "model", "dataset", "optimizer", "schedule", "epochs", "batch_size", "seed", "loss", "log_every"]
     /// The `dataset:` keys: its own, then one per transform, in the order transforms apply.
-    public static var datasetKeys: [String] { ["name", "normalize", "data_dir"] + TransformRegistry.names }
+    public static var datasetKeys: [String] { ["name", "normalize", "data_dir"] + TransformRegistry.names + batchMixingKeys }
     /// Sections written either as a bare name (`optimizer: adam`) or as a mapping with `name`.
     static let namedSections = ["model", "dataset", "optimizer", "schedule", "loss"]
     static let defaultModel = "lenet"
@@ -125,6 +125,7 @@ extension TrainingConfig {
         config.transforms = try TransformRegistry.types.compactMap { type in
             try type.read(from: entries, imageHeight: config.dataset.height).map(Transform.init)
         }
+        config.batchMixing = try readBatchMixing(entries)
     }
 
     /// Absent: SGD, lr 0.01, momentum 0.9. A mapping without `name` is that SGD too; a named optimizer

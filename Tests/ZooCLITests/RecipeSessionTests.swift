@@ -25,14 +25,16 @@ final class RecipeSessionTests: XCTestCase {
                                    progress: ProgressOutput(quiet: true, logEvery: 1_000, silent: true))
     }
 
-    /// onecycle over two epochs with SGD momentum cycling and label smoothing: two epochs straight equal one
-    /// epoch, a resume and one more (rate, momentum and momentum buffers included).
-    func testOneCycleResumesExactly() throws {
+    /// onecycle over two epochs with SGD momentum cycling, label smoothing, MixUp and CutMix: two epochs straight
+    /// equal one epoch, a resume and one more (rate, momentum and momentum buffers included), and it learns.
+    func testOneCycleWithMixingResumesExactly() throws {
         try TrainingSessionTests.requireMNIST()
         let recipe = ["model=fc2layer", "optimizer.name=sgd", "optimizer.lr=0.05", "schedule.name=onecycle", "schedule.epochs=2",
-                      "loss.name=cross_entropy", "loss.label_smoothing=0.1", "batch_size=256", "epochs=2", "seed=4"]
+                      "loss.name=cross_entropy", "loss.label_smoothing=0.1", "dataset.mixup.alpha=0.2", "dataset.cutmix.alpha=1.0",
+                      "batch_size=256", "epochs=2", "seed=4"]
         let straight = temporaryFolder()
-        _ = try session(recipe, folder: straight).run()
+        let outcome = try session(recipe, folder: straight).run()
+        XCTAssertGreaterThan(outcome.testAccuracy, 0.8, "fc2layer scores 89.6% here")
         let resumed = temporaryFolder()
         _ = try session(recipe + ["epochs=1"], folder: resumed).run()
         _ = try session(recipe, folder: resumed, resume: true).run()

@@ -60,3 +60,23 @@ extension TrainingConfigTests {
         expectError("dataset:\n  translate: 0\n", line: 2, "`dataset.translate` must be from 1 to 1024, not 0")
     }
 }
+
+extension TrainingConfigTests {
+    func testMixUpAndCutMix() throws {
+        let both = try resolve("dataset: {mixup: {alpha: 0.2}, cutmix: {alpha: 1.0}, switch_prob: 0.3}")
+        XCTAssertEqual(both.batchMixing, BatchMixing(mixupAlpha: 0.2, cutmixAlpha: 1, switchProbability: 0.3))
+        XCTAssertEqual(try resolve(both.resolvedYAML), both)
+        let cutmix = try resolve("dataset: {cutmix: {}}")
+        XCTAssertEqual(cutmix.batchMixing, BatchMixing(mixupAlpha: nil, cutmixAlpha: 1))
+        XCTAssertEqual(try resolve(cutmix.resolvedYAML), cutmix)
+        XCTAssertNil(try resolve("dataset: mnist").batchMixing)
+    }
+
+    func testBadMixUpAndCutMix() {
+        expectError("dataset:\n  mixup: {alpha: 0}\n", line: 2, "`dataset.mixup.alpha` must be a number greater than 0")
+        expectError("dataset:\n  cutmix:\n    alpha: -1\n", line: 3, "`dataset.cutmix.alpha` must be a number greater than 0")
+        expectError("dataset:\n  mixup: {alpha: 0.2}\n  switch_prob: 0.5\n", line: 3, "`switch_prob` chooses between mixup and cutmix, so it needs both")
+        expectError("dataset: {mixup: {}, cutmix: {}, switch_prob: 2}\n", line: 1, "`dataset.switch_prob` must be a number from 0 to 1")
+        expectError("dataset: {mixup: {beta: 1}}\n", line: 1, "`mixup` has no key `beta`")
+    }
+}

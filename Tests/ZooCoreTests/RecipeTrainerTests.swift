@@ -22,4 +22,70 @@ final class RecipeTrainerTests: XCTestCase {
             XCTAssertEqual(values.beta1, expected.momentum ?? .nan, accuracy: 1e-15, "step \(step)")
         }
     }
+
+    /// Three 1x6x8 images of distinct values, mixed: each with the one before it (the first with the last).
+    private let original = (0..<144).map { Float($0 * $0) }
+
+    private func mixed(_ mixing: BatchMixing, seed: UInt64) -> (images: [Float], partners: [Int32], weight: Double) {
+        var images = original
+        var partners = [Int32](repeating: -1, count: 3)
+        let labels: [Int32] = [4, 5, 6]
+        var random = SeededRandom(seed: seed)
+        let weight = images.withUnsafeMutableBufferPointer { images in
+            labels.withUnsafeBufferPointer { labels in
+                partners.withUnsafeMutableBufferPointer { partners in
+                    mixing.mix(images, labels: labels, partners: partners, shape: Shape([1, 6, 8]), random: &random)
+                }
+            }
+        }
+        return (images, partners, weight)
+    }
+
+    func testMixUpBlendsEachImageWithThePreviousOne() {
+        for seed: UInt64 in 0..<20 {
+            let (images, partners, weight) = mixed(BatchMixing(mixupAlpha: 0.2, cutmixAlpha: nil), seed: seed)
+            XCTAssertEqual(partners, [6, 4, 5])
+            XCTAssertTrue((0...1).contains(weight))
+            for index in 0..<144 {
+                let previous = original[(index + 96) % 144]
+                XCTAssertEqual(images[index], Float(weight) * original[index] + Float(1 - weight) * previous, accuracy: 1e-2)
+            }
+        }
+    }
+
+    func testCutMixPastesABoxOfThePreviousImageAndWeighsItsArea() {
+        var pasted = 0
+        for seed: UInt64 in 0..<50 {
+            let (images, partners, weight) = mixed(BatchMixing(mixupAlpha: nil, cutmixAlpha: 1), seed: seed)
+            XCTAssertEqual(partners, [6, 4, 5])
+            for image in 0..<3 {
+                let changed = (0..<48).filter { images[image * 48 + $0] != original[image * 48 + $0] }
+                for offset in changed { XCTAssertEqual(images[image * 48 + offset], original[((image + 2) % 3) * 48 + offset]) }
+                let rows = Set(changed.map { $0 / 8 }), columns = Set(changed.map { $0 % 8 })
+                XCTAssertEqual(changed.count, rows.count * columns.count, "one box")
+                XCTAssertEqual(weight, 1 - Double(changed.count) / 48, accuracy: 1e-12, "λ is the share left")
+                pasted += changed.count
+            }
+        }
+        XCTAssertGreaterThan(pasted, 0)
+    }
+
+    /// λ ~ Beta(α, α): mean 1/2, variance 1 / (4 (2α + 1)); both on, CutMix about `switch_prob` of the time.
+    func testMixingWeightIsBetaDistributed() {
+        var random = SeededRandom(seed: 3)
+        for alpha in [0.2, 1, 4] {
+            let draws = (0..<20_000).map { _ in random.beta(alpha) }
+            let mean = draws.reduce(0, +) / Double(draws.count)
+            let variance = draws.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(draws.count)
+            XCTAssertEqual(mean, 0.5, accuracy: 0.01, "alpha \(alpha)")
+            XCTAssertEqual(variance, 1 / (4 * (2 * alpha + 1)), accuracy: 0.005, "alpha \(alpha)")
+        }
+        let both = BatchMixing(mixupAlpha: 1, cutmixAlpha: 1, switchProbability: 0.25)
+        // CutMix leaves λ on a grid of 48ths for 6x8 images; MixUp almost never does.
+        let cutMixes = (0..<400).filter { seed in
+            let weight = mixed(both, seed: UInt64(seed)).weight * 48
+            return abs(weight - weight.rounded()) < 1e-9
+        }.count
+        XCTAssertTrue((60...150).contains(cutMixes), "\(cutMixes) of 400")
+    }
 }

@@ -81,10 +81,12 @@ public final class CoreParallel {
         try results.withUnsafeMutableBufferPointer { results in
             try onEveryReplica { replica in
                 guard let (plan, share) = parts[replica] else { return }
+                let mixed = batch.mixed.map { MixedLabels(partners: UnsafeBufferPointer(rebasing: $0.partners[share]), weight: $0.weight) }
                 let part = LabeledBatch(count: share.count, images: images(share, of: batch.images),
                                         labels: UnsafeBufferPointer(rebasing: batch.labels[share]))
                 try plan.load(part)
-                results[replica] = try plan.forwardLossBackward(loss, labels: part.labels, classes: classes, labelSmoothing: labelSmoothing) { plan in
+                results[replica] = try plan.forwardLossBackward(loss, labels: part.labels, classes: classes, labelSmoothing: labelSmoothing,
+                                                                mixed: mixed) { plan in
                     try plan.scaleOutputGradient(by: Float(share.count) / Float(batch.count))
                     try plan.backward()
                 }

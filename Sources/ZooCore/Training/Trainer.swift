@@ -10,6 +10,10 @@ public final class Trainer {
     /// A schedule that steps every batch (onecycle, `per_step: true`) and the optimizer's configured rate:
     /// before each update the trainer sets the rate (and momentum) for the run's step count.
     public var batchSchedule: (schedule: LearningRateSchedule, baseRate: Double)?
+    /// MixUp and CutMix of every training batch; accuracy then counts each image's dominant label.
+    public var batchMixing: BatchMixing?
+    private var mixedImages: [Float] = []
+    private var mixedPartners: [Int32] = []
     /// Checked after every step; Ctrl-C sets it so the current step finishes and a checkpoint can be written.
     public var shouldStop: () -> Bool = { false }
     /// Set when this process is one worker of several: batches are its shares, gradients and figures are summed.
@@ -46,7 +50,7 @@ public final class Trainer {
                 step += 1
                 continue
             }
-            let result = try forwardLossBackward(batch)
+            let result = try forwardLossBackward(batch, epoch: epoch, step: step)
             guard result.loss.isFinite else {
                 throw ZooError("training diverged: the loss became \(result.loss) at epoch \(epoch + 1), step \(step + 1); the weights before this step are kept",
                                hint: "lower the learning rate (it is \(optimizer.learningRate)), or check the inputs are normalised")
@@ -74,11 +78,28 @@ public final class Trainer {
         return try dataParallel?.combined(result) ?? result
     }
 
+    /// With `batchMixing`, a copy of the batch mixed by a generator keyed by (seed, epoch, step).
+    private func forwardLossBackward(_ batch: LabeledBatch, epoch: Int, step: Int) throws -> Loss.Result {
+        guard let batchMixing else { return try forwardLossBackward(batch) }
+        mixedImages.removeAll(keepingCapacity: true)
+        mixedImages.append(contentsOf: batch.images)
+        mixedPartners = Array(repeating: 0, count: batch.count)
+        var random = SeededRandom(seed: network.seed, streams: 0x4D49_58, UInt64(epoch), UInt64(step))
+        return try mixedImages.withUnsafeMutableBufferPointer { images in
+            try mixedPartners.withUnsafeMutableBufferPointer { partners in
+                let weight = batchMixing.mix(images, labels: batch.labels, partners: partners, shape: network.inputShape, random: &random)
+                return try forwardLossBackward(LabeledBatch(count: batch.count, images: UnsafeBufferPointer(images), labels: batch.labels,
+                                                            globalCount: batch.globalCount,
+                                                            mixed: MixedLabels(partners: UnsafeBufferPointer(partners), weight: weight)))
+            }
+        }
+    }
+
     private func forwardLossBackward(_ batch: LabeledBatch) throws -> Loss.Result {
         if let coreParallel { return try coreParallel.forwardLossBackward(batch, loss: loss, classes: classes, labelSmoothing: labelSmoothing) }
         let plan = try network.plan(batchSize: batch.count, training: true)
         try plan.load(batch)
-        return try plan.forwardLossBackward(loss, labels: batch.labels, classes: classes, labelSmoothing: labelSmoothing, backward: dataParallel.map { dataParallel in
+        return try plan.forwardLossBackward(loss, labels: batch.labels, classes: classes, labelSmoothing: labelSmoothing, mixed: batch.mixed, backward: dataParallel.map { dataParallel in
             { try dataParallel.backward($0, globalCount: batch.globalCount) }
         })
     }
