@@ -62,6 +62,7 @@ final class TrainingSession {
                           loss: config.loss(for: network))
         trainer.labelSmoothing = config.labelSmoothing
         trainer.batchMixing = config.batchMixing
+        trainer.testTimeAugmentation = config.testTimeAugmentation
         if config.schedule.stepsEveryBatch { trainer.batchSchedule = (config.schedule, config.optimizer.learningRate) }
         if writesFiles {
             do {
@@ -122,6 +123,9 @@ final class TrainingSession {
                       + "\(network.inputShape), \(config.dataset.classCount) classes, from \(dataset.location)")
         progress.line("run folder: \(runDirectory)" + (startEpoch > 0 ? " (resuming after epoch \(startEpoch))" : ""))
         progress.line(config.resolvedYAML.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+        if let tta = config.testTimeAugmentation {
+            progress.line("tta: each test image is scored by the mean softmax over \(tta.viewCount) views (\(tta.views.map(\.rawValue).joined(separator: ", ")))")
+        }
         if config.batchMixing != nil {
             progress.line("mixup/cutmix: train accuracy counts a mixed image right when the model picks its dominant label (the larger weight)")
         }

@@ -25,7 +25,8 @@ extension TrainingConfig {
                                       ("batch_size", node(.int(batchSize))), ("seed", .scalar(seed.represented()))]
         let lossLine = lossWritten.map { serialized([("loss", $0)]) }
             ?? "# loss: not set, so nll after log_softmax, else cross_entropy\n"
-        return serialized(head) + lossLine + serialized([("log_every", node(.int(logEvery)))])
+        let tta = testTimeAugmentation.map { [("tta", node(.list($0.views.map { .string($0.rawValue) })))] } ?? []
+        return serialized(head) + lossLine + serialized([("log_every", node(.int(logEvery)))] + tta)
     }
 }
 

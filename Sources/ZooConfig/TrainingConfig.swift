@@ -29,4 +29,6 @@ public struct TrainingConfig: Equatable {
     public var labelSmoothing = 0.0
     /// Log a plain line every this many steps when the output is not a terminal.
     public var logEvery: Int
+    /// Views averaged at test time (`tta: [hflip, translate]`); nil scores each image as it is.
+    public var testTimeAugmentation: TestTimeAugmentation?
 }

@@ -5,7 +5,7 @@ import ZooData
 
 extension TrainingConfig {
     /// The keys of a training config file (see docs/training-config.md).
-    public static let keys = ["name", "model", "dataset", "optimizer", "schedule", "epochs", "batch_size", "seed", "loss", "log_every"]
+    public static let keys = ["name", "model", "dataset", "optimizer", "schedule", "epochs", "batch_size", "seed", "loss", "log_every", "tta"]
     /// The `dataset:` keys: its own, then one per transform, in the order transforms apply.
     public static var datasetKeys: [String] { ["name", "normalize", "data_dir"] + TransformRegistry.names + batchMixingKeys }
     /// Sections written either as a bare name (`optimizer: adam`) or as a mapping with `name`.
@@ -60,6 +60,7 @@ extension TrainingConfig {
                                     seed: UInt64(try top["seed"].map { try reader.integer($0, atLeast: 0) } ?? 0),
                                     loss: nil, logEvery: try top["log_every"].map { try reader.integer($0, atLeast: 1) } ?? 100)
         if let loss = top["loss"] { (config.loss, config.labelSmoothing) = try readLoss(loss, reader) }
+        config.testTimeAugmentation = try top["tta"].flatMap { try readTestTimeAugmentation($0, reader) }
         if let dataset = top["dataset"] { try readDataset(dataset, into: &config, reader) }
         if let field = top["name"] {
             config.name = try reader.text(field)

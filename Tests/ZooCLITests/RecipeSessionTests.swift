@@ -3,6 +3,7 @@ import XCTest
 @testable import ZooCLI
 import ZooConfig
 import ZooCore
+import ZooData
 
 /// Issue 21's recipes end to end on real MNIST: a schedule stepping every batch resumes exactly, and only
 /// at the batch size it was trained with.
@@ -60,5 +61,26 @@ final class RecipeSessionTests: XCTestCase {
             XCTAssertEqual(error?.place, "\(folder)/last.safetensors")
         }
         XCTAssertNoThrow(try session(recipe + ["epochs=2"], folder: folder, resume: true))
+    }
+
+    /// `tta` scores zoo train's test evaluation (so its accuracy is the checkpoint's under TTA, not without),
+    /// and `zoo eval --tta` runs the same views. Mirrored digits are other digits, so hflip costs accuracy here.
+    func testTestTimeAugmentationScoresTheTestSet() throws {
+        try TrainingSessionTests.requireMNIST()
+        let folder = temporaryFolder()
+        let outcome = try session(["model=fc2layer", "tta=[hflip, translate]", "batch_size=500", "epochs=1", "seed=2"], folder: folder).run()
+        let path = "\(folder)/last.safetensors"
+        let model = try RestoredModel(path: path, batchSize: 1000)
+        let data = try DatasetCatalog.load(.mnist, dataDirectory: TrainingSessionTests.dataDirectory)
+        let loader = try BatchLoader(split: data.test, batchSize: 1000, shuffle: false, seed: 0, transforms: [],
+                                     normalization: model.description.normalization)
+        let views = TestTimeAugmentation(views: [.hflip, .translate])
+        let augmented = try model.network.evaluate(data: loader, loss: model.description.loss, testTimeAugmentation: views)
+        let plain = try model.network.evaluate(data: loader, loss: model.description.loss)
+        XCTAssertEqual(outcome.testAccuracy, augmented.accuracy, accuracy: 1e-9)
+        XCTAssertNotEqual(augmented.correct, plain.correct)
+        XCTAssertNoThrow(try EvalCommand.parse([path, "--data-dir", TrainingSessionTests.dataDirectory, "--tta", "hflip,translate"]).run())
+        XCTAssertEqual(try EvalCommand.testTimeAugmentation("translate"), TestTimeAugmentation(views: [.translate]))
+        XCTAssertThrowsError(try EvalCommand.testTimeAugmentation("hflip,rotate")) { XCTAssertTrue("\($0)".contains("unknown --tta view `rotate`")) }
     }
 }

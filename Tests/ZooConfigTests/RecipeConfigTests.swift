@@ -80,3 +80,15 @@ extension TrainingConfigTests {
         expectError("dataset: {mixup: {beta: 1}}\n", line: 1, "`mixup` has no key `beta`")
     }
 }
+
+extension TrainingConfigTests {
+    func testTestTimeAugmentation() throws {
+        let config = try resolve("tta: [hflip, translate]")
+        XCTAssertEqual(config.testTimeAugmentation, TestTimeAugmentation(views: [.hflip, .translate]))
+        XCTAssertEqual(try resolve(config.resolvedYAML), config)
+        XCTAssertNil(try resolve("tta: []").testTimeAugmentation)
+        expectError("\ntta: [hflip, rotate]\n", line: 2, "unknown tta view `rotate`")
+        expectError("tta: [hflip, hflip]\n", line: 1, "`tta` lists `hflip` twice")
+        expectError("tta: hflip\n", line: 1, "`tta` must be a list")
+    }
+}

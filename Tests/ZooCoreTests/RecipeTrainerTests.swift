@@ -88,4 +88,45 @@ final class RecipeTrainerTests: XCTestCase {
         }.count
         XCTAssertTrue((60...150).contains(cutMixes), "\(cutMixes) of 400")
     }
+
+    /// TTA's loss and accuracy equal the mean softmax over six views built here by coordinates: the image and
+    /// its mirror, each as is, moved one pixel down-right and one up-left (zero where nothing moves in).
+    func testTestTimeAugmentationAveragesTheSoftmaxOfSixViews() throws {
+        let network = try Network(layers: [.init(type: "conv2d", arguments: ["out": .init(.int(2)), "kernel": .init(.int(3))]),
+                                           .init(type: "flatten"), .init(type: "linear", arguments: ["out": .init(.int(3))])],
+                                  inputShape: Shape([1, 4, 5]), seed: 2)
+        var random = SeededRandom(seed: 8)
+        let count = 7
+        let images = random.uniform(2, count: count * 20)
+        let labels = (0..<count).map { Int32($0 % 3) }
+        let data = ArrayBatchSource(images: images, labels: labels, imageSize: 20, batchSize: 4)
+        let evaluation = try network.evaluate(data: data, loss: .crossEntropy, testTimeAugmentation: TestTimeAugmentation(views: [.hflip, .translate]))
+
+        func view(_ image: Int, flip: Bool, down: Int) -> [Float] {
+            (0..<20).map { index in
+                let (row, column) = (index / 5 - down, index % 5 - down)
+                guard (0..<4).contains(row), (0..<5).contains(column) else { return 0 }
+                return images[image * 20 + row * 5 + (flip ? 4 - column : column)]
+            }
+        }
+        let plan = try network.plan(batchSize: 1, training: false)
+        var (lossSum, correct) = (0.0, 0)
+        for image in 0..<count {
+            var mean = [Double](repeating: 0, count: 3)
+            for flip in [false, true] {
+                for down in [0, 1, -1] {
+                    plan.setInput(view(image, flip: flip, down: down))
+                    try plan.forward()
+                    let logits = plan.outputValues.map(Double.init)
+                    let exponentials = logits.map { exp($0 - logits.max()!) }
+                    for index in 0..<3 { mean[index] += exponentials[index] / exponentials.reduce(0, +) / 6 }
+                }
+            }
+            lossSum -= log(mean[Int(labels[image])])
+            if mean.indices.max(by: { mean[$0] < mean[$1] }) == Int(labels[image]) { correct += 1 }
+        }
+        XCTAssertEqual(evaluation.loss, lossSum / Double(count), accuracy: 1e-5)
+        XCTAssertEqual(evaluation.correct, correct)
+        XCTAssertEqual(TestTimeAugmentation(views: [.translate]).viewCount, 3)
+    }
 }

@@ -14,6 +14,8 @@ public final class Trainer {
     public var batchMixing: BatchMixing?
     private var mixedImages: [Float] = []
     private var mixedPartners: [Int32] = []
+    /// Views whose mean scores each test image (`tta`).
+    public var testTimeAugmentation: TestTimeAugmentation?
     /// Checked after every step; Ctrl-C sets it so the current step finishes and a checkpoint can be written.
     public var shouldStop: () -> Bool = { false }
     /// Set when this process is one worker of several: batches are its shares, gradients and figures are summed.
@@ -106,8 +108,10 @@ public final class Trainer {
 
     /// With data parallelism, each worker evaluates its share of every batch with worker 0's batch-norm statistics.
     public func evaluate(data: BatchSource) throws -> Evaluation {
-        guard let dataParallel else { return try network.evaluate(data: data, loss: loss, split: evaluationSplit) }
+        guard let dataParallel else {
+            return try network.evaluate(data: data, loss: loss, split: evaluationSplit, testTimeAugmentation: testTimeAugmentation)
+        }
         try dataParallel.broadcastParameters()
-        return try dataParallel.combined(try network.evaluate(data: data, loss: loss))
+        return try dataParallel.combined(try network.evaluate(data: data, loss: loss, testTimeAugmentation: testTimeAugmentation))
     }
 }
