@@ -7,29 +7,11 @@ import ZooData
 
 /// Issue 21's recipes end to end on real MNIST: a schedule stepping every batch resumes exactly, and only
 /// at the batch size it was trained with.
-final class RecipeSessionTests: XCTestCase {
-    private var folders: [String] = []
-
-    override func tearDown() {
-        for folder in folders { try? FileManager.default.removeItem(atPath: folder) }
-    }
-
-    private func temporaryFolder() -> String {
-        let folder = NSTemporaryDirectory() + "zoo-recipe-\(UUID().uuidString)"
-        folders.append(folder)
-        return folder
-    }
-
-    private func session(_ overrides: [String], folder: String, resume: Bool = false) throws -> TrainingSession {
-        let config = try TrainingConfig.defaults(overrides: ["dataset=mnist", "dataset.data_dir=\(TrainingSessionTests.dataDirectory)"] + overrides)
-        return try TrainingSession(config: config, registry: ArchitectureRegistry(), runDirectory: folder, resume: resume,
-                                   progress: ProgressOutput(quiet: true, logEvery: 1_000, silent: true))
-    }
-
+extension TrainingSessionTests {
     /// onecycle over two epochs with SGD momentum cycling, label smoothing, MixUp and CutMix: two epochs straight
     /// equal one epoch, a resume and one more (rate, momentum and momentum buffers included), and it learns.
     func testOneCycleWithMixingResumesExactly() throws {
-        try TrainingSessionTests.requireMNIST()
+        try Self.requireMNIST()
         let recipe = ["model=fc2layer", "optimizer.name=sgd", "optimizer.lr=0.05", "schedule.name=onecycle", "schedule.epochs=2",
                       "loss.name=cross_entropy", "loss.label_smoothing=0.1", "dataset.mixup.alpha=0.2", "dataset.cutmix.alpha=1.0",
                       "batch_size=256", "epochs=2", "seed=4"]
@@ -50,7 +32,7 @@ final class RecipeSessionTests: XCTestCase {
     }
 
     func testPerStepScheduleRefusesAResumeAtAnotherBatchSize() throws {
-        try TrainingSessionTests.requireMNIST()
+        try Self.requireMNIST()
         let recipe = ["model=fc2layer", "schedule.name=cosine", "schedule.t_max=2", "schedule.per_step=true", "batch_size=500", "seed=4"]
         let folder = temporaryFolder()
         _ = try session(recipe + ["epochs=1"], folder: folder).run()
@@ -66,12 +48,12 @@ final class RecipeSessionTests: XCTestCase {
     /// `tta` scores zoo train's test evaluation (so its accuracy is the checkpoint's under TTA, not without),
     /// and `zoo eval --tta` runs the same views. Mirrored digits are other digits, so hflip costs accuracy here.
     func testTestTimeAugmentationScoresTheTestSet() throws {
-        try TrainingSessionTests.requireMNIST()
+        try Self.requireMNIST()
         let folder = temporaryFolder()
         let outcome = try session(["model=fc2layer", "tta=[hflip, translate]", "batch_size=500", "epochs=1", "seed=2"], folder: folder).run()
         let path = "\(folder)/last.safetensors"
         let model = try RestoredModel(path: path, batchSize: 1000)
-        let data = try DatasetCatalog.load(.mnist, dataDirectory: TrainingSessionTests.dataDirectory)
+        let data = try DatasetCatalog.load(.mnist, dataDirectory: Self.dataDirectory)
         let loader = try BatchLoader(split: data.test, batchSize: 1000, shuffle: false, seed: 0, transforms: [],
                                      normalization: model.description.normalization)
         let views = TestTimeAugmentation(views: [.hflip, .translate])
@@ -79,7 +61,7 @@ final class RecipeSessionTests: XCTestCase {
         let plain = try model.network.evaluate(data: loader, loss: model.description.loss)
         XCTAssertEqual(outcome.testAccuracy, augmented.accuracy, accuracy: 1e-9)
         XCTAssertNotEqual(augmented.correct, plain.correct)
-        XCTAssertNoThrow(try EvalCommand.parse([path, "--data-dir", TrainingSessionTests.dataDirectory, "--tta", "hflip,translate"]).run())
+        XCTAssertNoThrow(try EvalCommand.parse([path, "--data-dir", Self.dataDirectory, "--tta", "hflip,translate"]).run())
         XCTAssertEqual(try EvalCommand.testTimeAugmentation("translate"), TestTimeAugmentation(views: [.translate]))
         XCTAssertThrowsError(try EvalCommand.testTimeAugmentation("hflip,rotate")) { XCTAssertTrue("\($0)".contains("unknown --tta view `rotate`")) }
     }
