@@ -3,7 +3,8 @@
 Run from the repository root:
 
     pip install torch safetensors
-    python3 scripts/make_fixtures.py
+    python3 scripts/make_fixtures.py                          # every file
+    python3 scripts/make_fixtures.py layer_gelu.safetensors   # only the files named
 
 Files go to Tests/ZooCoreTests/Fixtures/ (format described in the README.md there).
 The output is deterministic: running the script twice gives byte-identical files.
@@ -24,13 +25,18 @@ from pytorch_resnet import resnet20  # noqa: E402  (the ResNet the benchmarks an
 
 OUTPUT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "ZooCoreTests", "Fixtures")
 
+ONLY = set(sys.argv[1:])  # e.g. layer_gelu.safetensors: regenerate just these
+
 torch.set_num_threads(1)
 torch.use_deterministic_algorithms(True)
 
 
 def save(tensors, name, metadata):
-    """safetensors' save_file writes __metadata__ in Rust HashMap order, which changes from run to run;
+    """With file names on the command line, only those files are written (the others are left as they are).
+    safetensors' save_file writes __metadata__ in Rust HashMap order, which changes from run to run;
     re-emit the same header with sorted metadata keys so the bytes are reproducible."""
+    if ONLY and name not in ONLY:
+        return
     tensors = {key: value.detach().contiguous().clone() for key, value in tensors.items()}
     for key, value in tensors.items():
         assert value.dtype in (torch.float32, torch.int64, torch.uint8), key
@@ -76,6 +82,10 @@ def make_module(description, shape):
         return nn.Sigmoid()
     if kind == "tanh":
         return nn.Tanh()
+    if kind == "gelu":
+        return nn.GELU()
+    if kind == "silu":
+        return nn.SiLU()
     if kind in ("maxpool2d", "avgpool2d"):
         kernel = pair(args["kernel"])
         stride = pair(args.get("stride", args["kernel"]))
@@ -85,7 +95,7 @@ def make_module(description, shape):
         return nn.AvgPool2d(kernel, stride, padding, ceil_mode=False, count_include_pad=True)
     if kind == "global_avgpool":
         return nn.AdaptiveAvgPool2d(1)
-    if kind == "batchnorm":
+    if kind in ("batchnorm", "batchnorm2d"):
         norm = nn.BatchNorm2d if len(shape) == 4 else nn.BatchNorm1d
         return norm(shape[1], eps=args.get("eps", 1e-5), momentum=args.get("momentum", 0.1))
     if kind == "dropout":
@@ -245,6 +255,9 @@ def make_layer_fixtures():
     layer_fixture("leaky_relu", layer("leaky_relu", slope=0.2), signed(2, 3, 5, 5))
     layer_fixture("sigmoid", layer("sigmoid"), image(2, 3, 5, 5))
     layer_fixture("tanh", layer("tanh"), image(2, 3, 5, 5))
+    layer_fixture("gelu", layer("gelu"), lambda: torch.randn(2, 3, 5, 5) * 2)
+    layer_fixture("silu", layer("silu"), lambda: torch.randn(2, 3, 5, 5) * 2)
+    layer_fixture("batchnorm2d_train", layer("batchnorm2d"), shifted(2, 3, 5, 5))
     layer_fixture("maxpool2d", layer("maxpool2d", kernel=2), spread(2, 3, 8, 8))
     layer_fixture("maxpool2d_k3_s2_p1", layer("maxpool2d", kernel=3, stride=2, padding=1), spread(2, 3, 9, 9))
     layer_fixture("avgpool2d", layer("avgpool2d", kernel=2), image(2, 3, 8, 8))
@@ -511,6 +524,97 @@ def make_schedule_fixtures():
                      {"name": "warmup_cosine", "warmup_epochs": 2, "start_factor": 0.1, "t_max": 8, "eta_min": 0})
 
 
+STEPS_PER_EPOCH = 7
+STEP_EPOCHS = 4
+
+
+def per_step_scheduler(settings, optimizer):
+    """The scheduler zoo's per-batch schedule equals: epoch counts times the steps per epoch, or OneCycleLR."""
+    scheduler = torch.optim.lr_scheduler
+    if settings["name"] != "onecycle":
+        scaled = {key: value * STEPS_PER_EPOCH if key in ("step_size", "t_max", "warmup_epochs") else value
+                  for key, value in settings.items()}
+        return make_scheduler(scaled, optimizer)
+    return scheduler.OneCycleLR(optimizer, max_lr=settings["max_lr"], epochs=STEP_EPOCHS, steps_per_epoch=STEPS_PER_EPOCH,
+                                pct_start=settings["pct_start"], anneal_strategy=settings["anneal_strategy"],
+                                div_factor=settings["div_factor"], final_div_factor=settings["final_div_factor"],
+                                three_phase=settings["three_phase"], cycle_momentum=settings["cycle_momentum"],
+                                base_momentum=settings["base_momentum"], max_momentum=settings["max_momentum"])
+
+
+def per_step_schedule_fixture(case, settings, optimizer_name="sgd"):
+    """The rate (and the momentum, SGD's or Adam's beta1) in force at every step of a short run."""
+    parameters = [torch.zeros(1, requires_grad=True)]
+    optimizer = (torch.optim.SGD(parameters, lr=BASE_LR, momentum=0.9) if optimizer_name == "sgd"
+                 else torch.optim.Adam(parameters, lr=BASE_LR))
+    scheduler = per_step_scheduler(settings, optimizer)
+    rates, momenta = [], []
+    for _ in range(STEP_EPOCHS * STEPS_PER_EPOCH):
+        group = optimizer.param_groups[0]
+        rates.append(group["lr"])
+        momenta.append(group["momentum"] if optimizer_name == "sgd" else group["betas"][0])
+        optimizer.step()
+        scheduler.step()
+    save({"lrs": torch.tensor(rates, dtype=torch.float32), "momenta": torch.tensor(momenta, dtype=torch.float32)},
+         f"schedule_per_step_{case}.safetensors",
+         {"kind": "schedule", "schedule": to_json(settings), "base_lr": str(BASE_LR), "optimizer": optimizer_name,
+          "steps_per_epoch": str(STEPS_PER_EPOCH), "epochs": str(STEP_EPOCHS)})
+
+
+def onecycle(**changes):
+    settings = {"name": "onecycle", "max_lr": 0.5, "pct_start": 0.3, "anneal_strategy": "cos", "div_factor": 25.0,
+                "final_div_factor": 1e4, "three_phase": False, "cycle_momentum": True, "base_momentum": 0.85,
+                "max_momentum": 0.95}
+    settings.update(changes)
+    return settings
+
+
+def make_per_step_schedule_fixtures():
+    per_step_schedule_fixture("onecycle", onecycle())
+    per_step_schedule_fixture("onecycle_three_phase_linear_adam",
+                              onecycle(three_phase=True, anneal_strategy="linear", pct_start=0.25, div_factor=10.0,
+                                       final_div_factor=100.0, base_momentum=0.8, max_momentum=0.9), optimizer_name="adam")
+    per_step_schedule_fixture("step", {"name": "step", "step_size": 1, "gamma": 0.5})
+    per_step_schedule_fixture("cosine", {"name": "cosine", "t_max": 3, "eta_min": 0.001})
+    per_step_schedule_fixture("warmup_cosine",
+                              {"name": "warmup_cosine", "warmup_epochs": 1, "start_factor": 0.1, "t_max": 3, "eta_min": 0})
+
+
+# Loss fixtures --------------------------------------------------------------------------------------
+
+def loss_fixture(case, label_smoothing):
+    """nn.CrossEntropyLoss(label_smoothing=...) on random logits: the mean loss and its gradient."""
+    torch.manual_seed(hash_seed(case))
+    logits = (torch.randn(6, 5) * 2).requires_grad_(True)
+    labels = torch.randint(0, 5, (6,), dtype=torch.int64)
+    loss = nn.CrossEntropyLoss(label_smoothing=label_smoothing)(logits, labels)
+    loss.backward()
+    save({"output": logits, "labels": labels, "loss": loss.reshape(1), "grad_output": logits.grad}, f"loss_{case}.safetensors",
+         {"kind": "loss", "loss": "cross_entropy", "label_smoothing": str(label_smoothing)})
+
+
+def mixed_loss_fixture(case, label_smoothing, weight):
+    """Cross-entropy against MixUp/CutMix soft targets (weight on the label, 1 - weight on the label of the
+    image before it in the batch, as torchvision's roll(1)), with label smoothing on top."""
+    torch.manual_seed(hash_seed(case))
+    logits = (torch.randn(6, 5) * 2).requires_grad_(True)
+    labels = torch.randint(0, 5, (6,), dtype=torch.int64)
+    partners = labels.roll(1, 0)
+    targets = weight * nn.functional.one_hot(labels, 5).float() + (1 - weight) * nn.functional.one_hot(partners, 5).float()
+    loss = nn.CrossEntropyLoss(label_smoothing=label_smoothing)(logits, targets)
+    loss.backward()
+    save({"output": logits, "labels": labels, "partners": partners, "loss": loss.reshape(1), "grad_output": logits.grad},
+         f"loss_{case}.safetensors",
+         {"kind": "loss", "loss": "cross_entropy", "label_smoothing": str(label_smoothing), "label_weight": str(weight)})
+
+
+def make_loss_fixtures():
+    loss_fixture("label_smoothing", 0.1)
+    loss_fixture("label_smoothing_full", 1.0)
+    mixed_loss_fixture("mixed_soft_targets", 0.0, 0.7)
+    mixed_loss_fixture("mixed_soft_targets_label_smoothing", 0.1, 0.35)
+
+
 def main():
     os.makedirs(OUTPUT_DIR, exist_ok=True)
     make_layer_fixtures()
@@ -519,6 +623,8 @@ def main():
     make_resnet20_fixture()
     make_optimizer_fixtures()
     make_schedule_fixtures()
+    make_loss_fixtures()
+    make_per_step_schedule_fixtures()
 
 
 if __name__ == "__main__":

@@ -13,6 +13,9 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Evaluate on this dataset instead of the one the model was trained on.") var dataset: DatasetArgument?
     @OptionGroup var dataDirectoryOption: DataDirectoryOption
     @Option(name: .customLong("batch-size")) var batchSize = 1000
+    @Option(help: ArgumentHelp("Score each image by the mean softmax over it and these views: hflip (its mirror image), translate "
+                               + "(shifted one pixel each way), or both: hflip,translate (6 views).", valueName: "views"))
+    var tta: String?
     @OptionGroup var jsonOption: JSONOption
     @OptionGroup var memory: MemoryOption
 
@@ -35,6 +38,21 @@ struct EvalCommand: ParsableCommand {
         }
     }
 
+    /// `--tta hflip,translate`.
+    static func testTimeAugmentation(_ text: String) throws -> TestTimeAugmentation {
+        let names = TestTimeAugmentation.View.allCases.map(\.rawValue)
+        let views = try text.split(separator: ",").map { name in
+            guard let view = TestTimeAugmentation.View(rawValue: String(name)) else {
+                throw unknownName(String(name), what: "--tta view", known: names)
+            }
+            return view
+        }
+        guard !views.isEmpty, Set(views).count == views.count else {
+            throw ZooError("--tta takes views without repeats, not `\(text)`", hint: "e.g. --tta hflip,translate or --tta translate")
+        }
+        return TestTimeAugmentation(views: views)
+    }
+
     func run() throws {
         try memory.apply()
         guard batchSize >= 1 else { throw ZooError("--batch-size must be at least 1, not \(batchSize)") }
@@ -52,15 +70,16 @@ struct EvalCommand: ParsableCommand {
             throw ZooError("the model takes \(description.inputShape) images but \(source.shown) gives \(loader.channels)x\(loader.height)x\(loader.width)",
                            hint: "evaluate on a dataset with the image shape the model was trained on")
         }
-        let evaluation = try network.evaluate(data: loader, loss: description.loss)
+        let views = try tta.map(Self.testTimeAugmentation)
+        let evaluation = try network.evaluate(data: loader, loss: description.loss, testTimeAugmentation: views)
         let classNames = source == description.dataset || isFolder(source) ? description.classNames : data.classNames
         let report = Report(checkpoint: checkpoint, dataset: source.shown, dataLocation: data.location, loss: evaluation.loss, accuracy: evaluation.accuracy,
                             correct: evaluation.correct, total: evaluation.total, classNames: classNames,
                             perClassAccuracy: evaluation.perClassAccuracy, confusion: evaluation.confusion)
         if jsonOption.json { return try printJSON(report) }
         print("checkpoint \(checkpoint); \(source.shown) from \(data.location)")
-        print(String(format: "Test set (%@): Average loss: %.4f, Accuracy: %d/%d (%.2f%%)", source.shown,
-                     evaluation.loss, evaluation.correct, evaluation.total, evaluation.accuracy * 100))
+        print(String(format: "Test set (%@%@): Average loss: %.4f, Accuracy: %d/%d (%.2f%%)", source.shown,
+                     views.map { ", tta: \($0.viewCount) views" } ?? "", evaluation.loss, evaluation.correct, evaluation.total, evaluation.accuracy * 100))
         print("\nPer-class accuracy:")
         print(table(["class", "accuracy"], zip(classNames, evaluation.perClassAccuracy).map { [$0, String(format: "%.2f%%", $1 * 100)] },
                     rightAligned: [1]))

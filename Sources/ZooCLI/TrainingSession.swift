@@ -86,6 +86,10 @@ final class TrainingSession {
         trainer = Trainer(network: network, optimizer: try config.optimizer.make(parameters: network.namedParameters),
                           loss: config.loss(for: network))
         buildWarning = LearningCheck.buildWarning(network: network, loss: config.loss(for: network))
+        trainer.labelSmoothing = config.labelSmoothing
+        trainer.batchMixing = config.batchMixing
+        trainer.testTimeAugmentation = config.testTimeAugmentation
+        if config.schedule.stepsEveryBatch { trainer.batchSchedule = (config.schedule, config.optimizer.learningRate) }
         if writesFiles {
             do {
                 try FileManager.default.createDirectory(atPath: runDirectory, withIntermediateDirectories: true)
@@ -138,6 +142,7 @@ final class TrainingSession {
             throw ZooError("the checkpoint has no optimizer state", place: checkpointPath, hint: "start a new run instead")
         }
         try trainer.optimizer.restore(optimizerState)
+        try checkStepsPerEpoch(checkpoint.metadata, path: checkpointPath)
         startEpoch = description.epoch
         bestAccuracy = description.bestTestAccuracy
         let rows = ((try? String(contentsOfFile: path("metrics.csv"), encoding: .utf8)) ?? "").split(separator: "\n").dropFirst()
@@ -158,6 +163,12 @@ final class TrainingSession {
         progress.line("run folder: \(runDirectory)" + (startEpoch > 0 ? " (resuming after epoch \(startEpoch))" : ""))
         progress.line(config.resolvedYAML(chosenLoss: trainer.loss).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
         if let buildWarning { progress.line("warning: " + buildWarning) }
+        if let tta = config.testTimeAugmentation {
+            progress.line("tta: each test image is scored by the mean softmax over \(tta.viewCount) views (\(tta.views.map(\.rawValue).joined(separator: ", ")))")
+        }
+        if config.batchMixing != nil {
+            progress.line("mixup/cutmix: train accuracy counts a mixed image right when the model picks its dominant label (the larger weight)")
+        }
         guard startEpoch < config.epochs else {
             throw ZooError("this run has already trained \(startEpoch) of \(config.epochs) epochs", place: runDirectory,
                            hint: "pass --epochs with a larger number to train further")
@@ -173,7 +184,9 @@ final class TrainingSession {
         var totalSeconds = 0.0
         var lastAccuracy = 0.0
         for epoch in startEpoch..<config.epochs {
-            let learningRate = config.schedule.learningRate(base: config.optimizer.learningRate, epoch: epoch)
+            let stepsPerEpoch = trainLoader.batchesPerEpoch
+            let learningRate = config.schedule.position(base: config.optimizer.learningRate, step: epoch * stepsPerEpoch,
+                                                        stepsPerEpoch: stepsPerEpoch).learningRate
             trainer.optimizer.learningRate = learningRate
             let result: EpochResult
             do {
@@ -231,6 +244,18 @@ final class TrainingSession {
         guard writesFiles else { return }
         let description = CheckpointDescription(architecture: architecture, config: config, network: network, dataset: dataset,
                                                 epoch: completedEpochs, bestTestAccuracy: bestAccuracy, testAccuracy: testAccuracy)
-        try Checkpoint(network: network, optimizer: trainer.optimizer, metadata: try description.metadata).write(to: file)
+        var metadata = try description.metadata
+        metadata[CheckpointKey.stepsPerEpoch.rawValue] = String(trainLoader.batchesPerEpoch)
+        try Checkpoint(network: network, optimizer: trainer.optimizer, metadata: metadata).write(to: file)
+    }
+
+    /// A schedule stepping per batch resumes at completed epochs x batches per epoch, exact only if that is unchanged.
+    private func checkStepsPerEpoch(_ values: [String: String], path checkpointPath: String) throws {
+        guard config.schedule.stepsEveryBatch, values[CheckpointKey.stepsPerEpoch.rawValue] != nil else { return }
+        let saved = try CheckpointMetadata(values, path: checkpointPath).integer(.stepsPerEpoch, in: 1...Checkpoint.maximumCount)
+        guard saved == trainLoader.batchesPerEpoch else {
+            throw ZooError("the \(config.schedule.name) schedule steps every batch, but this run had \(saved) batches an epoch and the resume would have \(trainLoader.batchesPerEpoch)",
+                           place: checkpointPath, hint: "resume with the run's batch_size, or start a new run")
+        }
     }
 }

@@ -27,19 +27,21 @@ extension TrainingConfig {
         if let trainLimit { dataset.append(("train_limit", node(.int(trainLimit)))) }
         // Transforms apply in registry order, so listing them by key round-trips.
         dataset += transforms.map { ($0.name, node($0.settings.written)) }
+        dataset += (batchMixing?.written ?? []).map { ($0.key, node($0.value)) }
         let optimizer = flowMapping([("name", .scalar(self.optimizer.name.rawValue.represented()))] + self.optimizer.settings.written.map { ($0.key, node($0.value)) })
-        let scheduleSettings = schedule.settings.written
+        let scheduleSettings = schedule.settings.written + (schedule.perStep ? [("per_step", .bool(true))] : [])
         let schedule = scheduleSettings.isEmpty ? Node.scalar(self.schedule.name.represented())
             : flowMapping([("name", .scalar(self.schedule.name.represented()))] + scheduleSettings.map { ($0.key, node($0.value)) })
         let head: [(String, Node)] = [("name", .scalar(name.represented())), ("model", model), ("dataset", flowMapping(dataset)),
                                       ("optimizer", optimizer), ("schedule", schedule), ("epochs", node(.int(epochs))),
                                       ("batch_size", node(.int(batchSize))), ("seed", .scalar(seed.represented()))]
-        let lossLine = loss.map { serialized([("loss", .scalar($0.rawValue.represented()))]) }
+        let lossLine = lossWritten.map { serialized([("loss", $0)]) }
             ?? chosenLoss.map { "loss: \($0.rawValue)  # not set: \($0 == .nll ? "the model ends" : "for a model not ending") in log_softmax\n" }
             ?? "# loss: not set, so nll after log_softmax, else cross_entropy\n"
         var tail: [(String, Node)] = [("log_every", node(.int(logEvery)))]
         if let initFrom { tail.append(("init_from", .scalar(initFrom.represented()))) }
         if !freeze.isEmpty { tail.append(("freeze", node(.list(freeze.map(ArgumentValue.string))))) }
+        if let testTimeAugmentation { tail.append(("tta", node(.list(testTimeAugmentation.views.map { .string($0.rawValue) })))) }
         return serialized(head) + lossLine + serialized(tail)
     }
 }

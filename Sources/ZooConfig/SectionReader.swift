@@ -48,6 +48,10 @@ struct SectionReader: SettingsReader {
 
     func flag(_ key: String, default: Bool) throws -> Bool { try entries[key].map(reader.flag) ?? `default` }
 
+    func choice(_ key: String, default: String, from choices: [String]) throws -> String {
+        try entries[key].map { try reader.choice($0, what: "`\(name(of: key))` value", from: choices) { $0 } } ?? `default`
+    }
+
     func numbers(_ key: String, _ requirement: String, _ isValid: (Double) -> Bool) throws -> [Double]? {
         try entries[key].map { try reader.list($0).map { try reader.number($0, requirement, isValid) } }
     }

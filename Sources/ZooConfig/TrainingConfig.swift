@@ -18,6 +18,8 @@ public struct TrainingConfig: Equatable {
     public var normalize: Bool
     /// Applied to training images, in order (random ones are skipped for the test set).
     public var transforms: [Transform]
+    /// MixUp / CutMix of training batches (`dataset.mixup`, `dataset.cutmix`, `dataset.switch_prob`).
+    public var batchMixing: BatchMixing?
     public var optimizer: OptimizerConfig
     public var schedule: LearningRateSchedule
     public var epochs: Int
@@ -25,6 +27,8 @@ public struct TrainingConfig: Equatable {
     public var seed: UInt64
     /// Nil means: `nll` when the model ends in `log_softmax`, else `cross_entropy`.
     public var loss: Loss?
+    /// PyTorch's `label_smoothing` of the cross-entropy training loss (`loss: {name: cross_entropy, label_smoothing: 0.1}`).
+    public var labelSmoothing = 0.0
     /// Log a plain line every this many steps when the output is not a terminal.
     public var logEvery: Int
     /// Train on this many training images, the same number from each class, chosen by the seed (`dataset: {train_limit: N}`).
@@ -33,6 +37,8 @@ public struct TrainingConfig: Equatable {
     public var initFrom: String? = nil
     /// Layers whose parameters stay fixed (`Network.freeze`).
     public var freeze: [String] = []
+    /// Views averaged at test time (`tta: [hflip, translate]`); nil scores each image as it is.
+    public var testTimeAugmentation: TestTimeAugmentation?
 }
 
 /// Where values were written, for messages only: two configs that differ only in where they were written

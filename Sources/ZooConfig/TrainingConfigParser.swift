@@ -6,11 +6,11 @@ import ZooData
 extension TrainingConfig {
     /// The keys of a training config file (see docs/training-config.md).
     public static let keys = ["name", "model", "dataset", "optimizer", "schedule", "epochs", "batch_size", "seed", "loss", "log_every",
-                              "init_from", "freeze"]
+                              "init_from", "freeze", "tta"]
     /// The `dataset:` keys: its own, then one per transform, in the order transforms apply.
-    public static var datasetKeys: [String] { ["name", "normalize", "data_dir", "train_limit"] + folderKeys + TransformRegistry.names }
+    public static var datasetKeys: [String] { ["name", "normalize", "data_dir", "train_limit"] + folderKeys + TransformRegistry.names + batchMixingKeys }
     /// Sections written either as a bare name (`optimizer: adam`) or as a mapping with `name`.
-    static let namedSections = ["model", "dataset", "optimizer", "schedule"]
+    static let namedSections = ["model", "dataset", "optimizer", "schedule", "loss"]
     static let defaultModel = "lenet"
 
     /// Reads a training config file and applies `overrides` (`optimizer.lr=0.05`, from `--set`).
@@ -64,7 +64,8 @@ extension TrainingConfig {
         switch section {
         case "optimizer": return OptimizerRegistry.type(named: newName)?.keys.contains(key) ?? false
         case "schedule": return ScheduleRegistry.type(named: newName)?.keys.contains(key) ?? false
-        case "dataset": return true
+        // A loss keeps `label_smoothing`, so a switch to one without it is an error, not a silent drop.
+        case "dataset", "loss": return true
         // Model parameters belong to one architecture.
         default: return (oldName ?? defaultModel) == newName
         }
@@ -99,9 +100,10 @@ extension TrainingConfig {
                                     schedule: try top["schedule"].map { try readSchedule($0, epochs: epochs, reader) } ?? .constant,
                                     epochs: epochs, batchSize: try top["batch_size"].map { try reader.integer($0, atLeast: 1) } ?? 64,
                                     seed: UInt64(try top["seed"].map { try reader.integer($0, atLeast: 0) } ?? 0),
-                                    loss: try top["loss"].map { try reader.choice($0, what: "loss") },
-                                    logEvery: try top["log_every"].map { try reader.integer($0, atLeast: 1) } ?? 100)
+                                    loss: nil, logEvery: try top["log_every"].map { try reader.integer($0, atLeast: 1) } ?? 100)
         config.modelParameterPlaces = places
+        if let loss = top["loss"] { (config.loss, config.labelSmoothing) = try readLoss(loss, reader) }
+        config.testTimeAugmentation = try top["tta"].flatMap { try readTestTimeAugmentation($0, reader) }
         if let dataset = top["dataset"] { try readDataset(dataset, into: &config, reader) }
         // `--set init_from=~` takes a config's init_from away.
         config.initFrom = try top["init_from"].flatMap { isNull($0.node) ? nil : try reader.text($0) }
@@ -192,6 +194,7 @@ extension TrainingConfig {
         config.transforms = try TransformRegistry.types.compactMap { type in
             try type.read(from: entries, imageHeight: imageHeight).map(Transform.init)
         }
+        config.batchMixing = try readBatchMixing(entries)
     }
 
     static let folderKeys = ["path", "size", "channels", "test_fraction"]
@@ -263,8 +266,8 @@ extension TrainingConfig {
                               hint: "one of \(ScheduleRegistry.names.joined(separator: ", ")), e.g. `{name: cosine, t_max: 10}`")
         }
         let type = try scheduleType(field.child("name", nameNode))
-        let settings = try SectionReader(reader, field, allowed: ["name"] + type.keys, owner: "the \(type.name) schedule",
+        let settings = try SectionReader(reader, field, allowed: ["name", "per_step"] + type.keys, owner: "the \(type.name) schedule",
                                          missingHint: missingHint(type))
-        return LearningRateSchedule(try type.read(settings, epochs: epochs))
+        return LearningRateSchedule(try type.read(settings, epochs: epochs), perStep: try settings.flag("per_step", default: false))
     }
 }

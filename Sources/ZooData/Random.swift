@@ -5,12 +5,6 @@ import ZooCore
 extension SeededRandom {
     init(keys: UInt64...) { self.init(seed: 0x243F_6A88_85A3_08D3, streams: keys) }
 
-    /// A number in 0..<bound (bound > 0), by multiply-high: unbiased enough for shuffles and crops,
-    /// and, unlike the standard library's, fixed across Swift versions.
-    mutating func below(_ bound: Int) -> Int {
-        Int(UInt64(bound).multipliedFullWidth(by: next()).high)
-    }
-
     /// A Fisher-Yates shuffle of 0..<count drawn from this stream.
     mutating func permutation(of count: Int) -> [Int32] {
         var indices = (0 ..< Int32(count)).map { $0 }

@@ -29,6 +29,10 @@ final class ExportCommandTests: XCTestCase {
           - avgpool2d: {kernel: 3, stride: 2, padding: 1}
           - tanh
           - conv2d: {out: 5, kernel: 1}
+          - batchnorm2d
+          - gelu
+          - conv2d: {out: 5, kernel: 1}
+          - silu
           - sigmoid
           - flatten
           - linear: {out: 12, bias: false}

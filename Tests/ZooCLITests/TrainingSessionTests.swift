@@ -16,7 +16,7 @@ final class TrainingSessionTests: XCTestCase {
         for folder in folders { try? FileManager.default.removeItem(atPath: folder) }
     }
 
-    private func temporaryFolder() -> String {
+    func temporaryFolder() -> String {
         let folder = NSTemporaryDirectory() + "zoo-session-\(UUID().uuidString)"
         folders.append(folder)
         return folder
@@ -24,7 +24,7 @@ final class TrainingSessionTests: XCTestCase {
 
     private func requireMNIST() throws { try Prerequisite.requireMNIST() }
 
-    private func session(_ overrides: [String], folder: String, resume: Bool = false) throws -> TrainingSession {
+    func session(_ overrides: [String], folder: String, resume: Bool = false) throws -> TrainingSession {
         let config = try TrainingConfig.defaults(overrides: ["dataset=mnist", "dataset.data_dir=\(Self.dataDirectory)"] + overrides)
         return try TrainingSession(config: config, registry: ArchitectureRegistry(), runDirectory: folder, resume: resume,
                                    progress: ProgressOutput(quiet: true, logEvery: 1_000, silent: true))

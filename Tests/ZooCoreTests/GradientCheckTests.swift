@@ -15,6 +15,8 @@ final class GradientCheckTests: XCTestCase {
     func testLeakyReLU() throws { try check(.init(type: "leaky_relu", arguments: ["slope": .init(.double(0.2))])) }
     func testSigmoid() throws { try check(.init(type: "sigmoid")) }
     func testTanh() throws { try check(.init(type: "tanh")) }
+    func testGELU() throws { try check(.init(type: "gelu")) }
+    func testSiLU() throws { try check(.init(type: "silu")) }
     func testMaxPool() throws { try check(.init(type: "maxpool2d", arguments: ["kernel": .init(.int(2))])) }
     func testAvgPool() throws { try check(.init(type: "avgpool2d", arguments: ["kernel": .init(.int(3)), "stride": .init(.int(2)), "padding": .init(.int(1))])) }
     func testGlobalAvgPool() throws { try check(.init(type: "global_avgpool")) }

@@ -73,8 +73,56 @@ final class TransformsTests: XCTestCase {
         XCTAssertEqual(output.sorted(), ([0, 0, 0, 0, 0, 0, 0, 0, 0, 0] + tiny).sorted())
     }
 
+    func testTranslateShiftsByUpToNPixelsWithZeroFill() {
+        var seen = Set<[UInt8]>()
+        for keys in 0 ..< 400 { seen.insert(run(tiny, tinyShape, [.translate(1)], keys: UInt64(keys))) }
+        XCTAssertEqual(seen.count, 9, "three row shifts x three column shifts")
+        XCTAssertTrue(seen.contains(tiny))
+        XCTAssertTrue(seen.contains([0, 0, 0,
+                                     0, 1, 2]), "down and right by one")
+        XCTAssertTrue(seen.contains([5, 6, 0,
+                                     0, 0, 0]), "up and left by one")
+    }
+
+    /// One 20x20 channel of 200s through random erasing: where the zeros (or `fill`s) are, as a rectangle.
+    private func erased(_ transform: Transform, keys: Int) -> (height: Int, width: Int, count: Int)? {
+        let shape = ImageShape(channels: 2, height: 20, width: 20)
+        let output = run([UInt8](repeating: 200, count: shape.byteCount), shape, [transform], keys: UInt64(keys))
+        let changed = output.indices.filter { output[$0] != 200 && $0 < 400 }
+        guard let first = changed.first, let last = changed.last else { return nil }
+        XCTAssertEqual(Array(output[400...]), Array(output[..<400]), "every channel erased alike")
+        let (height, width) = (last / 20 - first / 20 + 1, last % 20 - first % 20 + 1)
+        return (height, width, changed.count)
+    }
+
+    func testRandomErasingFillsOneRectangleAsTorchvision() {
+        var (erasures, tall, wide) = (0, 0, 0)
+        for keys in 0 ..< 1000 {
+            guard let box = erased(.randomErasing(p: 0.5, scale: [0.1, 0.1]), keys: keys) else { continue }
+            erasures += 1
+            XCTAssertEqual(box.count, box.height * box.width, "one solid rectangle")
+            XCTAssertTrue(box.height < 20 && box.width < 20)
+            XCTAssertTrue((30 ... 50).contains(box.count), "about 10% of 400 pixels, not \(box.count)")
+            if box.height > box.width { tall += 1 }
+            if box.width > box.height { wide += 1 }
+        }
+        XCTAssertTrue((400 ... 600).contains(erasures), "\(erasures) erasures in 1000 at p 0.5")
+        // A log-uniform ratio in [0.3, 3.3] is tall as often as wide; a uniform one would be tall about 3 times in 4.
+        XCTAssertLessThan(abs(tall - wide), erasures / 5, "\(tall) tall, \(wide) wide")
+        let shape = ImageShape(channels: 1, height: 2, width: 2)
+        XCTAssertEqual(run([9, 9, 9, 9], shape, [.randomErasing(p: 1, scale: [0.25, 0.25], ratio: [1, 1], value: 0.5)], keys: 3).filter { $0 == 128 }.count, 1,
+                       "value 0.5 is pixel 128")
+    }
+
+    func testRandomErasingGivesUpAfterTenTriesThatDoNotFit() {
+        // The whole area fits only as the whole image, which torchvision never erases.
+        for keys in 0 ..< 200 { XCTAssertNil(erased(.randomErasing(p: 1, scale: [1, 1]), keys: keys)) }
+        XCTAssertNotNil(erased(.randomErasing(p: 1, scale: [0.5, 0.5], ratio: [1, 1]), keys: 0))
+    }
+
     func testCodable() throws {
-        let transforms: [Transform] = [.padTo(32), .randomCrop(size: 32, padding: 4), .horizontalFlip, .permutePixels(seed: 42)]
+        let transforms: [Transform] = [.padTo(32), .randomCrop(size: 32, padding: 4), .horizontalFlip, .permutePixels(seed: 42),
+                                       .translate(2), .randomErasing(p: 0.25, value: 1)]
         let data = try JSONEncoder().encode(transforms)
         XCTAssertEqual(try JSONDecoder().decode([Transform].self, from: data), transforms)
     }

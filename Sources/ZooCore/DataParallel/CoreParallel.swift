@@ -73,7 +73,7 @@ public final class CoreParallel {
 
     /// Forward, loss and backward of `batch` split across the replicas; afterwards the network's gradients
     /// are those of the whole batch. The loss is the batch mean, `correct` the batch count.
-    public func forwardLossBackward(_ batch: LabeledBatch, loss: Loss, classes: Int) throws -> Loss.Result {
+    public func forwardLossBackward(_ batch: LabeledBatch, loss: Loss, classes: Int, labelSmoothing: Double = 0) throws -> Loss.Result {
         guard trains else { throw ZooError("this split across cores was made for inference, not training") }
         let parts = try self.parts(of: batch.count, training: true)
         for replica in replicas.dropFirst() { replica.trainingStep = network.trainingStep }
@@ -81,10 +81,12 @@ public final class CoreParallel {
         try results.withUnsafeMutableBufferPointer { results in
             try onEveryReplica { replica in
                 guard let (plan, share) = parts[replica] else { return }
+                let mixed = batch.mixed.map { MixedLabels(partners: UnsafeBufferPointer(rebasing: $0.partners[share]), weight: $0.weight) }
                 let part = LabeledBatch(count: share.count, images: images(share, of: batch.images),
                                         labels: UnsafeBufferPointer(rebasing: batch.labels[share]))
                 try plan.load(part)
-                results[replica] = try plan.forwardLossBackward(loss, labels: part.labels, classes: classes) { plan in
+                results[replica] = try plan.forwardLossBackward(loss, labels: part.labels, classes: classes, labelSmoothing: labelSmoothing,
+                                                                mixed: mixed) { plan in
                     try plan.scaleOutputGradient(by: Float(share.count) / Float(batch.count))
                     try plan.backward()
                 }

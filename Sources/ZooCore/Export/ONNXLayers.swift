@@ -66,6 +66,24 @@ extension ReLU: ONNXOperatorLayer { public var onnxOperator: String { "Relu" } }
 extension Sigmoid: ONNXOperatorLayer { public var onnxOperator: String { "Sigmoid" } }
 extension Tanh: ONNXOperatorLayer { public var onnxOperator: String { "Tanh" } }
 
+extension GELU: ONNXExportable {
+    /// Opset 17 has no Gelu (it came in opset 20), so PyTorch's exact form: x * 0.5 * (1 + Erf(x / sqrt 2)).
+    public func exportONNX(_ graph: inout ONNXGraph, inputs: [String], entry: Network.Entry) throws -> String {
+        let scaled = graph.node("Mul", [inputs[0], graph.initializer("\(entry.name).inverse_sqrt2", [Float(0.5.squareRoot())], shape: [1])], name: entry.name)
+        let error = graph.node("Erf", [scaled], name: entry.name)
+        let onePlus = graph.node("Add", [error, graph.initializer("\(entry.name).one", [1], shape: [1])], name: entry.name)
+        let halfInput = graph.node("Mul", [inputs[0], graph.initializer("\(entry.name).half", [0.5], shape: [1])], name: entry.name)
+        return graph.node("Mul", [halfInput, onePlus], name: entry.name)
+    }
+}
+
+extension SiLU: ONNXExportable {
+    /// x * Sigmoid(x): opset 17 has no SiLU operator.
+    public func exportONNX(_ graph: inout ONNXGraph, inputs: [String], entry: Network.Entry) throws -> String {
+        graph.node("Mul", [inputs[0], graph.node("Sigmoid", inputs, name: entry.name)], name: entry.name)
+    }
+}
+
 extension LeakyReLU: ONNXOperatorLayer {
     public var onnxOperator: String { "LeakyRelu" }
     public var onnxAttributes: [String: ONNXGraph.Attribute] { ["alpha": .float(slope)] }

@@ -3,6 +3,8 @@
 public protocol Layer: AnyObject {
     /// The name used in YAML, e.g. "conv2d".
     static var typeName: String { get }
+    /// Other accepted spellings, such as PyTorch's `batchnorm2d`; the architecture records `typeName`.
+    static var aliases: [String] { get }
     /// Every key the YAML entry may have, for validation and "did you mean" hints.
     static var argumentNames: [String] { get }
     /// The key a bare value sets: `- linear: 120` means `{out: 120}`.
@@ -30,6 +32,7 @@ extension Layer {
     public func build(inputs: [Shape]) throws -> LayerBuild { try build(input: inputs[0]) }
     public static var primaryArgument: String? { nil }
     public static var argumentNames: [String] { [] }
+    public static var aliases: [String] { [] }
 }
 
 /// The result of shape inference for one layer.

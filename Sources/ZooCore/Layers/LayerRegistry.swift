@@ -7,6 +7,8 @@ public enum LayerRegistry {
         LeakyReLU.self,
         Sigmoid.self,
         Tanh.self,
+        GELU.self,
+        SiLU.self,
         MaxPool2d.self,
         AvgPool2d.self,
         GlobalAvgPool.self,
@@ -21,7 +23,9 @@ public enum LayerRegistry {
 
     public static var names: [String] { types.map { $0.typeName } }
 
-    public static func type(named name: String) -> (any Layer.Type)? { types.first { sameName($0.typeName, name) } }
+    public static func type(named name: String) -> (any Layer.Type)? {
+        types.first { sameName($0.typeName, name) || $0.aliases.contains { sameName($0, name) } }
+    }
 
     /// Creates a layer from its description; unknown types and settings are errors at the entry's line.
     public static func makeLayer(_ description: LayerDescription) throws -> any Layer {

@@ -26,6 +26,15 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
     /// Uniform in [0, 1) with 24 random bits, the resolution of a Float.
     public mutating func nextUnitFloat() -> Float { Float(next() >> 40) * (1.0 / 16_777_216.0) }
 
+    /// Uniform in [0, 1) with 53 random bits, the resolution of a Double.
+    public mutating func nextUnitDouble() -> Double { Double(next() >> 11) * 0x1p-53 }
+
+    /// A number in 0..<bound (bound > 0), by multiply-high: unbiased enough for shuffles and crops,
+    /// and, unlike the standard library's, fixed across Swift versions.
+    public mutating func below(_ bound: Int) -> Int {
+        Int(UInt64(bound).multipliedFullWidth(by: next()).high)
+    }
+
     public mutating func uniform(_ bound: Float, count: Int) -> [Float] {
         (0..<count).map { _ in (nextUnitFloat() * 2 - 1) * bound }
     }

@@ -5,12 +5,16 @@ public struct LabeledBatch {
     public let labels: UnsafeBufferPointer<Int32>
     /// The whole batch's size when this is one worker's share of it (data-parallel training), else `count`.
     public let globalCount: Int
+    /// Set when the images are mixed with others of the batch (MixUp, CutMix): their labels and the weight.
+    public var mixed: MixedLabels?
 
-    public init(count: Int, images: UnsafeBufferPointer<Float>, labels: UnsafeBufferPointer<Int32>, globalCount: Int? = nil) {
+    public init(count: Int, images: UnsafeBufferPointer<Float>, labels: UnsafeBufferPointer<Int32>, globalCount: Int? = nil,
+                mixed: MixedLabels? = nil) {
         self.count = count
         self.images = images
         self.labels = labels
         self.globalCount = globalCount ?? count
+        self.mixed = mixed
     }
 }
 

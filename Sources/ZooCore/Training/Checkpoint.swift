@@ -17,6 +17,8 @@ public enum CheckpointKey: String, CaseIterable, Sendable {
     case loss, config
     /// Completed epochs, the best and the latest test accuracy (a fraction; -1 before any evaluation).
     case epoch, bestTestAccuracy = "best_test_accuracy", testAccuracy = "test_accuracy"
+    /// Batches per epoch of the run, which a schedule stepping per batch needs unchanged on resume.
+    case stepsPerEpoch = "steps_per_epoch"
 }
 
 /// A checkpoint's metadata, read with the care of a YAML file: every value parsed and range-checked, and

@@ -17,8 +17,10 @@ public struct Evaluation {
 extension Network {
     /// Test-set loss, accuracy and confusion matrix with inference plans (batchnorm's running statistics,
     /// no dropout); no optimizer needed.
-    /// With `split`, each batch is split across the cores (see `CoreParallel`).
-    public func evaluate(data: BatchSource, loss: Loss, split: CoreParallel? = nil) throws -> Evaluation {
+    /// With `split`, each batch is split across the cores (see `CoreParallel`); with `testTimeAugmentation`,
+    /// each image is scored by the mean over its views.
+    public func evaluate(data: BatchSource, loss: Loss, split: CoreParallel? = nil,
+                         testTimeAugmentation: TestTimeAugmentation? = nil) throws -> Evaluation {
         let classes = outputShape.elementCount
         data.start(epoch: 0)
         var lossSum = 0.0
@@ -26,7 +28,7 @@ extension Network {
         var confusion = Array(repeating: Array(repeating: 0, count: classes), count: classes)
         while let batch = data.nextBatch() {
             guard batch.count > 0 else { continue }  // a worker's empty share of a small last batch
-            try infer(batch, split: split) { share, output in
+            func score(_ share: Range<Int>, _ output: UnsafeBufferPointer<Float>, _ loss: Loss) throws {
                 let labels = UnsafeBufferPointer(rebasing: batch.labels[share])
                 let result = try loss.evaluate(output: output, labels: labels, classes: classes, gradient: nil)
                 for sample in 0..<share.count {
@@ -36,6 +38,12 @@ extension Network {
                 }
                 lossSum += result.loss * Double(share.count)
                 correct += result.correct
+            }
+            if let testTimeAugmentation {
+                let combined = try testTimeAugmentation.combinedOutputs(of: batch, network: self, loss: loss, split: split)
+                try combined.outputs.withUnsafeBufferPointer { try score(0..<batch.count, $0, combined.loss) }
+            } else {
+                try infer(batch, split: split) { try score($0, $1, loss) }
             }
             total += batch.count
         }

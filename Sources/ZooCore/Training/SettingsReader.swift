@@ -10,6 +10,8 @@ public protocol SettingsReader {
     /// A whole number in range; without a default the key is required.
     func integer(_ key: String, default: Int?, atLeast minimum: Int, atMost maximum: Int) throws -> Int
     func flag(_ key: String, default: Bool) throws -> Bool
+    /// One of `choices` (a word such as `cos`), a misspelling told the nearest.
+    func choice(_ key: String, default: String, from choices: [String]) throws -> String
     /// A list of numbers, each valid; nil when absent.
     func numbers(_ key: String, _ requirement: String, _ isValid: (Double) -> Bool) throws -> [Double]?
     /// A non-empty, strictly increasing list of whole numbers of at least `minimum`; nil when absent.
@@ -68,6 +70,14 @@ public struct DictionarySettingsReader: SettingsReader {
         guard let value = values[key] else { return `default` }
         guard case .bool(let flag) = value else { throw fail("`\(key)` must be true or false", at: key, hint: nil) }
         return flag
+    }
+
+    public func choice(_ key: String, default: String, from choices: [String]) throws -> String {
+        guard let value = values[key] else { return `default` }
+        guard case .string(let text) = value, choices.contains(text) else {
+            throw fail("`\(key)` must be one of \(choices.joined(separator: ", "))", at: key, hint: nil)
+        }
+        return text
     }
 
     public func numbers(_ key: String, _ requirement: String, _ isValid: (Double) -> Bool) throws -> [Double]? {

@@ -5,6 +5,17 @@ public final class Trainer {
     public let network: Network
     public let optimizer: Optimizer
     public let loss: Loss
+    /// PyTorch's `label_smoothing` for the training loss (cross-entropy); evaluation scores the plain labels.
+    public var labelSmoothing = 0.0
+    /// A schedule that steps every batch (onecycle, `per_step: true`) and the optimizer's configured rate:
+    /// before each update the trainer sets the rate (and momentum) for the run's step count.
+    public var batchSchedule: (schedule: LearningRateSchedule, baseRate: Double)?
+    /// MixUp and CutMix of every training batch; accuracy then counts each image's dominant label.
+    public var batchMixing: BatchMixing?
+    private var mixedImages: [Float] = []
+    private var mixedPartners: [Int32] = []
+    /// Views whose mean scores each test image (`tta`).
+    public var testTimeAugmentation: TestTimeAugmentation?
     /// Checked after every step; Ctrl-C sets it so the current step finishes and a checkpoint can be written.
     public var shouldStop: () -> Bool = { false }
     /// Set when this process is one worker of several: batches are its shares, gradients and figures are summed.
@@ -32,13 +43,16 @@ public final class Trainer {
         var interrupted = false
         while let batch = data.nextBatch() {
             globalImages += batch.globalCount
+            if let (schedule, baseRate) = batchSchedule {
+                optimizer.follow(schedule, base: baseRate, step: epoch * data.batchesPerEpoch + step, stepsPerEpoch: data.batchesPerEpoch)
+            }
             if batch.count == 0, let dataParallel {
                 try dataParallel.backwardWithoutImages()
                 try optimizer.step()
                 step += 1
                 continue
             }
-            let result = try forwardLossBackward(batch)
+            let result = try forwardLossBackward(batch, epoch: epoch, step: step)
             guard result.loss.isFinite else {
                 throw ZooError("training diverged: the loss became \(result.loss) at epoch \(epoch + 1), step \(step + 1); the weights before this step are kept",
                                hint: "lower the learning rate (it is \(optimizer.learningRate)), or check the inputs are normalised")
@@ -66,19 +80,38 @@ public final class Trainer {
         return try dataParallel?.combined(result) ?? result
     }
 
+    /// With `batchMixing`, a copy of the batch mixed by a generator keyed by (seed, epoch, step).
+    private func forwardLossBackward(_ batch: LabeledBatch, epoch: Int, step: Int) throws -> Loss.Result {
+        guard let batchMixing else { return try forwardLossBackward(batch) }
+        mixedImages.removeAll(keepingCapacity: true)
+        mixedImages.append(contentsOf: batch.images)
+        mixedPartners = Array(repeating: 0, count: batch.count)
+        var random = SeededRandom(seed: network.seed, streams: 0x4D49_58, UInt64(epoch), UInt64(step))
+        return try mixedImages.withUnsafeMutableBufferPointer { images in
+            try mixedPartners.withUnsafeMutableBufferPointer { partners in
+                let weight = batchMixing.mix(images, labels: batch.labels, partners: partners, shape: network.inputShape, random: &random)
+                return try forwardLossBackward(LabeledBatch(count: batch.count, images: UnsafeBufferPointer(images), labels: batch.labels,
+                                                            globalCount: batch.globalCount,
+                                                            mixed: MixedLabels(partners: UnsafeBufferPointer(partners), weight: weight)))
+            }
+        }
+    }
+
     private func forwardLossBackward(_ batch: LabeledBatch) throws -> Loss.Result {
-        if let coreParallel { return try coreParallel.forwardLossBackward(batch, loss: loss, classes: classes) }
+        if let coreParallel { return try coreParallel.forwardLossBackward(batch, loss: loss, classes: classes, labelSmoothing: labelSmoothing) }
         let plan = try network.plan(batchSize: batch.count, training: true)
         try plan.load(batch)
-        return try plan.forwardLossBackward(loss, labels: batch.labels, classes: classes, backward: dataParallel.map { dataParallel in
+        return try plan.forwardLossBackward(loss, labels: batch.labels, classes: classes, labelSmoothing: labelSmoothing, mixed: batch.mixed, backward: dataParallel.map { dataParallel in
             { try dataParallel.backward($0, globalCount: batch.globalCount) }
         })
     }
 
     /// With data parallelism, each worker evaluates its share of every batch with worker 0's batch-norm statistics.
     public func evaluate(data: BatchSource) throws -> Evaluation {
-        guard let dataParallel else { return try network.evaluate(data: data, loss: loss, split: evaluationSplit) }
+        guard let dataParallel else {
+            return try network.evaluate(data: data, loss: loss, split: evaluationSplit, testTimeAugmentation: testTimeAugmentation)
+        }
         try dataParallel.broadcastParameters()
-        return try dataParallel.combined(try network.evaluate(data: data, loss: loss))
+        return try dataParallel.combined(try network.evaluate(data: data, loss: loss, testTimeAugmentation: testTimeAugmentation))
     }
 }

@@ -41,6 +41,8 @@ public enum TransformRegistry {
         PermutePixels.self,
         RandomCrop.self,
         HorizontalFlip.self,
+        Translate.self,
+        RandomErasing.self,
     ]
 
     public static var names: [String] { types.map { $0.name } }

@@ -5,7 +5,8 @@ import Foundation
 /// Adam adds weight decay to the gradient (L2); AdamW decays the weights directly (p *= 1 - lr*wd).
 public final class Adam: Optimizer {
     public var learningRate: Double
-    public let beta1: Double
+    /// A schedule may change it between steps (onecycle's momentum cycling).
+    public var beta1: Double
     public let beta2: Double
     public let epsilon: Double
     public let weightDecay: Double

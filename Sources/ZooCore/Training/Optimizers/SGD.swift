@@ -2,12 +2,14 @@
 /// g += wd*p; b = g on the first step, else b = momentum*b + (1-dampening)*g; g = nesterov ? g + momentum*b : b; p -= lr*g.
 public final class SGD: Optimizer {
     public var learningRate: Double
-    public let momentum: Double
+    /// A schedule may change it between steps (onecycle's momentum cycling).
+    public var momentum: Double
     public let dampening: Double
     public let nesterov: Bool
     public let weightDecay: Double
     private let parameters: [(name: String, parameter: Parameter)]
-    private let momentumBuffers: ParameterState
+    /// Made at the first step with momentum, as torch makes its buffers.
+    private var momentumBuffers: ParameterState?
     private var steps = 0
 
     public init(parameters: [(name: String, parameter: Parameter)], learningRate: Double, momentum: Double = 0, dampening: Double = 0,
@@ -21,14 +23,16 @@ public final class SGD: Optimizer {
         self.dampening = dampening
         self.nesterov = nesterov
         self.weightDecay = weightDecay
-        momentumBuffers = try ParameterState(parameters: momentum > 0 ? self.parameters : [], buffer: "momentum_buffer")
     }
 
+    private func makeMomentumBuffers() throws -> ParameterState { try ParameterState(parameters: parameters, buffer: "momentum_buffer") }
+
     public func step() throws {
-        let (rate, momentum, keep, decay, nesterov, first) = (Float(learningRate), Float(momentum), Float(1 - dampening),
-                                                              Float(weightDecay), self.nesterov, steps == 0)
+        let first = momentum > 0 && momentumBuffers == nil
+        if first { momentumBuffers = try makeMomentumBuffers() }
+        let (rate, momentum, keep, decay, nesterov) = (Float(learningRate), Float(momentum), Float(1 - dampening), Float(weightDecay), self.nesterov)
         for (index, (_, parameter)) in parameters.enumerated() {
-            guard momentum > 0 else {
+            guard momentum > 0, let momentumBuffers else {
                 parameter.update { value, gradient in
                     forEachChunk(of: value.count) { _, range in
                         for i in range { value[i] -= rate * (gradient[i] + decay * value[i]) }
@@ -51,12 +55,18 @@ public final class SGD: Optimizer {
 
     public func state() throws -> OptimizerState {
         var tensors: [String: SafetensorsTensor] = [:]
-        try momentumBuffers.save(into: &tensors)
+        try momentumBuffers?.save(into: &tensors)
         return OptimizerState(steps: steps, tensors: tensors)
     }
 
     public func restore(_ state: OptimizerState) throws {
-        try momentumBuffers.restore(from: state.tensors)
+        let saved = state.tensors.keys.contains { $0.hasSuffix(".momentum_buffer") }
+        momentumBuffers = nil
+        if saved || (momentum > 0 && state.steps > 0) {
+            let buffers = try makeMomentumBuffers()
+            try buffers.restore(from: state.tensors)
+            momentumBuffers = buffers
+        }
         steps = state.steps
     }
 }

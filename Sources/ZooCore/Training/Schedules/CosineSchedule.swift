@@ -15,8 +15,10 @@ public struct CosineSchedule: ScheduleSettings {
 
     public var written: [(key: String, value: ArgumentValue)] { [("t_max", .int(maximumEpochs)), ("eta_min", .double(minimum))] }
 
-    public func learningRate(base: Double, epoch: Int) -> Double {
-        minimum + (base - minimum) * (1 + cos(Double.pi * Double(epoch) / Double(maximumEpochs))) / 2
+    public func learningRate(base: Double, epoch: Int) -> Double { learningRate(base: base, step: epoch, stepsPerEpoch: 1) }
+
+    public func learningRate(base: Double, step: Int, stepsPerEpoch: Int) -> Double {
+        minimum + (base - minimum) * (1 + cos(Double.pi * Double(step) / Double(maximumEpochs * stepsPerEpoch))) / 2
     }
 }
 

@@ -12,6 +12,20 @@ public protocol ScheduleSettings: Sendable, Equatable {
     var written: [(key: String, value: ArgumentValue)] { get }
     /// The learning rate for a 0-based epoch.
     func learningRate(base: Double, epoch: Int) -> Double
+    /// The rate after `step` batches of `stepsPerEpoch`, for a schedule stepping every batch: PyTorch's scheduler
+    /// stepped per batch with each epoch count (`t_max`, `step_size`, ...) times `stepsPerEpoch`.
+    func learningRate(base: Double, step: Int, stepsPerEpoch: Int) -> Double
+    /// The momentum (SGD's, or Adam's beta1) the schedule sets at that step; nil leaves the optimizer's own.
+    func momentum(step: Int, stepsPerEpoch: Int) -> Double?
+    /// True for a schedule defined per batch (onecycle); the others step per batch with `per_step: true`.
+    static var alwaysPerStep: Bool { get }
+}
+
+extension ScheduleSettings {
+    /// Right for the piecewise-constant schedules: floor(step / (n * S)) = floor(floor(step / S) / n).
+    public func learningRate(base: Double, step: Int, stepsPerEpoch: Int) -> Double { learningRate(base: base, epoch: step / stepsPerEpoch) }
+    public func momentum(step: Int, stepsPerEpoch: Int) -> Double? { nil }
+    public static var alwaysPerStep: Bool { false }
 }
 
 /// Every schedule by its YAML name. Adding one: a new file with its `ScheduleSettings`, one line here.
@@ -23,6 +37,7 @@ public enum ScheduleRegistry {
         CosineSchedule.self,
         WarmupSchedule.self,
         WarmupCosineSchedule.self,
+        OneCycleSchedule.self,
     ]
 
     public static var names: [String] { types.map { $0.name } }
@@ -33,15 +48,31 @@ public enum ScheduleRegistry {
 /// A configured schedule, in the closed forms of `torch.optim.lr_scheduler`.
 public struct LearningRateSchedule: Equatable, @unchecked Sendable {
     public let settings: any ScheduleSettings
+    /// `per_step: true`: the rate changes every batch, not once per epoch.
+    public var perStep: Bool
 
-    public init(_ settings: any ScheduleSettings) { self.settings = settings }
+    public init(_ settings: any ScheduleSettings, perStep: Bool = false) {
+        self.settings = settings
+        self.perStep = perStep
+    }
 
     public var name: String { type(of: settings).name }
+
+    /// Whether the rate (and momentum) change every batch: `per_step: true`, or onecycle.
+    public var stepsEveryBatch: Bool { perStep || type(of: settings).alwaysPerStep }
 
     /// The learning rate for a 0-based epoch.
     public func learningRate(base: Double, epoch: Int) -> Double { settings.learningRate(base: base, epoch: epoch) }
 
-    public static func == (left: LearningRateSchedule, right: LearningRateSchedule) -> Bool { left.settings.isEqual(to: right.settings) }
+    /// The rate and momentum after `step` batches of the run (0-based), `stepsPerEpoch` batches an epoch.
+    public func position(base: Double, step: Int, stepsPerEpoch: Int) -> (learningRate: Double, momentum: Double?) {
+        guard stepsEveryBatch else { return (learningRate(base: base, epoch: step / stepsPerEpoch), nil) }
+        return (settings.learningRate(base: base, step: step, stepsPerEpoch: stepsPerEpoch), settings.momentum(step: step, stepsPerEpoch: stepsPerEpoch))
+    }
+
+    public static func == (left: LearningRateSchedule, right: LearningRateSchedule) -> Bool {
+        left.settings.isEqual(to: right.settings) && left.perStep == right.perStep
+    }
 }
 
 extension SettingsReader {

@@ -21,8 +21,12 @@ public struct WarmupCosineSchedule: ScheduleSettings {
          ("t_max", .int(cosine.maximumEpochs)), ("eta_min", .double(cosine.minimum))]
     }
 
-    public func learningRate(base: Double, epoch: Int) -> Double {
-        epoch < warmup.epochs ? warmup.learningRate(base: base, epoch: epoch) : cosine.learningRate(base: base, epoch: epoch - warmup.epochs)
+    public func learningRate(base: Double, epoch: Int) -> Double { learningRate(base: base, step: epoch, stepsPerEpoch: 1) }
+
+    public func learningRate(base: Double, step: Int, stepsPerEpoch: Int) -> Double {
+        let warmupSteps = warmup.epochs * stepsPerEpoch
+        return step < warmupSteps ? warmup.learningRate(base: base, step: step, stepsPerEpoch: stepsPerEpoch)
+            : cosine.learningRate(base: base, step: step - warmupSteps, stepsPerEpoch: stepsPerEpoch)
     }
 }
 

@@ -13,8 +13,11 @@ public struct WarmupSchedule: ScheduleSettings {
 
     public var written: [(key: String, value: ArgumentValue)] { [("epochs", .int(epochs)), ("start_factor", .double(startFactor))] }
 
-    public func learningRate(base: Double, epoch: Int) -> Double {
-        base * (startFactor + (1 - startFactor) * Double(min(epoch, epochs)) / Double(epochs))
+    public func learningRate(base: Double, epoch: Int) -> Double { learningRate(base: base, step: epoch, stepsPerEpoch: 1) }
+
+    public func learningRate(base: Double, step: Int, stepsPerEpoch: Int) -> Double {
+        let steps = epochs * stepsPerEpoch
+        return base * (startFactor + (1 - startFactor) * Double(min(step, steps)) / Double(steps))
     }
 }
 
