@@ -5,6 +5,7 @@ import CDNNL
 /// (momentum 0.1, unbiased variance); inference uses the running statistics.
 public final class BatchNorm: Layer {
     public static let typeName = "batchnorm"
+    public static let computesInBFloat16 = true
     public static let argumentNames = ["eps", "momentum"]
     let epsilon: Float
     let momentum: Float

@@ -6,6 +6,7 @@ public final class Conv2d: Layer {
     public static let argumentNames = ["out", "kernel", "stride", "padding", "dilation", "groups", "bias"]
     public static let primaryArgument: String? = "out"
     public static let fusesFollowingReLU = true
+    public static let computesInBFloat16 = true
 
     let outputChannels: Int
     let kernelSize: (height: Int, width: Int)
