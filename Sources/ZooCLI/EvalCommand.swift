@@ -15,6 +15,7 @@ struct EvalCommand: ParsableCommand {
     @Option(name: .customLong("batch-size")) var batchSize = 1000
     @OptionGroup var jsonOption: JSONOption
     @OptionGroup var memory: MemoryOption
+    @OptionGroup var precisionOption: PrecisionOption
 
     struct Report: Encodable {
         let checkpoint: String
@@ -38,6 +39,7 @@ struct EvalCommand: ParsableCommand {
         guard batchSize >= 1 else { throw ZooError("--batch-size must be at least 1, not \(batchSize)") }
         let model = try RestoredModel(path: checkpoint, batchSize: batchSize)
         let (description, network) = (model.description, model.network)
+        network.precision = try precisionOption.resolve().precision
         let datasetName = try dataset?.name ?? description.dataset
         let data = try DatasetCatalog.load(datasetName, dataDirectory: dataDirectoryOption.dataDirectory)
         let loader = try BatchLoader(split: data.test, batchSize: batchSize, shuffle: false, seed: 0,

@@ -51,6 +51,7 @@ final class TrainingSession {
         network = try architecture.network(input: Shape([shape.channels, shape.height, shape.width]), numClasses: config.dataset.classCount,
                                            overrides: config.modelParameters, seed: config.seed)
         try MemoryBudget.check(network, batchSize: config.batchSize, training: true, what: "training \(architecture.name)")
+        network.precision = try config.precision.resolve().precision
         dataset = try DatasetCatalog.load(config.dataset, dataDirectory: config.dataDirectory)
         let normalization = config.normalize ? dataset.defaultNormalization : nil
         let share = communicator?.share ?? .everything

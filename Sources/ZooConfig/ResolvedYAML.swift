@@ -24,7 +24,9 @@ extension TrainingConfig {
                                       ("batch_size", node(.int(batchSize))), ("seed", .scalar(seed.represented()))]
         let lossLine = loss.map { serialized([("loss", .scalar($0.rawValue.represented()))]) }
             ?? "# loss: not set, so nll after log_softmax, else cross_entropy\n"
-        return serialized(head) + lossLine + serialized([("log_every", node(.int(logEvery)))])
+        // fp32, the default, is left out, so configs written before `precision` existed read the same.
+        let precisionLine = precision == .fp32 ? "" : serialized([("precision", .scalar(precision.rawValue.represented()))])
+        return serialized(head) + lossLine + serialized([("log_every", node(.int(logEvery)))]) + precisionLine
     }
 }
 

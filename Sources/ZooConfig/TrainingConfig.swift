@@ -25,4 +25,6 @@ public struct TrainingConfig: Equatable {
     public var loss: Loss?
     /// Log a plain line every this many steps when the output is not a terminal.
     public var logEvery: Int
+    /// What training computes in (see docs/precision.md); checkpoints are float32 whatever it is.
+    public var precision: PrecisionSetting = .fp32
 }

@@ -5,7 +5,7 @@ import ZooData
 
 extension TrainingConfig {
     /// The keys of a training config file (see docs/training-config.md).
-    public static let keys = ["name", "model", "dataset", "optimizer", "schedule", "epochs", "batch_size", "seed", "loss", "log_every"]
+    public static let keys = ["name", "model", "dataset", "optimizer", "schedule", "epochs", "batch_size", "seed", "loss", "log_every", "precision"]
     /// The `dataset:` keys: its own, then one per transform, in the order transforms apply.
     public static var datasetKeys: [String] { ["name", "normalize", "data_dir"] + TransformRegistry.names }
     /// Sections written either as a bare name (`optimizer: adam`) or as a mapping with `name`.
@@ -60,6 +60,7 @@ extension TrainingConfig {
                                     loss: try top["loss"].map { try reader.choice($0, what: "loss") },
                                     logEvery: try top["log_every"].map { try reader.integer($0, atLeast: 1) } ?? 100)
         if let dataset = top["dataset"] { try readDataset(dataset, into: &config, reader) }
+        if let precision = top["precision"] { config.precision = try reader.choice(precision, what: "precision") }
         if let field = top["name"] {
             config.name = try reader.text(field)
             guard !config.name.isEmpty, !config.name.hasPrefix("."),
