@@ -29,16 +29,10 @@ final class PrecisionTests: XCTestCase {
         let plan = try network.plan(batchSize: inputShape[0], training: true, inputGradient: true)
         XCTAssertTrue(plan.implementations.contains { $0.operation == "convolution" && $0.implementation.contains("bf16") },
                       "\(plan.implementations.filter { $0.operation == "convolution" })")
-        plan.setInput(try fixture.floats("input"))
-        try plan.forward()
         // bf16 keeps 8 bits of mantissa (relative rounding 2^-9); zoo and PyTorch round at different places,
         // so values agree to a few 1e-2 of each tensor's scale, not bit for bit.
         let tolerance = 3e-2
-        var report = "\(name): output \(assertClose(plan.outputValues, try fixture.floats("output"), tolerance: tolerance, "output"))"
-        let loss = try XCTUnwrap(Loss(rawValue: fixture.file.metadata["loss"] ?? ""))
-        let result = try plan.applyLoss(loss, labels: try fixture.labels(), classes: network.outputShape.channels)
-        report += " loss \(assertClose([Float(result.loss)], try fixture.floats("loss"), tolerance: tolerance, "loss"))"
-        try plan.backward()
+        var report = try fixture.checkForwardAndLoss(plan, classes: network.outputShape.channels, tolerance: tolerance)
         // Gradients pass ReLU and max-pooling decisions, which flip where the two sides' values differ in their last
         // bf16 bit (a value near zero, two near-equal maxima); a flip upstream moves every gradient below it. So each
         // gradient is compared as a whole (root mean square), allowing twice the largest distance autocast itself has
