@@ -207,7 +207,7 @@ public final class Network {
                 // A ReLU fused into the conv or linear before it: that layer's output is already this one's.
                 activation = Activation(shape: entry.outputShape, value: fused.value, gradient: fused.gradient)
             } else {
-                let dataType = precision.dataType(of: type(of: entry.layer))
+                let dataType = precision.dataType(of: entry)
                 var gradientCopies: [Step] = []
                 let inputs = try readInputs[index].map { try builder.converted($0!, to: dataType, gradientCopies: &gradientCopies) }
                 let context = LayerContext(index: index, name: entry.name, inputs: inputs, outputShape: entry.outputShape, dataType: dataType,

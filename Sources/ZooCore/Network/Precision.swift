@@ -8,9 +8,13 @@ public enum Precision: String, Sendable, CaseIterable {
     case fp32
     case bf16
 
-    /// The activation data type of a layer of `layerType` in a plan of this precision: the precision pass.
-    func dataType(of layerType: any Layer.Type) -> dnnl_data_type_t {
-        self == .bf16 && layerType.computesInBFloat16 ? dnnl_bf16 : dnnl_f32
+    /// The activation data type of a layer in a plan of this precision: the precision pass. A convolution with
+    /// fewer than 64 output pixels stays float32: oneDNN 2.6's bf16 backward weights there took 0.3-1 s per call
+    /// (VGG-lite's 512-channel 4x4 and 2x2 layers, batch 128), its float32 kernel a few ms.
+    func dataType(of entry: Network.Entry) -> dnnl_data_type_t {
+        guard self == .bf16, type(of: entry.layer).computesInBFloat16 else { return dnnl_f32 }
+        let smallConvolution = entry.layer is Conv2d && entry.outputShape.height * entry.outputShape.width < 64
+        return smallConvolution ? dnnl_f32 : dnnl_bf16
     }
 
     /// Throws unless oneDNN has native kernels for this precision on this CPU: bf16 elsewhere is emulated
