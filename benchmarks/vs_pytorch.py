@@ -6,6 +6,7 @@
     python3 benchmarks/vs_pytorch.py            # --threads 2 --models lenet,cnn,tinynet,vgg-lite,resnet20,resnet18 --quick --json
     python3 benchmarks/vs_pytorch.py --isa avx2 # both sides capped at AVX2
     python3 benchmarks/vs_pytorch.py --end-to-end --models lenet   # one real MNIST epoch each side
+    python3 benchmarks/vs_pytorch.py --precision bf16               # zoo bf16 against PyTorch autocast bf16 and zoo fp32
 
 Each sequential model is built in PyTorch with nn.Sequential in the same layer order as zoo's YAML, the
 ResNets as the usual CIFAR modules (benchmarks/pytorch_resnet.py), and each is trained
@@ -21,6 +22,13 @@ Inference batch: 1000 for LeNet, the training batch for the others.
 Ratios are zoo / PyTorch: above 1 means zoo is faster.
 `--isa avx2` caps both sides at AVX2 on any x86-64 machine: ONEDNN_MAX_CPU_ISA=AVX2 (zoo's oneDNN and
 PyTorch's) and ATEN_CPU_CAPABILITY=avx2 (PyTorch's own kernels), set before torch is imported.
+
+`--precision bf16` compares mixed precision instead (default models vgg-lite, resnet20, resnet18): PyTorch's
+training step runs forward and loss under torch.autocast("cpu", dtype=torch.bfloat16) (backward and step outside
+it, as its documentation does) and inference under autocast and no_grad(); zoo runs `zoo bench` twice, with
+`--precision bf16` and `--precision fp32` (the same steps and windows). The table shows zoo bf16 / PyTorch bf16
+and zoo bf16 / zoo fp32. Where oneDNN has no native bf16 (e.g. with `--isa avx2`) zoo refuses bf16; the row
+says so and the script still exits 0.
 
 `--end-to-end` measures one real epoch instead of the synthetic steps above (the sgemm line is skipped),
 for the models with a real dataset here: lenet, cnn and tinynet on MNIST (the default set) and resnet20 on
@@ -163,7 +171,7 @@ def median_rate(step, items, windows, target_seconds):
     return statistics.median(rates), steps
 
 
-def bench_torch(name, windows, target_seconds):
+def bench_torch(name, windows, target_seconds, bf16=False):
     build, _, shape, batch, infer_batch, loss_type = MODELS[name]
     torch.manual_seed(0)
     model = build()
@@ -174,7 +182,8 @@ def bench_torch(name, windows, target_seconds):
 
     def train_step():
         optimizer.zero_grad()
-        loss = criterion(model(images), labels)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            loss = criterion(model(images), labels)
         loss.backward()
         optimizer.step()
 
@@ -187,7 +196,7 @@ def bench_torch(name, windows, target_seconds):
     def infer_step():
         model(infer_images)
 
-    with torch.no_grad():
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
         infer_rate, infer_steps = median_rate(infer_step, infer_batch, windows, target_seconds)
     return {"train_images_per_sec": train_rate, "infer_images_per_sec": infer_rate,
             "train_steps_per_window": train_steps, "infer_steps_per_window": infer_steps}
@@ -424,6 +433,62 @@ def print_synthetic(rows, sgemm, windows, target):
           f"windows of ~{target:g} s after a warm-up.")
 
 
+BF16_DEFAULT = ["vgg-lite", "resnet20", "resnet18"]
+BF16_REFUSED = "bf16 needs a CPU with native bf16"
+
+
+def run_precision(models, options, windows, target, zoo_bin, zoo_missing, log):
+    """Per model: PyTorch autocast bf16, zoo bf16 and zoo fp32, back to back; and whether a zoo command failed."""
+    zoo_failed, rows = False, []
+    for name in models:
+        _, dataset, _, batch, infer_batch, _ = MODELS[name]
+        log(f"PyTorch {name} autocast bf16 ...")
+        theirs = bench_torch(name, windows, target, bf16=True)
+        row = {"model": name, "dataset": dataset, "batch": batch, "infer_batch": infer_batch,
+               "pytorch_bf16_train_images_per_sec": theirs["train_images_per_sec"],
+               "pytorch_bf16_infer_images_per_sec": theirs["infer_images_per_sec"]}
+        for precision in ("bf16", "fp32"):
+            figures, error = (None, "zoo binary missing") if zoo_missing else (None, None)
+            if not zoo_missing:
+                log(f"zoo {name} {precision} ...")
+                figures, error = run_zoo(zoo_bin, ["bench", name, "--dataset", dataset, "--batch", str(batch),
+                                                   "--infer-batch", str(infer_batch), "--precision", precision,
+                                                   "--steps", str(theirs["train_steps_per_window"]),
+                                                   "--windows", str(windows), "--json"], options.threads)
+                if error and BF16_REFUSED in error:
+                    error = "refused: " + error[error.index(BF16_REFUSED):].splitlines()[0]
+                elif error:
+                    zoo_failed = True
+                    log(f"zoo bench {name} --precision {precision} failed: {error}")
+            missing = "n/a" if zoo_missing else ("refused" if error and error.startswith("refused") else "error")
+            for kind in ("train", "infer"):
+                row[f"zoo_{precision}_{kind}_images_per_sec"] = figures.get(f"{kind}_images_per_sec") if figures else missing
+            row[f"zoo_{precision}"], row[f"zoo_{precision}_error"] = figures, error
+        for kind in ("train", "infer"):
+            row[f"{kind}_ratio_to_pytorch_bf16"] = ratio(row[f"zoo_bf16_{kind}_images_per_sec"], row[f"pytorch_bf16_{kind}_images_per_sec"])
+            row[f"{kind}_ratio_to_zoo_fp32"] = ratio(row[f"zoo_bf16_{kind}_images_per_sec"], row[f"zoo_fp32_{kind}_images_per_sec"])
+        rows.append(row)
+    return rows, zoo_failed
+
+
+def print_precision(rows, windows, target):
+    for kind, title in (("train", "training"), ("infer", "inference")):
+        print(f"| model | batch | PyTorch bf16 {kind} img/s | zoo fp32 {kind} img/s | zoo bf16 {kind} img/s | "
+              "zoo bf16 / PyTorch bf16 | zoo bf16 / zoo fp32 |")
+        print("|---|---|--:|--:|--:|--:|--:|")
+        for row in rows:
+            batch = row["batch"] if kind == "train" else row["infer_batch"]
+            print(f"| {row['model']} | {batch} | {fmt(row[f'pytorch_bf16_{kind}_images_per_sec'])} | "
+                  f"{fmt(row[f'zoo_fp32_{kind}_images_per_sec'])} | {fmt(row[f'zoo_bf16_{kind}_images_per_sec'])} | "
+                  f"{fmt(row[f'{kind}_ratio_to_pytorch_bf16'], 2)} | {fmt(row[f'{kind}_ratio_to_zoo_fp32'], 2)} |")
+        print()
+    refusals = sorted({row["zoo_bf16_error"] for row in rows if (row["zoo_bf16_error"] or "").startswith("refused")})
+    for refusal in refusals:
+        print(f"zoo {refusal}")
+    print(f"PyTorch: torch.autocast(\"cpu\", dtype=torch.bfloat16). Median of {windows} windows of ~{target:g} s "
+          "after a warm-up.")
+
+
 def run_end_to_end(models, options, data_dir, zoo_bin, zoo_missing, log):
     """One real epoch per model on each side, and zoo bench's training figure; and whether zoo failed."""
     zoo_failed, rows = False, []
@@ -501,13 +566,19 @@ def main():
     parser.add_argument("--end-to-end", action="store_true",
                         help="one real epoch of `zoo train` against the same epoch in PyTorch (data in memory), "
                              "and zoo's epoch against `zoo bench`, instead of the synthetic table")
+    parser.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
+                        help="bf16: zoo bf16 against PyTorch autocast bf16 and zoo fp32 (default models "
+                             f"{','.join(BF16_DEFAULT)}; not with --end-to-end)")
     parser.add_argument("--data-dir", default=DEFAULT_DATA_DIR,
                         help=f"with --end-to-end: folder holding mnist/ (and fashion-mnist/), passed to zoo train "
                              f"(default {DEFAULT_DATA_DIR}; fashion-mnist is also found in /usr/share/datasets)")
     options = parser.parse_args()
+    if options.end_to_end and options.precision == "bf16":
+        parser.error("--precision bf16 compares synthetic steps; leave out --end-to-end")
+    bf16 = options.precision == "bf16"
     choices = END_TO_END if options.end_to_end else MODELS
     if options.models is None:
-        models = END_TO_END_DEFAULT if options.end_to_end else list(MODELS)
+        models = END_TO_END_DEFAULT if options.end_to_end else BF16_DEFAULT if bf16 else list(MODELS)
     else:
         models = [name.strip() for name in options.models.split(",") if name.strip()]
     unknown = [name for name in models if name not in choices]
@@ -540,9 +611,11 @@ def main():
     def log(message):
         print(message, file=sys.stderr, flush=True)
 
+    sgemm = None
     if options.end_to_end:
         rows, zoo_failed = run_end_to_end(models, options, data_dir, zoo_bin, zoo_missing, log)
-        sgemm = None
+    elif bf16:
+        rows, zoo_failed = run_precision(models, options, windows, target, zoo_bin, zoo_missing, log)
     else:
         rows, sgemm, zoo_failed = run_synthetic(models, options, windows, target, zoo_bin, zoo_missing, log)
 
@@ -560,15 +633,18 @@ def main():
             "windows": windows, "window_seconds": None if options.end_to_end else target,
             "zoo_bin": zoo_bin, "zoo_missing": zoo_missing,
             "load_average_before": load_before, "other_processes_cpu_share": foreign_share,
-            "isa": options.isa, "isa_environment": ISA_CAPS[options.isa],
+            "isa": options.isa, "isa_environment": ISA_CAPS[options.isa], "precision": options.precision,
             "pytorch_cpu_capability": torch.backends.cpu.get_cpu_capability()}
 
     if options.json:
-        extra = {"mode": "end-to-end", "data_dir": data_dir} if options.end_to_end else {"sgemm": sgemm}
+        extra = ({"mode": "end-to-end", "data_dir": data_dir} if options.end_to_end else {"mode": "precision"} if bf16
+                 else {"sgemm": sgemm})
         print(json.dumps({**meta, "models": rows, **extra}, indent=2))
     else:
         if options.end_to_end:
             print_end_to_end(rows)
+        elif bf16:
+            print_precision(rows, windows, target)
         else:
             print_synthetic(rows, sgemm, windows, target)
         print(f"{meta['date']} · torch {meta['torch_version']} · {meta['cpu']} · ISA {options.isa} "

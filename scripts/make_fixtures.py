@@ -277,25 +277,39 @@ def loss_function(name):
     return nn.CrossEntropyLoss() if name == "cross_entropy" else nn.NLLLoss()
 
 
-def net_fixture(name, layers, input_shape, loss_name, classes=10):
+def net_fixture(name, layers, input_shape, loss_name, classes=10, bf16=False):
     torch.manual_seed(hash_seed(name))
     model = build(layers, input_shape)
     input_tensor = torch.randn(*input_shape).requires_grad_(True)
     labels = torch.randint(0, classes, (input_shape[0],), dtype=torch.int64)
-    save_net(name, model, input_tensor, labels, loss_name, {"layers": to_json(layers)})
+    save_net(name, model, input_tensor, labels, loss_name, {"layers": to_json(layers)}, bf16=bf16)
 
 
-def save_net(name, model, input_tensor, labels, loss_name, metadata, zoo_name=lambda key: key, half_parameters=False):
+def save_net(name, model, input_tensor, labels, loss_name, metadata, zoo_name=lambda key: key, half_parameters=False, bf16=False):
     """One training-mode forward, loss and backward; parameters, gradients and running statistics
     saved under zoo's names (`zoo_name` maps a PyTorch state-dict key to zoo's). With `half_parameters`
     the parameters (already rounded to float16 values) are stored as their float16 bits in U8 tensors
-    `param16.NAME`, which halves them and keeps a large net's fixture under 2 MiB."""
+    `param16.NAME`, which halves them and keeps a large net's fixture under 2 MiB. With `bf16` the forward
+    runs under torch.autocast("cpu", dtype=torch.bfloat16) and the loss on its output in float32, as zoo's bf16;
+    the float32 gradients are kept too (`fp32.grad_input`, `fp32.grad.NAME`): how far autocast is from them says how far
+    bf16 rounding moves ReLU and max-pooling decisions, which a bf16 comparison has to allow."""
     model.train()
-    output = model(input_tensor)
+    reference = {}
+    if bf16:
+        reference_model, reference_input = copy.deepcopy(model), input_tensor.detach().clone().requires_grad_(True)
+        loss_function(loss_name)(reference_model(reference_input), labels).backward()
+        reference["fp32.grad_input"] = reference_input.grad
+        for parameter_name, parameter in reference_model.named_parameters():
+            reference[f"fp32.grad.{zoo_name(parameter_name)}"] = parameter.grad
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        output = model(input_tensor)
+    output = output.float()
+    if bf16:
+        metadata = {**metadata, "precision": "bf16"}
     loss = loss_function(loss_name)(output, labels)
     loss.backward()
     tensors = {"input": input_tensor, "labels": labels, "output": output, "loss": loss.reshape(1),
-               "grad_input": input_tensor.grad}
+               "grad_input": input_tensor.grad, **reference}
     for parameter_name, parameter in model.named_parameters():
         if half_parameters:
             assert torch.equal(parameter, parameter.half().float()), parameter_name
@@ -333,6 +347,10 @@ def make_net_fixtures():
         layer("linear", out=10),
     ]
     net_fixture("lenet", lenet, [4, 1, 28, 28], "cross_entropy")
+    net_fixture("bf16_lenet", lenet, [8, 1, 28, 28], "cross_entropy", bf16=True)
+    # LeNet-5 as first published (tanh, average pooling): no ReLU or max-pooling decision for bf16 rounding to flip.
+    smooth = {"relu": layer("tanh"), "maxpool2d": layer("avgpool2d", kernel=2)}
+    net_fixture("bf16_lenet_tanh", [smooth.get(item["type"], item) for item in lenet], [8, 1, 28, 28], "cross_entropy", bf16=True)
     # PyTorch examples/mnist Net; dropout p is 0.0 so the reference is deterministic.
     tinynet = [
         layer("conv2d", out=32, kernel=3), layer("relu"), layer("conv2d", out=64, kernel=3), layer("relu"),
@@ -344,13 +362,13 @@ def make_net_fixtures():
 
 
 
-def graph_fixture(name, layers, input_shape, classes=10):
+def graph_fixture(name, layers, input_shape, classes=10, bf16=False):
     """Like net_fixture, for a layer list with `from:`, `add` and `concat`."""
     torch.manual_seed(hash_seed(name))
     model = Graph(layers, input_shape)
     input_tensor = torch.randn(*input_shape).requires_grad_(True)
     labels = torch.randint(0, classes, (input_shape[0],), dtype=torch.int64)
-    save_net(name, model, input_tensor, labels, "cross_entropy", {"layers": to_json(layers)}, model.zoo_name)
+    save_net(name, model, input_tensor, labels, "cross_entropy", {"layers": to_json(layers)}, model.zoo_name, bf16=bf16)
 
 
 def named(description, name, sources=None):
@@ -375,6 +393,7 @@ def make_graph_fixtures():
         named(layer("add"), "add3", [-1, "block2"]), layer("relu"),
     ] + head
     graph_fixture("residual_projection", residual, [2, 3, 8, 8])
+    graph_fixture("bf16_residual_projection", residual, [4, 3, 8, 8], bf16=True)
     branches = [
         named(conv(6, padding=1), "stem"), named(layer("relu"), "stem_relu"),
         named(conv(4, kernel=1), "left"), layer("relu"),

@@ -20,6 +20,7 @@ struct BenchCommand: ParsableCommand {
     @OptionGroup var jsonOption: JSONOption
     @OptionGroup var memory: MemoryOption
     @OptionGroup var replicasOption: ReplicasOption
+    @OptionGroup var precisionOption: PrecisionOption
 
     struct Report: Encodable {
         let model: String
@@ -28,6 +29,8 @@ struct BenchCommand: ParsableCommand {
         let result: BenchmarkResult
         let peakResidentBytes: Int
         let threads: String
+        let precision: String
+        let precisionReason: String
 
         func encode(to encoder: Encoder) throws {
             try result.encode(to: encoder)
@@ -37,10 +40,13 @@ struct BenchCommand: ParsableCommand {
             try container.encode(parameters, forKey: .parameters)
             try container.encode(peakResidentBytes, forKey: .peakResidentBytes)
             try container.encode(threads, forKey: .threads)
+            try container.encode(precision, forKey: .precision)
+            try container.encode(precisionReason, forKey: .precisionReason)
         }
 
         enum CodingKeys: String, CodingKey {
-            case model, dataset, parameters, threads
+            case model, dataset, parameters, threads, precision
+            case precisionReason = "precision_reason"
             case peakResidentBytes = "peak_resident_bytes"
         }
     }
@@ -59,6 +65,8 @@ struct BenchCommand: ParsableCommand {
             let input = try datasetOption.dataset.input
             let architecture = try ArchitectureRegistry().architecture(named: model)
             let network = try architecture.network(dataset: input)
+            let (precision, precisionReason) = try precisionOption.resolve()
+            network.precision = precision
             let optimizer = try SGD(parameters: network.namedParameters, learningRate: 0.01, momentum: 0.9)
             var dataParallel: DataParallel?
             var coreParallel: CoreParallel?
@@ -78,9 +86,11 @@ struct BenchCommand: ParsableCommand {
             // One report for the job: the rates already count every rank's images.
             guard communicator?.worker ?? 0 == 0 else { return }
             let report = Report(model: architecture.name, dataset: input.name, parameters: network.parameterCount, result: result,
-                                peakResidentBytes: peakResidentBytes(), threads: threads)
+                                peakResidentBytes: peakResidentBytes(), threads: threads, precision: precision.rawValue,
+                                precisionReason: precisionReason)
             if jsonOption.json { return try printJSON(report) }
             print("\(architecture.name) on \(input.name) \(input.shape), \(grouped(network.parameterCount)) parameters, oneDNN \(Device.libraryVersion), threads: \(threads)")
+            print("precision: \(precision.rawValue) (\(precisionReason))")
             print("training:  \(grouped(Int(result.trainImagesPerSecond))) images/s (batch \(batch), SGD momentum"
                   + (coreParallel.map { ", split across \($0.replicaCount) single-threaded replicas" } ?? "") + ")"
                   + (result.ranks.map { ranks in String(format: " on %d ranks, %.1f%% of it waiting for gradient sums", ranks, (result.allreduceWaitFraction ?? 0) * 100) } ?? ""))

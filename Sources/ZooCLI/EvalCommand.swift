@@ -18,6 +18,7 @@ struct EvalCommand: ParsableCommand {
     var tta: String?
     @OptionGroup var jsonOption: JSONOption
     @OptionGroup var memory: MemoryOption
+    @OptionGroup var precisionOption: PrecisionOption
 
     struct Report: Encodable {
         let checkpoint: String
@@ -59,6 +60,7 @@ struct EvalCommand: ParsableCommand {
         let checkpoint = try resolveCheckpointPath(self.checkpoint)
         let model = try RestoredModel(path: checkpoint, batchSize: batchSize)
         let (description, network) = (model.description, model.network)
+        network.precision = try precisionOption.resolve().precision
         let source = try dataset.map { try description.evaluationSource(for: $0.source) } ?? description.dataset
         // Where the run found its data comes before the usual places.
         let data = try DatasetCatalog.load(source, dataDirectory: dataDirectoryOption.dataDirectory ?? description.dataDirectory, warn: printWarning)

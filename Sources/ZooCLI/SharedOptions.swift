@@ -48,6 +48,17 @@ struct ReplicasOption: ParsableArguments {
     var replicas: Int?
 }
 
+extension PrecisionSetting: ExpressibleByArgument {}
+
+/// `--precision fp32|bf16|auto`, for commands that run a network.
+struct PrecisionOption: ParsableArguments {
+    @Option(help: "Arithmetic: fp32, bf16 (mixed precision; needs a CPU with AVX512-BF16 or AMX) or auto (bf16 where native). See docs/precision.md.")
+    var precision: PrecisionSetting?
+
+    /// The precision to run in (fp32 when not given) and why.
+    func resolve() throws -> (precision: Precision, reason: String) { try (precision ?? .fp32).resolve() }
+}
+
 /// `--json`.
 struct JSONOption: ParsableArguments {
     @Flag(help: "Print JSON instead of text.")

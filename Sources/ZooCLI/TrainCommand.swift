@@ -38,6 +38,7 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Plain log lines instead of a progress bar.") var quiet = false
     @OptionGroup var memory: MemoryOption
     @OptionGroup var replicasOption: ReplicasOption
+    @OptionGroup var precisionOption: PrecisionOption
 
     /// The flags as `--set` overrides, so both go through the same checks (messages quote the flag as typed);
     /// a flag and a `--set` of the same key must agree.
@@ -70,6 +71,7 @@ struct TrainCommand: ParsableCommand {
         if let epochs { overrides.append(("epochs=\(epochs)", "--epochs \(epochs)")) }
         if let batchSize { overrides.append(("batch_size=\(batchSize)", "--batch-size \(batchSize)")) }
         if let seed { overrides.append(("seed=\(seed)", "--seed \(seed)")) }
+        if let precision = precisionOption.precision { overrides.append(("precision=\(precision.rawValue)", "--precision \(precision.rawValue)")) }
         if let dataDirectory = dataDirectoryOption.dataDirectory {
             overrides.append(("dataset.data_dir=\(dataDirectory)", "--data-dir \(dataDirectory)"))
         }

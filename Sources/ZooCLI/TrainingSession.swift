@@ -74,6 +74,7 @@ final class TrainingSession {
         // Before the first plan and the optimizer, which then leave frozen parameters out.
         frozenLayers = try network.freeze(config.freeze)
         try MemoryBudget.check(network, batchSize: config.batchSize, training: true, what: "training \(architecture.name)")
+        network.precision = try config.precision.resolve().precision
         dataset = try folderData ?? DatasetCatalog.load(config.dataset, dataDirectory: config.dataDirectory, warn: printWarning)
         let normalization = config.normalize ? dataset.defaultNormalization : nil
         let share = communicator?.share ?? .everything

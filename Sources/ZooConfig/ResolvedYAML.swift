@@ -42,6 +42,8 @@ extension TrainingConfig {
         if let initFrom { tail.append(("init_from", .scalar(initFrom.represented()))) }
         if !freeze.isEmpty { tail.append(("freeze", node(.list(freeze.map(ArgumentValue.string))))) }
         if let testTimeAugmentation { tail.append(("tta", node(.list(testTimeAugmentation.views.map { .string($0.rawValue) })))) }
+        // fp32, the default, is left out, so configs written before `precision` existed read the same.
+        if precision != .fp32 { tail.append(("precision", .scalar(precision.rawValue.represented()))) }
         return serialized(head) + lossLine + serialized(tail)
     }
 }

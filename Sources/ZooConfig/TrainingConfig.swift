@@ -39,6 +39,8 @@ public struct TrainingConfig: Equatable {
     public var freeze: [String] = []
     /// Views averaged at test time (`tta: [hflip, translate]`); nil scores each image as it is.
     public var testTimeAugmentation: TestTimeAugmentation?
+    /// What training computes in (see docs/precision.md); checkpoints are float32 whatever it is.
+    public var precision: PrecisionSetting = .fp32
 }
 
 /// Where values were written, for messages only: two configs that differ only in where they were written

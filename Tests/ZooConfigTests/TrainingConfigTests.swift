@@ -325,6 +325,18 @@ final class TrainingConfigTests: XCTestCase {
         expectError("dataset: no/such/folder\n", line: 1, "unknown dataset `no/such/folder`", hint: "existing folder")
     }
 
+    /// `precision:` defaults to fp32, which resolvedYAML leaves out (older run folders read the same); others round-trip.
+    func testPrecision() throws {
+        XCTAssertEqual(try resolve("model: lenet\n").precision, .fp32)
+        XCTAssertFalse(try resolve("model: lenet\n").resolvedYAML.contains("precision"))
+        let config = try resolve("model: lenet\nprecision: bf16\n")
+        XCTAssertEqual(config.precision, .bf16)
+        XCTAssertTrue(config.resolvedYAML.contains("precision: bf16"), config.resolvedYAML)
+        XCTAssertEqual(try resolve(config.resolvedYAML), config)
+        XCTAssertEqual(try resolve(config.resolvedYAML, ["precision=auto"]).precision, .auto)
+        expectError("precision: bf61\n", line: 1, "unknown precision `bf61`", hint: "did you mean `bf16`?")
+    }
+
     func testUnknownTopLevelKeySuggestsNearest() {
         expectError("model: lenet\nepoch: 3\n", line: 2, "a training config has no key `epoch`", hint: "did you mean `epochs`?")
     }

@@ -131,3 +131,18 @@ extension Plan {
         try labels.withUnsafeBufferPointer { try forwardLossBackward(loss, labels: $0, classes: classes) }
     }
 }
+
+extension Fixture {
+    /// A whole-network fixture's training step: forward on its input, output and loss checked within `tolerance`
+    /// of each one's scale, then backward. Returns the report line so far.
+    func checkForwardAndLoss(_ plan: Plan, classes: Int, tolerance: Double, file: StaticString = #filePath, line: UInt = #line) throws -> String {
+        plan.setInput(try floats("input"))
+        try plan.forward()
+        var report = "\(name): output \(assertClose(plan.outputValues, try floats("output"), tolerance: tolerance, "output", file: file, line: line))"
+        let loss = try XCTUnwrap(Loss(rawValue: self.file.metadata["loss"] ?? ""))
+        let result = try plan.applyLoss(loss, labels: try labels(), classes: classes)
+        report += " loss \(assertClose([Float(result.loss)], try floats("loss"), tolerance: tolerance, "loss", file: file, line: line))"
+        try plan.backward()
+        return report
+    }
+}

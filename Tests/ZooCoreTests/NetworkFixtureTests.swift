@@ -32,15 +32,9 @@ final class NetworkFixtureTests: XCTestCase {
             }
         }
         let plan = try network.plan(batchSize: inputShape[0], training: true, inputGradient: true)
-        plan.setInput(try fixture.floats("input"))
-        try plan.forward()
         // Deep nets chain several reductions; 1e-4 of each tensor's scale still holds.
         let tolerance = 1e-4
-        var report = "\(name): output \(assertClose(plan.outputValues, try fixture.floats("output"), tolerance: tolerance, "output"))"
-        let loss = try XCTUnwrap(Loss(rawValue: fixture.file.metadata["loss"] ?? ""))
-        let result = try plan.applyLoss(loss, labels: try fixture.labels(), classes: network.outputShape.channels)
-        report += " loss \(assertClose([Float(result.loss)], try fixture.floats("loss"), tolerance: tolerance, "loss"))"
-        try plan.backward()
+        var report = try fixture.checkForwardAndLoss(plan, classes: network.outputShape.channels, tolerance: tolerance)
         report += " grad_input \(assertClose(try plan.inputGradientValues, try fixture.floats("grad_input"), tolerance: tolerance, "grad_input"))"
         var worstGradient = 0.0
         for (parameterName, parameter) in network.namedParameters {

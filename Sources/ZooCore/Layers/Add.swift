@@ -5,6 +5,7 @@ public final class Add: Layer {
     public static let typeName = "add"
     public static let joinsInputs = true
     public static let fusesFollowingReLU = true
+    public static let computesInBFloat16 = true
 
     public init(arguments: LayerArguments) throws {}
 

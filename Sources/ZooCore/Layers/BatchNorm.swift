@@ -7,6 +7,7 @@ import CDNNL
 public final class BatchNorm: Layer {
     public static let typeName = "batchnorm"
     public static let aliases = ["batchnorm2d"]
+    public static let computesInBFloat16 = true
     public static let argumentNames = ["eps", "momentum"]
     let epsilon: Float
     let momentum: Float

@@ -5,6 +5,7 @@ import CDNNL
 public final class Concat: Layer {
     public static let typeName = "concat"
     public static let joinsInputs = true
+    public static let computesInBFloat16 = true
 
     public init(arguments: LayerArguments) throws {}
 
@@ -29,12 +30,12 @@ public final class Concat: Layer {
     public func compile(_ builder: PlanBuilder, _ context: LayerContext) throws -> Activation {
         let outputDimensions = context.outputShape.withBatch(builder.batchSize)
         let concat = try PrimitiveDescriptor(concatenating: context.inputs.map(\.descriptor), along: 1,
-                                             into: .any(outputDimensions), device: builder.device)
+                                             into: .any(outputDimensions, dataType: context.dataType), device: builder.device)
         let output = try builder.activation(context.outputShape, descriptor: concat.memoryDescriptor(dnnl_query_dst_md))
         let arguments = context.inputs.enumerated().map { (DNNL_ARG_MULTIPLE_SRC + Int32($0.offset), $0.element.value) }
         try builder.forward(concat, "concat", arguments + [(DNNL_ARG_DST, output.value)])
         guard let outputGradient = output.gradient else { return output }
-        let plainGradient = try builder.backwardConverted(outputGradient, to: .plain(outputDimensions))
+        let plainGradient = try builder.backwardConverted(outputGradient, to: .plain(outputDimensions, dataType: context.dataType))
         var offset = 0
         for input in context.inputs {
             let dimensions = input.shape.withBatch(builder.batchSize)

@@ -8,6 +8,7 @@ public final class Conv2d: Layer {
     public static let fusesFollowingReLU = true
     /// `padding: same` keeps the size at stride 1 (PyTorch's, which zoo pads symmetrically); `padding: valid` is 0.
     public static let paddingWords = ["same", "valid"]
+    public static let computesInBFloat16 = true
 
     let outputChannels: Int
     let kernelSize: (height: Int, width: Int)

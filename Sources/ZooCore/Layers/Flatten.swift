@@ -2,6 +2,7 @@
 /// A plain input is reinterpreted in place; a blocked one is reordered to plain first.
 public final class Flatten: Layer {
     public static let typeName = "flatten"
+    public static let computesInBFloat16 = true
     public init(arguments: LayerArguments) throws {}
 
     public func build(input: Shape) throws -> LayerBuild {
@@ -11,8 +12,8 @@ public final class Flatten: Layer {
     public func compile(_ builder: PlanBuilder, _ context: LayerContext) throws -> Activation {
         let input = context.input
         guard !context.inputShape.isFlat else { return input }
-        let plainImage = try MemoryDescriptor.plain(context.inputShape.withBatch(builder.batchSize))
-        let flat = try MemoryDescriptor.plain(context.outputShape.withBatch(builder.batchSize))
+        let plainImage = try MemoryDescriptor.plain(context.inputShape.withBatch(builder.batchSize), dataType: context.dataType)
+        let flat = try MemoryDescriptor.plain(context.outputShape.withBatch(builder.batchSize), dataType: context.dataType)
         let plainValue = try builder.forwardConverted(input.value, to: plainImage)
         let value = try builder.alias(plainValue, as: flat)
         guard let inputGradient = input.gradient else { return Activation(shape: context.outputShape, value: value, gradient: nil) }

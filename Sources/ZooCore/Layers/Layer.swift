@@ -13,6 +13,8 @@ public protocol Layer: AnyObject {
     static var fusesFollowingReLU: Bool { get }
     /// Whether the layer joins several inputs (`add`, `concat`); every other layer takes exactly one.
     static var joinsInputs: Bool { get }
+    /// Whether `compile` takes bf16 inputs in a bf16 plan (oneDNN has bf16 kernels for it); other layers get float32.
+    static var computesInBFloat16: Bool { get }
 
     init(arguments: LayerArguments) throws
 
@@ -29,6 +31,7 @@ public protocol Layer: AnyObject {
 extension Layer {
     public static var fusesFollowingReLU: Bool { false }
     public static var joinsInputs: Bool { false }
+    public static var computesInBFloat16: Bool { false }
     public func build(inputs: [Shape]) throws -> LayerBuild { try build(input: inputs[0]) }
     public static var primaryArgument: String? { nil }
     public static var argumentNames: [String] { [] }

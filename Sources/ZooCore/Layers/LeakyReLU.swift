@@ -3,6 +3,7 @@ import CDNNL
 /// `leaky_relu` (PyTorch `nn.LeakyReLU`), with `slope` for negative inputs.
 public final class LeakyReLU: Layer {
     public static let typeName = "leaky_relu"
+    public static let computesInBFloat16 = true
     public static let argumentNames = ["slope"]
     public static let primaryArgument: String? = "slope"
     let slope: Float

@@ -6,6 +6,7 @@ public final class Linear: Layer {
     public static let argumentNames = ["out", "bias"]
     public static let primaryArgument: String? = "out"
     public static let fusesFollowingReLU = true
+    public static let computesInBFloat16 = true
 
     let outputFeatures: Int
     let hasBias: Bool

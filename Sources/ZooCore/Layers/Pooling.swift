@@ -43,7 +43,7 @@ extension PlanBuilder {
 
         var forwardOperation = dnnl_pooling_v2_desc_t()
         var source = input.descriptor.raw
-        var destination = try MemoryDescriptor.any(outputDimensions).raw
+        var destination = try MemoryDescriptor.any(outputDimensions, dataType: input.descriptor.dataType).raw
         try check(dnnl_pooling_v2_forward_desc_init(&forwardOperation, propagation, algorithm, &source, &destination,
                                                     strides, kernel, dilation, paddings, paddings), "dnnl_pooling_v2_forward_desc_init")
         let forwardDescriptor = try primitiveDescriptor(&forwardOperation, name: name)

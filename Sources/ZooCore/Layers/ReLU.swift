@@ -3,6 +3,7 @@ import CDNNL
 /// `relu` (PyTorch `nn.ReLU`).
 public final class ReLU: Layer {
     public static let typeName = "relu"
+    public static let computesInBFloat16 = true
     public init(arguments: LayerArguments) throws {}
     public func build(input: Shape) throws -> LayerBuild { sameShape(input) }
     /// oneDNN's ReLU kernels compute max(x, 0), which turns NaN into 0 and hides a diverged run; ELU with

@@ -3,6 +3,7 @@ import CDNNL
 /// `sigmoid` (PyTorch `nn.Sigmoid`).
 public final class Sigmoid: Layer {
     public static let typeName = "sigmoid"
+    public static let computesInBFloat16 = true
     public init(arguments: LayerArguments) throws {}
     public func build(input: Shape) throws -> LayerBuild { sameShape(input) }
     public func compile(_ builder: PlanBuilder, _ context: LayerContext) throws -> Activation {

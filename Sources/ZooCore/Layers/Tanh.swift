@@ -3,6 +3,7 @@ import CDNNL
 /// `tanh` (PyTorch `nn.Tanh`).
 public final class Tanh: Layer {
     public static let typeName = "tanh"
+    public static let computesInBFloat16 = true
     public init(arguments: LayerArguments) throws {}
     public func build(input: Shape) throws -> LayerBuild { sameShape(input) }
     public func compile(_ builder: PlanBuilder, _ context: LayerContext) throws -> Activation {

@@ -29,14 +29,16 @@ extension PlanBuilder {
         let weight = try context.parameter("weight")
         let bias = hasBias ? try context.parameter("bias") : nil
         let biasDescriptor = hasBias ? try MemoryDescriptor.plain([outputDimensions[1]]) : nil
-        let anyWeights = try MemoryDescriptor.any(weight.canonicalDescriptor.dimensions)
-        let anyOutput = try MemoryDescriptor.any(outputDimensions)
+        // In bf16 the primitives read a bf16 copy of the float32 master weights and write float32 weight gradients.
+        let anyWeights = try MemoryDescriptor.any(weight.canonicalDescriptor.dimensions, dataType: context.dataType)
+        let anyWeightGradient = try MemoryDescriptor.any(weight.canonicalDescriptor.dimensions)
+        let anyOutput = try MemoryDescriptor.any(outputDimensions, dataType: context.dataType)
         let postOps = context.fusesReLU && !context.reluAfterPooling ? try PostOps(relu: ()) : nil
 
         // Weights: each primitive picks its own layout, since forcing one can land on a reference kernel;
         // the first forward's choice becomes the parameter's layout. Activations: the neighbours' layouts
         // are offered first, to save reorders, unless only a reference kernel takes them.
-        let anySource = try MemoryDescriptor.any(sourceDimensions)
+        let anySource = try MemoryDescriptor.any(sourceDimensions, dataType: context.dataType)
         func forwardKernel(into output: MemoryDescriptor) throws -> PrimitiveDescriptor {
             try fastest([context.input.descriptor, anySource]) { source in
                 var forwardOperation = try operation.forward(propagation, source, anyWeights, biasDescriptor, output)
@@ -56,7 +58,7 @@ extension PlanBuilder {
             forwardDescriptor = narrower
             narrowed = true
         }
-        try weight.adopt(forwardDescriptor.memoryDescriptor(dnnl_query_weights_md))
+        try weight.adopt(forwardDescriptor.memoryDescriptor(dnnl_query_weights_md).withDataType(dnnl_f32))
         let source = try forwardConverted(context.input.value, to: forwardDescriptor.memoryDescriptor(dnnl_query_src_md))
         let weightsForForward = try forwardConverted(weight.value, to: forwardDescriptor.memoryDescriptor(dnnl_query_weights_md))
         let output = try activation(context.outputShape, descriptor: forwardDescriptor.memoryDescriptor(dnnl_query_dst_md))
@@ -87,7 +89,8 @@ extension PlanBuilder {
             }
             let wanted = dataDescriptor.memoryDescriptor(dnnl_query_diff_dst_md)
             let gradientForData = try gradientForWeights.flatMap { $0.descriptor == wanted ? $0 : nil } ?? backwardConverted(outputGradient, to: wanted)
-            let weightsForData = try backwardConverted(weight.value, to: dataDescriptor.memoryDescriptor(dnnl_query_weights_md))
+            let wantedWeights = dataDescriptor.memoryDescriptor(dnnl_query_weights_md)
+            let weightsForData = try wantedWeights == weightsForForward.descriptor ? weightsForForward : backwardConverted(weight.value, to: wantedWeights)
             try backward(writingInto: inputGradient, as: dataDescriptor.memoryDescriptor(dnnl_query_diff_src_md)) { target in
                 try backward(dataDescriptor, "\(operation.kind) backward data",
                              [(DNNL_ARG_DIFF_DST, gradientForData), (DNNL_ARG_WEIGHTS, weightsForData), (DNNL_ARG_DIFF_SRC, target)])
@@ -103,9 +106,10 @@ extension PlanBuilder {
         biasDescriptor: MemoryDescriptor?, outputGradient: Memory, forwardDescriptor: PrimitiveDescriptor, sourceDimensions: [Int],
         outputDimensions: [Int], narrowed: Bool
     ) throws -> Memory {
-        let anySource = try MemoryDescriptor.any(sourceDimensions)
-        let anyOutput = try MemoryDescriptor.any(outputDimensions)
-        let anyWeights = try MemoryDescriptor.any(weightGradient.descriptor.dimensions)
+        let anySource = try MemoryDescriptor.any(sourceDimensions, dataType: context.dataType)
+        let anyOutput = try MemoryDescriptor.any(outputDimensions, dataType: context.dataType)
+        // Weight gradients stay float32 in bf16, for the float32 master weights.
+        let anyWeightGradient = try MemoryDescriptor.any(weightGradient.descriptor.dimensions)
         // (src, diff_dst) choices: the forward's own, or oneDNN's (then the input is reordered for it).
         // A plain image source with one channel is also channels-last, byte for byte: where oneDNN blocks
         // channels by 8 (AVX2), its channels-last kernel beats the blocked one, which pads the channel to 8
@@ -124,7 +128,7 @@ extension PlanBuilder {
         }
         weightsChoices += [(anySource, anyOutput), (source.descriptor, anyOutput)]
         let weightsDescriptor = try fastest(weightsChoices) { layouts in
-            var weightsOperation = try operation.backwardWeights(layouts.0, anyWeights, biasDescriptor, layouts.1)
+            var weightsOperation = try operation.backwardWeights(layouts.0, anyWeightGradient, biasDescriptor, layouts.1)
             return try primitiveDescriptor(&weightsOperation, hint: forwardDescriptor, name: "\(operation.kind) backward weights")
         }
         let sourceForWeightsDescriptor = weightsDescriptor.memoryDescriptor(dnnl_query_src_md)

@@ -9,6 +9,8 @@ public final class Network {
     public let inputShape: Shape
     public let outputShape: Shape
     public let seed: UInt64
+    /// What the next plans compute in; plans made before a change stay as they were.
+    public var precision = Precision.fp32
     let device: Device
     let stepCounter = StepCounter()
     private let graph: Graph
@@ -19,6 +21,7 @@ public final class Network {
         let batchSize: Int
         let training: Bool
         let inputGradient: Bool
+        let precision: Precision
     }
 
     /// A network from layer descriptions; unknown types and settings are errors at their lines.
@@ -60,6 +63,7 @@ public final class Network {
         inputShape = original.inputShape
         outputShape = original.outputShape
         self.seed = seed
+        precision = original.precision
         graph = original.graph
         entries = try original.entries.map { entry in
             entry.withParameters(try entry.parameters.map { [device] in try Parameter(replicating: $0, device: device) })
@@ -92,9 +96,10 @@ public final class Network {
     /// The compiled plan for this batch size and mode, made on first use and kept.
     /// `inputGradient` also computes d(loss)/d(input) (for tests and saliency; training does not need it).
     public func plan(batchSize: Int, training: Bool, inputGradient: Bool = false) throws -> Plan {
-        let key = PlanKey(batchSize: batchSize, training: training, inputGradient: inputGradient && training)
+        let key = PlanKey(batchSize: batchSize, training: training, inputGradient: inputGradient && training, precision: precision)
         if let plan = plans[key] { return plan }
         guard batchSize > 0 else { throw ZooError("the batch size must be at least 1, not \(batchSize)") }
+        try precision.checkSupported()
         try MemoryBudget.checkPlan(self, batchSize: batchSize, training: training)
         let plan = try compile(batchSize: batchSize, training: training, inputGradient: key.inputGradient)
         plans[key] = plan
@@ -126,12 +131,15 @@ public final class Network {
                 // A ReLU fused into the conv or linear before it: that layer's output is already this one's.
                 activation = Activation(shape: entry.outputShape, value: fused.value, gradient: fused.gradient)
             } else {
-                let context = LayerContext(index: index, name: entry.name, inputs: readInputs[index].map { $0! },
-                                           outputShape: entry.outputShape,
+                let dataType = precision.dataType(of: entry)
+                var gradientCopies: [Step] = []
+                let inputs = try readInputs[index].map { try builder.converted($0!, to: dataType, gradientCopies: &gradientCopies) }
+                let context = LayerContext(index: index, name: entry.name, inputs: inputs, outputShape: entry.outputShape, dataType: dataType,
                                            parameters: Dictionary(uniqueKeysWithValues: entry.parameters.map { ($0.name, $0) }),
                                            fusesReLU: graph.fusesReLU[index], reluAfterPooling: graph.reluAfterPooling[index],
                                            appliesReLU: graph.appliesReLU[index])
                 let output = try entry.layer.compile(builder, context)
+                for step in gradientCopies { builder.backward(step) }
                 builder.keepAlive(output.value, until: graph.lastUse[index])
                 builder.keepAlive(output.gradient, until: graph.lastUse[index])
                 activation = output

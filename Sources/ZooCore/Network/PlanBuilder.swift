@@ -20,6 +20,8 @@ public struct LayerContext {
     /// In `from:` order; a single-input layer has one.
     public let inputs: [Activation]
     public let outputShape: Shape
+    /// The data type of the inputs and output, chosen by the plan's precision pass.
+    let dataType: dnnl_data_type_t
     let parameters: [String: Parameter]
     /// The next layer is a ReLU this layer applies as a post-op (and whose backward it runs).
     let fusesReLU: Bool
@@ -149,6 +151,18 @@ public final class PlanBuilder {
         return converted
     }
 
+    /// `activation` in `dataType`, for a layer the precision pass gave another data type than its input's: the same
+    /// layout, the value converted in the forward pass, the gradient written by the layer into a buffer of its own
+    /// that a step added to `gradientCopies` converts back (run it after the layer's backward).
+    func converted(_ activation: Activation, to dataType: dnnl_data_type_t, gradientCopies: inout [Step]) throws -> Activation {
+        guard activation.descriptor.dataType != dataType else { return activation }
+        let value = try forwardConverted(activation.value, to: activation.descriptor.withDataType(dataType))
+        guard let gradient = activation.gradient else { return Activation(shape: activation.shape, value: value, gradient: nil) }
+        let convertedGradient = try sharedActivationBuffer(gradient.descriptor.withDataType(dataType), until: currentLayerIndex)
+        gradientCopies.append(try reorderStep(from: convertedGradient, to: gradient))
+        return Activation(shape: activation.shape, value: value, gradient: convertedGradient)
+    }
+
     /// Same as `forwardConverted`, for a gradient the backward pass produces.
     func backwardConverted(_ memory: Memory, to descriptor: MemoryDescriptor) throws -> Memory {
         if memory.descriptor == descriptor { return memory }
@@ -178,7 +192,7 @@ public final class PlanBuilder {
             // In one layout the sum is element-wise over the buffers (padding included, which stays zero), so the
             // binary add runs on them as flat vectors: its simplest kernel, whatever the layout. (oneDNN 2.6's binary
             // with a ReLU post-op crashed on 8-channel blocks with AVX-512.)
-            let flat = try MemoryDescriptor.plain([target.descriptor.byteCount / MemoryLayout<Float>.size])
+            let flat = try MemoryDescriptor.plain([target.descriptor.byteCount / target.descriptor.elementSize], dataType: target.descriptor.dataType)
             let (first, second, destination) = try (alias(parts[0], as: flat), alias(parts[1], as: flat), alias(target, as: flat))
             var operation = dnnl_binary_desc_t()
             var raw = flat.raw

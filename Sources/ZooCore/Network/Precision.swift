@@ -1,0 +1,67 @@
+import CDNNL
+
+/// The arithmetic a plan computes in. `bf16` is mixed precision as PyTorch's autocast: the layers that oneDNN
+/// runs in bf16 (convolution, inner product and the layers between them) read and write bf16 activations and
+/// accumulate in float32; master weights, their gradients, optimizer state, batch-norm statistics, the loss and
+/// checkpoints stay float32.
+public enum Precision: String, Sendable, CaseIterable {
+    case fp32
+    case bf16
+
+    /// The activation data type of a layer in a plan of this precision: the precision pass. A convolution with
+    /// fewer than 64 output pixels stays float32: oneDNN 2.6's bf16 backward weights there took 0.3-1 s per call
+    /// (VGG-lite's 512-channel 4x4 and 2x2 layers, batch 128), its float32 kernel a few ms.
+    func dataType(of entry: Network.Entry) -> dnnl_data_type_t {
+        guard self == .bf16, type(of: entry.layer).computesInBFloat16 else { return dnnl_f32 }
+        let smallConvolution = entry.layer is Conv2d && entry.outputShape.height * entry.outputShape.width < 64
+        return smallConvolution ? dnnl_f32 : dnnl_bf16
+    }
+
+    /// Throws unless oneDNN has native kernels for this precision on this CPU: bf16 elsewhere is emulated
+    /// (slower than float32) on AVX-512 and missing below it.
+    func checkSupported() throws {
+        guard self == .bf16, !CPUISA.effective.hasNativeBFloat16 else { return }
+        throw ZooError("bf16 needs a CPU with native bf16 instructions (AVX512-BF16 or AMX), but oneDNN runs this one as \(CPUISA.effective.name)",
+                       hint: "use `--precision auto` (bf16 where the CPU has it, else fp32) or `--precision fp32`; ONEDNN_MAX_CPU_ISA, when set, also lowers the ISA oneDNN uses")
+    }
+}
+
+/// What a user asks for: a precision, or `auto`, which picks bf16 only where the CPU computes it natively.
+public enum PrecisionSetting: String, Sendable, CaseIterable {
+    case fp32
+    case bf16
+    case auto
+
+    /// The precision to use and why, in words for `zoo bench`; bf16 on a CPU without it is an error.
+    public func resolve() throws -> (precision: Precision, reason: String) {
+        let isa = CPUISA.effective
+        switch self {
+        case .fp32: return (.fp32, "asked for")
+        case .bf16:
+            try Precision.bf16.checkSupported()
+            return (.bf16, "asked for; oneDNN runs \(isa.name), which computes bf16 natively")
+        case .auto:
+            return isa.hasNativeBFloat16 ? (.bf16, "auto: oneDNN runs \(isa.name), which computes bf16 natively")
+                : (.fp32, "auto: oneDNN runs \(isa.name), which has no native bf16, so fp32")
+        }
+    }
+}
+
+/// The instruction set oneDNN uses on this machine (capped by ONEDNN_MAX_CPU_ISA).
+struct CPUISA {
+    let raw: dnnl_cpu_isa_t
+
+    static var effective: CPUISA { CPUISA(raw: dnnl_get_effective_cpu_isa()) }
+
+    /// oneDNN's bf16 kernels need AVX512-BF16 (AMX includes it); the ISA values are nested bit masks.
+    var hasNativeBFloat16: Bool { raw.rawValue & dnnl_cpu_isa_avx512_core_bf16.rawValue == dnnl_cpu_isa_avx512_core_bf16.rawValue }
+
+    var name: String {
+        let names: [(dnnl_cpu_isa_t, String)] = [
+            (dnnl_cpu_isa_avx512_core_amx, "avx512_core_amx"), (dnnl_cpu_isa_avx512_core_bf16, "avx512_core_bf16"),
+            (dnnl_cpu_isa_avx512_core_vnni, "avx512_core_vnni"), (dnnl_cpu_isa_avx512_core, "avx512_core"),
+            (dnnl_cpu_isa_avx2_vnni, "avx2_vnni"), (dnnl_cpu_isa_avx2, "avx2"), (dnnl_cpu_isa_avx, "avx"), (dnnl_cpu_isa_sse41, "sse41"),
+        ]
+        return names.first { $0.0 == raw }?.1 ?? "ISA 0x\(String(raw.rawValue, radix: 16))"
+    }
+}
