@@ -46,12 +46,6 @@ public enum DatasetCatalog {
         }
     }
 
-    /// The image shape the loader produces after `transforms`, without reading any file.
-    public static func outputShape(of name: DatasetName, transforms: [Transform]) -> (channels: Int, height: Int, width: Int) {
-        let shape = ImageShape(channels: name.channels, height: name.height, width: name.width).after(transforms)
-        return (shape.channels, shape.height, shape.width)
-    }
-
     public static func summary(_ name: DatasetName, dataDirectory: String?) -> DatasetSummary {
         let searched = searchFolders(for: name, dataDirectory: dataDirectory)
         func summary(location: String?, counts: (Int, Int)?, problem: String?) -> DatasetSummary {

@@ -5,6 +5,7 @@ import ZooConfig
 import ZooCore
 import ZooData
 import ZooReport
+import ZooTestSupport
 
 /// `zoo predict`, `zoo eval --dataset FOLDER` and `zoo data images` as a user runs them, on folders the tests write.
 final class PredictCommandTests: XCTestCase {
@@ -23,7 +24,7 @@ final class PredictCommandTests: XCTestCase {
     private static var mnistCheckpoint: String?
 
     private func trainedOnMNIST() throws -> String {
-        try TrainingSessionTests.requireMNIST()
+        try Prerequisite.requireMNIST()
         if let path = Self.mnistCheckpoint { return path }
         let folder = NSTemporaryDirectory() + "zoo-predict-lenet-\(UUID().uuidString)"
         let config = try TrainingConfig.defaults(overrides: ["dataset=mnist", "dataset.data_dir=\(TrainingSessionTests.dataDirectory)",

@@ -4,6 +4,7 @@ import XCTest
 import ZooConfig
 import ZooCore
 import ZooData
+import ZooTestSupport
 
 /// Issue 21's recipes end to end on real MNIST: a schedule stepping every batch resumes exactly, and only
 /// at the batch size it was trained with.
@@ -11,7 +12,7 @@ extension TrainingSessionTests {
     /// onecycle over two epochs with SGD momentum cycling, label smoothing, MixUp and CutMix: two epochs straight
     /// equal one epoch, a resume and one more (rate, momentum and momentum buffers included), and it learns.
     func testOneCycleWithMixingResumesExactly() throws {
-        try Self.requireMNIST()
+        try Prerequisite.requireMNIST()
         let recipe = ["model=fc2layer", "optimizer.name=sgd", "optimizer.lr=0.05", "schedule.name=onecycle", "schedule.epochs=2",
                       "loss.name=cross_entropy", "loss.label_smoothing=0.1", "dataset.mixup.alpha=0.2", "dataset.cutmix.alpha=1.0",
                       "batch_size=256", "epochs=2", "seed=4"]
@@ -32,7 +33,7 @@ extension TrainingSessionTests {
     }
 
     func testPerStepScheduleRefusesAResumeAtAnotherBatchSize() throws {
-        try Self.requireMNIST()
+        try Prerequisite.requireMNIST()
         let recipe = ["model=fc2layer", "schedule.name=cosine", "schedule.t_max=2", "schedule.per_step=true", "batch_size=500", "seed=4"]
         let folder = temporaryFolder()
         _ = try session(recipe + ["epochs=1"], folder: folder).run()
@@ -48,7 +49,7 @@ extension TrainingSessionTests {
     /// `tta` scores zoo train's test evaluation (so its accuracy is the checkpoint's under TTA, not without),
     /// and `zoo eval --tta` runs the same views. Mirrored digits are other digits, so hflip costs accuracy here.
     func testTestTimeAugmentationScoresTheTestSet() throws {
-        try Self.requireMNIST()
+        try Prerequisite.requireMNIST()
         let folder = temporaryFolder()
         let outcome = try session(["model=fc2layer", "tta=[hflip, translate]", "batch_size=500", "epochs=1", "seed=2"], folder: folder).run()
         let path = "\(folder)/last.safetensors"

@@ -26,7 +26,7 @@ final class FileKindTests: XCTestCase {
         let config = try TrainingConfig.load(path: path, overrides: ["dataset=fashion-mnist"])
         XCTAssertEqual(config.model, path)
         XCTAssertEqual(config.name, "my-net")
-        XCTAssertEqual(config.dataset, .fashionMNIST)
+        XCTAssertEqual(config.dataset, .builtIn(.fashionMNIST))
         XCTAssertEqual(config.optimizer, try TrainingConfig.defaults(overrides: []).optimizer)
         XCTAssertFalse(TrainingConfig.isTrainingConfig(path: path))
         try "model: lenet\nepochs: 2\n".write(toFile: folder + "/run.yaml", atomically: true, encoding: .utf8)

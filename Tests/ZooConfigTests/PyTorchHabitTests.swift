@@ -69,7 +69,7 @@ final class PyTorchHabitTests: ArchitectureTestCase {
     func testConfigNamesAreCaseInsensitive() throws {
         let config = try TrainingConfig.resolve(text: "model: LeNet\ndataset: {name: MNIST, Pad_To: 32}\noptimizer: {name: SGD, LR: 0.1}\n"
                                                 + "schedule: {name: Cosine, t_max: 2}\nloss: CrossEntropy\n", file: "run.yaml", overrides: [])
-        XCTAssertEqual(config.dataset, .mnist)
+        XCTAssertEqual(config.dataset, .builtIn(.mnist))
         XCTAssertEqual(config.optimizer.name.rawValue, "sgd")
         XCTAssertEqual(config.optimizer.learningRate, 0.1)
         XCTAssertEqual(config.schedule.name, "cosine")

@@ -31,7 +31,8 @@ final class LearningRateScheduleTests: XCTestCase {
               let stepsPerEpoch = Int(fixture.file.metadata["steps_per_epoch"] ?? ""), let epochs = Int(fixture.file.metadata["epochs"] ?? ""),
               let base = Double(fixture.file.metadata["base_lr"] ?? "") else { return XCTFail("\(name): bad metadata") }
         let schedule = LearningRateSchedule(try type.read(DictionarySettingsReader(settings, owner: name), epochs: epochs), perStep: true)
-        let parameter = try Parameter(ParameterSpec(name: "weight", shape: [1], initialValues: [0]), device: Device())
+        var random = SeededRandom(seed: 0)
+        let parameter = try Parameter(ParameterSpec(name: "weight", shape: [1], initializer: .constant(0)), device: Device(), random: &random)
         let optimizer: any MomentumCycling = fixture.file.metadata["optimizer"] == "adam"
             ? try Adam(parameters: [("weight", parameter)], learningRate: base)
             : try SGD(parameters: [("weight", parameter)], learningRate: base, momentum: 0.9)

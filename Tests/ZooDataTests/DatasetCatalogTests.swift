@@ -120,10 +120,13 @@ final class DatasetCatalogTests: XCTestCase {
     }
 
     func testOutputShapeWithoutFiles() {
-        XCTAssertTrue(DatasetCatalog.outputShape(of: .mnist, transforms: [.padTo(32)]) == (1, 32, 32))
-        XCTAssertTrue(DatasetCatalog.outputShape(of: .cifar10, transforms: [.randomCrop(size: 32, padding: 4), .horizontalFlip]) == (3, 32, 32))
-        XCTAssertTrue(DatasetCatalog.outputShape(of: .fashionMNIST, transforms: [.permutePixels(seed: 3)]) == (1, 28, 28))
-        XCTAssertTrue(DatasetCatalog.outputShape(of: .mnist, transforms: [.randomCrop(size: 24, padding: 0)]) == (1, 24, 24))
+        func shape(_ name: DatasetName, _ transforms: [Transform]) -> ImageShape {
+            ImageShape(channels: name.channels, height: name.height, width: name.width).after(transforms)
+        }
+        XCTAssertEqual(shape(.mnist, [.padTo(32)]), ImageShape(channels: 1, height: 32, width: 32))
+        XCTAssertEqual(shape(.cifar10, [.randomCrop(size: 32, padding: 4), .horizontalFlip]), ImageShape(channels: 3, height: 32, width: 32))
+        XCTAssertEqual(shape(.fashionMNIST, [.permutePixels(seed: 3)]), ImageShape(channels: 1, height: 28, width: 28))
+        XCTAssertEqual(shape(.mnist, [.randomCrop(size: 24, padding: 0)]), ImageShape(channels: 1, height: 24, width: 24))
     }
 
     func testParseNames() throws {
