@@ -50,13 +50,13 @@ struct CheckpointDescription {
         get throws {
             var values: [CheckpointKey: String] = [
                 .architecture: architectureText, .architectureSource: architectureSource,
-                .modelParameters: try json(modelParameters), .dataset: dataset.name,
-                .inputShape: try json(inputShape.dimensions), .classNames: try json(classNames),
-                .normalization: try json(normalization), .testTransforms: try json(testTransforms),
+                .modelParameters: try metadataJSON(modelParameters), .dataset: dataset.name,
+                .inputShape: try metadataJSON(inputShape.dimensions), .classNames: try metadataJSON(classNames),
+                .normalization: try metadataJSON(normalization), .testTransforms: try metadataJSON(testTransforms),
                 .loss: loss.rawValue, .config: config, .epoch: String(epoch), .bestTestAccuracy: String(bestTestAccuracy),
             ]
             if let testAccuracy { values[.testAccuracy] = String(testAccuracy) }
-            if case .folder(let folder) = dataset { values[.datasetFolder] = try json(folder) }
+            if case .folder(let folder) = dataset { values[.datasetFolder] = try metadataJSON(folder) }
             return Dictionary(uniqueKeysWithValues: values.map { ($0.key.rawValue, $0.value) })
         }
     }
@@ -159,10 +159,11 @@ struct CheckpointDescription {
         return try DatasetSplit(images: split.images, labels: split.labels.map { indices[Int($0)] }, channels: split.channels,
                                 height: split.height, width: split.width)
     }
+}
 
-    private func json<Value: Encodable>(_ value: Value) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
-    }
+/// A metadata value as compact JSON with sorted keys.
+func metadataJSON<Value: Encodable>(_ value: Value) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    return String(decoding: try encoder.encode(value), as: UTF8.self)
 }

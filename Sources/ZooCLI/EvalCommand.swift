@@ -60,7 +60,8 @@ struct EvalCommand: ParsableCommand {
         let checkpoint = try resolveCheckpointPath(self.checkpoint)
         let model = try RestoredModel(path: checkpoint, batchSize: batchSize)
         let (description, network) = (model.description, model.network)
-        network.precision = try precisionOption.resolve().precision
+        // A quantized checkpoint runs in int8 unless told otherwise.
+        network.precision = try precisionOption.resolve(fallback: network.quantization == nil ? .fp32 : .int8).precision
         let source = try dataset.map { try description.evaluationSource(for: $0.source) } ?? description.dataset
         // Where the run found its data comes before the usual places.
         let data = try DatasetCatalog.load(source, dataDirectory: dataDirectoryOption.dataDirectory ?? description.dataDirectory, warn: printWarning)
@@ -79,7 +80,7 @@ struct EvalCommand: ParsableCommand {
                             correct: evaluation.correct, total: evaluation.total, classNames: classNames,
                             perClassAccuracy: evaluation.perClassAccuracy, confusion: evaluation.confusion)
         if jsonOption.json { return try printJSON(report) }
-        print("checkpoint \(checkpoint); \(source.shown) from \(data.location)")
+        print("checkpoint \(checkpoint); \(source.shown) from \(data.location); precision \(network.precision.rawValue)")
         print(String(format: "Test set (%@%@): Average loss: %.4f, Accuracy: %d/%d (%.2f%%)", source.shown,
                      views.map { ", tta: \($0.viewCount) views" } ?? "", evaluation.loss, evaluation.correct, evaluation.total, evaluation.accuracy * 100))
         print("\nPer-class accuracy:")

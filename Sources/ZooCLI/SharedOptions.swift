@@ -50,13 +50,13 @@ struct ReplicasOption: ParsableArguments {
 
 extension PrecisionSetting: ExpressibleByArgument {}
 
-/// `--precision fp32|bf16|auto`, for commands that run a network.
+/// `--precision fp32|bf16|int8|auto`, for commands that run a network.
 struct PrecisionOption: ParsableArguments {
-    @Option(help: "Arithmetic: fp32, bf16 (mixed precision; needs a CPU with AVX512-BF16 or AMX) or auto (bf16 where native). See docs/precision.md.")
+    @Option(help: "Arithmetic: fp32, bf16 (mixed precision; needs a CPU with AVX512-BF16 or AMX), int8 (inference of a checkpoint from `zoo quantize`, which defaults to it) or auto (bf16 where native). See docs/precision.md.")
     var precision: PrecisionSetting?
 
-    /// The precision to run in (fp32 when not given) and why.
-    func resolve() throws -> (precision: Precision, reason: String) { try (precision ?? .fp32).resolve() }
+    /// The precision to run in (`fallback` when not given) and why.
+    func resolve(fallback: PrecisionSetting = .fp32) throws -> (precision: Precision, reason: String) { try (precision ?? fallback).resolve() }
 }
 
 /// `--json`.

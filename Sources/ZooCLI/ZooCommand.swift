@@ -8,7 +8,7 @@ public struct ZooCommand: ParsableCommand {
         commandName: "zoo",
         abstract: "A model zoo of convolutional networks defined in YAML, trained on oneDNN.",
         version: versionText,
-        subcommands: [TrainCommand.self, EvalCommand.self, PredictCommand.self, ExportCommand.self, CompareCommand.self, ListCommand.self, SummaryCommand.self, BenchCommand.self, DataCommand.self]
+        subcommands: [TrainCommand.self, EvalCommand.self, QuantizeCommand.self, PredictCommand.self, ExportCommand.self, CompareCommand.self, ListCommand.self, SummaryCommand.self, BenchCommand.self, DataCommand.self]
     )
 
     /// zoo's release; `zoo --version` prints it with oneDNN's version and the instruction set its kernels use.

@@ -2,13 +2,13 @@ import Foundation
 
 /// One tensor of a safetensors file: its element type, shape and raw little-endian bytes.
 public struct SafetensorsTensor: Sendable, Equatable {
-    /// "F32", "I64", "I32" or "U8".
+    /// "F32", "I64", "I32", "U8" or "I8" (the weights of an int8 checkpoint).
     public var dtype: String
     public var shape: [Int]
     public var bytes: [UInt8]
 
     /// Bytes per element of each dtype zoo reads and writes.
-    static let elementSizes: [String: Int] = ["F32": 4, "I64": 8, "I32": 4, "U8": 1]
+    static let elementSizes: [String: Int] = ["F32": 4, "I64": 8, "I32": 4, "U8": 1, "I8": 1]
 
     public init(dtype: String, shape: [Int], bytes: [UInt8]) {
         self.dtype = dtype
@@ -36,6 +36,18 @@ public struct SafetensorsTensor: Sendable, Equatable {
             }
         }
         self.init(dtype: "I64", shape: shape, bytes: bytes)
+    }
+
+    public init(int8s: [Int8], shape: [Int]) {
+        assert(int8s.count == shape.reduce(1, *), "\(int8s.count) integers for shape \(shape)")
+        self.init(dtype: "I8", shape: shape, bytes: int8s.map { UInt8(bitPattern: $0) })
+    }
+
+    public var int8s: [Int8] {
+        get throws {
+            try checkType("I8", size: 1)
+            return bytes.map { Int8(bitPattern: $0) }
+        }
     }
 
     public var floats: [Float] {
@@ -194,7 +206,7 @@ public struct SafetensorsFile: Sendable {
             }
             guard let dtype = entry["dtype"] as? String, let elementSize = SafetensorsTensor.elementSizes[dtype] else {
                 throw failure("tensor '\(key)' has unknown dtype \(entry["dtype"] ?? "")", at: at,
-                              hint: "zoo reads F32, I64, I32 and U8 tensors; convert the file, e.g. with tensor.float() in PyTorch")
+                              hint: "zoo reads F32, I64, I32, U8 and I8 tensors; convert the file, e.g. with tensor.float() in PyTorch")
             }
             guard let shape = entry["shape"] as? [Int], shape.allSatisfy({ $0 >= 0 }) else {
                 throw failure("tensor '\(key)' has a shape that is not a list of non-negative integers", at: at,

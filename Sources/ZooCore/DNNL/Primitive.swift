@@ -6,7 +6,7 @@ final class PrimitiveDescriptor {
 
     /// `operation` is one of oneDNN's `*_desc_t` structs filled by a `*_desc_init` call.
     init<Operation>(_ operation: inout Operation, device: Device, hint: PrimitiveDescriptor? = nil,
-                    postOps: PostOps? = nil, name: String) throws {
+                    postOps: PostOps? = nil, scales: PrimitiveScales? = nil, name: String) throws {
         var attributes: dnnl_primitive_attr_t?
         try check(dnnl_primitive_attr_create(&attributes), "dnnl_primitive_attr_create")
         defer { dnnl_primitive_attr_destroy(attributes) }
@@ -15,6 +15,7 @@ final class PrimitiveDescriptor {
         if let postOps {
             try check(dnnl_primitive_attr_set_post_ops(attributes, postOps.handle), "dnnl_primitive_attr_set_post_ops")
         }
+        try scales?.apply(to: attributes)
         var handle: dnnl_primitive_desc_t?
         let status = withUnsafePointer(to: &operation) { pointer in
             dnnl_primitive_desc_create(&handle, UnsafeRawPointer(pointer), attributes, device.engine, hint?.handle)
@@ -24,10 +25,11 @@ final class PrimitiveDescriptor {
         self.handle = handle
     }
 
-    init(reorderFrom source: MemoryDescriptor, to destination: MemoryDescriptor, device: Device) throws {
+    /// A reorder (layout or data type change); with `scale`, each value is multiplied by it (int8 quantization).
+    init(reorderFrom source: MemoryDescriptor, to destination: MemoryDescriptor, scale: Float? = nil, device: Device) throws {
         var sourceRaw = source.raw
         var destinationRaw = destination.raw
-        handle = try PrimitiveDescriptor.create("dnnl_reorder_primitive_desc_create") { handle, attributes in
+        handle = try PrimitiveDescriptor.create("dnnl_reorder_primitive_desc_create", scales: scale.map { .output([$0]) }) { handle, attributes in
             dnnl_reorder_primitive_desc_create(&handle, &sourceRaw, device.engine, &destinationRaw, device.engine, attributes)
         }
     }
@@ -52,12 +54,13 @@ final class PrimitiveDescriptor {
     }
 
     /// Runs a `*_primitive_desc_create` function with user-scratchpad attributes.
-    private static func create(_ function: String,
+    private static func create(_ function: String, scales: PrimitiveScales? = nil,
                                _ body: (inout dnnl_primitive_desc_t?, dnnl_primitive_attr_t?) -> dnnl_status_t) throws -> dnnl_primitive_desc_t {
         var attributes: dnnl_primitive_attr_t?
         try check(dnnl_primitive_attr_create(&attributes), "dnnl_primitive_attr_create")
         defer { dnnl_primitive_attr_destroy(attributes) }
         try check(dnnl_primitive_attr_set_scratchpad_mode(attributes, dnnl_scratchpad_mode_user), "dnnl_primitive_attr_set_scratchpad_mode")
+        try scales?.apply(to: attributes)
         var handle: dnnl_primitive_desc_t?
         try check(body(&handle, attributes), function)
         guard let handle else { throw DNNLError(function: function, status: dnnl_runtime_error) }
@@ -96,6 +99,26 @@ final class Primitive {
     }
 
     deinit { dnnl_primitive_destroy(handle) }
+}
+
+/// The scales of an int8 primitive (oneDNN 2.6 attributes).
+enum PrimitiveScales {
+    /// Output scales: one for the whole tensor, or one per output channel (dimension 1, mask 1 << 1).
+    case output([Float])
+    /// One scale per source of a binary operation, applied to that source before the operation.
+    case sources([Float])
+
+    func apply(to attributes: dnnl_primitive_attr_t?) throws {
+        switch self {
+        case .output(let scales):
+            try check(dnnl_primitive_attr_set_output_scales(attributes, Int64(scales.count), scales.count == 1 ? 0 : 1 << 1, scales),
+                      "dnnl_primitive_attr_set_output_scales")
+        case .sources(let scales):
+            for (index, scale) in scales.enumerated() {
+                try check(dnnl_primitive_attr_set_scales(attributes, DNNL_ARG_SRC_0 + Int32(index), 1, 0, [scale]), "dnnl_primitive_attr_set_scales")
+            }
+        }
+    }
 }
 
 /// Eltwise operations fused after a convolution or inner product.

@@ -3,6 +3,7 @@ import CDNNL
 /// `add` (PyTorch `x + y`): the element-wise sum of two or more inputs of one shape, named by `from:`.
 public final class Add: Layer {
     public static let typeName = "add"
+    public static let int8Support = Int8Support.rescaling
     public static let joinsInputs = true
     public static let fusesFollowingReLU = true
     public static let computesInBFloat16 = true
@@ -24,6 +25,7 @@ public final class Add: Layer {
     /// Backward: the output gradient (before the ReLU) is each input's gradient. The first input's gradient
     /// buffer serves as that gradient, so only the others get a copy.
     public func compile(_ builder: PlanBuilder, _ context: LayerContext) throws -> Activation {
+        if let quantized = context.quantized { return try builder.compileQuantizedAdd(context, quantized) }
         let first = context.inputs[0]
         let reluBackwardHere = context.fusesReLU && !context.reluAfterPooling
         let reusesFirstGradient = builder.training && first.gradient?.descriptor == first.descriptor && !reluBackwardHere

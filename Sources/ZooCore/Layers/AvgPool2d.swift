@@ -3,6 +3,7 @@ import CDNNL
 /// `avgpool2d` (PyTorch `nn.AvgPool2d`, counting padding in the divisor as PyTorch does by default).
 public final class AvgPool2d: Layer {
     public static let typeName = "avgpool2d"
+    public static let int8Support = Int8Support.keepingScale
     public static let computesInBFloat16 = true
     public static let argumentNames = PoolingWindow.argumentNames
     public static let primaryArgument: String? = "kernel"

@@ -3,6 +3,7 @@ import CDNNL
 /// `conv2d`: a 2-D convolution (PyTorch `nn.Conv2d`), grouped (depthwise when `groups` equals the input channels) and dilated.
 public final class Conv2d: Layer {
     public static let typeName = "conv2d"
+    public static let int8Support = Int8Support.rescaling
     public static let argumentNames = ["out", "kernel", "stride", "padding", "dilation", "groups", "bias"]
     public static let primaryArgument: String? = "out"
     public static let fusesFollowingReLU = true

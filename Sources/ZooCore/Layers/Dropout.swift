@@ -2,6 +2,7 @@
 /// while training; the identity at inference. The mask is a pure function of the seed, the layer and the step.
 public final class Dropout: Layer {
     public static let typeName = "dropout"
+    public static let int8Support = Int8Support.keepingScale
     public static let argumentNames = ["p"]
     public static let primaryArgument: String? = "p"
     let probability: Float

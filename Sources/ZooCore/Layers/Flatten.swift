@@ -2,6 +2,7 @@
 /// A plain input is reinterpreted in place; a blocked one is reordered to plain first.
 public final class Flatten: Layer {
     public static let typeName = "flatten"
+    public static let int8Support = Int8Support.keepingScale
     public static let computesInBFloat16 = true
     public init(arguments: LayerArguments) throws {}
 

@@ -3,6 +3,7 @@ import CDNNL
 /// `global_avgpool`: the mean of each channel, C x H x W to C x 1 x 1 (PyTorch `nn.AdaptiveAvgPool2d(1)`).
 public final class GlobalAvgPool: Layer {
     public static let typeName = "global_avgpool"
+    public static let int8Support = Int8Support.keepingScale
     public static let computesInBFloat16 = true
     private var window = PoolingWindow(kernelSize: (1, 1))
 

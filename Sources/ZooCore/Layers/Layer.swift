@@ -15,6 +15,8 @@ public protocol Layer: AnyObject {
     static var joinsInputs: Bool { get }
     /// Whether `compile` takes bf16 inputs in a bf16 plan (oneDNN has bf16 kernels for it); other layers get float32.
     static var computesInBFloat16: Bool { get }
+    /// How the layer runs in an int8 plan; see `Int8Support`.
+    static var int8Support: Int8Support { get }
 
     init(arguments: LayerArguments) throws
 
@@ -32,10 +34,21 @@ extension Layer {
     public static var fusesFollowingReLU: Bool { false }
     public static var joinsInputs: Bool { false }
     public static var computesInBFloat16: Bool { false }
+    public static var int8Support: Int8Support { .float }
     public func build(inputs: [Shape]) throws -> LayerBuild { try build(input: inputs[0]) }
     public static var primaryArgument: String? { nil }
     public static var argumentNames: [String] { [] }
     public static var aliases: [String] { [] }
+}
+
+/// How a layer runs in an int8 plan (`zoo quantize`).
+public enum Int8Support: Sendable {
+    /// In float32: int8 inputs are converted back first.
+    case float
+    /// On int8 values as they are, whose scale the output keeps (pooling, flatten, dropout).
+    case keepingScale
+    /// int8 in, int8 out at the output's own calibrated scale (convolution, inner product, add).
+    case rescaling
 }
 
 /// The result of shape inference for one layer.

@@ -3,6 +3,7 @@ import CDNNL
 /// `linear`: a fully connected layer (PyTorch `nn.Linear`); its input size is inferred.
 public final class Linear: Layer {
     public static let typeName = "linear"
+    public static let int8Support = Int8Support.rescaling
     public static let argumentNames = ["out", "bias"]
     public static let primaryArgument: String? = "out"
     public static let fusesFollowingReLU = true

@@ -27,6 +27,10 @@ extension PlanBuilder {
     func compileWeighted<OperationDescriptor>(_ operation: WeightedOperation<OperationDescriptor>, _ context: LayerContext, hasBias: Bool,
                                               sourceDimensions: [Int], outputDimensions: [Int]) throws -> Activation {
         let weight = try context.parameter("weight")
+        if let quantized = context.quantized {
+            return try compileQuantized(operation, context, quantized, weightDimensions: weight.canonicalDescriptor.dimensions,
+                                        sourceDimensions: sourceDimensions, outputDimensions: outputDimensions)
+        }
         let bias = hasBias ? try context.parameter("bias") : nil
         let biasDescriptor = hasBias ? try MemoryDescriptor.plain([outputDimensions[1]]) : nil
         // In bf16 the primitives read a bf16 copy of the float32 master weights and write float32 weight gradients.

@@ -11,6 +11,8 @@ public final class Network {
     public let seed: UInt64
     /// What the next plans compute in; plans made before a change stay as they were.
     public var precision = Precision.fp32
+    /// The int8 weights and activation ranges an `int8` plan needs (`zoo quantize`); set it before the first int8 plan.
+    public var quantization: NetworkQuantization?
     let device: Device
     let stepCounter = StepCounter()
     private let graph: Graph
@@ -100,19 +102,37 @@ public final class Network {
         if let plan = plans[key] { return plan }
         guard batchSize > 0 else { throw ZooError("the batch size must be at least 1, not \(batchSize)") }
         try precision.checkSupported()
+        if precision == .int8 {
+            guard !training else { throw ZooError("int8 is for inference only; train in fp32 or bf16, then quantize with `zoo quantize`") }
+            guard quantization != nil else {
+                throw ZooError("int8 inference needs a quantized checkpoint", hint: "make one with `zoo quantize CHECKPOINT OUT.safetensors`")
+            }
+        }
         try MemoryBudget.checkPlan(self, batchSize: batchSize, training: training)
         let plan = try compile(batchSize: batchSize, training: training, inputGradient: key.inputGradient)
         plans[key] = plan
         return plan
     }
 
-    private func compile(batchSize: Int, training: Bool, inputGradient: Bool) throws -> Plan {
+    /// A float32 inference plan that records the range of the input and of every layer's output into `recorder`
+    /// as it runs (calibration); not kept.
+    func calibrationPlan(batchSize: Int, recorder: ActivationRecorder) throws -> Plan {
+        try MemoryBudget.checkPlan(self, batchSize: batchSize, training: false)
+        return try compile(batchSize: batchSize, training: false, inputGradient: false, precision: .fp32, recorder: recorder)
+    }
+
+    private func compile(batchSize: Int, training: Bool, inputGradient: Bool, precision: Precision? = nil,
+                         recorder: ActivationRecorder? = nil) throws -> Plan {
+        let precision = precision ?? self.precision
+        let int8 = precision == .int8 ? quantization.map { Int8Planning(entries: entries, quantization: $0, graph: Graph(entries, int8: true)) } : nil
+        let graph = int8?.graph ?? self.graph
         // Channels padded to a block of 16 are the largest layout oneDNN uses for an activation.
         let shapes: [Shape] = [inputShape] + entries.map(\.outputShape)
         let largestSample = shapes.map { (shape: Shape) -> Int in (shape.channels + 15) / 16 * 16 * shape.height * shape.width }.max() ?? 0
         let builder = try PlanBuilder(device: device, batchSize: batchSize, training: training, randomSeed: seed,
                                       stepCounter: stepCounter, largestActivationBytes: largestSample * batchSize * 4)
         let input = try builder.memory(try .plain(inputShape.withBatch(batchSize)))
+        if let recorder { builder.forward { recorder.observe(input, at: 0) } }
         let inputGradientMemory = inputGradient ? try builder.memory(input.descriptor) : nil
         // What each layer reads, per `from:` slot, filled in as its producers finish.
         var readInputs = entries.map { [Activation?](repeating: nil, count: $0.inputs.count) }
@@ -129,28 +149,40 @@ public final class Network {
             builder.currentOutputLastUse = graph.lastUse[index]
             if graph.fusedIntoPrevious[index], let fused = activation {
                 // A ReLU fused into the conv or linear before it: that layer's output is already this one's.
-                activation = Activation(shape: entry.outputShape, value: fused.value, gradient: fused.gradient)
+                activation = Activation(shape: entry.outputShape, value: fused.value, gradient: fused.gradient, scale: fused.scale)
             } else {
-                let dataType = precision.dataType(of: entry)
+                var dataType = precision.dataType(of: entry)
                 var gradientCopies: [Step] = []
-                let inputs = try readInputs[index].map { try builder.converted($0!, to: dataType, gradientCopies: &gradientCopies) }
-                let context = LayerContext(index: index, name: entry.name, inputs: inputs, outputShape: entry.outputShape, dataType: dataType,
+                var inputs = readInputs[index].map { $0! }
+                let int8Plan = try int8?.prepare(index, inputs: inputs, builder)
+                if let int8Plan {
+                    (inputs, dataType) = (int8Plan.inputs, int8Plan.dataType)
+                } else {
+                    inputs = try inputs.map { try builder.converted($0, to: dataType, gradientCopies: &gradientCopies) }
+                }
+                var context = LayerContext(index: index, name: entry.name, inputs: inputs, outputShape: entry.outputShape, dataType: dataType,
                                            parameters: Dictionary(uniqueKeysWithValues: entry.parameters.map { ($0.name, $0) }),
                                            fusesReLU: graph.fusesReLU[index], reluAfterPooling: graph.reluAfterPooling[index],
                                            appliesReLU: graph.appliesReLU[index])
-                let output = try entry.layer.compile(builder, context)
+                context.quantized = int8Plan?.quantized
+                var output = try entry.layer.compile(builder, context)
+                output.scale = int8Plan?.outputScale ?? 1
                 for step in gradientCopies { builder.backward(step) }
                 builder.keepAlive(output.value, until: graph.lastUse[index])
                 builder.keepAlive(output.gradient, until: graph.lastUse[index])
                 activation = output
             }
             builder.finishLayer(parameters: entry.parameters)
-            if let activation { try publish(activation, of: index, into: &readInputs, builder) }
+            if let activation {
+                if let recorder { builder.forward { recorder.observe(activation.value, at: index + 1) } }
+                try publish(activation, of: index, into: &readInputs, builder)
+            }
         }
-        guard let activation else { throw ZooError("a network needs at least one layer") }
+        guard var activation else { throw ZooError("a network needs at least one layer") }
         builder.currentLayerIndex = entries.count
         // Losses and users read a plain row-major output.
         builder.currentLayerName = "output"
+        if int8 != nil { activation = try builder.dequantized(activation) }
         let plainOutput = try MemoryDescriptor.plain(outputShape.withBatch(batchSize))
         let output = try builder.forwardConverted(activation.value, to: plainOutput)
         var outputGradient: Memory?
@@ -191,14 +223,20 @@ struct Graph {
     private let readersByProducer: [[(layer: Int, slot: Int)]]
     /// A conv or linear applying the ReLU after it, which is its only reader.
     let fusesReLU: [Bool]
+    /// A layer whose output is that of the layer before (a fused ReLU, or a batch norm folded in an int8 plan).
     let fusedIntoPrevious: [Bool]
+    /// The last layer of each fused chain that starts here (conv, batch norm, ReLU); the layer itself otherwise.
+    let chainEnd: [Int]
     /// That ReLU runs in the max pooling that is the ReLU's only reader (forward and backward).
     let reluAfterPooling: [Bool]
     let appliesReLU: [Bool]
     /// The last layer reading each output (through fused ReLUs); the network's output lives to the end.
     let lastUse: [Int]
 
-    init(_ entries: [Network.Entry]) {
+    /// `int8`: the int8 plan's fusion (see `NetworkQuantization`): a batch norm that is the only reader of a conv
+    /// or linear is folded into it, and the ReLU after either is applied by it; no ReLU is left to max pooling,
+    /// since the int8 layer's unsigned output already clips at 0.
+    init(_ entries: [Network.Entry], int8: Bool = false) {
         var readers = [[(layer: Int, slot: Int)]](repeating: [], count: entries.count + 1)
         for (index, entry) in entries.enumerated() {
             for (slot, input) in entry.inputs.enumerated() { readers[input + 1].append((index, slot)) }
@@ -208,20 +246,40 @@ struct Graph {
         func onlyReader(of producer: Int, is reader: Int) -> Bool {
             reader < count && readers[producer + 1].count == 1 && readers[producer + 1][0].layer == reader
         }
-        let fuses = (0..<count).map { index in
-            type(of: entries[index].layer).fusesFollowingReLU && onlyReader(of: index, is: index + 1) && entries[index + 1].layer is ReLU
-                && (!(entries[index].layer is Add) || entries[index].inputs.count == 2)
+        var fuses = [Bool](repeating: false, count: count)
+        var fused = [Bool](repeating: false, count: count)
+        var chainEnd = Array(0..<count)
+        for index in 0..<count where !fused[index] && type(of: entries[index].layer).fusesFollowingReLU
+            && (!(entries[index].layer is Add) || entries[index].inputs.count == 2) {
+            var end = index
+            if int8 && Graph.foldsBatchNorm(entries, producer: index, reader: index + 1) && onlyReader(of: index, is: index + 1) {
+                end += 1
+                fused[end] = true
+            }
+            if onlyReader(of: end, is: end + 1) && entries[end + 1].layer is ReLU {
+                end += 1
+                fused[end] = true
+                fuses[index] = true
+            }
+            chainEnd[index] = end
         }
         let afterPooling = (0..<count).map { index in
-            fuses[index] && onlyReader(of: index + 1, is: index + 2) && entries[index + 2].layer is MaxPool2d
+            !int8 && fuses[index] && onlyReader(of: index + 1, is: index + 2) && entries[index + 2].layer is MaxPool2d
         }
         fusesReLU = fuses
-        fusedIntoPrevious = (0..<count).map { $0 > 0 && fuses[$0 - 1] }
+        fusedIntoPrevious = fused
+        self.chainEnd = chainEnd
         reluAfterPooling = afterPooling
         appliesReLU = (0..<count).map { $0 > 1 && afterPooling[$0 - 2] }
         var lastUse = (0..<count).map { index in readers[index + 1].map(\.layer).max() ?? count }
-        for index in (0..<count).reversed() where fuses[index] { lastUse[index] = lastUse[index + 1] }
+        for index in (0..<count).reversed() where chainEnd[index] != index { lastUse[index] = lastUse[chainEnd[index]] }
         self.lastUse = lastUse
+    }
+
+    /// A batch norm reading a conv or linear (whose weights and bias it can be folded into), in an int8 plan.
+    static func foldsBatchNorm(_ entries: [Network.Entry], producer: Int, reader: Int) -> Bool {
+        reader < entries.count && entries[reader].layer is BatchNorm && entries[reader].inputs == [producer]
+            && (entries[producer].layer is Conv2d || entries[producer].layer is Linear)
     }
 
     func readers(of producer: Int) -> [(layer: Int, slot: Int)] { readersByProducer[producer + 1] }

@@ -31,6 +31,8 @@ public struct LayerContext {
     let reluAfterPooling: Bool
     /// This max pooling applies the ReLU (forward and backward) of the layer before it.
     let appliesReLU: Bool
+    /// In an int8 plan, a conv, linear or add that computes on int8 values: its output's type and scale, and its int8 weights.
+    var quantized: QuantizedLayer? = nil
 
     public var input: Activation { inputs[0] }
     public var inputShape: Shape { inputs[0].shape }
@@ -118,12 +120,12 @@ public final class PlanBuilder {
     }
 
     func primitiveDescriptor<Operation>(_ operation: inout Operation, hint: PrimitiveDescriptor? = nil,
-                                        postOps: PostOps? = nil, name: String) throws -> PrimitiveDescriptor {
-        try PrimitiveDescriptor(&operation, device: device, hint: hint, postOps: postOps, name: "\(currentLayerName) \(name)")
+                                        postOps: PostOps? = nil, scales: PrimitiveScales? = nil, name: String) throws -> PrimitiveDescriptor {
+        try PrimitiveDescriptor(&operation, device: device, hint: hint, postOps: postOps, scales: scales, name: "\(currentLayerName) \(name)")
     }
 
     /// A bound call for `descriptor`; its scratchpad is attached when the plan is finished.
-    private func call(_ descriptor: PrimitiveDescriptor, _ operation: String, _ arguments: [(Int32, Memory)]) throws -> Step {
+    func call(_ descriptor: PrimitiveDescriptor, _ operation: String, _ arguments: [(Int32, Memory)]) throws -> Step {
         let call = try PrimitiveCall(try Primitive(descriptor), name: "\(currentLayerName) \(operation)", arguments: arguments, device: device)
         if call.scratchpadDescriptor.byteCount > 0 { callsNeedingScratchpad.append(call) }
         implementations.append((currentLayerName, operation, descriptor.implementation))
@@ -206,8 +208,8 @@ public final class PlanBuilder {
         return try call(descriptor, "sum", arguments)
     }
 
-    func reorderStep(from source: Memory, to destination: Memory) throws -> Step {
-        let descriptor = try PrimitiveDescriptor(reorderFrom: source.descriptor, to: destination.descriptor, device: device)
+    func reorderStep(from source: Memory, to destination: Memory, scale: Float? = nil) throws -> Step {
+        let descriptor = try PrimitiveDescriptor(reorderFrom: source.descriptor, to: destination.descriptor, scale: scale, device: device)
         return try call(descriptor, "reorder", [(DNNL_ARG_FROM, source), (DNNL_ARG_TO, destination)])
     }
 

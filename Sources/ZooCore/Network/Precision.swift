@@ -3,10 +3,12 @@ import CDNNL
 /// The arithmetic a plan computes in. `bf16` is mixed precision as PyTorch's autocast: the layers that oneDNN
 /// runs in bf16 (convolution, inner product and the layers between them) read and write bf16 activations and
 /// accumulate in float32; master weights, their gradients, optimizer state, batch-norm statistics, the loss and
-/// checkpoints stay float32.
+/// checkpoints stay float32. `int8` is inference of a quantized network (`zoo quantize`, `Network.quantization`):
+/// convolutions, inner products, adds and the pooling between them on int8 values (see `Int8Planning`).
 public enum Precision: String, Sendable, CaseIterable {
     case fp32
     case bf16
+    case int8
 
     /// The activation data type of a layer in a plan of this precision: the precision pass. A convolution with
     /// fewer than 64 output pixels stays float32: oneDNN 2.6's bf16 backward weights there took 0.3-1 s per call
@@ -27,9 +29,11 @@ public enum Precision: String, Sendable, CaseIterable {
 }
 
 /// What a user asks for: a precision, or `auto`, which picks bf16 only where the CPU computes it natively.
+/// `int8` needs a quantized checkpoint (or, for `zoo bench`, quantizes on the fly).
 public enum PrecisionSetting: String, Sendable, CaseIterable {
     case fp32
     case bf16
+    case int8
     case auto
 
     /// The precision to use and why, in words for `zoo bench`; bf16 on a CPU without it is an error.
@@ -40,6 +44,9 @@ public enum PrecisionSetting: String, Sendable, CaseIterable {
         case .bf16:
             try Precision.bf16.checkSupported()
             return (.bf16, "asked for; oneDNN runs \(isa.name), which computes bf16 natively")
+        case .int8:
+            return (.int8, "asked for; oneDNN runs \(isa.name), " + (isa.hasVNNI ? "whose VNNI instructions multiply int8 natively"
+                                                                       : "which has no VNNI, so int8 products go through 16-bit sums"))
         case .auto:
             return isa.hasNativeBFloat16 ? (.bf16, "auto: oneDNN runs \(isa.name), which computes bf16 natively")
                 : (.fp32, "auto: oneDNN runs \(isa.name), which has no native bf16, so fp32")
@@ -55,6 +62,13 @@ struct CPUISA {
 
     /// oneDNN's bf16 kernels need AVX512-BF16 (AMX includes it); the ISA values are nested bit masks.
     var hasNativeBFloat16: Bool { raw.rawValue & dnnl_cpu_isa_avx512_core_bf16.rawValue == dnnl_cpu_isa_avx512_core_bf16.rawValue }
+
+    /// VNNI (AVX512-VNNI or AVX-VNNI): int8 dot products in one instruction, without the 16-bit intermediate of plain AVX2/AVX-512.
+    var hasVNNI: Bool {
+        let vnniBits = (dnnl_cpu_isa_avx512_core_vnni.rawValue & ~dnnl_cpu_isa_avx512_core.rawValue)
+            | (dnnl_cpu_isa_avx2_vnni.rawValue & ~dnnl_cpu_isa_avx2.rawValue)
+        return raw.rawValue & vnniBits != 0
+    }
 
     var name: String {
         let names: [(dnnl_cpu_isa_t, String)] = [

@@ -19,6 +19,8 @@ public enum CheckpointKey: String, CaseIterable, Sendable {
     case epoch, bestTestAccuracy = "best_test_accuracy", testAccuracy = "test_accuracy"
     /// Batches per epoch of the run, which a schedule stepping per batch needs unchanged on resume.
     case stepsPerEpoch = "steps_per_epoch"
+    /// A quantized checkpoint's calibration and accuracies (JSON, written by `zoo quantize`).
+    case quantization
 }
 
 /// A checkpoint's metadata, read with the care of a YAML file: every value parsed and range-checked, and
@@ -79,6 +81,8 @@ public struct Checkpoint {
     public var parameters: [String: SafetensorsTensor]
     public var optimizer: OptimizerState?
     public var metadata: [String: String]
+    /// A quantized checkpoint's `int8.` tensors (see `NetworkQuantization`), besides the float32 ones.
+    public var int8Tensors: [String: SafetensorsTensor] = [:]
 
     public init(network: Network, optimizer: Optimizer?, metadata: [String: String]) throws {
         var parameters: [String: SafetensorsTensor] = [:]
@@ -93,7 +97,7 @@ public struct Checkpoint {
     }
 
     public func write(to path: String) throws {
-        var tensors = parameters
+        var tensors = parameters.merging(int8Tensors) { first, _ in first }
         var metadata = self.metadata
         if let optimizer {
             for (name, tensor) in optimizer.tensors { tensors["optimizer.\(name)"] = tensor }
@@ -111,7 +115,13 @@ public struct Checkpoint {
         }
         var parameters: [String: SafetensorsTensor] = [:]
         var optimizerTensors: [String: SafetensorsTensor] = [:]
+        var int8Tensors: [String: SafetensorsTensor] = [:]
         for (name, tensor) in file.tensors.sorted(by: { $0.key < $1.key }) {
+            if name.hasPrefix(NetworkQuantization.tensorPrefix) {
+                // Checked against the network when loaded (`NetworkQuantization(tensors:network:place:)`).
+                int8Tensors[name] = tensor
+                continue
+            }
             guard tensor.dtype == "F32" else {
                 throw ZooError("tensor `\(name)` holds \(tensor.dtype) values; a checkpoint holds only F32", place: path,
                                hint: "the checkpoint was damaged or edited; use another checkpoint of the run, or train again")
@@ -132,13 +142,15 @@ public struct Checkpoint {
             OptimizerState(steps: try metadata.integer(.optimizerSteps, in: 0...maximumCount), tensors: optimizerTensors)
         }
         _ = try metadata.integer(.trainingStep, in: 0...UInt64(maximumCount))
-        return Checkpoint(parameters: parameters, optimizer: optimizer, metadata: file.metadata)
+        return Checkpoint(parameters: parameters, optimizer: optimizer, metadata: file.metadata, int8Tensors: int8Tensors)
     }
 
-    private init(parameters: [String: SafetensorsTensor], optimizer: OptimizerState?, metadata: [String: String]) {
+    private init(parameters: [String: SafetensorsTensor], optimizer: OptimizerState?, metadata: [String: String],
+                 int8Tensors: [String: SafetensorsTensor]) {
         self.parameters = parameters
         self.optimizer = optimizer
         self.metadata = metadata
+        self.int8Tensors = int8Tensors
     }
 
     /// Loads the weights into a network built from the same architecture; any missing, extra or
@@ -160,6 +172,7 @@ public struct Checkpoint {
             }
             try parameter.write(try tensor.floats)
         }
+        if !int8Tensors.isEmpty { network.quantization = try NetworkQuantization(tensors: int8Tensors, network: network, place: path) }
         network.trainingStep = try CheckpointMetadata(metadata, path: path).integer(.trainingStep, in: 0...UInt64(Checkpoint.maximumCount))
     }
 }
