@@ -634,6 +634,87 @@ def make_loss_fixtures():
     mixed_loss_fixture("mixed_soft_targets_label_smoothing", 0.1, 0.35)
 
 
+def int8_reference(model, calibration, input_tensor):
+    """zoo's int8 inference written out in PyTorch on a Sequential of conv2d, batchnorm, relu, maxpool2d, flatten and
+    linear (fake quantization: integers held in float64, so sums are exact): batch norm folded into the conv before it,
+    weights symmetric int8 per output channel, each activation's scale from its max-abs over `calibration` (unsigned
+    when never negative or after a ReLU), bias added to the int32 sum in its units, rounding half to even and
+    saturation as oneDNN's conversions, the last layer's output in float32."""
+    model.eval()
+    with torch.no_grad():
+        outputs = [calibration]
+        for module in model:
+            outputs.append(module(outputs[-1]))
+    ranges = [(float(value.min()), float(value.max())) for value in outputs]
+
+    def int8_format(value_range, after_relu=False):
+        low, high = value_range
+        if after_relu or low >= 0:
+            return 0.0, 255.0, (max(high, 0.0) / 255) or 1.0
+        return -128.0, 127.0, (max(-low, high) / 127) or 1.0
+
+    def quantize(values, low, high, scale):
+        return torch.clamp(torch.round(values / scale), low, high)
+
+    weights = {}
+    modules = list(model)
+    low, high, scale = int8_format(ranges[0])
+    values = quantize(input_tensor.double(), low, high, scale)
+    index = 0
+    while index < len(modules):
+        module = modules[index]
+        if isinstance(module, (nn.Conv2d, nn.Linear)):
+            weight, bias = module.weight.double(), module.bias.double()
+            end = index
+            if end + 1 < len(modules) and isinstance(modules[end + 1], nn.BatchNorm2d):
+                norm = modules[end + 1]
+                factor = norm.weight.double() / torch.sqrt(norm.running_var.double() + norm.eps)
+                weight = weight * factor.view(-1, *[1] * (weight.dim() - 1))
+                bias = (bias - norm.running_mean.double()) * factor + norm.bias.double()
+                end += 1
+            relu = end + 1 < len(modules) and isinstance(modules[end + 1], nn.ReLU)
+            end += 1 if relu else 0
+            weight_scale = (weight.float().abs().amax(dim=tuple(range(1, weight.dim()))) / 127).double()
+            quantized = torch.clamp(torch.round(weight / weight_scale.view(-1, *[1] * (weight.dim() - 1))), -127, 127)
+            weights[f"int8.{index}.weight"] = quantized.to(torch.float32)
+            accumulator = (nn.functional.conv2d(values, quantized, padding=module.padding) if isinstance(module, nn.Conv2d)
+                           else nn.functional.linear(values, quantized))
+            accumulator_scale = weight_scale * scale
+            shape = (1, -1) + (1,) * (accumulator.dim() - 2)
+            real = (accumulator + (bias / accumulator_scale).view(shape)) * accumulator_scale.view(shape)
+            if end == len(modules) - 1:
+                values, scale = torch.relu(real) if relu else real, 1.0
+            else:
+                low, high, scale = int8_format(ranges[end + 1], after_relu=relu)
+                values = quantize(real, low, high, scale)
+            index = end + 1
+        else:
+            values = module(values)  # max pooling and flatten keep the integers and their scale
+            index += 1
+    with torch.no_grad():
+        float_output = model(input_tensor)
+    return (values * scale).float(), float_output, weights
+
+
+def make_int8_fixture():
+    """A conv net with a folded batch norm through zoo's int8 scheme (`int8_reference`), for QuantizationTests."""
+    name = "net_int8_lenet_bn"
+    torch.manual_seed(hash_seed(name))
+    layers = [layer("conv2d", out=8, kernel=3, padding=1), layer("batchnorm"), layer("relu"), layer("maxpool2d", kernel=2),
+              layer("conv2d", out=12, kernel=3), layer("relu"), layer("flatten"), layer("linear", out=10)]
+    input_shape = [16, 3, 10, 10]
+    model = build(layers, input_shape)
+    with torch.no_grad():
+        model[1].running_mean.copy_(torch.randn(8) * 0.2)
+        model[1].running_var.uniform_(0.5, 1.5)
+    calibration = torch.randn(32, *input_shape[1:])
+    input_tensor = torch.randn(*input_shape)
+    output, float_output, weights = int8_reference(model, calibration, input_tensor)
+    tensors = {"calibration": calibration, "input": input_tensor, "output": output, "float_output": float_output.detach(), **weights}
+    tensors.update({f"param.{key}": value for key, value in model.state_dict().items() if value.dtype == torch.float32})
+    save(tensors, f"{name}.safetensors", {"layers": to_json(layers), "input_shape": to_json(input_shape)})
+
+
 def main():
     os.makedirs(OUTPUT_DIR, exist_ok=True)
     make_layer_fixtures()
@@ -644,6 +725,7 @@ def main():
     make_schedule_fixtures()
     make_loss_fixtures()
     make_per_step_schedule_fixtures()
+    make_int8_fixture()
 
 
 if __name__ == "__main__":

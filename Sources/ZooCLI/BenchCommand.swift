@@ -66,6 +66,10 @@ struct BenchCommand: ParsableCommand {
             let architecture = try ArchitectureRegistry().architecture(named: model)
             let network = try architecture.network(dataset: input)
             let (precision, precisionReason) = try precisionOption.resolve()
+            if precision == .int8 {
+                return try benchmarkInt8(network: network, name: architecture.name, dataset: input.name, reason: precisionReason,
+                                         isWorker: communicator?.worker ?? 0 != 0)
+            }
             network.precision = precision
             let optimizer = try SGD(parameters: network.namedParameters, learningRate: 0.01, momentum: 0.9)
             var dataParallel: DataParallel?
@@ -97,11 +101,47 @@ struct BenchCommand: ParsableCommand {
             print("inference: \(grouped(Int(result.inferImagesPerSecond))) images/s (batch \(result.inferBatchSize)"
                   + ((inferenceSplit ?? coreParallel).map { ", split across \($0.replicaCount) single-threaded replicas" } ?? "") + ")")
             print("peak memory: \(byteSize(report.peakResidentBytes))")
-            if verbose {
-                for implementation in try network.plan(batchSize: batch, training: true).implementations {
-                    print("  layer \(implementation.layer): \(implementation.operation) -> \(implementation.implementation)")
-                }
-            }
+            if verbose { printImplementations(try network.plan(batchSize: batch, training: true)) }
         }
+    }
+
+    private func printImplementations(_ plan: Plan) {
+        for implementation in plan.implementations {
+            print("  layer \(implementation.layer): \(implementation.operation) -> \(implementation.implementation)")
+        }
+    }
+
+    struct Int8Report: Encodable {
+        let model: String
+        let dataset: String
+        let batchSize: Int
+        let float32ImagesPerSecond: Double
+        let int8ImagesPerSecond: Double
+        let precisionReason: String
+
+        enum CodingKeys: String, CodingKey {
+            case model, dataset
+            case batchSize = "infer_batch_size", float32ImagesPerSecond = "fp32_infer_images_per_sec"
+            case int8ImagesPerSecond = "int8_infer_images_per_sec", precisionReason = "precision_reason"
+        }
+    }
+
+    /// int8 is inference only: the network's random weights are quantized on the benchmark's images (speed does not
+    /// depend on the values), then float32 and int8 inference are timed in alternating windows of one run.
+    private func benchmarkInt8(network: Network, name: String, dataset: String, reason: String, isWorker: Bool) throws {
+        let batchSize = inferBatch ?? batch
+        try MemoryBudget.check(network, batchSize: batchSize, training: false, what: "benchmarking")
+        try Benchmark.quantizeOnSyntheticImages(network, count: batchSize)
+        let rates = try Benchmark.inferenceRates(network: network, precisions: [.fp32, .int8], batchSize: batchSize, steps: max(1, steps / 4),
+                                                 windows: windows)
+        guard !isWorker else { return }
+        let report = Int8Report(model: name, dataset: dataset, batchSize: batchSize, float32ImagesPerSecond: rates[0], int8ImagesPerSecond: rates[1],
+                                precisionReason: reason)
+        if jsonOption.json { return try printJSON(report) }
+        print("\(name) on \(dataset), oneDNN \(Device.libraryVersion), threads: \(ProcessInfo.processInfo.environment["OMP_NUM_THREADS"] ?? "all cores")")
+        print("precision: int8 (\(reason)); weights random, quantized on the benchmark's images; training is not measured in int8")
+        print(String(format: "inference: fp32 %@ images/s, int8 %@ images/s, int8/fp32 %.2fx (batch %d, alternating windows)",
+                     grouped(Int(rates[0])), grouped(Int(rates[1])), rates[1] / rates[0], batchSize))
+        if verbose { printImplementations(try network.plan(batchSize: batchSize, training: false)) }
     }
 }

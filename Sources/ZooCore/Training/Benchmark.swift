@@ -37,8 +37,7 @@ public enum Benchmark {
             throw ZooError("a batch of \(min(batchSize, inferBatchSize)) cannot be shared by \(share.workers) ranks",
                            hint: "use a batch of at least \(share.workers)")
         }
-        var random = SeededRandom(seed: 1)
-        let images = random.uniform(1, count: localBatch * network.inputShape.elementCount)
+        let images = syntheticImages(count: localBatch, shape: network.inputShape)
         let labels = (0..<localBatch).map { Int32($0 % classes) }
         let forwardLossBackward: () throws -> Void
         if let coreParallel {
@@ -111,5 +110,62 @@ extension Benchmark {
             best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         }
         return 2 * Double(size * size) * Double(size) / best / 1e9
+    }
+}
+
+extension Benchmark {
+    /// Inference images/s of one network in each of `precisions`, timed in alternating windows so that a shared
+    /// machine's load weighs on each alike; the median of each precision's windows, after a warm-up window each.
+    public static func inferenceRates(network: Network, precisions: [Precision], batchSize: Int, steps: Int, windows: Int) throws -> [Double] {
+        let images = syntheticImages(count: batchSize, shape: network.inputShape)
+        let plans = try precisions.map { precision -> Plan in
+            network.precision = precision
+            let plan = try network.plan(batchSize: batchSize, training: false)
+            plan.withInput { input in for index in input.indices { input[index] = images[index] } }
+            return plan
+        }
+        var rates = [[Double]](repeating: [], count: plans.count)
+        for window in 0...windows {
+            for (index, plan) in plans.enumerated() {
+                let start = DispatchTime.now().uptimeNanoseconds
+                for _ in 0..<steps { try plan.forward() }
+                let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                if window > 0 { rates[index].append(Double(batchSize * steps) / seconds) }
+            }
+        }
+        return rates.map { $0.sorted()[$0.count / 2] }
+    }
+
+    /// Quantizes a network for speed measurements only: activation scales from the benchmark's synthetic images.
+    public static func quantizeOnSyntheticImages(_ network: Network, count: Int) throws {
+        let images = syntheticImages(count: count, shape: network.inputShape)
+        let labels = [Int32](repeating: 0, count: count)
+        let ranges = try images.withUnsafeBufferPointer { images in
+            try labels.withUnsafeBufferPointer { labels in
+                try network.calibrate(data: SingleBatch(LabeledBatch(count: count, images: images, labels: labels)))
+            }
+        }
+        network.quantization = try NetworkQuantization(network: network, ranges: ranges)
+    }
+
+    /// The images every benchmark runs on: uniform in [-1, 1], the same for every run.
+    static func syntheticImages(count: Int, shape: Shape) -> [Float] {
+        var random = SeededRandom(seed: 1)
+        return random.uniform(1, count: count * shape.elementCount)
+    }
+}
+
+/// One batch as a whole data set (calibration on the benchmark's images).
+private final class SingleBatch: BatchSource {
+    private let batch: LabeledBatch
+    private var given = false
+
+    init(_ batch: LabeledBatch) { self.batch = batch }
+
+    var batchesPerEpoch: Int { 1 }
+    func start(epoch: Int) { given = false }
+    func nextBatch() -> LabeledBatch? {
+        defer { given = true }
+        return given ? nil : batch
     }
 }
