@@ -60,8 +60,7 @@ struct EvalCommand: ParsableCommand {
         let checkpoint = try resolveCheckpointPath(self.checkpoint)
         let model = try RestoredModel(path: checkpoint, batchSize: batchSize)
         let (description, network) = (model.description, model.network)
-        // A quantized checkpoint runs in int8 unless told otherwise.
-        network.precision = try precisionOption.resolve(fallback: network.quantization == nil ? .fp32 : .int8).precision
+        network.precision = try model.resolvedPrecision(precisionOption)
         let source = try dataset.map { try description.evaluationSource(for: $0.source) } ?? description.dataset
         // Where the run found its data comes before the usual places.
         let data = try DatasetCatalog.load(source, dataDirectory: dataDirectoryOption.dataDirectory ?? description.dataDirectory, warn: printWarning)

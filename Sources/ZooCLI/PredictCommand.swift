@@ -25,6 +25,7 @@ struct PredictCommand: ParsableCommand {
     @Option(name: .customLong("batch-size")) var batchSize = 64
     @OptionGroup var jsonOption: JSONOption
     @OptionGroup var memory: MemoryOption
+    @OptionGroup var precisionOption: PrecisionOption
 
     struct Prediction: Encodable {
         let `class`: String
@@ -50,6 +51,7 @@ struct PredictCommand: ParsableCommand {
         guard top >= 1 else { throw ZooError("--top must be at least 1, not \(top)") }
         guard batchSize >= 1 else { throw ZooError("--batch-size must be at least 1, not \(batchSize)") }
         let model = try RestoredModel(path: checkpoint, batchSize: batchSize)
+        model.network.precision = try model.resolvedPrecision(precisionOption)
         let description = model.description
         let shape = description.imageShape
         var failed = false

@@ -18,4 +18,9 @@ struct RestoredModel {
         try MemoryBudget.check(network, batchSize: batchSize, training: false, what: "evaluating \(architecture.name)")
         try checkpoint.load(into: network, path: path)
     }
+
+    /// The precision asked for, else int8 for a quantized checkpoint and fp32 for any other.
+    func resolvedPrecision(_ option: PrecisionOption) throws -> Precision {
+        try option.resolve(fallback: network.quantization == nil ? .fp32 : .int8).precision
+    }
 }

@@ -119,7 +119,10 @@ final class QuantizationTests: XCTestCase {
         network.quantization = quantization
         network.precision = .int8
         let difference = relativeRootMeanSquare(try outputs(network, try fixture.floats("input"), batchSize: inputShape[0]), try fixture.floats("output"))
-        XCTAssertLessThan(difference, 1e-3, "int8 output against PyTorch's int8 reference: relative root-mean-square difference")
+        // Without VNNI, oneDNN 2.6 halves the int8 weights (7 bits) so that pairs of u8 x s8 products fit 16 bits:
+        // that rounding moves outputs by about 2% here (ONEDNN_MAX_CPU_ISA=AVX2).
+        let tolerance = CPUISA.effective.hasVNNI ? 1e-3 : 4e-2
+        XCTAssertLessThan(difference, tolerance, "int8 output against PyTorch's int8 reference (\(CPUISA.effective.name)): relative root-mean-square difference")
         print("int8 against PyTorch's int8 reference: relative RMS difference \(difference)")
     }
 
