@@ -2,7 +2,7 @@
 """zoo's int8 inference against its float32 inference, natively and under ONEDNN_MAX_CPU_ISA=AVX2, in one run.
 
     swift build -c release
-    python3 benchmarks/int8_speed.py          # --models lenet,vgg-lite,resnet20,resnet18 --batch 128 --repeats 3 --threads 2
+    python3 benchmarks/int8_speed.py   # --models lenet,vgg-lite,resnet20,resnet18 --batch 128 --repeats 3 --threads 2 --steps 8 --windows 5
 
 For each ISA (native, then AVX2) and model it runs `$ZOO_BIN bench MODEL --dataset D --infer-batch B --precision int8
 --json` `--repeats` times (ZOO_BIN defaults to .build/release/zoo). Each such run quantizes the model's random
@@ -21,12 +21,13 @@ import subprocess
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 
 
-def bench(zoo, model, batch, threads, isa):
+def bench(zoo, model, batch, threads, isa, steps, windows):
     environment = dict(os.environ, OMP_NUM_THREADS=str(threads))
     if isa:
         environment["ONEDNN_MAX_CPU_ISA"] = isa
     dataset = "mnist" if model == "lenet" else "cifar10"
-    command = [zoo, "bench", model, "--dataset", dataset, "--infer-batch", str(batch), "--precision", "int8", "--json"]
+    command = [zoo, "bench", model, "--dataset", dataset, "--infer-batch", str(batch), "--precision", "int8", "--json",
+               "--steps", str(steps), "--windows", str(windows)]
     return json.loads(subprocess.run(command, env=environment, check=True, capture_output=True, text=True).stdout)
 
 
@@ -36,13 +37,15 @@ def main():
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--steps", type=int, default=8, help="zoo bench --steps: a quarter of them per inference window")
+    parser.add_argument("--windows", type=int, default=5)
     arguments = parser.parse_args()
     zoo = os.environ.get("ZOO_BIN", os.path.join(ROOT, ".build", "release", "zoo"))
     print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     rows = []
     for isa in [None, "AVX2"]:
         for model in arguments.models.split(","):
-            runs = [bench(zoo, model, arguments.batch, arguments.threads, isa) for _ in range(arguments.repeats)]
+            runs = [bench(zoo, model, arguments.batch, arguments.threads, isa, arguments.steps, arguments.windows) for _ in range(arguments.repeats)]
             float32 = statistics.median(run["fp32_infer_images_per_sec"] for run in runs)
             int8 = statistics.median(run["int8_infer_images_per_sec"] for run in runs)
             ratio = statistics.median(run["int8_infer_images_per_sec"] / run["fp32_infer_images_per_sec"] for run in runs)
