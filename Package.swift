@@ -44,7 +44,7 @@ let package = Package(
         .target(name: "ZooTestSupport", path: "Tests/ZooTestSupport"),
         .testTarget(name: "ZooCoreTests", dependencies: ["ZooCore", "ZooConfig"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ZooDataTests", dependencies: ["ZooData", "ZooCore", "CZlib", "CSPNG", "CTurboJPEG", "ZooTestSupport"]),
-        .testTarget(name: "ZooConfigTests", dependencies: ["ZooConfig", "ZooCore"]),
+        .testTarget(name: "ZooConfigTests", dependencies: ["ZooConfig", "ZooCore", "ZooData", "ZooTestSupport"]),
         .testTarget(name: "ZooCLITests", dependencies: ["ZooCLI", "ZooConfig", "ZooCore", "ZooData", "ZooReport", "CZlib", "ZooTestSupport"]),
         .testTarget(name: "ZooReportTests", dependencies: ["ZooReport", "ZooCore", "ZooData"]),
         .testTarget(name: "ZooDistributedTests", dependencies: ["ZooDistributed", "ZooCore"]),
