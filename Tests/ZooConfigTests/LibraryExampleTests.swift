@@ -7,23 +7,23 @@ import ZooConfig
 import ZooCore
 import ZooData
 
-/// LeNet from YAML, two epochs on 10,000 MNIST images, saved, loaded into a fresh network, and asked about test images.
+/// A small LeNet-like net from YAML, two epochs on 10,000 MNIST images, saved, loaded into a fresh network, and asked about test images.
 func libraryExample(dataDirectory: String?, checkpointPath: String) throws -> (accuracy: Double, predicted: [Int], labels: [Int32]) {
     // 1. An architecture from YAML text (or `ArchitectureRegistry().architecture(named: "lenet")`).
     let architecture = try Architecture.parse(text: """
-        name: my-lenet
+        name: my-net
+        params: {width: 8}
         layers:
-          - conv2d: {name: conv1, out: 6, kernel: 5}
+          - conv2d: {name: conv1, out: width, kernel: 5}
+          - batchnorm
           - relu
           - maxpool2d: 2
-          - conv2d: {name: conv2, out: 16, kernel: 5}
+          - conv2d: {name: conv2, out: 2 * width, kernel: 5}
           - relu
           - maxpool2d: 2
           - flatten
-          - linear: {name: fc1, out: 120}
-          - relu
-          - linear: {name: fc2, out: num_classes}
-        """, file: "my-lenet.yaml")
+          - linear: {name: head, out: num_classes}
+        """, file: "my-net.yaml")
     let mnist = try DatasetCatalog.load(.mnist, dataDirectory: dataDirectory)
     let network = try architecture.network(dataset: DatasetInput(.mnist), seed: 1)
 
@@ -56,7 +56,7 @@ func libraryExample(dataDirectory: String?, checkpointPath: String) throws -> (a
 }
 // END EXAMPLE
 
-/// The library example of docs/library.md compiles (it is this file) and runs: LeNet from YAML learns MNIST.
+/// The library example of docs/library.md compiles (it is this file) and runs: a net from YAML learns MNIST.
 final class LibraryExampleTests: XCTestCase {
     func testLibraryExampleTrainsSavesLoadsAndPredicts() throws {
         try Prerequisite.requireMNIST()
