@@ -29,9 +29,3 @@ public enum PyTorchNames {
     /// The advice for a layer type PyTorch names `type`, if zoo names it differently.
     public static func layerTypeHint(_ type: String) -> String? { layerTypes[folded(type)] }
 }
-
-/// True when two names differ at most in case, `-` and `_`: `SGD` is `sgd`, `Conv2d` is `conv2d`,
-/// `LogSoftmax` is `log_softmax`, `Fashion_MNIST` is `fashion-mnist`.
-public func sameName(_ first: String, _ second: String) -> Bool { folded(first) == folded(second) }
-
-func folded(_ name: String) -> String { name.lowercased().filter { $0 != "-" && $0 != "_" } }
