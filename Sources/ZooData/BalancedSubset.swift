@@ -1,4 +1,4 @@
-import ZooCore
+import ZooFoundation
 
 extension DatasetSplit {
     /// `count` images drawn the same number from each class (round robin over the labels, so classes differ by at

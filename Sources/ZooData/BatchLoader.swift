@@ -1,5 +1,5 @@
 import Dispatch
-import ZooCore
+import ZooFoundation
 
 /// Memory for one batch, allocated once and reused for every batch.
 private final class BatchBuffer: @unchecked Sendable {

@@ -1,5 +1,5 @@
 import Foundation
-import ZooCore
+import ZooFoundation
 
 /// A dataset as a config names it: its name, image shape and classes, where its files are and how they
 /// are read, and where to download it. One type per dataset, registered in `DatasetRegistry`.
