@@ -29,6 +29,8 @@ struct QuantizeCommand: ParsableCommand {
         let calibrationImages: Int
         let float32Accuracy: Double
         let int8Accuracy: Double
+        let float32Loss: Double
+        let int8Loss: Double
         let classNames: [String]
         let float32PerClass: [Double]
         let int8PerClass: [Double]
@@ -36,6 +38,7 @@ struct QuantizeCommand: ParsableCommand {
         enum CodingKeys: String, CodingKey {
             case checkpoint, output
             case calibrationImages = "calibration_images", float32Accuracy = "float32_accuracy", int8Accuracy = "int8_accuracy"
+            case float32Loss = "float32_loss", int8Loss = "int8_loss"
             case classNames = "class_names", float32PerClass = "float32_per_class_accuracy", int8PerClass = "int8_per_class_accuracy"
         }
     }
@@ -79,7 +82,8 @@ struct QuantizeCommand: ParsableCommand {
         let classNames = description.classNames
         if jsonOption.json {
             return try printJSON(Report(checkpoint: checkpoint, output: output, calibrationImages: calibrationSplit.count,
-                                        float32Accuracy: float32.accuracy, int8Accuracy: int8.accuracy, classNames: classNames,
+                                        float32Accuracy: float32.accuracy, int8Accuracy: int8.accuracy, float32Loss: float32.loss,
+                                        int8Loss: int8.loss, classNames: classNames,
                                         float32PerClass: float32.perClassAccuracy, int8PerClass: int8.perClassAccuracy))
         }
         print("wrote \(output): int8 weights folded from \(checkpoint), activation scales from \(calibrationSplit.count) training images")

@@ -66,6 +66,7 @@ public final class Network {
         outputShape = original.outputShape
         self.seed = seed
         precision = original.precision
+        quantization = original.quantization
         graph = original.graph
         entries = try original.entries.map { entry in
             entry.withParameters(try entry.parameters.map { [device] in try Parameter(replicating: $0, device: device) })

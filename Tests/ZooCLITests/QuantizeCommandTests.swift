@@ -1,0 +1,34 @@
+import Foundation
+import XCTest
+import ZooTestSupport
+
+/// `zoo quantize` as a user runs it, then `zoo eval` on what it wrote.
+final class QuantizeCommandTests: XCTestCase {
+    private func json(_ result: CommandLineTests.Result) throws -> [String: Any] {
+        XCTAssertEqual(result.status, 0, result.error)
+        return try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any], result.output)
+    }
+
+    /// The shipped LeNet: int8 within half a point of float32 on the MNIST test set, and `zoo eval` runs the file
+    /// in int8 by default (the loss `zoo quantize` reported for int8) and in float32 when asked (float32's).
+    func testShippedLeNetQuantizesWithinHalfAPointAndEvaluatesInInt8() throws {
+        try Prerequisite.requireMNIST()
+        let folder = NSTemporaryDirectory() + "zoo-quantize-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: folder) }
+        let output = folder + "/lenet-int8.safetensors"
+        let data = ["--data-dir", TrainingSessionTests.dataDirectory]
+        let report = try json(try CommandLineTests.run(["quantize", "--json", "lenet@mnist", output, "--calibration", "200"] + data, directory: folder))
+        let float32 = try XCTUnwrap(report["float32_accuracy"] as? Double), int8 = try XCTUnwrap(report["int8_accuracy"] as? Double)
+        XCTAssertGreaterThan(float32, 0.98)
+        XCTAssertEqual(int8, float32, accuracy: 0.005, "int8 within half a point of float32")
+        XCTAssertEqual(report["calibration_images"] as? Int, 200)
+
+        let int8Loss = try XCTUnwrap(report["int8_loss"] as? Double), float32Loss = try XCTUnwrap(report["float32_loss"] as? Double)
+        XCTAssertNotEqual(int8Loss, float32Loss)
+        let evaluated = try json(try CommandLineTests.run(["eval", "--json", output] + data, directory: folder))
+        XCTAssertEqual(try XCTUnwrap(evaluated["loss"] as? Double), int8Loss, accuracy: 1e-6)
+        let asFloat32 = try json(try CommandLineTests.run(["eval", "--json", output, "--precision", "fp32"] + data, directory: folder))
+        XCTAssertEqual(try XCTUnwrap(asFloat32["loss"] as? Double), float32Loss, accuracy: 1e-6)
+    }
+}
