@@ -63,8 +63,7 @@ struct PredictCommand: ParsableCommand {
         // The page's feature maps are kept for a whole batch at once, so its batches are small.
         let batchSize = html == nil ? batchSize : min(batchSize, 8)
         let model = try RestoredModel(path: checkpoint, batchSize: batchSize)
-        let precision = try precisionOption.resolve().precision
-        model.network.precision = precision
+        model.network.precision = try precisionOption.resolve().precision
         let description = model.description
         let shape = description.imageShape
         var failed = false
@@ -91,27 +90,16 @@ struct PredictCommand: ParsableCommand {
         }
         var page = html.map { _ in
             PredictionPage(title: "zoo predict: \(model.architectureName) on \(description.dataset.shown)",
-                           subtitle: "\(checkpoint) · input \(model.network.inputShape) · \(precision.rawValue) · \(grouped(prepared.count)) images",
-                           images: [], imageCount: prepared.count, filters: nil)
+                           subtitle: "\(checkpoint) · input \(model.network.inputShape) · \(model.network.precision.rawValue) · \(grouped(prepared.count)) images")
         }
         let mapped = page == nil ? [] : Self.mappedLayers(of: model.network)
-        var mapPixels = 0
+        let inputShape = model.network.inputShape
         let probabilities = try Self.probabilities(of: prepared, model: model, batchSize: batchSize, capturing: mapped.map(\.name)) { index, row, input, layers, sample in
-            guard page != nil, index < PredictionPage.imageLimit else { return }
-            // An image gets all its maps or, once the page's budget is spent, none.
-            let showsMaps = mapPixels < PredictionPage.mapPixelLimit
-            var maps: [PredictionPage.Layer] = []
-            for (layer, note) in zip(layers, mapped.map(\.note)) where showsMaps {
-                let (channels, height, width) = (layer.shape[1], layer.shape[2], layer.shape[3])
-                let tiles = try Tiles.featureMaps(layer.sample(sample), channels: channels, height: height, width: width, limit: PredictionPage.channelLimit)
-                mapPixels += tiles.count * height * width
-                maps.append(PredictionPage.Layer(name: layer.name, type: layer.type, shape: Array(layer.shape.dropFirst()), note: note, tiles: tiles))
-            }
-            let inputShape = model.network.inputShape
-            page?.images.append(PredictionPage.Image(
-                file: prepared[index].file, png: try Self.picture(of: input, normalization: description.normalization, shape: inputShape),
-                height: inputShape.height, width: inputShape.width, note: prepared[index].inverted ? Self.invertedNote : nil,
-                predictions: ranked(row).map { (description.classNames[$0], Double(row[$0])) }, layers: maps))
+            let picture = page?.takesMoreImages == true ? try Self.picture(of: input, normalization: description.normalization, shape: inputShape) : []
+            try page?.add(file: prepared[index].file, png: picture, height: inputShape.height, width: inputShape.width,
+                          note: prepared[index].inverted ? Self.invertedNote : nil,
+                          predictions: ranked(row).map { (description.classNames[$0], Double(row[$0])) },
+                          maps: zip(layers, mapped).map { ($0, sample, $1.note) })
         }
         for (image, row) in zip(prepared, probabilities) {
             let output = Output(file: image.file, inverted: image.inverted, predictions: ranked(row).map {

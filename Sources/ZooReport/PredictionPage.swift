@@ -1,68 +1,84 @@
 import Foundation
+import ZooCore
 
 /// `zoo predict --html`: one self-contained page (PNG data URIs, inline CSS, no script, no network fetches) with each
 /// image as the model saw it, its most likely classes as bars, and the feature maps of its convolution and pooling
 /// layers; the first convolution's filters once.
 public struct PredictionPage {
     /// One layer's feature maps for one image: a tile per channel shown.
-    public struct Layer {
-        public let name: String
-        public let type: String
+    struct Layer {
+        let name: String
+        let type: String
         /// Channels x height x width of the layer's output.
-        public let shape: [Int]
-        /// What the maps are, when it needs saying ("before its ReLU").
-        public let note: String?
-        /// PNGs of the first channels (see `PredictionPage.channelLimit`).
-        public let tiles: [[UInt8]]
-
-        public init(name: String, type: String, shape: [Int], note: String?, tiles: [[UInt8]]) {
-            (self.name, self.type, self.shape, self.note, self.tiles) = (name, type, shape, note, tiles)
-        }
+        let shape: [Int]
+        let note: String?
+        /// PNGs of the first channels (see `channelLimit`).
+        let tiles: [[UInt8]]
     }
 
-    public struct Image {
-        public let file: String
-        /// The network's input for it, as 8-bit pixels (before normalisation).
-        public let png: [UInt8]
-        public let height: Int
-        public let width: Int
-        /// What preprocessing did besides resizing, when it says something ("inverted: ...").
-        public let note: String?
-        public let predictions: [(label: String, probability: Double)]
+    struct Image {
+        let file: String
+        let png: [UInt8]
+        let height: Int
+        let width: Int
+        let note: String?
+        let predictions: [(label: String, probability: Double)]
         /// Empty when the page's budget for maps was spent on the images before it.
-        public let layers: [Layer]
-
-        public init(file: String, png: [UInt8], height: Int, width: Int, note: String?, predictions: [(label: String, probability: Double)],
-                    layers: [Layer]) {
-            (self.file, self.png, self.height, self.width, self.note) = (file, png, height, width, note)
-            (self.predictions, self.layers) = (predictions, layers)
-        }
+        let layers: [Layer]
     }
 
     /// Channels shown per layer and image.
-    public static let channelLimit = 32
-    /// Feature-map pixels on one page (about 4 MB of PNGs at most); later images are shown without maps.
-    public static let mapPixelLimit = 3_000_000
+    public var channelLimit = 32
+    /// Feature-map pixels on one page, about 4 MB of page (ResNet-20 on MNIST: 6.2 MB for 3 million); later images
+    /// are shown without maps.
+    public var mapPixelLimit = 2_000_000
     /// Images on one page; the text output has them all.
-    public static let imageLimit = 100
+    public var imageLimit = 100
 
     public var title: String
     public var subtitle: String
-    public var images: [Image]
-    /// Images predicted in all, of which the first `imageLimit` are on the page.
-    public var imageCount: Int
     public var filters: (layer: String, images: [[UInt8]])?
+    private(set) var images: [Image] = []
+    /// Images offered in all (`add`), of which the first `imageLimit` are on the page.
+    private var imageCount = 0
+    private var mapPixels = 0
 
-    public init(title: String, subtitle: String, images: [Image], imageCount: Int, filters: (layer: String, images: [[UInt8]])?) {
-        (self.title, self.subtitle, self.images, self.imageCount, self.filters) = (title, subtitle, images, imageCount, filters)
+    public init(title: String, subtitle: String) {
+        (self.title, self.subtitle) = (title, subtitle)
+    }
+
+    /// Whether the next image offered will be on the page (so its picture and maps are worth making).
+    public var takesMoreImages: Bool { images.count < imageLimit }
+
+    /// An image: `png`, the network's input for it as 8-bit pixels; `note`, what preprocessing did besides resizing
+    /// ("inverted: ..."); its most likely classes; `maps`, its convolution and pooling layers' outputs (the batch's, with
+    /// its place in them, and what the maps are when it needs saying: "before its relu"). Past `imageLimit` images only
+    /// counted; maps are added for whole images while the page's budget of map pixels lasts.
+    public mutating func add(file: String, png: [UInt8], height: Int, width: Int, note: String?, predictions: [(label: String, probability: Double)],
+                             maps: [(output: LayerOutput, sample: Int, note: String?)]) throws {
+        imageCount += 1
+        guard takesMoreImages else { return }
+        var layers: [Layer] = []
+        if mapPixels < mapPixelLimit {
+            for (output, sample, note) in maps where output.shape.count == 4 {
+                let (channels, mapHeight, mapWidth) = (output.shape[1], output.shape[2], output.shape[3])
+                let tiles = try Tiles.featureMaps(output.sample(sample), channels: channels, height: mapHeight, width: mapWidth, limit: channelLimit)
+                mapPixels = saturatingSum(mapPixels, saturatingProduct([tiles.count, mapHeight, mapWidth]))
+                layers.append(Layer(name: output.name, type: output.type, shape: [channels, mapHeight, mapWidth], note: note, tiles: tiles))
+            }
+        }
+        images.append(Image(file: file, png: png, height: height, width: width, note: note, predictions: predictions, layers: layers))
     }
 
     public var html: String {
-        var notes = ["Feature maps: one tile per channel, each scaled to its own range (black lowest, white highest); "
-                     + "the first \(Self.channelLimit) channels of a layer with more. A convolution's maps are its output before the ReLU "
-                     + "that follows it, as a PyTorch forward hook on that nn.Conv2d sees them; a pooling layer's are after it."]
+        let mapped = images.contains { !$0.layers.isEmpty }
+        var notes = [mapped
+            ? "Feature maps: one tile per channel, each scaled to its own range (black lowest, white highest); the first "
+                + "\(channelLimit) channels of a layer with more. A convolution's maps are its own output, before the ReLU after it "
+                + "(as a PyTorch forward hook on that nn.Conv2d sees them); a pooling layer's are after it."
+            : "The model has no convolution or pooling layer with maps larger than one pixel: there are no feature maps to show."]
         if imageCount > images.count { notes.append("The page shows the first \(images.count) of \(imageCount) images; `zoo predict` prints them all.") }
-        if let first = images.firstIndex(where: \.layers.isEmpty), images.contains(where: { !$0.layers.isEmpty }) {
+        if mapped, let first = images.firstIndex(where: \.layers.isEmpty) {
             notes.append("Feature maps are shown for the first \(first) images only, to keep the page small.")
         }
         var body = ["<h1>\(escapeHTML(title))</h1>", "<p class=\"subtitle\">\(escapeHTML(subtitle))</p>"]

@@ -8,6 +8,10 @@ public struct LayerOutput: Sendable {
     /// Row-major float32, in `shape`'s order.
     public let values: [Float]
 
+    public init(name: String, type: String, shape: [Int], values: [Float]) {
+        (self.name, self.type, self.shape, self.values) = (name, type, shape, values)
+    }
+
     /// One image's values (channels x height x width, or its features).
     public func sample(_ index: Int) -> ArraySlice<Float> {
         let size = values.count / max(shape.first ?? 1, 1)
