@@ -61,6 +61,18 @@ final class LayerOutputTests: XCTestCase {
         try check(["conv1", "pool1", "conv3", "fc2"], precision: .bf16, tolerance: 3e-2)
     }
 
+    /// The copies count against the memory budget before the plan is compiled: room for the plan alone is not enough.
+    func testCapturedOutputsCountAgainstTheMemoryBudget() throws {
+        let network = try network().0
+        defer { MemoryBudget.resetLimit() }
+        let batchSize = 1000
+        let planBytes = batchSize * MemoryEstimate(network: network).inferencePlanBytesPerImage
+        MemoryBudget.setLimit(MemoryBudget.reservedBytes + planBytes + planBytes / 10, origin: "a test")
+        XCTAssertThrowsError(try network.plan(batchSize: batchSize, training: false, capturing: network.entries.map(\.name))) { error in
+            XCTAssertTrue("\(error)".contains("the evaluation plan at batch size 1,000 needs"), "\(error)")
+        }
+    }
+
     func testPlansCaptureOnlyWhatTheyWereAskedFor() throws {
         let (network, _, count) = try network()
         let plain = try network.plan(batchSize: count, training: false)
