@@ -90,7 +90,7 @@ struct PredictCommand: ParsableCommand {
         }
         var page = html.map { _ in
             PredictionPage(title: "zoo predict: \(model.architectureName) on \(description.dataset.shown)",
-                           subtitle: "\(checkpoint) · input \(model.network.inputShape) · \(model.network.precision.rawValue) · \(grouped(prepared.count)) images")
+                           subtitle: "\(self.checkpoint) · input \(model.network.inputShape) · \(model.network.precision.rawValue) · \(grouped(prepared.count)) images")
         }
         let mapped = page == nil ? [] : Self.mappedLayers(of: model.network)
         let inputShape = model.network.inputShape
