@@ -119,18 +119,8 @@ final class PredictCommandTests: XCTestCase {
         let drawing = try ImageFolder.decodeFile(RawPath("\(folder)/one.png"), size: [28, 28]).converted(toChannels: 1)
         XCTAssertEqual(picture.pixels, drawing.pixels.map { 255 - $0 })
 
-        let chromium = try ExternalTools.chromium()
-        let flags = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1280,1400"]
-        let url = URL(fileURLWithPath: page).absoluteString
-        let dom = try ExternalTools.run(chromium, flags + ["--dump-dom", url])
-        XCTAssertEqual(dom.status, 0, dom.error)
-        XCTAssertEqual(dom.output.components(separatedBy: "<img").count - 1, 2 + 6 + 2 * 44)
-        let shot = "\(folder)/page.png"
-        let rendered = try ExternalTools.run(chromium, flags + ["--screenshot=\(shot)", url])
-        XCTAssertEqual(rendered.status, 0, rendered.error)
-        let screenshot = try Screenshot(path: shot)
-        XCTAssertEqual(screenshot.width, 1280)
-        XCTAssertGreaterThan(screenshot.distinctColors, 100, "the rendered page looks blank")
+        let (dom, screenshot) = try ExternalTools.render(page: page, height: 1400)
+        XCTAssertEqual(dom.components(separatedBy: "<img").count - 1, 2 + 6 + 2 * 44)
         // The most likely class's bar is drawn, in its green (#1e8449).
         let green = stride(from: 0, to: screenshot.pixels.count, by: screenshot.channels).filter {
             screenshot.pixels[$0] == 0x1e && screenshot.pixels[$0 + 1] == 0x84 && screenshot.pixels[$0 + 2] == 0x49
