@@ -20,8 +20,7 @@ struct PredictCommand: ParsableCommand {
 
     enum Invert: String, ExpressibleByArgument, CaseIterable { case auto, yes, no }
 
-    @Argument(help: "A checkpoint (last.safetensors or best.safetensors), a run folder, or shipped weights by name (lenet@mnist).")
-    var checkpoint: String
+    @Argument(help: "A run folder (its best checkpoint), a last.safetensors or best.safetensors from one, or shipped weights by name (lenet@mnist).") var checkpoint: String
     @Argument(help: "Image files, or folders whose images are all predicted.") var inputs: [String]
     @Option(help: "How many classes to show per image.") var top = 3
     @Option(help: "For 1-channel models: invert gray levels (auto: when the border is lighter than the centre).") var invert = Invert.auto
@@ -59,10 +58,9 @@ struct PredictCommand: ParsableCommand {
         try memory.apply()
         guard top >= 1 else { throw ZooError("--top must be at least 1, not \(top)") }
         guard batchSize >= 1 else { throw ZooError("--batch-size must be at least 1, not \(batchSize)") }
-        let checkpoint = try resolveCheckpointPath(self.checkpoint)
         // The page's feature maps are kept for a whole batch at once, so its batches are small.
         let batchSize = html == nil ? batchSize : min(batchSize, 8)
-        let model = try RestoredModel(path: checkpoint, batchSize: batchSize)
+        let model = try RestoredModel(path: try resolveCheckpointPath(checkpoint), batchSize: batchSize)
         model.network.precision = try precisionOption.resolve().precision
         let description = model.description
         let shape = description.imageShape
@@ -90,7 +88,7 @@ struct PredictCommand: ParsableCommand {
         }
         var page = html.map { _ in
             PredictionPage(title: "zoo predict: \(model.architectureName) on \(description.dataset.shown)",
-                           subtitle: "\(self.checkpoint) · input \(model.network.inputShape) · \(model.network.precision.rawValue) · \(grouped(prepared.count)) images")
+                           subtitle: "\(checkpoint) · input \(model.network.inputShape) · \(model.network.precision.rawValue) · \(grouped(prepared.count)) images")
         }
         let mapped = page == nil ? [] : Self.mappedLayers(of: model.network)
         let inputShape = model.network.inputShape
