@@ -406,6 +406,45 @@ def make_graph_fixtures():
     graph_fixture("grouped_depthwise", separable, [2, 4, 6, 6])
 
 
+
+def activations_fixture(name, layers, input_shape):
+    """Every layer's output in eval mode, recorded by forward hooks: `output.<layer name>` (what zoo's
+    `Network.forward(images:count:capturing:)` must return), the parameters and running statistics as `param.<name>`."""
+    torch.manual_seed(hash_seed(name))
+    model = Graph(layers, input_shape)
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, nn.modules.batchnorm._BatchNorm):
+                module.running_mean.copy_(torch.randn_like(module.running_mean) * 0.3)
+                module.running_var.uniform_(0.5, 2.0)
+    model.eval()
+    recorded = {}
+    for layer_name, module in zip(model.names, model.steps):
+        module.register_forward_hook(lambda _module, _inputs, output, layer_name=layer_name: recorded.__setitem__(layer_name, output))
+    input_tensor = torch.randn(*input_shape)
+    with torch.no_grad():
+        output = model(input_tensor)
+    tensors = {"input": input_tensor, "output": output, **{f"output.{key}": value for key, value in recorded.items()}}
+    for key, value in model.state_dict().items():
+        if "num_batches_tracked" not in key:
+            tensors[f"param.{model.zoo_name(key)}"] = value
+    save(tensors, f"activations_{name}.safetensors",
+         {"kind": "activations", "layers": to_json(layers), "input_shape": to_json(list(input_shape))})
+
+
+def make_activations_fixtures():
+    conv = lambda out, **args: layer("conv2d", out=out, kernel=3, padding=1, **args)
+    # conv1's ReLU fuses into it and runs in the max pooling after it; conv3's and fc1's fuse as post-ops;
+    # bn2 keeps relu2 separate. 20 channels are padded in oneDNN's 16-channel blocks.
+    layers = [
+        named(conv(20), "conv1"), named(layer("relu"), "relu1"), named(layer("maxpool2d", kernel=2), "pool1"),
+        named(conv(12, bias=False), "conv2"), named(layer("batchnorm"), "bn2"), named(layer("relu"), "relu2"),
+        named(conv(8), "conv3"), named(layer("relu"), "relu3"), named(layer("avgpool2d", kernel=2), "pool3"),
+        named(layer("flatten"), "flat"), named(layer("linear", out=16), "fc1"), named(layer("relu"), "fc1_relu"),
+        named(layer("linear", out=10), "fc2"),
+    ]
+    activations_fixture("small_cnn", layers, [3, 3, 12, 12])
+
 def smallest_relu_input(model, input_tensor):
     """The smallest |x| any torch.relu sees in a training-mode forward of a copy of `model`."""
     seen = []
@@ -639,6 +678,7 @@ def main():
     make_layer_fixtures()
     make_net_fixtures()
     make_graph_fixtures()
+    make_activations_fixtures()
     make_resnet20_fixture()
     make_optimizer_fixtures()
     make_schedule_fixtures()

@@ -53,7 +53,7 @@ final class RunRecorder {
             subtitle: "\(runDirectory) · \(grouped(network.parameterCount)) parameters · input \(network.inputShape) · "
                 + "\(config.optimizer.name.rawValue) · \(history.count) of \(config.epochs) epochs",
             history: history, classNames: dataset.classNames, confusion: evaluation.confusion,
-            mistakes: try mistakes(split: split), filters: try firstConvolutionFilters(), config: config.resolvedYAML,
+            mistakes: try mistakes(split: split), filters: try Tiles.firstConvolutionFilters(of: network), config: config.resolvedYAML,
             summaryRows: summaryRows, facts: facts(history), warnings: warnings)
         try writeAtomically(page.html, to: path("report.html"))
     }
@@ -104,27 +104,6 @@ final class RunRecorder {
         let exponentials = row.map { Float(exp(Double($0 - largest))) }
         let sum = exponentials.reduce(0, +)
         return exponentials.map { $0 / sum }
-    }
-
-    /// Each output channel of the first conv2d as a small grayscale image (RGB when it reads 3 channels).
-    private func firstConvolutionFilters() throws -> (layer: String, images: [[UInt8]])? {
-        guard let entry = network.entries.first(where: { $0.layer is Conv2d }),
-              let weight = entry.parameters.first(where: { $0.name == "weight" }), weight.shape.count == 4 else { return nil }
-        let (outputs, inputs, height, width) = (weight.shape[0], weight.shape[1], weight.shape[2], weight.shape[3])
-        let values = try weight.read()
-        let plane = height * width
-        let images = try (0..<outputs).map { output -> [UInt8] in
-            let filter = values[(output * inputs * plane)..<((output + 1) * inputs * plane)].map { $0 }
-            let channels = inputs == 3 ? 3 : 1
-            let planes: [Float] = channels == 3 ? filter : (0..<plane).map { pixel in
-                (0..<inputs).reduce(0) { $0 + filter[$1 * plane + pixel] } / Float(inputs)
-            }
-            let low = planes.min() ?? 0, high = planes.max() ?? 0
-            let range = high - low > 0 ? high - low : 1
-            let bytes = planes.map { UInt8(((($0 - low) / range) * 255).rounded()) }
-            return try PNG.encode(planar: bytes, channels: channels, height: height, width: width)
-        }
-        return (entry.name, images)
     }
 
     private var summaryRows: [[String]] {

@@ -70,14 +70,7 @@ public struct ReportPage {
                          + "Colour: share of the row.</p>\(confusionSVG)</section>")
         }
         body.append(mistakesSection)
-        if let filters {
-            let images = filters.images.enumerated().map { index, png in
-                "<figure class=\"filter\"><img src=\"\(PNG.dataURI(png))\" alt=\"filter \(index)\"><figcaption>\(index)</figcaption></figure>"
-            }
-            body.append("<section><h2>First convolution's filters (<code>\(escapeHTML(filters.layer))</code>)</h2>"
-                        + "<p class=\"note\">Each filter scaled to its own range: black lowest, white highest"
-                        + " (the mean over input channels unless the input is RGB).</p><div class=\"grid\">\(images.joined())</div></section>")
-        }
+        if let filters { body.append(filtersSection(filters)) }
         body.append("<section><h2>Model</h2>\(table(["name", "type", "output shape", "parameters", "MACs"], summaryRows, numeric: [3, 4]))</section>")
         body.append("<section><h2>Machine and speed</h2>\(table(["", ""], facts.map { [$0.0, $0.1] }, numeric: []))</section>")
         if !history.isEmpty {
@@ -189,7 +182,7 @@ public struct ComparisonPage {
     }
 }
 
-private func table(_ header: [String], _ rows: [[String]], numeric: Set<Int>) -> String {
+func table(_ header: [String], _ rows: [[String]], numeric: Set<Int>) -> String {
     func cells(_ row: [String], tag: String) -> String {
         row.enumerated().map { "<\(tag)\(numeric.contains($0) ? " class=\"number\"" : "")>\(escapeHTML($1))</\(tag)>" }.joined()
     }
@@ -197,7 +190,8 @@ private func table(_ header: [String], _ rows: [[String]], numeric: Set<Int>) ->
     return "<table>\(head)<tbody>\(rows.map { "<tr>\(cells($0, tag: "td"))</tr>" }.joined())</tbody></table>"
 }
 
-private func page(title: String, body: [String]) -> String {
+/// The page around `body`: the shared style sheet, plus `style` (rules of one page's own).
+func page(title: String, body: [String], style: String = "") -> String {
     """
     <!DOCTYPE html>
     <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -217,7 +211,7 @@ private func page(title: String, body: [String]) -> String {
     table { border-collapse: collapse; font-size: 13px; } td, th { padding: 2px 10px; border-bottom: 1px solid #eee; text-align: left; }
     .number { text-align: right; font-variant-numeric: tabular-nums; }
     pre { background: #f4f4f4; padding: 8px; overflow-x: auto; font-size: 12px; }
-    </style></head>
+    \(style)</style></head>
     <body>
     \(body.joined(separator: "\n"))
     </body></html>
