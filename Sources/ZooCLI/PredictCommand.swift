@@ -106,7 +106,7 @@ struct PredictCommand: ParsableCommand {
             print(jsonOption.json ? try jsonLine(output) : text(output))
         }
         if let html, var page {
-            page.filters = try Tiles.firstConvolutionFilters(of: model.network)
+            page.filters = try Tiles.firstConvolutionFilters(model.network.firstConvolutionWeight())
             try writeAtomically(page.html, to: html)
             if !jsonOption.json { print("page: \(html)") }
         }

@@ -53,7 +53,7 @@ final class RunRecorder {
             subtitle: "\(runDirectory) · \(grouped(network.parameterCount)) parameters · input \(network.inputShape) · "
                 + "\(config.optimizer.name.rawValue) · \(history.count) of \(config.epochs) epochs",
             history: history, classNames: dataset.classNames, confusion: evaluation.confusion,
-            mistakes: try mistakes(split: split), filters: try Tiles.firstConvolutionFilters(of: network), config: config.resolvedYAML,
+            mistakes: try mistakes(split: split), filters: try Tiles.firstConvolutionFilters(network.firstConvolutionWeight()), config: config.resolvedYAML,
             summaryRows: summaryRows, facts: facts(history), warnings: warnings)
         try writeAtomically(page.html, to: path("report.html"))
     }

@@ -1,5 +1,5 @@
 import Foundation
-import ZooCore
+import ZooFoundation
 
 /// `zoo predict --html`: one self-contained page (PNG data URIs, inline CSS, no script, no network fetches) with each
 /// image as the model saw it, its most likely classes as bars, and the feature maps of its convolution and pooling

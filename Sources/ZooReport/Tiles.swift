@@ -1,4 +1,4 @@
-import ZooCore
+import ZooFoundation
 
 /// Small grayscale pictures of tensors for the pages: filters and feature maps.
 public enum Tiles {
@@ -13,11 +13,10 @@ public enum Tiles {
 
     /// Each output channel of the first conv2d as a small PNG scaled to its own range (RGB when it reads 3 channels,
     /// else the mean over its input channels).
-    public static func firstConvolutionFilters(of network: Network) throws -> (layer: String, images: [[UInt8]])? {
-        guard let entry = network.entries.first(where: { $0.layer is Conv2d }),
-              let weight = entry.parameters.first(where: { $0.name == "weight" }), weight.shape.count == 4 else { return nil }
-        let (outputs, inputs, height, width) = (weight.shape[0], weight.shape[1], weight.shape[2], weight.shape[3])
-        let values = try weight.read()
+    public static func firstConvolutionFilters(_ weight: (layer: String, shape: [Int], values: [Float])?) throws -> (layer: String, images: [[UInt8]])? {
+        guard let weight, weight.shape.count == 4 else { return nil }
+        let (layer, shape, values) = weight
+        let (outputs, inputs, height, width) = (shape[0], shape[1], shape[2], shape[3])
         let plane = height * width
         let images = try (0..<outputs).map { output -> [UInt8] in
             let filter = Array(values[(output * inputs * plane)..<((output + 1) * inputs * plane)])
@@ -27,7 +26,7 @@ public enum Tiles {
             }
             return try PNG.encode(planar: grayLevels(planes), channels: channels, height: height, width: width)
         }
-        return (entry.name, images)
+        return (layer, images)
     }
 
     /// One PNG per channel of one image's feature maps (channels x height x width values), the first `limit` channels,

@@ -1,5 +1,5 @@
 import XCTest
-import ZooCore
+import ZooFoundation
 import ZooData
 @testable import ZooReport
 

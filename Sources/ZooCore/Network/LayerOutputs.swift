@@ -1,24 +1,3 @@
-/// One layer's output for a batch, as a PyTorch forward hook on that module records it in `model.eval()`.
-public struct LayerOutput: Sendable {
-    public let name: String
-    /// The layer's type, as YAML names it (`conv2d`, `maxpool2d`).
-    public let type: String
-    /// `[batch, channels, height, width]`, or `[batch, features]` after `flatten`.
-    public let shape: [Int]
-    /// Row-major float32, in `shape`'s order.
-    public let values: [Float]
-
-    public init(name: String, type: String, shape: [Int], values: [Float]) {
-        (self.name, self.type, self.shape, self.values) = (name, type, shape, values)
-    }
-
-    /// One image's values (channels x height x width, or its features).
-    public func sample(_ index: Int) -> ArraySlice<Float> {
-        let size = values.count / max(shape.first ?? 1, 1)
-        return values[(index * size)..<((index + 1) * size)]
-    }
-}
-
 extension Network {
     /// Forward hooks: runs `count` images (NCHW float32, normalised as the network's input) through an inference plan
     /// and returns the network's outputs (`[count, outputs]` row-major) and the outputs of the layers named, in network
@@ -35,5 +14,12 @@ extension Network {
             }
         }
         return (plan.withOutput { Array($0) }, layers)
+    }
+
+    /// The first convolution's name and weight (`[out, in, height, width]`, row-major), for pictures of its filters.
+    public func firstConvolutionWeight() throws -> (layer: String, shape: [Int], values: [Float])? {
+        guard let entry = entries.first(where: { $0.layer is Conv2d }),
+              let weight = entry.parameters.first(where: { $0.name == "weight" }), weight.shape.count == 4 else { return nil }
+        return (entry.name, weight.shape, try weight.read())
     }
 }
