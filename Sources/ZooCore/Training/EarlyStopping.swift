@@ -19,6 +19,9 @@ public struct EpochMonitor: Codable, Equatable, Sendable {
         case valAccuracy = "val_accuracy", valLoss = "val_loss", testAccuracy = "test_accuracy"
 
         public var higherIsBetter: Bool { self != .valLoss }
+
+        /// Strictly better: higher accuracy, lower loss.
+        public func prefers(_ value: Double, over reference: Double) -> Bool { higherIsBetter ? value > reference : value < reference }
     }
 
     public let metric: Metric
@@ -32,14 +35,15 @@ public struct EpochMonitor: Codable, Equatable, Sendable {
     /// The epoch (1-based) after which training stopped.
     public private(set) var stoppedEpoch: Int?
 
-    public init(metric: Metric, minDelta: Double = 0, patience: Int? = nil) {
-        (self.metric, self.minDelta, self.patience) = (metric, minDelta, patience)
+    /// `best` continues a run whose checkpoint predates the monitor (its best test accuracy).
+    public init(metric: Metric, minDelta: Double = 0, patience: Int? = nil, best: Double? = nil) {
+        (self.metric, self.minDelta, self.patience, self.best) = (metric, minDelta, patience, best)
     }
 
     /// Keras' `_is_improvement`: `value - min_delta > reference` for accuracies, `value + min_delta < reference` for losses.
     public func improves(_ value: Double, on reference: Double?) -> Bool {
         guard let reference else { return !value.isNaN }
-        return metric.higherIsBetter ? value - minDelta > reference : value + minDelta < reference
+        return metric.prefers(metric.higherIsBetter ? value - minDelta : value + minDelta, over: reference)
     }
 
     /// Keras' `on_epoch_end` for the epoch that just finished (1-based); true when it is the new best.

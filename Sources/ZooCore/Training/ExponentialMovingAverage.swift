@@ -88,8 +88,13 @@ public final class ExponentialMovingAverage {
     }
 
     /// The averages in canonical layout, keyed by parameter name, for checkpoints.
+    /// Before the first update, the model's own values (AveragedModel starts as a copy).
     public func tensors() throws -> [String: SafetensorsTensor] {
         var tensors: [String: SafetensorsTensor] = [:]
+        guard updates > 0 else {
+            for (name, parameter) in parameters { tensors[name] = SafetensorsTensor(floats: try parameter.read(), shape: parameter.shape) }
+            return tensors
+        }
         try averages.save(into: &tensors)
         return tensors
     }
