@@ -318,7 +318,7 @@ final class TrainingSession {
         try saveCheckpoint(to: path("last.safetensors"), completedEpochs: stopped, testAccuracy: description.testAccuracy,
                            savesAverage: best.metadata[CheckpointKey.weights.rawValue] == "ema")
         if writesFiles && resume { try writeAtomically(config.resolvedYAML, to: path("config.yaml")) }
-        progress.line("early stopping: \(monitor.metric.rawValue) has not improved by more than \(monitor.minDelta) for \(monitor.wait) epochs; "
+        progress.line("early stopping: \(monitor.metric.rawValue) has not improved by more than \(monitor.minDelta) for \(monitor.wait) epoch\(monitor.wait == 1 ? "" : "s"); "
                       + "stopped after epoch \(stopped) of \(config.epochs) and restored epoch \(monitor.bestEpoch)'s weights "
                       + "(\(monitor.metric.rawValue) \(shown(monitor.best))), which last.safetensors and best.safetensors hold")
     }
@@ -364,7 +364,9 @@ final class TrainingSession {
                                                 epoch: completedEpochs, bestTestAccuracy: bestAccuracy, testAccuracy: testAccuracy)
         var metadata = try description.metadata
         metadata[CheckpointKey.stepsPerEpoch.rawValue] = String(trainLoader.batchesPerEpoch)
-        metadata[CheckpointKey.monitor.rawValue] = String(decoding: try JSONEncoder().encode(monitor), as: UTF8.self)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        metadata[CheckpointKey.monitor.rawValue] = String(decoding: try encoder.encode(monitor), as: UTF8.self)
         var checkpoint = try Checkpoint(network: network, optimizer: trainer.optimizer, metadata: metadata)
         if let movingAverage {
             checkpoint.movingAverage = try movingAverage.tensors()
