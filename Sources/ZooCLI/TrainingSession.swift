@@ -26,7 +26,7 @@ final class TrainingSession {
     private let recorder: RunRecorder?
     private var metricsRows: [String] = []
     private var startEpoch = 0
-    /// The best test accuracy so far, for the summary line and the checkpoint's metadata.
+    /// The test accuracy of best.safetensors' weights, for the summary line and the checkpoint's metadata.
     private var bestAccuracy = -1.0
     private let resume: Bool
     /// What went wrong at build time and in the last epoch (see `LearningCheck`), for the final line and the report.
@@ -251,7 +251,6 @@ final class TrainingSession {
             }
             let evaluations = try evaluate()
             let evaluation = evaluations.test
-            lastAccuracy = evaluation.accuracy
             progress.line(String(format: "Epoch %d/%d: lr %.6g, train loss %.4f, accuracy %.2f%%, %@ images/s, %.1f s",
                                  epoch + 1, config.epochs, learningRate, result.loss, result.accuracy * 100,
                                  grouped(Int(result.imagesPerSecond)), result.seconds))
@@ -262,6 +261,9 @@ final class TrainingSession {
                                      validation.loss, validation.correct, validation.total, validation.accuracy * 100))
             }
             let savesAverage = evaluations.averageScoresBetter(on: monitor.metric)
+            // The test accuracy of the weights the checkpoint holds, which `zoo eval` of it gives.
+            let savedAccuracy = (savesAverage ? evaluations.averagedTest ?? evaluation : evaluation).accuracy
+            lastAccuracy = savedAccuracy
             if let averagedTest = evaluations.averagedTest {
                 let validation = evaluations.averagedValidation.map { String(format: ", validation loss %.4f, accuracy %.2f%%", $0.loss, $0.accuracy * 100) } ?? ""
                 progress.line(String(format: "EMA: test loss %.4f, accuracy %.2f%%", averagedTest.loss, averagedTest.accuracy * 100) + validation
@@ -278,22 +280,23 @@ final class TrainingSession {
             if writesFiles { try writeAtomically(([Self.metricsHeader(for: config)] + metricsRows).joined(separator: "\n") + "\n", to: path("metrics.csv")) }
             try recorder?.epochFinished(epoch, evaluations: evaluations, stepsPerEpoch: trainLoader.batchesPerEpoch, split: trainer.evaluationSplit,
                                         warnings: [buildWarning, epochWarning].compactMap { $0 })
-            bestAccuracy = max(bestAccuracy, evaluation.accuracy)
             let score = evaluations.score(monitor.metric, averaged: savesAverage) ?? .nan
             let isBest = monitor.record(score, epoch: epoch + 1)
             // Best before last: a kill between the two leaves best newer than what last records, never older.
             if isBest {
-                try saveCheckpoint(to: path("best.safetensors"), completedEpochs: epoch + 1, testAccuracy: evaluation.accuracy, savesAverage: savesAverage)
+                bestAccuracy = savedAccuracy
+                try saveCheckpoint(to: path("best.safetensors"), completedEpochs: epoch + 1, testAccuracy: savedAccuracy, savesAverage: savesAverage)
             }
             if let stopped = monitor.stoppedEpoch {
+                lastAccuracy = bestAccuracy
                 try stopEarly(after: stopped)
                 break
             }
-            try saveCheckpoint(to: path("last.safetensors"), completedEpochs: epoch + 1, testAccuracy: evaluation.accuracy, savesAverage: savesAverage)
+            try saveCheckpoint(to: path("last.safetensors"), completedEpochs: epoch + 1, testAccuracy: savedAccuracy, savesAverage: savesAverage)
             if writesFiles && resume && epoch == startEpoch { try writeAtomically(config.resolvedYAML, to: path("config.yaml")) }
         }
-        let best = monitor.metric == .testAccuracy ? "" : "best \(monitor.metric.rawValue) \(shown(monitor.best)) after epoch \(monitor.bestEpoch); "
-        progress.line(String(format: "%@best test accuracy %.2f%%; peak memory %@; checkpoints in %@",
+        let best = monitor.metric == .testAccuracy ? "best test accuracy" : "best \(monitor.metric.rawValue) \(shown(monitor.best)) after epoch \(monitor.bestEpoch), test accuracy there"
+        progress.line(String(format: "%@ %.2f%%; peak memory %@; checkpoints in %@",
                              best, bestAccuracy * 100, byteSize(peakResidentBytes()), runDirectory) + (warning.map { "; warning: " + $0 } ?? ""))
         return Outcome(testAccuracy: lastAccuracy, bestAccuracy: bestAccuracy, epochs: (monitor.stoppedEpoch ?? config.epochs) - startEpoch,
                        seconds: totalSeconds, interrupted: false, warning: warning)

@@ -109,6 +109,14 @@ extension TrainingSessionTests {
         for (name, tensor) in last.parameters {
             XCTAssertEqual(try tensor.floats, try (averageBetter ? last.movingAverage : last.trainedWeights.isEmpty ? last.parameters : last.trainedWeights)[name]?.floats)
         }
+        // Evaluating the checkpoint alone scores the average, as its metadata says.
+        let model = try RestoredModel(path: "\(folder)/last.safetensors", batchSize: 1000)
+        let data = try DatasetCatalog.load(.mnist, dataDirectory: Self.dataDirectory)
+        let loader = try BatchLoader(split: data.test, batchSize: 1000, shuffle: false, seed: 0, transforms: [],
+                                     normalization: model.description.normalization)
+        let accuracy = try model.network.evaluate(data: loader, loss: model.description.loss).accuracy
+        XCTAssertEqual(accuracy, Double(rows[2][column("ema_test_accuracy")])!, accuracy: 1e-9)
+        XCTAssertEqual(model.description.testAccuracy ?? -1, accuracy, accuracy: 1e-9)
         let monitor = try CheckpointMetadata(last.metadata, path: "last").json(.monitor, as: EpochMonitor.self)
         XCTAssertEqual(monitor.metric, .valAccuracy)
         let chosen = (1...2).map { epoch -> Double in
