@@ -18,7 +18,7 @@ struct PredictCommand: ParsableCommand {
 
     enum Invert: String, ExpressibleByArgument, CaseIterable { case auto, yes, no }
 
-    @Argument(help: "A checkpoint (last.safetensors or best.safetensors).") var checkpoint: String
+    @Argument(help: "A run folder (its best checkpoint), a last.safetensors or best.safetensors from one, or shipped weights by name (lenet@mnist).") var checkpoint: String
     @Argument(help: "Image files, or folders whose images are all predicted.") var inputs: [String]
     @Option(help: "How many classes to show per image.") var top = 3
     @Option(help: "For 1-channel models: invert gray levels (auto: when the border is lighter than the centre).") var invert = Invert.auto
@@ -49,7 +49,7 @@ struct PredictCommand: ParsableCommand {
         try memory.apply()
         guard top >= 1 else { throw ZooError("--top must be at least 1, not \(top)") }
         guard batchSize >= 1 else { throw ZooError("--batch-size must be at least 1, not \(batchSize)") }
-        let model = try RestoredModel(path: checkpoint, batchSize: batchSize)
+        let model = try RestoredModel(path: try resolveCheckpointPath(checkpoint), batchSize: batchSize)
         let description = model.description
         let shape = description.imageShape
         var failed = false

@@ -18,8 +18,6 @@ public enum PyTorchNames {
 
     /// Layer types, by PyTorch's class name folded as `sameName` folds it.
     static let layerTypes: [String: String] = [
-        "batchnorm2d": "zoo calls PyTorch's BatchNorm2d `batchnorm`: write `batchnorm`",
-        "batchnorm1d": "zoo calls PyTorch's BatchNorm1d `batchnorm`: write `batchnorm`",
         "adaptiveavgpool2d": "PyTorch's AdaptiveAvgPool2d(1) is zoo's `global_avgpool`: write `global_avgpool`",
         "dropout2d": "zoo has no dropout2d: PyTorch's Dropout2d zeroes whole channels (entire feature maps), while zoo's `dropout` "
             + "zeroes single values, a different regulariser; remove the layer, or choose `dropout` knowing it drops values, not channels",

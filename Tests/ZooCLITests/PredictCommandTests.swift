@@ -54,6 +54,19 @@ final class PredictCommandTests: XCTestCase {
         XCTAssertEqual(fromPNG.correct, fromIDX.correct)
     }
 
+    /// Shipped weights by name, as `zoo eval` and `zoo export` take them: the same predictions as the file itself.
+    func testShippedWeightsByName() throws {
+        try Prerequisite.requireMNIST()
+        let images = try temporaryFolder() + "/digits"
+        XCTAssertEqual(try zoo(["data", "images", "mnist", "--data-dir", TrainingSessionTests.dataDirectory, "--split", "test", "--count", "20", images]).status, 0)
+        let byName = try zoo(["predict", "--json", "lenet@mnist", images])
+        XCTAssertEqual(byName.status, 0, byName.error)
+        let weights = try XCTUnwrap(WeightsCatalog.locate(searching: [Prerequisite.checkout.appendingPathComponent("weights").path]).path(for: "lenet@mnist"))
+        let byPath = try zoo(["predict", "--json", weights, images])
+        XCTAssertEqual(byName.output, byPath.output)
+        XCTAssertEqual(byName.output.split(separator: "\n").count, 20, byName.output)
+    }
+
     /// A 200x200 picture, white, with black strokes where `ink` says (x, y in 0..<200).
     private func drawing(_ ink: (Int, Int) -> Bool) throws -> [UInt8] {
         let pixels = (0..<(200 * 200)).map { ink($0 % 200, $0 / 200) ? UInt8(0) : 255 }
