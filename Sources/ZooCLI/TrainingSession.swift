@@ -183,7 +183,7 @@ final class TrainingSession {
             monitor = EpochMonitor(metric: .testAccuracy, best: bestAccuracy)
         }
         if let stopped = monitor.stoppedEpoch {
-            throw ZooError("this run stopped early after epoch \(stopped): \(monitor.metric.rawValue) had not improved for \(monitor.wait) epochs",
+            throw ZooError("this run stopped early after epoch \(stopped): \(monitor.metric.rawValue) had not improved for \(epochsWithoutImprovement)",
                            place: runDirectory, hint: "its last.safetensors holds the best epoch's weights; to train further, start a new run with --init-from")
         }
         recorder?.resumed(after: startEpoch)
@@ -321,7 +321,7 @@ final class TrainingSession {
         try saveCheckpoint(to: path("last.safetensors"), completedEpochs: stopped, testAccuracy: description.testAccuracy,
                            savesAverage: best.metadata[CheckpointKey.weights.rawValue] == "ema")
         if writesFiles && resume { try writeAtomically(config.resolvedYAML, to: path("config.yaml")) }
-        progress.line("early stopping: \(monitor.metric.rawValue) has not improved by more than \(monitor.minDelta) for \(monitor.wait) epoch\(monitor.wait == 1 ? "" : "s"); "
+        progress.line("early stopping: \(monitor.metric.rawValue) has not improved by more than \(monitor.minDelta) for \(epochsWithoutImprovement); "
                       + "stopped after epoch \(stopped) of \(config.epochs) and restored epoch \(monitor.bestEpoch)'s weights "
                       + "(\(monitor.metric.rawValue) \(shown(monitor.best))), which last.safetensors and best.safetensors hold")
     }
@@ -350,6 +350,8 @@ final class TrainingSession {
         let (validation, training) = split.balancedPartition(count: count, seed: seed, stream: 0x5641_4C49_44)
         return (validation, training)
     }
+
+    private var epochsWithoutImprovement: String { "\(monitor.wait) epoch\(monitor.wait == 1 ? "" : "s")" }
 
     private func shown(_ value: Double?) -> String {
         guard let value else { return "-" }
