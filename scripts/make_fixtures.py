@@ -673,6 +673,71 @@ def make_loss_fixtures():
     mixed_loss_fixture("mixed_soft_targets_label_smoothing", 0.1, 0.35)
 
 
+# Moving-average fixtures ---------------------------------------------------------------------------
+
+EMA_LAYERS = [layer("linear", out=5), layer("batchnorm"), layer("relu"), layer("linear", out=3)]
+EMA_INPUT = [8, 4]
+EMA_STEPS = 6
+
+
+def timm_ema_v3_decay(decay, step, warmup_gamma=1.0, warmup_power=2 / 3):
+    """timm.utils.ModelEmaV3.get_decay(step) with use_warmup=True, update_after_step=0, min_decay=0 (timm's defaults);
+    timm's train.py passes the number of optimizer updates so far, 1 for the first."""
+    step = max(0, step - 1)
+    if step <= 0:
+        return 0.0
+    return max(min(1 - (1 + step / warmup_gamma) ** -warmup_power, decay), 0.0)
+
+
+def ema_fixture(case, decay, warmup):
+    """SGD with momentum on a small net with batch norm, a new batch each step; the average of parameters and running
+    statistics after every step: torch's AveragedModel(get_ema_multi_avg_fn, use_buffers=True), or with warmup
+    timm's ModelEmaV3 update (torch._foreach_lerp_ with weight 1 - decay_t)."""
+    torch.manual_seed(11)
+    model = build(EMA_LAYERS, EMA_INPUT)
+    inputs = torch.randn(EMA_STEPS, *EMA_INPUT)
+    labels = torch.randint(0, 3, (EMA_STEPS * EMA_INPUT[0],), dtype=torch.int64)
+    tensors = {"inputs": inputs, "labels": labels}
+    for name, value in model.state_dict().items():
+        if value.is_floating_point():
+            tensors[f"initial.{name}"] = value.clone()
+    if warmup:
+        average = copy.deepcopy(model)
+    else:
+        average = torch.optim.swa_utils.AveragedModel(
+            model, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(decay), use_buffers=True)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, foreach=False)
+    model.train()
+    for step in range(EMA_STEPS):
+        optimizer.zero_grad()
+        batch = slice(step * EMA_INPUT[0], (step + 1) * EMA_INPUT[0])
+        nn.CrossEntropyLoss()(model(inputs[step]), labels[batch]).backward()
+        optimizer.step()
+        if warmup:
+            with torch.no_grad():
+                pairs = [(mine, theirs) for mine, theirs in zip(average.state_dict().values(), model.state_dict().values())
+                         if mine.is_floating_point()]
+                torch._foreach_lerp_([mine for mine, _ in pairs], [theirs for _, theirs in pairs],
+                                     weight=1.0 - timm_ema_v3_decay(decay, step + 1))
+        else:
+            average.update_parameters(model)
+    averaged = average if warmup else average.module
+    for name, value in averaged.state_dict().items():
+        if value.is_floating_point():
+            tensors[f"ema.{name}"] = value
+    for name, value in model.state_dict().items():
+        if value.is_floating_point():
+            tensors[f"final.{name}"] = value
+    save(tensors, f"ema_{case}.safetensors",
+         {"kind": "ema", "layers": to_json(EMA_LAYERS), "input_shape": to_json(EMA_INPUT), "steps": str(EMA_STEPS),
+          "decay": str(decay), "warmup": str(warmup).lower(), "optimizer": to_json(sgd(momentum=0.9))})
+
+
+def make_ema_fixtures():
+    ema_fixture("decay", 0.9, warmup=False)
+    ema_fixture("warmup", 0.9, warmup=True)
+
+
 def main():
     os.makedirs(OUTPUT_DIR, exist_ok=True)
     make_layer_fixtures()
@@ -684,6 +749,7 @@ def main():
     make_schedule_fixtures()
     make_loss_fixtures()
     make_per_step_schedule_fixtures()
+    make_ema_fixtures()
 
 
 if __name__ == "__main__":
