@@ -98,6 +98,12 @@ public struct Normalization: Sendable, Codable, Equatable {
         self.mean = mean
         self.std = std
     }
+
+    /// The mean and standard deviation of `channel`; with fewer entries than channels the last is reused, and
+    /// without any the value stays as is (mean 0, std 1).
+    public func parameters(ofChannel channel: Int) -> (mean: Float, std: Float) {
+        (mean.isEmpty ? 0 : mean[min(channel, mean.count - 1)], std.isEmpty ? 1 : std[min(channel, std.count - 1)])
+    }
 }
 
 /// One split of a dataset, kept as bytes: images are count x channels x height x width (NCHW).

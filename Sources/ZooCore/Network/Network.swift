@@ -24,6 +24,7 @@ public final class Network {
         let training: Bool
         let inputGradient: Bool
         let precision: Precision
+        let captured: [Int]
     }
 
     /// A network from layer descriptions; unknown types and settings are errors at their lines.
@@ -98,8 +99,12 @@ public final class Network {
 
     /// The compiled plan for this batch size and mode, made on first use and kept.
     /// `inputGradient` also computes d(loss)/d(input) (for tests and saliency; training does not need it).
-    public func plan(batchSize: Int, training: Bool, inputGradient: Bool = false) throws -> Plan {
-        let key = PlanKey(batchSize: batchSize, training: training, inputGradient: inputGradient && training, precision: precision)
+    /// `capturing` names layers whose outputs the plan copies out after each `forward()`, as PyTorch forward hooks on
+    /// those modules see them (`Plan.withCapturedOutput`). Such a layer keeps the ReLU after it unfused, so a conv's
+    /// output is before its ReLU, as `nn.Conv2d`'s is; capture the ReLU for the value after it.
+    public func plan(batchSize: Int, training: Bool, inputGradient: Bool = false, capturing layerNames: [String] = []) throws -> Plan {
+        let captured = try layerIndices(layerNames)
+        let key = PlanKey(batchSize: batchSize, training: training, inputGradient: inputGradient && training, precision: precision, captured: captured)
         if let plan = plans[key] { return plan }
         guard batchSize > 0 else { throw ZooError("the batch size must be at least 1, not \(batchSize)") }
         try precision.checkSupported()
@@ -109,8 +114,9 @@ public final class Network {
                 throw ZooError("int8 inference needs a quantized checkpoint", hint: "make one with `zoo quantize CHECKPOINT OUT.safetensors`")
             }
         }
-        try MemoryBudget.checkPlan(self, batchSize: batchSize, training: training)
-        let plan = try compile(batchSize: batchSize, training: training, inputGradient: key.inputGradient)
+        let capturedBytes = captured.reduce(0) { saturatingSum($0, saturatingProduct([entries[$1].outputShape.elementCount, MemoryLayout<Float>.size])) }
+        try MemoryBudget.checkPlan(self, batchSize: batchSize, training: training, capturedBytesPerImage: capturedBytes)
+        let plan = try compile(batchSize: batchSize, training: training, inputGradient: key.inputGradient, captured: Set(captured))
         plans[key] = plan
         return plan
     }
@@ -119,14 +125,23 @@ public final class Network {
     /// as it runs (calibration); not kept.
     func calibrationPlan(batchSize: Int, recorder: ActivationRecorder) throws -> Plan {
         try MemoryBudget.checkPlan(self, batchSize: batchSize, training: false)
-        return try compile(batchSize: batchSize, training: false, inputGradient: false, precision: .fp32, recorder: recorder)
+        return try compile(batchSize: batchSize, training: false, inputGradient: false, captured: [], precision: .fp32, recorder: recorder)
     }
 
-    private func compile(batchSize: Int, training: Bool, inputGradient: Bool, precision: Precision? = nil,
+    /// The indices of the layers named, in network order; an unknown name is an error listing the known ones.
+    private func layerIndices(_ names: [String]) throws -> [Int] {
+        let known = entries.map(\.name)
+        return try Set(names.map { name in
+            guard let index = known.firstIndex(of: name) else { throw unknownName(name, what: "layer", known: known) }
+            return index
+        }).sorted()
+    }
+
+    private func compile(batchSize: Int, training: Bool, inputGradient: Bool, captured: Set<Int>, precision: Precision? = nil,
                          recorder: ActivationRecorder? = nil) throws -> Plan {
         let precision = precision ?? self.precision
-        let int8 = precision == .int8 ? quantization.map { Int8Planning(entries: entries, quantization: $0, graph: Graph(entries, int8: true)) } : nil
-        let graph = int8?.graph ?? self.graph
+        let int8 = precision == .int8 ? quantization.map { Int8Planning(entries: entries, quantization: $0, graph: Graph(entries, int8: true, unfused: captured)) } : nil
+        let graph = int8?.graph ?? (captured.isEmpty ? self.graph : Graph(entries, unfused: captured))
         // Channels padded to a block of 16 are the largest layout oneDNN uses for an activation.
         let shapes: [Shape] = [inputShape] + entries.map(\.outputShape)
         let largestSample = shapes.map { (shape: Shape) -> Int in (shape.channels + 15) / 16 * 16 * shape.height * shape.width }.max() ?? 0
@@ -137,7 +152,7 @@ public final class Network {
         let inputGradientMemory = inputGradient ? try builder.memory(input.descriptor) : nil
         // What each layer reads, per `from:` slot, filled in as its producers finish.
         var readInputs = entries.map { [Activation?](repeating: nil, count: $0.inputs.count) }
-        try publish(Activation(shape: inputShape, value: input, gradient: inputGradientMemory), of: -1, into: &readInputs, builder)
+        try publish(Activation(shape: inputShape, value: input, gradient: inputGradientMemory), of: -1, into: &readInputs, builder, graph)
         var activation: Activation?
         // With frozen layers, a layer's output needs a gradient only when a layer up to it (its ancestors, and a
         // few more) trains. Without, every layer gets one, as a network without parameters needs in training.
@@ -176,7 +191,8 @@ public final class Network {
             builder.finishLayer(parameters: entry.parameters)
             if let activation {
                 if let recorder { builder.forward { recorder.observe(activation.value, at: index + 1) } }
-                try publish(activation, of: index, into: &readInputs, builder)
+                if captured.contains(index) { try builder.capture(activation, name: entry.name) }
+                try publish(activation, of: index, into: &readInputs, builder, graph)
             }
         }
         guard var activation else { throw ZooError("a network needs at least one layer") }
@@ -200,7 +216,8 @@ public final class Network {
 
     /// Hands a layer's output to the layers that read it. Where several read it, each writes its gradient into
     /// a buffer of its own, and a oneDNN `sum` adds them up before the producer's backward runs.
-    private func publish(_ activation: Activation, of producer: Int, into readInputs: inout [[Activation?]], _ builder: PlanBuilder) throws {
+    private func publish(_ activation: Activation, of producer: Int, into readInputs: inout [[Activation?]], _ builder: PlanBuilder,
+                         _ graph: Graph) throws {
         let readers = graph.readers(of: producer)
         guard readers.count > 1, let gradient = activation.gradient else {
             for reader in readers { readInputs[reader.layer][reader.slot] = activation }
@@ -237,7 +254,8 @@ struct Graph {
     /// `int8`: the int8 plan's fusion (see `NetworkQuantization`): a batch norm that is the only reader of a conv
     /// or linear is folded into it, and the ReLU after either is applied by it; no ReLU is left to max pooling,
     /// since the int8 layer's unsigned output already clips at 0.
-    init(_ entries: [Network.Entry], int8: Bool = false) {
+    /// `unfused`: layers that keep their own output, so neither they nor the layer before them fuse the ReLU after them.
+    init(_ entries: [Network.Entry], int8: Bool = false, unfused: Set<Int> = []) {
         var readers = [[(layer: Int, slot: Int)]](repeating: [], count: entries.count + 1)
         for (index, entry) in entries.enumerated() {
             for (slot, input) in entry.inputs.enumerated() { readers[input + 1].append((index, slot)) }
@@ -250,14 +268,14 @@ struct Graph {
         var fuses = [Bool](repeating: false, count: count)
         var fused = [Bool](repeating: false, count: count)
         var chainEnd = Array(0..<count)
-        for index in 0..<count where !fused[index] && type(of: entries[index].layer).fusesFollowingReLU
+        for index in 0..<count where !fused[index] && type(of: entries[index].layer).fusesFollowingReLU && !unfused.contains(index)
             && (!(entries[index].layer is Add) || entries[index].inputs.count == 2) {
             var end = index
             if int8 && Graph.foldsBatchNorm(entries, producer: index, reader: index + 1) && onlyReader(of: index, is: index + 1) {
                 end += 1
                 fused[end] = true
             }
-            if onlyReader(of: end, is: end + 1) && entries[end + 1].layer is ReLU {
+            if onlyReader(of: end, is: end + 1) && entries[end + 1].layer is ReLU && !unfused.contains(end + 1) {
                 end += 1
                 fused[end] = true
                 fuses[index] = true

@@ -2,10 +2,12 @@ import ZooFoundation
 
 /// What a network needs at a batch size, checked against the budget before anything is allocated.
 extension MemoryBudget {
-    /// Refuses to compile a plan whose buffers would not fit in what is left of the budget.
-    static func checkPlan(_ network: Network, batchSize: Int, training: Bool) throws {
+    /// Refuses to compile a plan whose buffers would not fit in what is left of the budget; `capturedBytesPerImage`
+    /// are the layer outputs it copies out (`Network.plan(capturing:)`).
+    static func checkPlan(_ network: Network, batchSize: Int, training: Bool, capturedBytesPerImage: Int = 0) throws {
         let estimate = MemoryEstimate(network: network)
-        let needed = saturatingProduct([batchSize, training ? estimate.trainingPlanBytesPerImage : estimate.inferencePlanBytesPerImage])
+        let perImage = saturatingSum(training ? estimate.trainingPlanBytesPerImage : estimate.inferencePlanBytesPerImage, capturedBytesPerImage)
+        let needed = saturatingProduct([batchSize, perImage])
         let (limit, reserved) = lock.withLock { (self.limit, self.reserved) }
         guard needed > limit - reserved else { return }
         throw ZooError("the \(training ? "training" : "evaluation") plan at batch size \(grouped(batchSize)) needs \(approximately(needed)) "

@@ -2,10 +2,13 @@ import ZooFoundation
 
 extension Plan {
     /// Copies a batch's images into the plan's input.
-    func load(_ batch: LabeledBatch) throws {
+    func load(_ batch: LabeledBatch) throws { try load(images: batch.images) }
+
+    /// Copies `batchSize` images (NCHW floats) into the plan's input.
+    func load(images: UnsafeBufferPointer<Float>) throws {
         try withInput { input in
-            guard batch.images.count == input.count, let source = batch.images.baseAddress, let destination = input.baseAddress else {
-                throw ZooError("a batch of \(batch.images.count) values does not fit the network input (\(input.count) values for \(batchSize) images)",
+            guard images.count == input.count, let source = images.baseAddress, let destination = input.baseAddress else {
+                throw ZooError("a batch of \(images.count) values does not fit the network input (\(input.count) values for \(batchSize) images)",
                                hint: "the dataset's image shape must match the one the model was built for")
             }
             destination.update(from: source, count: input.count)
