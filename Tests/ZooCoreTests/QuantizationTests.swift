@@ -99,6 +99,25 @@ final class QuantizationTests: XCTestCase {
         print("int8 residual network: relative RMS difference \(difference), \(agreeing)/32 predictions agree")
     }
 
+    /// Layer outputs captured from an int8 plan (`zoo predict --html`) are floats near float32's: a batch norm folded
+    /// into its conv, and a ReLU left unfused because it is captured, still show their own outputs.
+    func testCapturedLayersOfAnInt8PlanAreFloatsNearFloat32() throws {
+        let shape = Shape([3, 12, 12])
+        let network = try Network(layers: residual, inputShape: shape, seed: 7)
+        try randomizeBatchNorms(network, seed: 8)
+        network.quantization = try NetworkQuantization(network: network, ranges: try network.calibrate(data: images(64, shape: shape, seed: 9)))
+        let input = images(8, shape: shape, seed: 10).images
+        let names = ["bn1", "relu1", "bn2", "bn3", "add"]
+        func captures(_ precision: Precision) throws -> [[Float]] {
+            network.precision = precision
+            let layers = try input.withUnsafeBufferPointer { try network.forward(images: $0, count: 8, capturing: names).layers }
+            return layers.map(\.values)
+        }
+        for (name, (int8, float32)) in zip(names, zip(try captures(.int8), try captures(.fp32))) {
+            XCTAssertLessThan(relativeRootMeanSquare(int8, float32), 0.03, name)
+        }
+    }
+
     /// Against PyTorch running the same int8 scheme (`int8_reference` in scripts/make_fixtures.py): the same int8
     /// weights (a weight exactly between two integers may round either way) and the same outputs, up to an
     /// activation landing on the other side of a rounding boundary after float32 and float64 differ in a last bit.

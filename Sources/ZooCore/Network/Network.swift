@@ -254,7 +254,8 @@ struct Graph {
     /// `int8`: the int8 plan's fusion (see `NetworkQuantization`): a batch norm that is the only reader of a conv
     /// or linear is folded into it, and the ReLU after either is applied by it; no ReLU is left to max pooling,
     /// since the int8 layer's unsigned output already clips at 0.
-    /// `unfused`: layers that keep their own output, so neither they nor the layer before them fuse the ReLU after them.
+    /// `unfused`: layers that keep their own output, so neither they nor the layer before them fuse the ReLU after them
+    /// (in int8, a captured conv's output includes its folded batch norm).
     init(_ entries: [Network.Entry], int8: Bool = false, unfused: Set<Int> = []) {
         var readers = [[(layer: Int, slot: Int)]](repeating: [], count: entries.count + 1)
         for (index, entry) in entries.enumerated() {
@@ -268,14 +269,15 @@ struct Graph {
         var fuses = [Bool](repeating: false, count: count)
         var fused = [Bool](repeating: false, count: count)
         var chainEnd = Array(0..<count)
-        for index in 0..<count where !fused[index] && type(of: entries[index].layer).fusesFollowingReLU && !unfused.contains(index)
+        for index in 0..<count where !fused[index] && type(of: entries[index].layer).fusesFollowingReLU
             && (!(entries[index].layer is Add) || entries[index].inputs.count == 2) {
             var end = index
+            // Folded whether or not a layer is captured: the int8 weights already hold the batch norm.
             if int8 && Graph.foldsBatchNorm(entries, producer: index, reader: index + 1) && onlyReader(of: index, is: index + 1) {
                 end += 1
                 fused[end] = true
             }
-            if onlyReader(of: end, is: end + 1) && entries[end + 1].layer is ReLU && !unfused.contains(end + 1) {
+            if onlyReader(of: end, is: end + 1) && entries[end + 1].layer is ReLU && !unfused.contains(end) && !unfused.contains(end + 1) {
                 end += 1
                 fused[end] = true
                 fuses[index] = true
