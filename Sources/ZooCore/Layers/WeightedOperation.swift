@@ -33,9 +33,8 @@ extension PlanBuilder {
         }
         let bias = hasBias ? try context.parameter("bias") : nil
         let biasDescriptor = hasBias ? try MemoryDescriptor.plain([outputDimensions[1]]) : nil
-        // In bf16 the primitives read a bf16 copy of the float32 master weights and write float32 weight gradients.
+        // In bf16 the primitives read a bf16 copy of the float32 master weights (backward weights writes float32 gradients).
         let anyWeights = try MemoryDescriptor.any(weight.canonicalDescriptor.dimensions, dataType: context.dataType)
-        let anyWeightGradient = try MemoryDescriptor.any(weight.canonicalDescriptor.dimensions)
         let anyOutput = try MemoryDescriptor.any(outputDimensions, dataType: context.dataType)
         let postOps = context.fusesReLU && !context.reluAfterPooling ? try PostOps(relu: ()) : nil
 
