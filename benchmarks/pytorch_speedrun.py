@@ -22,10 +22,8 @@ Prints one line per epoch, `epoch E: test accuracy A, S s since the clock starte
 object: {"seed", "epochs": [{"epoch", "test_accuracy", "seconds"}], "load_seconds", "process_seconds"}.
 """
 import argparse
-import gzip
 import json
 import os
-import struct
 import sys
 import time
 
@@ -35,6 +33,8 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import yaml  # noqa: E402
 from torch import nn  # noqa: E402
+
+from pytorch_lenet_mnist import read_idx  # noqa: E402
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # zoo's default normalisation per dataset (Sources/ZooData/Datasets) and where the data usually is
@@ -48,14 +48,6 @@ def refuse(message):
 
 def canonical(name):
     return str(name).lower().replace("_", "-")
-
-
-def read_idx(path):
-    with gzip.open(path, "rb") as file:
-        data = file.read()
-    dimensions = data[3]
-    shape = struct.unpack(">" + "I" * dimensions, data[4:4 + 4 * dimensions])
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dimensions).reshape(shape)
 
 
 def load_split(folder, split):
