@@ -13,6 +13,8 @@ let package = Package(
     products: [
         .executable(name: "zoo", targets: ["zoo"]),
         .library(name: "ZooCore", targets: ["ZooCore"]),
+        .library(name: "ZooData", targets: ["ZooData"]),
+        .library(name: "ZooConfig", targets: ["ZooConfig"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
@@ -28,12 +30,14 @@ let package = Package(
         .systemLibrary(name: "CTurboJPEG", path: "Sources/CTurboJPEG", providers: [.apt(["libturbojpeg0-dev"])]),
         // Open MPI (libopenmpi-dev), for data-parallel training under mpirun or srun.
         .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
-        .target(name: "ZooCore", dependencies: ["CDNNL"], swiftSettings: optimizeCore),
-        .target(name: "ZooData", dependencies: ["ZooCore", "CZlib", "CSPNG", "CTurboJPEG", .product(name: "Crypto", package: "swift-crypto")],
+        // Errors, settings values, formatting, atomic writes, the memory budget, protobuf and CRC: no C library.
+        .target(name: "ZooFoundation", swiftSettings: optimize),
+        .target(name: "ZooCore", dependencies: ["ZooFoundation", "CDNNL"], swiftSettings: optimizeCore),
+        .target(name: "ZooData", dependencies: ["ZooFoundation", "CZlib", "CSPNG", "CTurboJPEG", .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: optimize),
         .target(name: "ZooConfig", dependencies: ["ZooCore", "ZooData", .product(name: "Yams", package: "Yams")], swiftSettings: optimize),
         // TensorBoard event files and the report page of a run folder.
-        .target(name: "ZooReport", dependencies: ["ZooCore", "ZooData", "CZlib"], swiftSettings: optimize),
+        .target(name: "ZooReport", dependencies: ["ZooFoundation", "ZooData", "CZlib"], swiftSettings: optimize),
         .target(name: "ZooDistributed", dependencies: ["ZooCore", "CMPI"], swiftSettings: optimize),
         .target(name: "ZooCLI", dependencies: [
             "ZooCore", "ZooData", "ZooConfig", "ZooReport", "ZooDistributed",
@@ -43,10 +47,10 @@ let package = Package(
         // How a test skips for a missing tool or dataset (and fails instead under CI=true).
         .target(name: "ZooTestSupport", path: "Tests/ZooTestSupport"),
         .testTarget(name: "ZooCoreTests", dependencies: ["ZooCore", "ZooConfig"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "ZooDataTests", dependencies: ["ZooData", "ZooCore", "CZlib", "CSPNG", "CTurboJPEG", "ZooTestSupport"]),
-        .testTarget(name: "ZooConfigTests", dependencies: ["ZooConfig", "ZooCore"]),
+        .testTarget(name: "ZooDataTests", dependencies: ["ZooData", "ZooFoundation", "CZlib", "CSPNG", "CTurboJPEG", "ZooTestSupport"]),
+        .testTarget(name: "ZooConfigTests", dependencies: ["ZooConfig", "ZooCore", "ZooData", "ZooTestSupport"]),
         .testTarget(name: "ZooCLITests", dependencies: ["ZooCLI", "ZooConfig", "ZooCore", "ZooData", "ZooReport", "CZlib", "ZooTestSupport"]),
-        .testTarget(name: "ZooReportTests", dependencies: ["ZooReport", "ZooCore", "ZooData"]),
+        .testTarget(name: "ZooReportTests", dependencies: ["ZooReport", "ZooFoundation", "ZooData"]),
         .testTarget(name: "ZooDistributedTests", dependencies: ["ZooDistributed", "ZooCore"]),
     ],
     swiftLanguageModes: [.v5]

@@ -7,12 +7,15 @@ struct RestoredModel {
     let checkpoint: Checkpoint
     let description: CheckpointDescription
     let network: Network
+    /// The architecture's name (`lenet`).
+    let architectureName: String
 
     /// The network is checked against the memory budget at `batchSize` before the weights are loaded.
     init(path: String, batchSize: Int = 1) throws {
         checkpoint = try Checkpoint.read(path: path)
         description = try CheckpointDescription(metadata: checkpoint.metadata, path: path)
         let architecture = try Architecture.parse(text: description.architectureText, file: description.architectureSource)
+        architectureName = architecture.name
         network = try architecture.network(input: description.inputShape, numClasses: description.classNames.count,
                                            overrides: description.modelParameters, seed: 0)
         try MemoryBudget.check(network, batchSize: batchSize, training: false, what: "evaluating \(architecture.name)")

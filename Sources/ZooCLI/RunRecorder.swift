@@ -5,8 +5,9 @@ import ZooData
 import ZooReport
 
 /// What a run folder shows besides metrics.csv: TensorBoard event files (`train/loss`, `train/accuracy`,
-/// `train/lr` per logged step, `test/loss`, `test/accuracy` per epoch, on one global step axis) and
-/// report.html, rewritten atomically after each epoch. TrainingSession calls it after each step and epoch.
+/// `train/lr` per logged step, `test/loss`, `test/accuracy` per epoch, and `val/`, `ema_test/`, `ema_val/` when the
+/// run has them, on one global step axis), steps.csv (the logged steps, for the report's curves) and report.html,
+/// rewritten atomically after each epoch. TrainingSession calls it after each step and epoch.
 final class RunRecorder {
     static let mistakeCount = 32
 
@@ -19,6 +20,7 @@ final class RunRecorder {
     private let events: TensorBoardEventWriter
     /// A write error inside the (non-throwing) step callback, raised at the end of the epoch.
     private var stepError: Error?
+    private var steps: [StepMetrics] = []
 
     init(config: TrainingConfig, architecture: Architecture, network: Network, dataset: Dataset, testLoader: BatchLoader,
          runDirectory: String) throws {
@@ -34,18 +36,31 @@ final class RunRecorder {
             try events.scalar("train/loss", report.loss, step: step)
             try events.scalar("train/accuracy", report.accuracy, step: step)
             try events.scalar("train/lr", learningRate, step: step)
+            steps.append(StepMetrics(position: Double(step) / Double(max(report.stepsPerEpoch, 1)), learningRate: learningRate,
+                                     trainLoss: report.loss, trainAccuracy: report.accuracy))
         } catch {
             stepError = error
         }
     }
 
-    /// After metrics.csv has this epoch's row: the test scalars, then a new report.html. `split` is the
-    /// training's split across cores, whose replicas' plans then also find the mistakes; `warnings` head the page.
-    func epochFinished(_ epoch: Int, evaluation: Evaluation, split: CoreParallel?, warnings: [String] = []) throws {
+    /// A resume keeps the steps of the epochs it continues after.
+    func resumed(after epochs: Int) {
+        let csv = (try? String(contentsOfFile: path("steps.csv"), encoding: .utf8)) ?? ""
+        steps = StepMetrics.parse(csv: csv).filter { $0.position <= Double(epochs) }
+    }
+
+    /// After metrics.csv has this epoch's row: the evaluations' scalars, steps.csv, then a new report.html. `split` is
+    /// the training's split across cores, whose replicas' plans then also find the mistakes; `warnings` head the page.
+    func epochFinished(_ epoch: Int, evaluations: EpochEvaluations, stepsPerEpoch: Int, split: CoreParallel?, warnings: [String] = []) throws {
         if let stepError { throw stepError }
-        let step = (epoch + 1) * trainingStepsPerEpoch
-        try events.scalar("test/loss", evaluation.loss, step: step)
-        try events.scalar("test/accuracy", evaluation.accuracy, step: step)
+        // Epoch n ends at step n x (training batches per epoch), the training scalars' axis.
+        let step = (epoch + 1) * stepsPerEpoch
+        for (prefix, evaluation) in evaluations.tagged {
+            try events.scalar("\(prefix)/loss", evaluation.loss, step: step)
+            try events.scalar("\(prefix)/accuracy", evaluation.accuracy, step: step)
+        }
+        let evaluation = evaluations.test
+        try writeAtomically(StepMetrics.csv(steps), to: path("steps.csv"))
         let csv = (try? String(contentsOfFile: path("metrics.csv"), encoding: .utf8)) ?? ""
         let history = EpochMetrics.parse(csv: csv)
         let page = ReportPage(
@@ -53,14 +68,9 @@ final class RunRecorder {
             subtitle: "\(runDirectory) · \(grouped(network.parameterCount)) parameters · input \(network.inputShape) · "
                 + "\(config.optimizer.name.rawValue) · \(history.count) of \(config.epochs) epochs",
             history: history, classNames: dataset.classNames, confusion: evaluation.confusion,
-            mistakes: try mistakes(split: split), filters: try firstConvolutionFilters(), config: config.resolvedYAML,
-            summaryRows: summaryRows, facts: facts(history), warnings: warnings)
+            mistakes: try mistakes(split: split), filters: try Tiles.firstConvolutionFilters(network.firstConvolutionWeight()), config: config.resolvedYAML,
+            summaryRows: summaryRows, facts: facts(history), warnings: warnings, steps: steps)
         try writeAtomically(page.html, to: path("report.html"))
-    }
-
-    /// Test scalars share the training steps' axis: epoch n ends at step n x (training batches per epoch).
-    private var trainingStepsPerEpoch: Int {
-        (dataset.train.count + config.batchSize - 1) / max(config.batchSize, 1)
     }
 
     private func path(_ file: String) -> String { (runDirectory as NSString).appendingPathComponent(file) }
@@ -104,27 +114,6 @@ final class RunRecorder {
         let exponentials = row.map { Float(exp(Double($0 - largest))) }
         let sum = exponentials.reduce(0, +)
         return exponentials.map { $0 / sum }
-    }
-
-    /// Each output channel of the first conv2d as a small grayscale image (RGB when it reads 3 channels).
-    private func firstConvolutionFilters() throws -> (layer: String, images: [[UInt8]])? {
-        guard let entry = network.entries.first(where: { $0.layer is Conv2d }),
-              let weight = entry.parameters.first(where: { $0.name == "weight" }), weight.shape.count == 4 else { return nil }
-        let (outputs, inputs, height, width) = (weight.shape[0], weight.shape[1], weight.shape[2], weight.shape[3])
-        let values = try weight.read()
-        let plane = height * width
-        let images = try (0..<outputs).map { output -> [UInt8] in
-            let filter = values[(output * inputs * plane)..<((output + 1) * inputs * plane)].map { $0 }
-            let channels = inputs == 3 ? 3 : 1
-            let planes: [Float] = channels == 3 ? filter : (0..<plane).map { pixel in
-                (0..<inputs).reduce(0) { $0 + filter[$1 * plane + pixel] } / Float(inputs)
-            }
-            let low = planes.min() ?? 0, high = planes.max() ?? 0
-            let range = high - low > 0 ? high - low : 1
-            let bytes = planes.map { UInt8(((($0 - low) / range) * 255).rounded()) }
-            return try PNG.encode(planar: bytes, channels: channels, height: height, width: width)
-        }
-        return (entry.name, images)
     }
 
     private var summaryRows: [[String]] {

@@ -16,11 +16,17 @@ final class TrainingSession {
     let runDirectory: String
     private let trainLoader: BatchLoader
     private let testLoader: BatchLoader
+    /// The images `validation_split` holds out of the training set.
+    private let validationLoader: BatchLoader?
+    private let movingAverage: ExponentialMovingAverage?
+    /// Picks best.safetensors (by validation when there is a split, never by the test set) and stops early.
+    private var monitor: EpochMonitor
     private let progress: ProgressOutput
     /// Rank 0's alone under MPI.
     private let recorder: RunRecorder?
     private var metricsRows: [String] = []
     private var startEpoch = 0
+    /// The test accuracy of best.safetensors' weights, for the summary line and the checkpoint's metadata.
     private var bestAccuracy = -1.0
     private let resume: Bool
     /// What went wrong at build time and in the last epoch (see `LearningCheck`), for the final line and the report.
@@ -44,6 +50,12 @@ final class TrainingSession {
     }
 
     static let metricsHeader = "epoch,lr,train_loss,train_accuracy,test_loss,test_accuracy,seconds,images_per_sec,warning"
+
+    /// `metricsHeader` with the validation and moving-average columns the run has, after `test_accuracy`.
+    static func metricsHeader(for config: TrainingConfig) -> String {
+        let extra = EpochEvaluations.columns(validation: config.validationSplit != nil, movingAverage: config.exponentialMovingAverage != nil)
+        return metricsHeader.replacingOccurrences(of: "test_accuracy,", with: (["test_accuracy"] + extra).joined(separator: ",") + ",")
+    }
 
     /// `resume` continues from the run folder's last.safetensors. With a `communicator` of several ranks,
     /// each trains on its share of every batch (see `DataParallel`).
@@ -79,17 +91,31 @@ final class TrainingSession {
         let normalization = config.normalize ? dataset.defaultNormalization : nil
         let share = communicator?.share ?? .everything
         let (train, seed) = (dataset.train, config.seed)
-        let trainSplit = config.trainLimit.map { train.balancedSubset(count: $0, seed: seed) } ?? train
+        var trainSplit = config.trainLimit.map { train.balancedSubset(count: $0, seed: seed) } ?? train
+        let testTransforms = config.transforms.filter(\.isDeterministic)
+        if let fraction = config.validationSplit {
+            let validation: DatasetSplit
+            (validation, trainSplit) = try Self.holdOut(fraction, of: trainSplit, seed: seed)
+            validationLoader = try BatchLoader(split: validation, batchSize: config.batchSize, shuffle: false, seed: seed,
+                                               transforms: testTransforms, normalization: normalization, share: share)
+        } else {
+            validationLoader = nil
+        }
         trainLoader = try BatchLoader(split: trainSplit, batchSize: config.batchSize, shuffle: true, seed: config.seed,
                                       transforms: config.transforms, normalization: normalization, share: share)
         testLoader = try BatchLoader(split: dataset.test, batchSize: config.batchSize, shuffle: false, seed: config.seed,
-                                     transforms: config.transforms.filter(\.isDeterministic), normalization: normalization, share: share)
+                                     transforms: testTransforms, normalization: normalization, share: share)
+        monitor = EpochMonitor(metric: config.earlyStopping?.metric ?? (config.validationSplit == nil ? .testAccuracy : .valAccuracy),
+                               minDelta: config.earlyStopping?.minDelta ?? 0, patience: config.earlyStopping?.patience)
+        let network = self.network
+        movingAverage = try config.exponentialMovingAverage.map { try ExponentialMovingAverage(settings: $0, network: network) }
         trainer = Trainer(network: network, optimizer: try config.optimizer.make(parameters: network.namedParameters),
                           loss: config.loss(for: network))
         buildWarning = LearningCheck.buildWarning(network: network, loss: config.loss(for: network))
         trainer.labelSmoothing = config.labelSmoothing
         trainer.batchMixing = config.batchMixing
         trainer.testTimeAugmentation = config.testTimeAugmentation
+        trainer.movingAverage = movingAverage
         if config.schedule.stepsEveryBatch { trainer.batchSchedule = (config.schedule, config.optimizer.learningRate) }
         if writesFiles {
             do {
@@ -107,7 +133,7 @@ final class TrainingSession {
             ? try RunRecorder(config: config, architecture: architecture, network: network, dataset: dataset,
                               testLoader: share == .everything ? testLoader
                                   : try BatchLoader(split: dataset.test, batchSize: config.batchSize, shuffle: false, seed: config.seed,
-                                                    transforms: config.transforms.filter(\.isDeterministic), normalization: normalization),
+                                                    transforms: testTransforms, normalization: normalization),
                               runDirectory: runDirectory)
             : nil
         if resume {
@@ -138,7 +164,8 @@ final class TrainingSession {
         }
         let checkpoint = try Checkpoint.read(path: checkpointPath)
         let description = try CheckpointDescription(metadata: checkpoint.metadata, path: checkpointPath)
-        try checkpoint.load(into: network, path: checkpointPath)
+        try checkpoint.load(into: network, path: checkpointPath, resuming: true)
+        try restoreMovingAverage(from: checkpoint, path: checkpointPath)
         guard let optimizerState = checkpoint.optimizer else {
             throw ZooError("the checkpoint has no optimizer state", place: checkpointPath, hint: "start a new run instead")
         }
@@ -146,6 +173,20 @@ final class TrainingSession {
         try checkStepsPerEpoch(checkpoint.metadata, path: checkpointPath)
         startEpoch = description.epoch
         bestAccuracy = description.bestTestAccuracy
+        let metadata = CheckpointMetadata(checkpoint.metadata, path: checkpointPath)
+        if checkpoint.metadata[CheckpointKey.monitor.rawValue] != nil {
+            let saved = try metadata.json(.monitor, as: EpochMonitor.self)
+            guard saved.metric == monitor.metric else { throw metadata.error(.monitor, "watches \(saved.metric.rawValue), but the run's config \(monitor.metric.rawValue)") }
+            monitor = saved
+        } else if monitor.metric == .testAccuracy, bestAccuracy >= 0 {
+            // Written before the monitor was saved: best.safetensors was picked by test accuracy.
+            monitor = EpochMonitor(metric: .testAccuracy, best: bestAccuracy)
+        }
+        if let stopped = monitor.stoppedEpoch {
+            throw ZooError("this run stopped early after epoch \(stopped): \(monitor.metric.rawValue) had not improved for \(epochsWithoutImprovement)",
+                           place: runDirectory, hint: "its last.safetensors holds the best epoch's weights; to train further, start a new run with --init-from")
+        }
+        recorder?.resumed(after: startEpoch)
         let rows = ((try? String(contentsOfFile: path("metrics.csv"), encoding: .utf8)) ?? "").split(separator: "\n").dropFirst()
         metricsRows = rows.prefix(startEpoch).map(String.init)
     }
@@ -208,46 +249,137 @@ final class TrainingSession {
                 return Outcome(testAccuracy: lastAccuracy, bestAccuracy: max(bestAccuracy, 0), epochs: epoch, seconds: totalSeconds,
                                interrupted: true, warning: warning)
             }
-            let evaluation = try trainer.evaluate(data: testLoader)
-            lastAccuracy = evaluation.accuracy
+            let evaluations = try evaluate()
+            let evaluation = evaluations.test
             progress.line(String(format: "Epoch %d/%d: lr %.6g, train loss %.4f, accuracy %.2f%%, %@ images/s, %.1f s",
                                  epoch + 1, config.epochs, learningRate, result.loss, result.accuracy * 100,
                                  grouped(Int(result.imagesPerSecond)), result.seconds))
             progress.line(String(format: "Test set: Average loss: %.4f, Accuracy: %d/%d (%.2f%%)",
                                  evaluation.loss, evaluation.correct, evaluation.total, evaluation.accuracy * 100))
+            if let validation = evaluations.validation {
+                progress.line(String(format: "Validation: Average loss: %.4f, Accuracy: %d/%d (%.2f%%)",
+                                     validation.loss, validation.correct, validation.total, validation.accuracy * 100))
+            }
+            let savesAverage = evaluations.averageScoresBetter(on: monitor.metric)
+            // The test accuracy of the weights the checkpoint holds, which `zoo eval` of it gives.
+            let savedAccuracy = (savesAverage ? evaluations.averagedTest ?? evaluation : evaluation).accuracy
+            lastAccuracy = savedAccuracy
+            if let averagedTest = evaluations.averagedTest {
+                let validation = evaluations.averagedValidation.map { String(format: ", validation loss %.4f, accuracy %.2f%%", $0.loss, $0.accuracy * 100) } ?? ""
+                progress.line(String(format: "EMA: test loss %.4f, accuracy %.2f%%", averagedTest.loss, averagedTest.accuracy * 100) + validation
+                              + "; the checkpoint holds the \(savesAverage ? "moving average" : "trained weights") (\(monitor.metric.rawValue) "
+                              + "\(shown(evaluations.score(monitor.metric, averaged: true))) against \(shown(evaluations.score(monitor.metric, averaged: false))))")
+            }
             epochWarning = LearningCheck.epochWarning(trainLoss: result.loss, testAccuracy: evaluation.accuracy, classes: dataset.classNames.count,
                                                       loss: trainer.loss, config: config)
             if let epochWarning { progress.line("warning: " + epochWarning) }
-            metricsRows.append([String(epoch + 1), String(learningRate), String(result.loss), String(result.accuracy),
-                                String(evaluation.loss), String(evaluation.accuracy), String(format: "%.3f", result.seconds),
-                                String(format: "%.1f", result.imagesPerSecond),
-                                (epochWarning ?? "").replacingOccurrences(of: ",", with: ";")].joined(separator: ","))
-            if writesFiles { try writeAtomically(([Self.metricsHeader] + metricsRows).joined(separator: "\n") + "\n", to: path("metrics.csv")) }
-            try recorder?.epochFinished(epoch, evaluation: evaluation, split: trainer.evaluationSplit, warnings: [buildWarning, epochWarning].compactMap { $0 })
-            let isBest = evaluation.accuracy > bestAccuracy
-            bestAccuracy = max(bestAccuracy, evaluation.accuracy)
+            metricsRows.append(([String(epoch + 1), String(learningRate), String(result.loss), String(result.accuracy),
+                                 String(evaluation.loss), String(evaluation.accuracy)] + evaluations.values(savesAverage: savesAverage)
+                                + [String(format: "%.3f", result.seconds), String(format: "%.1f", result.imagesPerSecond),
+                                   (epochWarning ?? "").replacingOccurrences(of: ",", with: ";")]).joined(separator: ","))
+            if writesFiles { try writeAtomically(([Self.metricsHeader(for: config)] + metricsRows).joined(separator: "\n") + "\n", to: path("metrics.csv")) }
+            try recorder?.epochFinished(epoch, evaluations: evaluations, stepsPerEpoch: trainLoader.batchesPerEpoch, split: trainer.evaluationSplit,
+                                        warnings: [buildWarning, epochWarning].compactMap { $0 })
+            let score = evaluations.score(monitor.metric, averaged: savesAverage) ?? .nan
+            let isBest = monitor.record(score, epoch: epoch + 1)
             // Best before last: a kill between the two leaves best newer than what last records, never older.
-            if isBest { try saveCheckpoint(to: path("best.safetensors"), completedEpochs: epoch + 1, testAccuracy: evaluation.accuracy) }
-            try saveCheckpoint(to: path("last.safetensors"), completedEpochs: epoch + 1, testAccuracy: evaluation.accuracy)
+            if isBest {
+                bestAccuracy = savedAccuracy
+                try saveCheckpoint(to: path("best.safetensors"), completedEpochs: epoch + 1, testAccuracy: savedAccuracy, savesAverage: savesAverage)
+            }
+            if let stopped = monitor.stoppedEpoch {
+                lastAccuracy = bestAccuracy
+                try stopEarly(after: stopped)
+                break
+            }
+            try saveCheckpoint(to: path("last.safetensors"), completedEpochs: epoch + 1, testAccuracy: savedAccuracy, savesAverage: savesAverage)
             if writesFiles && resume && epoch == startEpoch { try writeAtomically(config.resolvedYAML, to: path("config.yaml")) }
         }
-        progress.line(String(format: "best test accuracy %.2f%%; peak memory %@; checkpoints in %@",
-                             bestAccuracy * 100, byteSize(peakResidentBytes()), runDirectory) + (warning.map { "; warning: " + $0 } ?? ""))
-        return Outcome(testAccuracy: lastAccuracy, bestAccuracy: bestAccuracy, epochs: config.epochs - startEpoch,
+        let best = monitor.metric == .testAccuracy ? "best test accuracy" : "best \(monitor.metric.rawValue) \(shown(monitor.best)) after epoch \(monitor.bestEpoch), test accuracy there"
+        progress.line(String(format: "%@ %.2f%%; peak memory %@; checkpoints in %@",
+                             best, bestAccuracy * 100, byteSize(peakResidentBytes()), runDirectory) + (warning.map { "; warning: " + $0 } ?? ""))
+        return Outcome(testAccuracy: lastAccuracy, bestAccuracy: bestAccuracy, epochs: (monitor.stoppedEpoch ?? config.epochs) - startEpoch,
                        seconds: totalSeconds, interrupted: false, warning: warning)
+    }
+
+    /// The test set and the validation split, for the trained weights and then for the moving average.
+    private func evaluate() throws -> EpochEvaluations {
+        func both() throws -> (Evaluation, Evaluation?) { (try trainer.evaluate(data: testLoader), try validationLoader.map { try trainer.evaluate(data: $0) }) }
+        let (test, validation) = try both()
+        let averaged = try movingAverage?.withAverages(both)
+        return EpochEvaluations(test: test, validation: validation, averagedTest: averaged?.0, averagedValidation: averaged?.1)
+    }
+
+    /// Keras' `restore_best_weights`: the best epoch's weights (and moving average) come back from best.safetensors
+    /// and go into last.safetensors too, which records where the run stopped.
+    private func stopEarly(after stopped: Int) throws {
+        let bestPath = path("best.safetensors")
+        let best = try Checkpoint.read(path: bestPath)
+        try best.load(into: network, path: bestPath, resuming: true)
+        try restoreMovingAverage(from: best, path: bestPath)
+        let description = try CheckpointDescription(metadata: best.metadata, path: bestPath)
+        try saveCheckpoint(to: path("last.safetensors"), completedEpochs: stopped, testAccuracy: description.testAccuracy,
+                           savesAverage: best.metadata[CheckpointKey.weights.rawValue] == "ema")
+        if writesFiles && resume { try writeAtomically(config.resolvedYAML, to: path("config.yaml")) }
+        progress.line("early stopping: \(monitor.metric.rawValue) has not improved by more than \(monitor.minDelta) for \(epochsWithoutImprovement); "
+                      + "stopped after epoch \(stopped) of \(config.epochs) and restored epoch \(monitor.bestEpoch)'s weights "
+                      + "(\(monitor.metric.rawValue) \(shown(monitor.best))), which last.safetensors and best.safetensors hold")
+    }
+
+    private func restoreMovingAverage(from checkpoint: Checkpoint, path checkpointPath: String) throws {
+        guard let movingAverage else { return }
+        guard !checkpoint.movingAverage.isEmpty else {
+            throw ZooError("the run averages its weights (`ema`), but the checkpoint holds no moving average", place: checkpointPath,
+                           hint: "the checkpoint was written without `ema`; start a new run")
+        }
+        let updates = try CheckpointMetadata(checkpoint.metadata, path: checkpointPath).integer(.movingAverageUpdates, in: 0...Checkpoint.maximumCount)
+        do {
+            try movingAverage.restore(checkpoint.movingAverage, updates: updates)
+        } catch let error as ZooError {
+            throw ZooError(error.message, place: checkpointPath, hint: error.hint)
+        }
+    }
+
+    /// `validation_split`'s share of the training images, the same number from each class, chosen by the seed.
+    static func holdOut(_ fraction: Double, of split: DatasetSplit, seed: UInt64) throws -> (validation: DatasetSplit, training: DatasetSplit) {
+        let count = Int((fraction * Double(split.count)).rounded())
+        guard count >= 1, count < split.count else {
+            throw ZooError("validation_split \(fraction) of \(split.count) training images would hold out \(count) of them",
+                           hint: "choose a validation_split that leaves at least one image on each side")
+        }
+        let (validation, training) = split.balancedPartition(count: count, seed: seed, stream: 0x5641_4C49_44)
+        return (validation, training)
+    }
+
+    private var epochsWithoutImprovement: String { "\(monitor.wait) epoch\(monitor.wait == 1 ? "" : "s")" }
+
+    private func shown(_ value: Double?) -> String {
+        guard let value else { return "-" }
+        return monitor.metric.higherIsBetter ? String(format: "%.2f%%", value * 100) : String(format: "%.4f", value)
     }
 
     private var warning: String? { epochWarning ?? buildWarning }
 
     /// A checkpoint carries what `zoo eval` and `--resume` need: the architecture text, the dataset and its
     /// preprocessing, the class names and the resolved config.
-    private func saveCheckpoint(to file: String, completedEpochs: Int, testAccuracy: Double?) throws {
+    /// With `ema`, the moving average goes in too, and is the checkpoint's own weights when `savesAverage`.
+    private func saveCheckpoint(to file: String, completedEpochs: Int, testAccuracy: Double?, savesAverage: Bool = false) throws {
         guard writesFiles else { return }
         let description = CheckpointDescription(architecture: architecture, config: config, network: network, dataset: dataset,
                                                 epoch: completedEpochs, bestTestAccuracy: bestAccuracy, testAccuracy: testAccuracy)
         var metadata = try description.metadata
         metadata[CheckpointKey.stepsPerEpoch.rawValue] = String(trainLoader.batchesPerEpoch)
-        try Checkpoint(network: network, optimizer: trainer.optimizer, metadata: metadata).write(to: file)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        metadata[CheckpointKey.monitor.rawValue] = String(decoding: try encoder.encode(monitor), as: UTF8.self)
+        var checkpoint = try Checkpoint(network: network, optimizer: trainer.optimizer, metadata: metadata)
+        if let movingAverage {
+            checkpoint.movingAverage = try movingAverage.tensors()
+            checkpoint.metadata[CheckpointKey.movingAverageUpdates.rawValue] = String(movingAverage.updates)
+            checkpoint.metadata[CheckpointKey.weights.rawValue] = savesAverage ? "ema" : "trained"
+            if savesAverage { (checkpoint.parameters, checkpoint.trainedWeights) = (checkpoint.movingAverage, checkpoint.parameters) }
+        }
+        try checkpoint.write(to: file)
     }
 
     /// A schedule stepping per batch resumes at completed epochs x batches per epoch, exact only if that is unchanged.

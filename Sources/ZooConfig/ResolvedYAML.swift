@@ -44,6 +44,7 @@ extension TrainingConfig {
         if let testTimeAugmentation { tail.append(("tta", node(.list(testTimeAugmentation.views.map { .string($0.rawValue) })))) }
         // fp32, the default, is left out, so configs written before `precision` existed read the same.
         if precision != .fp32 { tail.append(("precision", .scalar(precision.rawValue.represented()))) }
+        tail += validationWritten.map { ($0.key, node($0.value)) }
         return serialized(head) + lossLine + serialized(tail)
     }
 }

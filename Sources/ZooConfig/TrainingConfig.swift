@@ -41,6 +41,12 @@ public struct TrainingConfig: Equatable {
     public var testTimeAugmentation: TestTimeAugmentation?
     /// What training computes in (see docs/precision.md); checkpoints are float32 whatever it is.
     public var precision: PrecisionSetting = .fp32
+    /// The share of training images held out, class-balanced and chosen by the seed, and evaluated each epoch.
+    public var validationSplit: Double?
+    /// Ends the run when a validation metric stops improving, with the best epoch's weights (needs `validationSplit`).
+    public var earlyStopping: EarlyStopping?
+    /// A moving average of the weights, evaluated beside them and saved when it scores better.
+    public var exponentialMovingAverage: ExponentialMovingAverage.Settings?
 }
 
 /// Where values were written, for messages only: two configs that differ only in where they were written

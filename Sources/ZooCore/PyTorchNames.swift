@@ -18,8 +18,6 @@ public enum PyTorchNames {
 
     /// Layer types, by PyTorch's class name folded as `sameName` folds it.
     static let layerTypes: [String: String] = [
-        "batchnorm2d": "zoo calls PyTorch's BatchNorm2d `batchnorm`: write `batchnorm`",
-        "batchnorm1d": "zoo calls PyTorch's BatchNorm1d `batchnorm`: write `batchnorm`",
         "adaptiveavgpool2d": "PyTorch's AdaptiveAvgPool2d(1) is zoo's `global_avgpool`: write `global_avgpool`",
         "dropout2d": "zoo has no dropout2d: PyTorch's Dropout2d zeroes whole channels (entire feature maps), while zoo's `dropout` "
             + "zeroes single values, a different regulariser; remove the layer, or choose `dropout` knowing it drops values, not channels",
@@ -31,9 +29,3 @@ public enum PyTorchNames {
     /// The advice for a layer type PyTorch names `type`, if zoo names it differently.
     public static func layerTypeHint(_ type: String) -> String? { layerTypes[folded(type)] }
 }
-
-/// True when two names differ at most in case, `-` and `_`: `SGD` is `sgd`, `Conv2d` is `conv2d`,
-/// `LogSoftmax` is `log_softmax`, `Fashion_MNIST` is `fashion-mnist`.
-public func sameName(_ first: String, _ second: String) -> Bool { folded(first) == folded(second) }
-
-func folded(_ name: String) -> String { name.lowercased().filter { $0 != "-" && $0 != "_" } }

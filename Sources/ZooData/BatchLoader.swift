@@ -1,5 +1,5 @@
 import Dispatch
-import ZooCore
+import ZooFoundation
 
 /// Memory for one batch, allocated once and reused for every batch.
 private final class BatchBuffer: @unchecked Sendable {
@@ -120,8 +120,7 @@ public final class BatchLoader: BatchSource {
         let pipeline = ImagePipeline(input: input, transforms: transforms)
         var lookup = [Float](repeating: 0, count: split.channels * 256)
         for channel in 0 ..< split.channels {
-            let mean = normalization.flatMap { $0.mean.isEmpty ? nil : $0.mean[min(channel, $0.mean.count - 1)] } ?? 0
-            let std = normalization.flatMap { $0.std.isEmpty ? nil : $0.std[min(channel, $0.std.count - 1)] } ?? 1
+            let (mean, std) = normalization?.parameters(ofChannel: channel) ?? (0, 1)
             for value in 0 ..< 256 { lookup[channel * 256 + value] = (Float(value) / 255 - mean) / std }
         }
         recipe = BatchRecipe(split: split, pipeline: pipeline, lookup: lookup, batchSize: batchSize, seed: seed, share: share)

@@ -1,5 +1,5 @@
 import Foundation
-import ZooCore
+import ZooFoundation
 
 /// CIFAR binary batches: each record is its label byte(s), then 3072 pixel bytes already in planar
 /// order (1024 red, 1024 green, 1024 blue, each 32x32 row-major), so records concatenate into NCHW.

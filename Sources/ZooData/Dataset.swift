@@ -1,5 +1,5 @@
 import Foundation
-import ZooCore
+import ZooFoundation
 
 /// A dataset as a config names it: its name, image shape and classes, where its files are and how they
 /// are read, and where to download it. One type per dataset, registered in `DatasetRegistry`.
@@ -97,6 +97,12 @@ public struct Normalization: Sendable, Codable, Equatable {
     public init(mean: [Float], std: [Float]) {
         self.mean = mean
         self.std = std
+    }
+
+    /// The mean and standard deviation of `channel`; with fewer entries than channels the last is reused, and
+    /// without any the value stays as is (mean 0, std 1).
+    public func parameters(ofChannel channel: Int) -> (mean: Float, std: Float) {
+        (mean.isEmpty ? 0 : mean[min(channel, mean.count - 1)], std.isEmpty ? 1 : std[min(channel, std.count - 1)])
     }
 }
 

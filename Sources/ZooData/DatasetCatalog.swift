@@ -1,5 +1,5 @@
 import Foundation
-import ZooCore
+import ZooFoundation
 
 /// Where a dataset was found, or why not, read from file headers and sizes only.
 public struct DatasetSummary: Codable, Sendable {

@@ -3,7 +3,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-import ZooCore
+import ZooFoundation
 
 /// Where a dataset is downloaded from: a mirror and its files.
 public struct DatasetDownload: Sendable {

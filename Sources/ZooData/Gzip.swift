@@ -1,6 +1,6 @@
 import CZlib
 import Foundation
-import ZooCore
+import ZooFoundation
 
 /// Reads files that may be gzip-compressed, inflating them with the system zlib as they stream in.
 enum Gzip {

@@ -1,5 +1,5 @@
 import Foundation
-import ZooCore
+import ZooFoundation
 
 /// An IDX file (the MNIST format): magic 00 00 08 (unsigned bytes) and a dimension count,
 /// big-endian 32-bit sizes, then the values. Byte offsets in errors count inflated bytes for .gz files.

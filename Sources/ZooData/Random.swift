@@ -1,4 +1,4 @@
-import ZooCore
+import ZooFoundation
 
 /// The data pipeline's random streams, keyed by (seed, epoch, position), so a resumed or
 /// multi-threaded run draws exactly the same numbers.

@@ -1,6 +1,6 @@
 import Crypto
 import Foundation
-import ZooCore
+import ZooFoundation
 
 /// SHA-256 hex digests of downloads, by swift-crypto.
 struct SHA256 {

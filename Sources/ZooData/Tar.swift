@@ -1,5 +1,5 @@
 import Foundation
-import ZooCore
+import ZooFoundation
 
 /// Extracts ustar/GNU/pax tar archives of plain files and folders, refusing any entry that could land
 /// outside the destination (absolute paths, `..`) and any link.

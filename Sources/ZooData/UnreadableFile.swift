@@ -1,4 +1,4 @@
-import ZooCore
+import ZooFoundation
 
 extension ZooError {
     /// A data file that cannot be opened or read (missing, a folder, no permission, an I/O error).

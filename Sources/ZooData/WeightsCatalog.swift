@@ -1,5 +1,5 @@
 import Foundation
-import ZooCore
+import ZooFoundation
 
 /// Trained weights by name: `MODEL@DATASET` (`lenet@mnist`) is `weights/MODEL_DATASET.safetensors`, a plain zoo
 /// checkpoint listed in `weights/manifest.json` with its SHA-256, which is checked before the file is used.

@@ -1,6 +1,6 @@
 import CZlib
 import Foundation
-import ZooCore
+import ZooFoundation
 
 /// 8-bit grayscale or RGB PNG images, compressed with the system zlib, for the report page's data URIs.
 public enum PNG {

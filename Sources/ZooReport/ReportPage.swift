@@ -19,6 +19,8 @@ public struct ReportPage {
     public var title: String
     public var subtitle: String
     public var history: [EpochMetrics]
+    /// The logged training steps: the train and learning-rate curves use them, so one epoch draws a curve.
+    public var steps: [StepMetrics]
     public var classNames: [String]
     /// Rows: true class, columns: predicted (the last epoch's test set).
     public var confusion: [[Int]]
@@ -35,34 +37,49 @@ public struct ReportPage {
 
     public init(title: String, subtitle: String, history: [EpochMetrics], classNames: [String], confusion: [[Int]], mistakes: [Mistake],
                 filters: (layer: String, images: [[UInt8]])?, config: String, summaryRows: [[String]], facts: [(String, String)],
-                warnings: [String] = []) {
+                warnings: [String] = [], steps: [StepMetrics] = []) {
         (self.title, self.subtitle, self.history, self.classNames, self.confusion) = (title, subtitle, history, classNames, confusion)
         (self.mistakes, self.filters, self.config, self.summaryRows, self.facts) = (mistakes, filters, config, summaryRows, facts)
-        self.warnings = warnings
+        (self.warnings, self.steps) = (warnings, steps)
     }
 
     public var html: String {
-        let epochs = history.map { Double($0.epoch) }
-        func points(_ value: (EpochMetrics) -> Double) -> [(Double, Double)] { Array(zip(epochs, history.map(value))) }
-        let (train, test) = (LineChart.palette[0], LineChart.palette[1])
+        func points(_ value: (EpochMetrics) -> Double?) -> [(Double, Double)] {
+            history.compactMap { row in value(row).map { (Double(row.epoch), $0) } }
+        }
+        /// Training figures at every logged step when there are any, else at the end of each epoch.
+        func trainingPoints(_ step: (StepMetrics) -> Double, _ epoch: (EpochMetrics) -> Double) -> [(Double, Double)] {
+            steps.isEmpty ? points(epoch) : steps.map { ($0.position, step($0)) }
+        }
+        let train = LineChart.palette[0]
+        /// Solid: the trained weights; dashed: the moving average (`ema`), each in its set's colour.
+        func evaluated(_ test: @escaping (EpochMetrics) -> Double, _ validation: @escaping (EpochMetrics) -> Double?,
+                       _ averagedTest: @escaping (EpochMetrics) -> Double?, _ averagedValidation: @escaping (EpochMetrics) -> Double?) -> [LineChart.Series] {
+            [LineChart.Series(name: "test", color: LineChart.palette[1], dashed: false, points: points(test)),
+             .init(name: "validation", color: LineChart.palette[3], dashed: false, points: points(validation)),
+             .init(name: "EMA test", color: LineChart.palette[1], dashed: true, points: points(averagedTest)),
+             .init(name: "EMA validation", color: LineChart.palette[3], dashed: true, points: points(averagedValidation))].filter { !$0.points.isEmpty }
+        }
         let charts = [
             LineChart(title: "Loss", yLabel: "loss", series: [
-                .init(name: "train", color: train, dashed: false, points: points(\.trainLoss)),
-                .init(name: "test", color: test, dashed: false, points: points(\.testLoss)),
-            ]),
+                .init(name: "train", color: train, dashed: false, points: trainingPoints(\.trainLoss, \.trainLoss)),
+            ] + evaluated(\.testLoss, \.validationLoss, \.averagedTestLoss, \.averagedValidationLoss)),
             LineChart(title: "Accuracy", yLabel: "accuracy", series: [
-                .init(name: "train", color: train, dashed: false, points: points(\.trainAccuracy)),
-                .init(name: "test", color: test, dashed: false, points: points(\.testAccuracy)),
-            ], percent: true),
+                .init(name: "train", color: train, dashed: false, points: trainingPoints(\.trainAccuracy, \.trainAccuracy)),
+            ] + evaluated(\.testAccuracy, \.validationAccuracy, \.averagedTestAccuracy, \.averagedValidationAccuracy), percent: true),
             LineChart(title: "Learning rate", yLabel: "learning rate", series: [
-                .init(name: "lr", color: LineChart.palette[2], dashed: false, points: points(\.learningRate)),
+                .init(name: "lr", color: LineChart.palette[2], dashed: false, points: trainingPoints(\.learningRate, \.learningRate)),
             ]),
         ]
         var body = ["<h1>\(escapeHTML(title))</h1>", "<p class=\"subtitle\">\(escapeHTML(subtitle))</p>"]
         body += warnings.map { "<p class=\"warning\"><b>Warning:</b> \(escapeHTML($0))</p>" }
         if let last = history.last {
-            body.append(String(format: "<p class=\"headline\">Epoch %d: test accuracy <b>%.2f%%</b>, test loss %.4f (train %.2f%%, %.4f)</p>",
-                               last.epoch, last.testAccuracy * 100, last.testLoss, last.trainAccuracy * 100, last.trainLoss))
+            var validation = ""
+            if let accuracy = last.validationAccuracy, let loss = last.validationLoss {
+                validation = String(format: "; validation %.2f%%, %.4f", accuracy * 100, loss)
+            }
+            body.append(String(format: "<p class=\"headline\">Epoch %d: test accuracy <b>%.2f%%</b>, test loss %.4f (train %.2f%%, %.4f",
+                               last.epoch, last.testAccuracy * 100, last.testLoss, last.trainAccuracy * 100, last.trainLoss) + validation + ")</p>")
         }
         body.append("<section><h2>Training curves</h2><div class=\"charts\">\(charts.map(\.svg).joined(separator: "\n"))</div></section>")
         if !confusion.isEmpty {
@@ -70,23 +87,25 @@ public struct ReportPage {
                          + "Colour: share of the row.</p>\(confusionSVG)</section>")
         }
         body.append(mistakesSection)
-        if let filters {
-            let images = filters.images.enumerated().map { index, png in
-                "<figure class=\"filter\"><img src=\"\(PNG.dataURI(png))\" alt=\"filter \(index)\"><figcaption>\(index)</figcaption></figure>"
-            }
-            body.append("<section><h2>First convolution's filters (<code>\(escapeHTML(filters.layer))</code>)</h2>"
-                        + "<p class=\"note\">Each filter scaled to its own range: black lowest, white highest"
-                        + " (the mean over input channels unless the input is RGB).</p><div class=\"grid\">\(images.joined())</div></section>")
-        }
+        if let filters { body.append(filtersSection(filters)) }
         body.append("<section><h2>Model</h2>\(table(["name", "type", "output shape", "parameters", "MACs"], summaryRows, numeric: [3, 4]))</section>")
         body.append("<section><h2>Machine and speed</h2>\(table(["", ""], facts.map { [$0.0, $0.1] }, numeric: []))</section>")
         if !history.isEmpty {
+            // Validation and moving-average columns only when the run has them.
+            let optional = EpochMetrics.optionalColumns.filter { column in history.contains { $0[keyPath: column.field] != nil } }
             let rows = history.map { row in
                 [String(row.epoch), String(format: "%.6g", row.learningRate), String(format: "%.4f", row.trainLoss),
                  String(format: "%.2f%%", row.trainAccuracy * 100), String(format: "%.4f", row.testLoss),
-                 String(format: "%.2f%%", row.testAccuracy * 100), String(format: "%.1f", row.seconds), String(format: "%.0f", row.imagesPerSecond)]
+                 String(format: "%.2f%%", row.testAccuracy * 100)]
+                    + optional.map { column in
+                        row[keyPath: column.field].map { column.name.hasSuffix("loss") ? String(format: "%.4f", $0) : String(format: "%.2f%%", $0 * 100) } ?? "-"
+                    }
+                    + [String(format: "%.1f", row.seconds), String(format: "%.0f", row.imagesPerSecond)]
             }
-            body.append("<section><h2>Epochs</h2>\(table(["epoch", "lr", "train loss", "train accuracy", "test loss", "test accuracy", "seconds", "images/s"], rows, numeric: Set(0..<8)))</section>")
+            let header = ["epoch", "lr", "train loss", "train accuracy", "test loss", "test accuracy"]
+                + optional.map { $0.name.replacingOccurrences(of: "_", with: " ").replacingOccurrences(of: "val ", with: "validation ")
+                    .replacingOccurrences(of: "ema ", with: "EMA ") } + ["seconds", "images/s"]
+            body.append("<section><h2>Epochs</h2>\(table(header, rows, numeric: Set(0..<header.count)))</section>")
         }
         body.append("<section><h2>Resolved config</h2><pre>\(escapeHTML(config))</pre></section>")
         return page(title: title, body: body)
@@ -189,7 +208,7 @@ public struct ComparisonPage {
     }
 }
 
-private func table(_ header: [String], _ rows: [[String]], numeric: Set<Int>) -> String {
+func table(_ header: [String], _ rows: [[String]], numeric: Set<Int>) -> String {
     func cells(_ row: [String], tag: String) -> String {
         row.enumerated().map { "<\(tag)\(numeric.contains($0) ? " class=\"number\"" : "")>\(escapeHTML($1))</\(tag)>" }.joined()
     }
@@ -197,7 +216,8 @@ private func table(_ header: [String], _ rows: [[String]], numeric: Set<Int>) ->
     return "<table>\(head)<tbody>\(rows.map { "<tr>\(cells($0, tag: "td"))</tr>" }.joined())</tbody></table>"
 }
 
-private func page(title: String, body: [String]) -> String {
+/// The page around `body`: the shared style sheet, plus `style` (rules of one page's own).
+func page(title: String, body: [String], style: String = "") -> String {
     """
     <!DOCTYPE html>
     <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -217,7 +237,7 @@ private func page(title: String, body: [String]) -> String {
     table { border-collapse: collapse; font-size: 13px; } td, th { padding: 2px 10px; border-bottom: 1px solid #eee; text-align: left; }
     .number { text-align: right; font-variant-numeric: tabular-nums; }
     pre { background: #f4f4f4; padding: 8px; overflow-x: auto; font-size: 12px; }
-    </style></head>
+    \(style)</style></head>
     <body>
     \(body.joined(separator: "\n"))
     </body></html>

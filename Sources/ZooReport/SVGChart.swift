@@ -6,7 +6,7 @@ struct LineChart {
         let name: String
         let color: String
         let dashed: Bool
-        /// (x, y) points; x is the epoch.
+        /// (x, y) points; x is the epoch (fractional for a logged step).
         let points: [(Double, Double)]
     }
 
@@ -15,6 +15,7 @@ struct LineChart {
     let series: [Series]
     var percent = false
 
+    static let markedPoints = 60
     static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
 
     private let width = 380.0, height = 280.0
@@ -46,8 +47,9 @@ struct LineChart {
             let path = finite.map { "\(f(x($0.0))),\(f(y($0.1)))" }.joined(separator: " ")
             let dash = line.dashed ? " stroke-dasharray=\"6 4\"" : ""
             parts.append("<polyline class=\"series\" fill=\"none\" stroke=\"\(line.color)\" stroke-width=\"2\"\(dash) points=\"\(path)\"/>")
-            for point in finite {
-                parts.append("<circle cx=\"\(f(x(point.0)))\" cy=\"\(f(y(point.1)))\" r=\"3\" fill=\"\(line.color)\"><title>\(escapeHTML(line.name)) epoch \(Int(point.0)): \(String(format: "%.4g", point.1))</title></circle>")
+            // Dots mark epochs; a curve of logged steps has too many for them.
+            for point in finite where finite.count <= Self.markedPoints {
+                parts.append("<circle cx=\"\(f(x(point.0)))\" cy=\"\(f(y(point.1)))\" r=\"3\" fill=\"\(line.color)\"><title>\(escapeHTML(line.name)) epoch \(String(format: "%.4g", point.0)): \(String(format: "%.4g", point.1))</title></circle>")
             }
         }
         // Legend below the plot, wrapping into rows of three.

@@ -1,5 +1,5 @@
 import Foundation
-import ZooCore
+import ZooFoundation
 
 /// A TensorBoard event file (`events.out.tfevents.*`): TFRecord frames, each an `Event` protobuf holding one
 /// scalar. Field numbers from tensorboard 2.21's `event.proto` and `summary.proto`:

@@ -47,6 +47,23 @@ enum ExternalTools {
         }
         throw Prerequisite.missing("chromium", install: "run `sudo bash scripts/setup-test-deps.sh` (or `apt-get install chromium fonts-dejavu-core`)")
     }
+
+    /// A page as headless Chromium shows it in a 1280-pixel-wide window: its DOM after loading, and a screenshot
+    /// (written next to the page) that is checked not to be blank.
+    static func render(page: String, height: Int, file: StaticString = #filePath, line: UInt = #line) throws -> (dom: String, screenshot: Screenshot) {
+        let chromium = try chromium()
+        let flags = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1280,\(height)"]
+        let url = URL(fileURLWithPath: page).absoluteString
+        let dom = try run(chromium, flags + ["--dump-dom", url])
+        XCTAssertEqual(dom.status, 0, dom.error, file: file, line: line)
+        let shot = (page as NSString).deletingPathExtension + ".png"
+        let rendered = try run(chromium, flags + ["--screenshot=\(shot)", url])
+        XCTAssertEqual(rendered.status, 0, rendered.error, file: file, line: line)
+        let screenshot = try Screenshot(path: shot)
+        XCTAssertEqual(screenshot.width, 1280, file: file, line: line)
+        XCTAssertGreaterThan(screenshot.distinctColors, 100, "the rendered page looks blank", file: file, line: line)
+        return (dom.output, screenshot)
+    }
 }
 
 /// The pixels of a screenshot PNG (8-bit RGB or RGBA, not interlaced, as Chromium writes them).

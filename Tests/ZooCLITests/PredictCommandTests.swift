@@ -54,14 +54,27 @@ final class PredictCommandTests: XCTestCase {
         XCTAssertEqual(fromPNG.correct, fromIDX.correct)
     }
 
+    /// Shipped weights by name, as `zoo eval` and `zoo export` take them: the same predictions as the file itself.
+    func testShippedWeightsByName() throws {
+        try Prerequisite.requireMNIST()
+        let images = try temporaryFolder() + "/digits"
+        XCTAssertEqual(try zoo(["data", "images", "mnist", "--data-dir", TrainingSessionTests.dataDirectory, "--split", "test", "--count", "20", images]).status, 0)
+        let byName = try zoo(["predict", "--json", "lenet@mnist", images])
+        XCTAssertEqual(byName.status, 0, byName.error)
+        let weights = try XCTUnwrap(WeightsCatalog.locate(searching: [Prerequisite.checkout.appendingPathComponent("weights").path]).path(for: "lenet@mnist"))
+        let byPath = try zoo(["predict", "--json", weights, images])
+        XCTAssertEqual(byName.output, byPath.output)
+        XCTAssertEqual(byName.output.split(separator: "\n").count, 20, byName.output)
+    }
+
     /// A 200x200 picture, white, with black strokes where `ink` says (x, y in 0..<200).
     private func drawing(_ ink: (Int, Int) -> Bool) throws -> [UInt8] {
         let pixels = (0..<(200 * 200)).map { ink($0 % 200, $0 / 200) ? UInt8(0) : 255 }
         return try PNG.encode(planar: pixels, channels: 1, height: 200, width: 200)
     }
 
-    func testDigitsDrawnBlackOnWhiteArePredictedWithInvertAuto() throws {
-        let checkpoint = try trainedOnMNIST()
+    /// one.png and zero.png, drawn black on white at 200x200, in a new folder.
+    private func drawnDigits() throws -> String {
         let folder = try temporaryFolder()
         // A one: a slanted bar; a zero: an oval ring. Strokes about as wide, relative to the picture, as MNIST's.
         try Data(try drawing { x, y in y >= 30 && y < 170 && abs(x - (110 - (y - 100) / 8)) < 12 }).write(to: URL(fileURLWithPath: "\(folder)/one.png"))
@@ -69,6 +82,12 @@ final class PredictCommandTests: XCTestCase {
             let distance = (Double(x - 100) / 50) * (Double(x - 100) / 50) + (Double(y - 100) / 70) * (Double(y - 100) / 70)
             return distance < 1 && distance > 0.55
         }).write(to: URL(fileURLWithPath: "\(folder)/zero.png"))
+        return folder
+    }
+
+    func testDigitsDrawnBlackOnWhiteArePredictedWithInvertAuto() throws {
+        let checkpoint = try trainedOnMNIST()
+        let folder = try drawnDigits()
         let result = try zoo(["predict", "--json", checkpoint, "\(folder)/one.png", "\(folder)/zero.png"])
         XCTAssertEqual(result.status, 0, result.error)
         let lines = result.output.split(separator: "\n").map { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
@@ -85,6 +104,64 @@ final class PredictCommandTests: XCTestCase {
         let plain = try zoo(["predict", "--invert", "no", "--top", "1", checkpoint, "\(folder)/one.png"])
         XCTAssertFalse(plain.output.contains("inverted"), plain.output)
         XCTAssertEqual(plain.output.split(separator: "\n").count, 3, plain.output)
+    }
+
+    /// --html with the shipped LeNet: each image as the model saw it (the drawing inverted and shrunk to 28x28), its
+    /// bars, a tile per channel of conv1, its pooling, conv2 and its pooling, conv1's filters; then Chromium renders it.
+    func testHTMLPageShowsWhatTheModelSawAndRendersInChromium() throws {
+        let folder = try drawnDigits()
+        let page = "\(folder)/page.html"
+        let result = try zoo(["predict", "lenet@mnist", "\(folder)/one.png", "\(folder)/zero.png", "--top", "2", "--html", page])
+        XCTAssertEqual(result.status, 0, result.error)
+        XCTAssertTrue(result.output.hasSuffix("page: \(page)\n"), result.output)
+        let html = try String(contentsOfFile: page, encoding: .utf8)
+        func count(_ part: String) -> Int { html.components(separatedBy: part).count - 1 }
+        XCTAssertEqual(count("<section class=\"image\">"), 2)
+        XCTAssertEqual(count("<figure class=\"filter\">"), 6, "conv1's 6 filters, once")
+        XCTAssertEqual(count("<figure class=\"map\">"), 2 * (6 + 6 + 16 + 16), "conv1, its pooling, conv2, its pooling: a tile per channel")
+        XCTAssertEqual(count("<div class=\"bar\">"), 4, "--top 2 bars per image")
+        for part in ["<code>conv1</code> <span>conv2d · 6x24x24, before its relu</span>", "<code>conv2</code> <span>conv2d · 16x8x8, before its relu",
+                     "maxpool2d · 16x4x4", "one.png", "inverted: dark strokes on a light background", "as the model saw it, 28x28"] {
+            XCTAssertTrue(html.contains(part), "the page lacks \(part)")
+        }
+        XCTAssertFalse(html.contains("http"), "nothing to fetch: every image is inline")
+        // The first picture is the model's input: the drawing as `zoo predict` prepares it, inverted.
+        let seen = try XCTUnwrap(html.components(separatedBy: "<figure class=\"seen\"><img src=\"data:image/png;base64,").dropFirst().first?
+            .prefix { $0 != "\"" })
+        let picture = try ImageDecoder.decode([UInt8](try XCTUnwrap(Data(base64Encoded: String(seen)))), file: "the page's picture")
+        let drawing = try ImageFolder.decodeFile(RawPath("\(folder)/one.png"), size: [28, 28]).converted(toChannels: 1)
+        XCTAssertEqual(picture.pixels, drawing.pixels.map { 255 - $0 })
+
+        let (dom, screenshot) = try ExternalTools.render(page: page, height: 1400)
+        XCTAssertEqual(dom.components(separatedBy: "<img").count - 1, 2 + 6 + 2 * 44)
+        // The most likely class's bar is drawn, in its green (#1e8449).
+        let green = stride(from: 0, to: screenshot.pixels.count, by: screenshot.channels).filter {
+            screenshot.pixels[$0] == 0x1e && screenshot.pixels[$0 + 1] == 0x84 && screenshot.pixels[$0 + 2] == 0x49
+        }
+        XCTAssertGreaterThan(green.count, 1_000, "the top bars are missing from the rendered page")
+    }
+
+    /// --precision as train, eval and bench take it; bf16 where the CPU has it gives the same classes.
+    func testPrecisionOption() throws {
+        let folder = try drawnDigits()
+        let inputs = ["lenet@mnist", "\(folder)/one.png", "\(folder)/zero.png", "--json", "--top", "1"]
+        let fp32 = try zoo(["predict", "--precision", "fp32"] + inputs)
+        XCTAssertEqual(fp32.status, 0, fp32.error)
+        let auto = try zoo(["predict", "--precision", "auto", "--html", "\(folder)/page.html"] + inputs)
+        XCTAssertEqual(auto.status, 0, auto.error)
+        // The page says what it ran in: bf16 where oneDNN computes it natively.
+        let expected = try PrecisionSetting.auto.resolve().precision.rawValue
+        XCTAssertTrue(try String(contentsOfFile: "\(folder)/page.html", encoding: .utf8).contains("input 1x28x28 · \(expected) · 2 images"))
+        func classes(_ output: String) -> [String] {
+            output.split(separator: "\n").compactMap { line in
+                ((try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["predictions"] as? [[String: Any]])?.first?["class"] as? String
+            }
+        }
+        XCTAssertEqual(classes(fp32.output), ["1", "0"])
+        XCTAssertEqual(classes(auto.output), ["1", "0"])
+        let wrong = try zoo(["predict", "--precision", "fp16"] + inputs)
+        XCTAssertNotEqual(wrong.status, 0)
+        XCTAssertTrue(wrong.error.contains("fp16"), wrong.error)
     }
 
     func testAnUnreadableInputIsAnErrorLineAndTheOthersAreStillPredicted() throws {

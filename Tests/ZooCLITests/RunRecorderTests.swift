@@ -90,19 +90,9 @@ final class RunRecorderTests: XCTestCase {
         }
         XCTAssertFalse(html.replacingOccurrences(of: "http://www.w3.org/2000/svg", with: "").contains("http"), "nothing to fetch: every image and chart is inline")
 
-        let chromium = try ExternalTools.chromium()
-        let flags = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1280,1600"]
-        let url = URL(fileURLWithPath: "\(folder)/report.html").absoluteString
-        let dom = try ExternalTools.run(chromium, flags + ["--dump-dom", url])
-        XCTAssertEqual(dom.status, 0, dom.error)
-        XCTAssertEqual(dom.output.components(separatedBy: "<svg").count - 1, 4, "three charts and the confusion matrix in the rendered DOM")
-        XCTAssertGreaterThan(dom.output.components(separatedBy: "<polyline").count - 1, 4)
-        let shot = "\(folder)/report.png"
-        let rendered = try ExternalTools.run(chromium, flags + ["--screenshot=\(shot)", url])
-        XCTAssertEqual(rendered.status, 0, rendered.error)
-        let screenshot = try Screenshot(path: shot)
-        XCTAssertEqual(screenshot.width, 1280)
-        XCTAssertGreaterThan(screenshot.distinctColors, 100, "the rendered page looks blank")
+        let dom = try ExternalTools.render(page: "\(folder)/report.html", height: 1600).dom
+        XCTAssertEqual(dom.components(separatedBy: "<svg").count - 1, 4, "three charts and the confusion matrix in the rendered DOM")
+        XCTAssertGreaterThan(dom.components(separatedBy: "<polyline").count - 1, 4)
     }
 
     func testCompareWritesOneSubfolderPerRunAndAnOverlayPage() throws {
@@ -136,5 +126,22 @@ final class RunRecorderTests: XCTestCase {
             print(",".join(sorted(r for r, tags in m.Runs().items() if "test/accuracy" in tags["scalars"])))
             """, [folder])
         XCTAssertEqual(runs.trimmingCharacters(in: .whitespacesAndNewlines), "conv,small")
+    }
+
+    /// With a validation split and a moving average, TensorBoard has `val/`, `ema_test/` and `ema_val/` beside `test/`,
+    /// each equal to its metrics.csv column at the epoch's end; the axis counts the training batches left after the hold-out.
+    func testTensorBoardHasValidationAndMovingAverageScalars() throws {
+        try Prerequisite.requirePython(["tensorboard"])
+        let folder = temporaryFolder()
+        try train(["model=fc2layer", "dataset.train_limit=2000", "validation_split=0.2", "ema.decay=0.9", "batch_size=400", "epochs=1"], folder: folder)
+        let scalars = try tensorBoardScalars(folder)
+        let csv = try String(contentsOfFile: "\(folder)/metrics.csv", encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        // 1,600 training images in batches of 400.
+        for (tag, column) in [("val/loss", "val_loss"), ("val/accuracy", "val_accuracy"), ("ema_test/loss", "ema_test_loss"),
+                              ("ema_test/accuracy", "ema_test_accuracy"), ("ema_val/loss", "ema_val_loss"), ("ema_val/accuracy", "ema_val_accuracy")] {
+            let expected = try XCTUnwrap(Double(csv[1][try XCTUnwrap(csv[0].firstIndex(of: Substring(column)), column)]))
+            XCTAssertEqual(scalars[tag]?.map(\.step), [4], tag)
+            XCTAssertEqual(scalars[tag]?.first?.value ?? -1, expected, accuracy: abs(expected) * 1e-6 + 1e-9, tag)
+        }
     }
 }

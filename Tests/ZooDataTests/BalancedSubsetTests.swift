@@ -23,3 +23,19 @@ final class BalancedSubsetTests: XCTestCase {
         XCTAssertEqual(split.balancedSubset(count: 500, seed: 1).count, 100, "a limit above the split's size keeps it whole")
     }
 }
+
+extension BalancedSubsetTests {
+    /// `validation_split`'s hold-out: balanced like `balancedSubset`, but from a random stream of its own, and the
+    /// rest is exactly the images not held out.
+    func testPartitionHoldsOutBalancedImagesAndKeepsTheRest() {
+        let split = DatasetSplit(matching: (0..<100).map(UInt8.init), labels: (0..<100).map { UInt8($0 % 5) }, channels: 1, height: 1, width: 1)
+        let (held, rest) = split.balancedPartition(count: 10, seed: 3, stream: 42)
+        XCTAssertEqual(Dictionary(grouping: held.labels, by: { $0 }).mapValues(\.count), [0: 2, 1: 2, 2: 2, 3: 2, 4: 2])
+        XCTAssertEqual(rest.count, 90)
+        XCTAssertEqual((held.images + rest.images).sorted(), split.images, "every image in exactly one part")
+        XCTAssertEqual(rest.images, rest.images.sorted(), "in the split's order")
+        for (image, label) in zip(rest.images, rest.labels) { XCTAssertEqual(split.labels[Int(image)], label) }
+        XCTAssertNotEqual(split.balancedPartition(count: 10, seed: 3, stream: 43).chosen.images, held.images, "streams differ")
+        XCTAssertEqual(split.balancedPartition(count: 10, seed: 3, stream: 42).chosen.images, held.images)
+    }
+}

@@ -1,6 +1,6 @@
 import XCTest
 @testable import ZooData
-import ZooCore
+import ZooFoundation
 
 final class BatchLoaderTests: XCTestCase {
     /// `count` 1x1x2 images whose two bytes spell the image's index, so raw [0, 1] pixels reveal it.

@@ -1,5 +1,5 @@
 import XCTest
-import ZooCore
+import ZooFoundation
 @testable import ZooData
 
 /// A CIFAR record whose red plane holds `value`, green `value + 1`, blue `value + 2`, except that pixel

@@ -1,6 +1,6 @@
 import XCTest
 import ZooTestSupport
-import ZooCore
+import ZooFoundation
 @testable import ZooData
 
 final class DatasetCatalogTests: XCTestCase {

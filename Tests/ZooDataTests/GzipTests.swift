@@ -1,6 +1,6 @@
 import XCTest
 @testable import ZooData
-import ZooCore
+import ZooFoundation
 
 final class GzipTests: XCTestCase {
     func testInflatesGzipAndPassesRawFilesThrough() throws {

@@ -3,7 +3,7 @@ import CTurboJPEG
 import CZlib
 import Foundation
 import XCTest
-import ZooCore
+import ZooFoundation
 @testable import ZooData
 
 /// PNG and JPEG decoding, PIL-exact resizing and gray conversion, and folders of images as datasets, hostile ones included.

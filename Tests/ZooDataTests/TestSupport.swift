@@ -1,7 +1,7 @@
 import CZlib
 import Foundation
 import XCTest
-import ZooCore
+import ZooFoundation
 
 extension XCTestCase {
     /// A fresh folder, removed when the test ends.

@@ -1,5 +1,5 @@
 import XCTest
-import ZooCore
+import ZooFoundation
 @testable import ZooData
 
 final class TransformsTests: XCTestCase {

@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-import ZooCore
+import ZooFoundation
 import ZooReport
 
 final class TensorBoardEventsTests: XCTestCase {

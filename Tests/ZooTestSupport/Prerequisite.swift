@@ -4,7 +4,7 @@ import XCTest
 /// The one way a test meets a missing tool or dataset: outside CI it skips, saying how to get it; under
 /// `CI=true` (where `.ci/run` installs everything) it fails with the same words, so CI never passes by skipping.
 public enum Prerequisite {
-    private static let checkout = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    public static let checkout = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
 
     /// Where real MNIST is looked for: the checkout's sibling `shared/datasets` (CI and this project's machines

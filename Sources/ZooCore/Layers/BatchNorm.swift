@@ -1,12 +1,12 @@
 import CDNNL
 
-/// `batchnorm` (or `batchnorm2d`): PyTorch `nn.BatchNorm2d` on images, `nn.BatchNorm1d` on flat features.
+/// `batchnorm` (or PyTorch's `batchnorm2d`, `batchnorm1d`): PyTorch `nn.BatchNorm2d` on images, `nn.BatchNorm1d` on flat features.
 /// Training normalises with the batch statistics and updates the running ones as PyTorch does
 /// (momentum 0.1, unbiased variance); inference uses the running statistics, and so does a frozen layer's
 /// training (as a PyTorch module in eval mode), which leaves them as they are.
 public final class BatchNorm: Layer {
     public static let typeName = "batchnorm"
-    public static let aliases = ["batchnorm2d"]
+    public static let aliases = ["batchnorm2d", "batchnorm1d"]
     public static let computesInBFloat16 = true
     public static let argumentNames = ["eps", "momentum"]
     let epsilon: Float

@@ -106,23 +106,3 @@ public struct LayerArguments {
                         hint: PyTorchNames.settingHint(key) ?? nearest(to: key, in: allowed).map { "did you mean `\($0)`?" })
     }
 }
-
-/// The candidate closest to `word` by edit distance, if it is close enough to be a likely typo.
-public func nearest(to word: String, in candidates: [String]) -> String? {
-    let scored = candidates.map { ($0, editDistance(word.lowercased(), $0.lowercased())) }
-    guard let best = scored.min(by: { $0.1 < $1.1 }) else { return nil }
-    return best.1 <= max(2, word.count / 3) ? best.0 : nil
-}
-
-func editDistance(_ first: String, _ second: String) -> Int {
-    let a = Array(first), b = Array(second)
-    var previous = Array(0...b.count)
-    for i in 1...max(a.count, 1) where !a.isEmpty {
-        var current = [i] + Array(repeating: 0, count: b.count)
-        for j in 1...max(b.count, 1) where !b.isEmpty {
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-        }
-        previous = current
-    }
-    return a.isEmpty ? b.count : previous[b.count]
-}

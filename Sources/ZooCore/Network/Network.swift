@@ -22,6 +22,7 @@ public final class Network {
         let training: Bool
         let inputGradient: Bool
         let precision: Precision
+        let captured: [Int]
     }
 
     /// A network from layer descriptions; unknown types and settings are errors at their lines.
@@ -95,18 +96,33 @@ public final class Network {
 
     /// The compiled plan for this batch size and mode, made on first use and kept.
     /// `inputGradient` also computes d(loss)/d(input) (for tests and saliency; training does not need it).
-    public func plan(batchSize: Int, training: Bool, inputGradient: Bool = false) throws -> Plan {
-        let key = PlanKey(batchSize: batchSize, training: training, inputGradient: inputGradient && training, precision: precision)
+    /// `capturing` names layers whose outputs the plan copies out after each `forward()`, as PyTorch forward hooks on
+    /// those modules see them (`Plan.withCapturedOutput`). Such a layer keeps the ReLU after it unfused, so a conv's
+    /// output is before its ReLU, as `nn.Conv2d`'s is; capture the ReLU for the value after it.
+    public func plan(batchSize: Int, training: Bool, inputGradient: Bool = false, capturing layerNames: [String] = []) throws -> Plan {
+        let captured = try layerIndices(layerNames)
+        let key = PlanKey(batchSize: batchSize, training: training, inputGradient: inputGradient && training, precision: precision, captured: captured)
         if let plan = plans[key] { return plan }
         guard batchSize > 0 else { throw ZooError("the batch size must be at least 1, not \(batchSize)") }
         try precision.checkSupported()
-        try MemoryBudget.checkPlan(self, batchSize: batchSize, training: training)
-        let plan = try compile(batchSize: batchSize, training: training, inputGradient: key.inputGradient)
+        let capturedBytes = captured.reduce(0) { saturatingSum($0, saturatingProduct([entries[$1].outputShape.elementCount, MemoryLayout<Float>.size])) }
+        try MemoryBudget.checkPlan(self, batchSize: batchSize, training: training, capturedBytesPerImage: capturedBytes)
+        let plan = try compile(batchSize: batchSize, training: training, inputGradient: key.inputGradient, captured: Set(captured))
         plans[key] = plan
         return plan
     }
 
-    private func compile(batchSize: Int, training: Bool, inputGradient: Bool) throws -> Plan {
+    /// The indices of the layers named, in network order; an unknown name is an error listing the known ones.
+    private func layerIndices(_ names: [String]) throws -> [Int] {
+        let known = entries.map(\.name)
+        return try Set(names.map { name in
+            guard let index = known.firstIndex(of: name) else { throw unknownName(name, what: "layer", known: known) }
+            return index
+        }).sorted()
+    }
+
+    private func compile(batchSize: Int, training: Bool, inputGradient: Bool, captured: Set<Int>) throws -> Plan {
+        let graph = captured.isEmpty ? self.graph : Graph(entries, unfused: captured)
         // Channels padded to a block of 16 are the largest layout oneDNN uses for an activation.
         let shapes: [Shape] = [inputShape] + entries.map(\.outputShape)
         let largestSample = shapes.map { (shape: Shape) -> Int in (shape.channels + 15) / 16 * 16 * shape.height * shape.width }.max() ?? 0
@@ -116,7 +132,7 @@ public final class Network {
         let inputGradientMemory = inputGradient ? try builder.memory(input.descriptor) : nil
         // What each layer reads, per `from:` slot, filled in as its producers finish.
         var readInputs = entries.map { [Activation?](repeating: nil, count: $0.inputs.count) }
-        try publish(Activation(shape: inputShape, value: input, gradient: inputGradientMemory), of: -1, into: &readInputs, builder)
+        try publish(Activation(shape: inputShape, value: input, gradient: inputGradientMemory), of: -1, into: &readInputs, builder, graph)
         var activation: Activation?
         // With frozen layers, a layer's output needs a gradient only when a layer up to it (its ancestors, and a
         // few more) trains. Without, every layer gets one, as a network without parameters needs in training.
@@ -145,7 +161,10 @@ public final class Network {
                 activation = output
             }
             builder.finishLayer(parameters: entry.parameters)
-            if let activation { try publish(activation, of: index, into: &readInputs, builder) }
+            if let activation {
+                if captured.contains(index) { try builder.capture(activation, name: entry.name) }
+                try publish(activation, of: index, into: &readInputs, builder, graph)
+            }
         }
         guard let activation else { throw ZooError("a network needs at least one layer") }
         builder.currentLayerIndex = entries.count
@@ -167,7 +186,8 @@ public final class Network {
 
     /// Hands a layer's output to the layers that read it. Where several read it, each writes its gradient into
     /// a buffer of its own, and a oneDNN `sum` adds them up before the producer's backward runs.
-    private func publish(_ activation: Activation, of producer: Int, into readInputs: inout [[Activation?]], _ builder: PlanBuilder) throws {
+    private func publish(_ activation: Activation, of producer: Int, into readInputs: inout [[Activation?]], _ builder: PlanBuilder,
+                         _ graph: Graph) throws {
         let readers = graph.readers(of: producer)
         guard readers.count > 1, let gradient = activation.gradient else {
             for reader in readers { readInputs[reader.layer][reader.slot] = activation }
@@ -198,7 +218,8 @@ struct Graph {
     /// The last layer reading each output (through fused ReLUs); the network's output lives to the end.
     let lastUse: [Int]
 
-    init(_ entries: [Network.Entry]) {
+    /// `unfused`: layers that keep their own output, so neither they nor the layer before them fuse the ReLU after them.
+    init(_ entries: [Network.Entry], unfused: Set<Int> = []) {
         var readers = [[(layer: Int, slot: Int)]](repeating: [], count: entries.count + 1)
         for (index, entry) in entries.enumerated() {
             for (slot, input) in entry.inputs.enumerated() { readers[input + 1].append((index, slot)) }
@@ -210,6 +231,7 @@ struct Graph {
         }
         let fuses = (0..<count).map { index in
             type(of: entries[index].layer).fusesFollowingReLU && onlyReader(of: index, is: index + 1) && entries[index + 1].layer is ReLU
+                && !unfused.contains(index) && !unfused.contains(index + 1)
                 && (!(entries[index].layer is Add) || entries[index].inputs.count == 2)
         }
         let afterPooling = (0..<count).map { index in

@@ -12,11 +12,12 @@ public final class Plan {
     private let backwardGroups: [BackwardGroup]
     /// Which oneDNN implementation each primitive got, for `zoo bench --verbose`.
     public let implementations: [(layer: String, operation: String, implementation: String)]
+    private let captured: [(name: String, memory: Memory)]
     private let stepCounter: StepCounter
 
     init(device: Device, batchSize: Int, training: Bool, input: Memory, inputGradient: Memory?, output: Memory, outputGradient: Memory?,
          forwardSteps: [Step], backwardGroups: [BackwardGroup], implementations: [(layer: String, operation: String, implementation: String)],
-         stepCounter: StepCounter) {
+         captured: [(name: String, memory: Memory)], stepCounter: StepCounter) {
         self.device = device
         self.batchSize = batchSize
         self.training = training
@@ -27,6 +28,7 @@ public final class Plan {
         self.forwardSteps = forwardSteps
         self.backwardGroups = backwardGroups
         self.implementations = implementations
+        self.captured = captured
         self.stepCounter = stepCounter
     }
 
@@ -50,6 +52,19 @@ public final class Plan {
     public func withInputGradient<Result>(_ body: (UnsafeBufferPointer<Float>) throws -> Result) throws -> Result {
         guard let inputGradient else { throw ZooError("this plan was made without an input gradient") }
         return try inputGradient.withFloats { try body(UnsafeBufferPointer(rebasing: $0.prefix(inputGradient.descriptor.byteCount / 4))) }
+    }
+
+    /// The layers whose outputs this plan captures (`Network.plan(capturing:)`), in network order.
+    public var capturedLayerNames: [String] { captured.map(\.name) }
+
+    /// A captured layer's output from the last `forward()`, in PyTorch's layout: `shape` is `[batch, channels, height,
+    /// width]` (or `[batch, features]`), the values row-major float32 whatever layout and precision the plan ran in.
+    public func withCapturedOutput<Result>(of layer: String, _ body: (_ shape: [Int], _ values: UnsafeBufferPointer<Float>) throws -> Result) throws -> Result {
+        guard let memory = captured.first(where: { $0.name == layer })?.memory else {
+            throw ZooError("this plan does not capture layer `\(layer)`",
+                           hint: "name it in `plan(batchSize:training:capturing:)`; this plan captures \(captured.isEmpty ? "none" : capturedLayerNames.joined(separator: ", "))")
+        }
+        return try memory.withFloats { try body(memory.descriptor.dimensions, UnsafeBufferPointer(rebasing: $0.prefix(memory.descriptor.byteCount / 4))) }
     }
 
     public func forward() throws {

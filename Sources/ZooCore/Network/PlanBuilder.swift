@@ -55,6 +55,8 @@ public final class PlanBuilder {
     private var currentBackward: [Step] = []
     private var callsNeedingScratchpad: [PrimitiveCall] = []
     private(set) var implementations: [(layer: String, operation: String, implementation: String)] = []
+    /// Layer outputs copied out for `Plan.withCapturedOutput`, in network order.
+    private var captured: [(name: String, memory: Memory)] = []
     var currentLayerName = ""
     /// The layer compiling now, and the last layer that reads its output (training: the first whose backward
     /// writes the output's gradient), as positions in the network's layer list.
@@ -206,6 +208,15 @@ public final class PlanBuilder {
         return try call(descriptor, "sum", arguments)
     }
 
+    /// Copies `activation` after the forward steps so far into a buffer of its own in PyTorch's layout (plain NCHW
+    /// or [N, features], float32): a oneDNN reorder out of whatever blocked layout and data type the layer chose,
+    /// run before a later layer can reuse the activation's shared buffer.
+    func capture(_ activation: Activation, name: String) throws {
+        let copy = try memory(try .plain(activation.shape.withBatch(batchSize)))
+        forwardSteps.append(try reorderStep(from: activation.value, to: copy))
+        captured.append((name, copy))
+    }
+
     func reorderStep(from source: Memory, to destination: Memory) throws -> Step {
         let descriptor = try PrimitiveDescriptor(reorderFrom: source.descriptor, to: destination.descriptor, device: device)
         return try call(descriptor, "reorder", [(DNNL_ARG_FROM, source), (DNNL_ARG_TO, destination)])
@@ -226,7 +237,7 @@ public final class PlanBuilder {
         }
         return Plan(device: device, batchSize: batchSize, training: training, input: input, inputGradient: inputGradient, output: output,
                     outputGradient: outputGradient, forwardSteps: forwardSteps,
-                    backwardGroups: backwardGroups.reversed(), implementations: implementations,
+                    backwardGroups: backwardGroups.reversed(), implementations: implementations, captured: captured,
                     stepCounter: stepCounter)
     }
 }

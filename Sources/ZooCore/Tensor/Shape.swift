@@ -19,14 +19,3 @@ public struct Shape: Hashable, Sendable, Codable, CustomStringConvertible {
 
     func withBatch(_ batchSize: Int) -> [Int] { [batchSize] + dimensions }
 }
-
-/// The product of `factors`, or `Int.max` when it does not fit: for sizes that are checked against a limit next.
-public func saturatingProduct(_ factors: [Int]) -> Int {
-    var product = 1
-    for factor in factors {
-        let (result, overflow) = product.multipliedReportingOverflow(by: factor)
-        if overflow { return Int.max }
-        product = result
-    }
-    return product
-}

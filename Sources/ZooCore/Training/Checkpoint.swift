@@ -19,6 +19,10 @@ public enum CheckpointKey: String, CaseIterable, Sendable {
     case epoch, bestTestAccuracy = "best_test_accuracy", testAccuracy = "test_accuracy"
     /// Batches per epoch of the run, which a schedule stepping per batch needs unchanged on resume.
     case stepsPerEpoch = "steps_per_epoch"
+    /// With `ema`: which weights the checkpoint's own tensors are ("ema" or "trained"), and the moving average's updates.
+    case weights, movingAverageUpdates = "ema_updates"
+    /// The watched metric's state (JSON of `EpochMonitor`): the best value, its epoch, the epochs since, where it stopped.
+    case monitor
 }
 
 /// A checkpoint's metadata, read with the care of a YAML file: every value parsed and range-checked, and
@@ -72,6 +76,8 @@ public struct CheckpointMetadata {
 /// A training checkpoint as one safetensors file: every parameter and buffer under its PyTorch `state_dict`
 /// name, the optimizer state under `optimizer.<name>.<buffer>`, and string metadata (architecture YAML,
 /// dataset, normalisation, epoch, resolved config) so the file alone is enough to evaluate or resume.
+/// With `ema`, the moving average is under `ema.<name>`; when it scored better, the checkpoint's own tensors
+/// are the average's and the trained weights, which a resume continues from, are under `trained.<name>`.
 public struct Checkpoint {
     public static let format = "zoo-checkpoint-1"
     /// Counters above this come from damage, not training.
@@ -79,6 +85,10 @@ public struct Checkpoint {
     public var parameters: [String: SafetensorsTensor]
     public var optimizer: OptimizerState?
     public var metadata: [String: String]
+    public var movingAverage: [String: SafetensorsTensor] = [:]
+    /// Empty unless `parameters` hold the moving average.
+    public var trainedWeights: [String: SafetensorsTensor] = [:]
+    static let movingAveragePrefix = "ema.", trainedPrefix = "trained."
 
     public init(network: Network, optimizer: Optimizer?, metadata: [String: String]) throws {
         var parameters: [String: SafetensorsTensor] = [:]
@@ -94,6 +104,8 @@ public struct Checkpoint {
 
     public func write(to path: String) throws {
         var tensors = parameters
+        for (name, tensor) in movingAverage { tensors[Self.movingAveragePrefix + name] = tensor }
+        for (name, tensor) in trainedWeights { tensors[Self.trainedPrefix + name] = tensor }
         var metadata = self.metadata
         if let optimizer {
             for (name, tensor) in optimizer.tensors { tensors["optimizer.\(name)"] = tensor }
@@ -111,6 +123,7 @@ public struct Checkpoint {
         }
         var parameters: [String: SafetensorsTensor] = [:]
         var optimizerTensors: [String: SafetensorsTensor] = [:]
+        var movingAverage: [String: SafetensorsTensor] = [:], trainedWeights: [String: SafetensorsTensor] = [:]
         for (name, tensor) in file.tensors.sorted(by: { $0.key < $1.key }) {
             guard tensor.dtype == "F32" else {
                 throw ZooError("tensor `\(name)` holds \(tensor.dtype) values; a checkpoint holds only F32", place: path,
@@ -123,6 +136,10 @@ public struct Checkpoint {
             }
             if name.hasPrefix("optimizer.") {
                 optimizerTensors[String(name.dropFirst("optimizer.".count))] = tensor
+            } else if name.hasPrefix(movingAveragePrefix) {
+                movingAverage[String(name.dropFirst(movingAveragePrefix.count))] = tensor
+            } else if name.hasPrefix(trainedPrefix) {
+                trainedWeights[String(name.dropFirst(trainedPrefix.count))] = tensor
             } else {
                 parameters[name] = tensor
             }
@@ -132,7 +149,9 @@ public struct Checkpoint {
             OptimizerState(steps: try metadata.integer(.optimizerSteps, in: 0...maximumCount), tensors: optimizerTensors)
         }
         _ = try metadata.integer(.trainingStep, in: 0...UInt64(maximumCount))
-        return Checkpoint(parameters: parameters, optimizer: optimizer, metadata: file.metadata)
+        var checkpoint = Checkpoint(parameters: parameters, optimizer: optimizer, metadata: file.metadata)
+        (checkpoint.movingAverage, checkpoint.trainedWeights) = (movingAverage, trainedWeights)
+        return checkpoint
     }
 
     private init(parameters: [String: SafetensorsTensor], optimizer: OptimizerState?, metadata: [String: String]) {
@@ -142,8 +161,10 @@ public struct Checkpoint {
     }
 
     /// Loads the weights into a network built from the same architecture; any missing, extra or
-    /// mis-shaped tensor is an error that names it.
-    public func load(into network: Network, path: String) throws {
+    /// mis-shaped tensor is an error that names it. `resuming` loads the trained weights, which differ from
+    /// the checkpoint's own when those are the moving average.
+    public func load(into network: Network, path: String, resuming: Bool = false) throws {
+        let parameters = resuming && !trainedWeights.isEmpty ? trainedWeights : self.parameters
         let expected = Set(network.namedParameters.map(\.name))
         if let extra = Set(parameters.keys).subtracting(expected).sorted().first {
             throw ZooError("the checkpoint has a tensor `\(extra)` that the model does not", place: path,

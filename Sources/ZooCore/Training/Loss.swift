@@ -91,17 +91,6 @@ public enum Loss: String, CaseIterable, Sendable, Codable {
     }
 }
 
-/// The labels of the images mixed into a batch's (MixUp, CutMix), and the weight λ of each image's own label.
-public struct MixedLabels {
-    public let partners: UnsafeBufferPointer<Int32>
-    public let weight: Double
-
-    public init(partners: UnsafeBufferPointer<Int32>, weight: Double) {
-        self.partners = partners
-        self.weight = weight
-    }
-}
-
 extension Plan {
     /// The loss of the current output against `labels`, writing its gradient for `backward()`.
     public func applyLoss(_ loss: Loss, labels: UnsafeBufferPointer<Int32>, classes: Int, labelSmoothing: Double = 0,

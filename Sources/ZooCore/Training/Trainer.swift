@@ -16,6 +16,8 @@ public final class Trainer {
     private var mixedPartners: [Int32] = []
     /// Views whose mean scores each test image (`tta`).
     public var testTimeAugmentation: TestTimeAugmentation?
+    /// Updated after every optimizer step (`ema`).
+    public var movingAverage: ExponentialMovingAverage?
     /// Checked after every step; Ctrl-C sets it so the current step finishes and a checkpoint can be written.
     public var shouldStop: () -> Bool = { false }
     /// Set when this process is one worker of several: batches are its shares, gradients and figures are summed.
@@ -49,6 +51,7 @@ public final class Trainer {
             if batch.count == 0, let dataParallel {
                 try dataParallel.backwardWithoutImages()
                 try optimizer.step()
+                try movingAverage?.update()
                 step += 1
                 continue
             }
@@ -62,6 +65,7 @@ public final class Trainer {
                 throw ZooError("training diverged: parameter `\(name)` holds NaN or infinity after the update at epoch \(epoch + 1), step \(step + 1)",
                                hint: "lower the learning rate (it is \(optimizer.learningRate)), or check the inputs are normalised")
             }
+            try movingAverage?.update()
             lossSum += result.loss * Double(batch.count)
             correct += result.correct
             images += batch.count

@@ -1,6 +1,6 @@
 import Dispatch
 import Foundation
-import ZooCore
+import ZooFoundation
 
 /// `dataset: {name: folder, path: PATH, size: [H, W], channels: 1|3, test_fraction: 0.2}`: a folder of PNG and
 /// JPEG images laid out as torchvision's ImageFolder. Resolved (size and channels as found) it is stored in

@@ -1,5 +1,5 @@
 import Foundation
-import ZooCore
+import ZooFoundation
 
 /// A path kept as the bytes the file system gave, since names need not be UTF-8; `shown` is for messages.
 public struct RawPath: Sendable, Hashable, Comparable {

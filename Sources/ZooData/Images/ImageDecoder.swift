@@ -1,7 +1,7 @@
 import CSPNG
 import CTurboJPEG
 import Foundation
-import ZooCore
+import ZooFoundation
 
 /// An 8-bit image as rows of interleaved channels: 1 (gray) or 3 (RGB).
 public struct DecodedImage: Sendable, Equatable {

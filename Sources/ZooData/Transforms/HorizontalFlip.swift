@@ -1,4 +1,4 @@
-import ZooCore
+import ZooFoundation
 
 /// `hflip: true`: mirror left-right with probability 0.5.
 public struct HorizontalFlip: ImageTransform {

@@ -1,4 +1,4 @@
-import ZooCore
+import ZooFoundation
 
 /// `pad_to: N`: zero-pad, centred, to at least N x N (LeNet's 32x32 input from 28x28 digits).
 public struct PadTo: ImageTransform {

@@ -1,4 +1,4 @@
-import ZooCore
+import ZooFoundation
 
 /// `permute_pixels: SEED`: reorder the H*W pixel positions by one fixed permutation drawn from the seed,
 /// the same for every image (the course's "shuffled pixels" experiment).

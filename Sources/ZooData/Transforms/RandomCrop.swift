@@ -1,4 +1,4 @@
-import ZooCore
+import ZooFoundation
 
 /// `random_crop: {size, padding}`: zero-pad by `padding` on every side, then crop `size` x `size` at a
 /// random place. A crop larger than the padded image takes all of it.

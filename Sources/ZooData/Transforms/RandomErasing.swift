@@ -1,5 +1,5 @@
 import Foundation
-import ZooCore
+import ZooFoundation
 
 /// `random_erasing: {p, scale, ratio, value}`, torchvision's `RandomErasing`: with probability `p`, up to 10
 /// tries at a rectangle of `scale` x the image's area and an aspect ratio drawn log-uniformly from `ratio`;

@@ -1,4 +1,4 @@
-import ZooCore
+import ZooFoundation
 
 /// An image transform as a config names it: its key in the `dataset:` section, its settings with their
 /// defaults and ranges, how it reads them and writes them back, and what it does to an image's bytes.
@@ -58,7 +58,7 @@ public struct Transform: Equatable, Codable, CustomStringConvertible, @unchecked
     public var isDeterministic: Bool { settings.isDeterministic }
     public var description: String { "\(name): \(settings.written)" }
 
-    public static func == (left: Transform, right: Transform) -> Bool { left.settings.isEqual(to: right.settings) }
+    public static func == (left: Transform, right: Transform) -> Bool { sameValue(left.settings, right.settings) }
 
     /// `{"<codingName>": settings}`, one key.
     public func encode(to encoder: Encoder) throws {

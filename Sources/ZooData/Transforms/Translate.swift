@@ -1,4 +1,4 @@
-import ZooCore
+import ZooFoundation
 
 /// `translate: N`: shift by a random whole number of pixels from -N to N along each axis, filling with zeros.
 public struct Translate: ImageTransform {

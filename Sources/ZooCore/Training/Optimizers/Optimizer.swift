@@ -20,15 +20,21 @@ public struct OptimizerState: Equatable {
     }
 }
 
-/// One state buffer per trainable parameter, kept in the parameter's own layout. A parameter's layout is
+/// One state buffer per parameter (optimizer state, a moving average), kept in the parameter's own layout. A parameter's layout is
 /// fixed by the first plan, which may come after the optimizer (or a restore): the buffer then follows it.
 final class ParameterState {
     private let name: String
+    /// A buffer's tensor name in a checkpoint: "<parameter name>.<buffer>" for optimizer state.
+    private let key: (_ parameter: String, _ buffer: String) -> String
+    /// Names the state in messages.
+    private let what: String
     private let parameters: [(name: String, parameter: Parameter)]
     private var memories: [Memory]
 
-    init(parameters: [(name: String, parameter: Parameter)], buffer: String) throws {
+    init(parameters: [(name: String, parameter: Parameter)], buffer: String,
+         key: @escaping (_ parameter: String, _ buffer: String) -> String = { "\($0).\($1)" }, what: String = "optimizer state") throws {
         name = buffer
+        (self.key, self.what) = (key, what)
         self.parameters = parameters
         memories = try parameters.map { try Memory($0.parameter.value.descriptor, device: $0.parameter.device) }
     }
@@ -46,7 +52,7 @@ final class ParameterState {
 
     func save(into tensors: inout [String: SafetensorsTensor]) throws {
         for (index, (parameterName, parameter)) in parameters.enumerated() {
-            tensors["\(parameterName).\(name)"] = SafetensorsTensor(floats: try parameter.readCanonical(try memory(index)), shape: parameter.shape)
+            tensors[key(parameterName, name)] = SafetensorsTensor(floats: try parameter.readCanonical(try memory(index)), shape: parameter.shape)
         }
     }
 
@@ -54,13 +60,13 @@ final class ParameterState {
     /// (a transposed weight) would load as scrambled state.
     func restore(from tensors: [String: SafetensorsTensor]) throws {
         for (index, (parameterName, parameter)) in parameters.enumerated() {
-            let key = "\(parameterName).\(name)"
+            let key = key(parameterName, name)
             guard let tensor = tensors[key] else {
-                throw ZooError("the optimizer state has no `\(key)`",
+                throw ZooError("the \(what) has no `\(key)`",
                                hint: "the checkpoint was saved with another optimizer or model")
             }
             guard tensor.shape == parameter.shape else {
-                throw ZooError("the optimizer state `\(key)` has shape \(tensor.shape), but the parameter `\(parameterName)` has shape \(parameter.shape)",
+                throw ZooError("the \(what) `\(key)` has shape \(tensor.shape), but the parameter `\(parameterName)` has shape \(parameter.shape)",
                                hint: "the checkpoint was saved with another model, or by a zoo that stored optimizer state flat; train again")
             }
             try parameter.writeCanonical(try tensor.floats, into: try memory(index))

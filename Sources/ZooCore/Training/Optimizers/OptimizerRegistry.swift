@@ -53,10 +53,5 @@ public struct OptimizerConfig: Equatable, @unchecked Sendable {
     /// The optimizer over a network's trainable parameters.
     public func make(parameters: [(name: String, parameter: Parameter)]) throws -> Optimizer { try settings.make(parameters: parameters) }
 
-    public static func == (left: OptimizerConfig, right: OptimizerConfig) -> Bool { left.settings.isEqual(to: right.settings) }
-}
-
-extension Equatable {
-    /// Equality across an existential: different types are different.
-    public func isEqual(to other: any Equatable) -> Bool { (other as? Self) == self }
+    public static func == (left: OptimizerConfig, right: OptimizerConfig) -> Bool { sameValue(left.settings, right.settings) }
 }

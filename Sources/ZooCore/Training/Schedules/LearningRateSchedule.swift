@@ -71,7 +71,7 @@ public struct LearningRateSchedule: Equatable, @unchecked Sendable {
     }
 
     public static func == (left: LearningRateSchedule, right: LearningRateSchedule) -> Bool {
-        left.settings.isEqual(to: right.settings) && left.perStep == right.perStep
+        sameValue(left.settings, right.settings) && left.perStep == right.perStep
     }
 }
 

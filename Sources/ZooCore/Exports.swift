@@ -1,0 +1,2 @@
+// Errors, settings values and formatting come with ZooCore, so its users need not import the foundation too.
+@_exported import ZooFoundation
