@@ -33,15 +33,18 @@ says so and the script still exits 0.
 `--end-to-end` measures one real epoch instead of the synthetic steps above (the sgemm line is skipped),
 for the models with a real dataset here: lenet, cnn and tinynet on MNIST (the default set) and resnet20 on
 Fashion-MNIST (slow; only when named in --models); vgg-lite and resnet18 need CIFAR-10 and are refused.
-zoo side: `$ZOO_BIN train --model M --dataset D --epochs 1 --batch-size B --seed 1 --quiet --out TMP/run
+zoo side: `$ZOO_BIN train --model M --dataset D --epochs 2 --batch-size B --seed 1 --out TMP/run
 --data-dir DATA` under OMP_NUM_THREADS=T (TMP from tempfile.mkdtemp(), removed afterwards; DATA =
 --data-dir, default ../shared/datasets beside the repository root, searched like zoo: DATA, $ZOO_DATA,
 ./data, then /usr/share/datasets/fashion-mnist). Its epoch images/s and seconds are the `images_per_sec`
-and `seconds` columns of TMP/run/metrics.csv: zoo times the epoch's training loop, that is gathering each
-shuffled batch out of the uint8 images and normalising it (one batch ahead, on a background thread), the
-steps, and the loss and accuracy bookkeeping; its shuffled order is drawn before the clock starts and the
-test-set evaluation is left out. The whole command's wall time (process start, reading the gzipped IDX
-files, the epoch, evaluation, checkpoints, report) is shown beside it.
+and `seconds` columns of the first epoch in TMP/run/metrics.csv: zoo times the epoch's training loop, that is
+gathering each shuffled batch out of the uint8 images and normalising it (one batch ahead, on a background
+thread), the steps, and the loss and accuracy bookkeeping; its shuffled order is drawn before the clock starts
+and the test-set evaluation is left out. zoo flushes every line it prints, so each "Test set:" line is stamped
+as it arrives: the time between the two is one whole epoch as a run lives it (epoch 1's metrics.csv, TensorBoard
+events, report.html and both checkpoints, then epoch 2's loader, steps and evaluation), shown as "whole epoch"
+images/s; the time to the first is the whole command up to epoch 1's test result (process start, reading the
+gzipped IDX files, the epoch, its evaluation).
 
 PyTorch side: the same 60,000 images read with pytorch_lenet_mnist.load (normalised with the dataset's
 mean and std, as zoo does by default, and held in memory as tensors), torch.manual_seed(1), the same
@@ -52,7 +55,7 @@ backward, step, and summing the loss and correct count. The 10,000 test images a
 chunks of 1000 under eval() and no_grad(), timed separately; the time to load the data is reported in
 --json but is in neither figure. Both sides are real epochs without a warm-up (first-step kernel setup
 included). "train/bench" is zoo's epoch images/s over the train_images_per_sec of `$ZOO_BIN bench M
---dataset D --batch B --json` (issue 10's target: 90% or more).
+--dataset D --batch B --json` (issue 10's target: 90% or more), "whole/bench" the whole epoch's (issue 21's: 95%).
 
 Exit status: 0 when every figure was measured; 1 when the zoo binary is missing (the PyTorch
 figures are still measured and printed, zoo's shown as n/a, and the build command is printed);
@@ -298,27 +301,39 @@ def torch_epoch(name, folder, dataset):
 
 
 def zoo_epoch(zoo_bin, name, dataset, batch, data_dir, threads):
-    """One `zoo train` epoch in a temporary run folder: metrics.csv's figures and the command's wall time,
-    or (None, error text)."""
+    """Two `zoo train` epochs in a temporary run folder: metrics.csv's figures of the first, the whole epoch
+    between the two test results, and the wall times; or (None, error text)."""
     folder = tempfile.mkdtemp(prefix=f"zoo-e2e-{name}-")
     run_folder = os.path.join(folder, "run")
+    command = [zoo_bin, "train", "--model", name, "--dataset", dataset, "--epochs", "2", "--batch-size", str(batch),
+               "--seed", str(SEED), "--out", run_folder, "--data-dir", data_dir]
     try:
-        start = time.perf_counter()
-        _, error = run_zoo_command(zoo_bin, ["train", "--model", name, "--dataset", dataset, "--epochs", "1",
-                                             "--batch-size", str(batch), "--seed", str(SEED), "--quiet",
-                                             "--out", run_folder, "--data-dir", data_dir], threads)
+        # zoo flushes each line: the moment "Test set: ..." arrives is the end of that epoch's evaluation
+        start, test_lines = time.perf_counter(), []
+        try:
+            process = subprocess.Popen(command, env=dict(os.environ, OMP_NUM_THREADS=str(threads)), cwd=REPO_ROOT,
+                                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        except OSError as error:
+            return None, str(error)
+        output = []
+        for line in process.stdout:
+            output.append(line)
+            if line.startswith("Test set:"):
+                test_lines.append(time.perf_counter() - start)
+        process.wait()
         wall_seconds = time.perf_counter() - start
-        if error:
-            return None, error
+        if process.returncode != 0 or len(test_lines) != 2:
+            return None, f"exit {process.returncode}: {''.join(output).strip()[-500:]}"
         try:
             with open(os.path.join(run_folder, "metrics.csv")) as metrics:
                 lines = [line.strip() for line in metrics if line.strip()]
-            row = dict(zip(lines[0].split(","), lines[-1].split(",")))
+            row = dict(zip(lines[0].split(","), lines[1].split(",")))
             figures = {key: float(row[key]) for key in ("images_per_sec", "seconds", "train_loss",
                                                         "train_accuracy", "test_accuracy")}
         except (OSError, IndexError, KeyError, ValueError) as error:
             return None, f"no usable metrics.csv in {run_folder}: {error}"
-        return {**figures, "wall_seconds": wall_seconds}, None
+        return {**figures, "first_test_seconds": test_lines[0], "whole_epoch_seconds": test_lines[1] - test_lines[0],
+                "wall_seconds": wall_seconds}, None
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -503,7 +518,7 @@ def run_end_to_end(models, options, data_dir, zoo_bin, zoo_missing, log):
         if zoo_missing:
             epoch_error = bench_error = "zoo binary missing"
         else:
-            log(f"zoo train {name} (one epoch) ...")
+            log(f"zoo train {name} (two epochs) ...")
             epoch, epoch_error = zoo_epoch(zoo_bin, name, dataset, batch, data_dir, options.threads)
             if epoch_error:
                 zoo_failed = True
@@ -521,21 +536,27 @@ def run_end_to_end(models, options, data_dir, zoo_bin, zoo_missing, log):
                "zoo_train_images_per_sec": epoch_value("images_per_sec"),
                "pytorch_train_seconds": theirs["train_seconds"], "zoo_train_seconds": epoch_value("seconds"),
                "pytorch_test_seconds": theirs["test_seconds"], "pytorch_load_seconds": theirs["load_seconds"],
-               "zoo_command_seconds": epoch_value("wall_seconds"),
+               "zoo_first_test_seconds": epoch_value("first_test_seconds"),
+               "zoo_whole_epoch_seconds": epoch_value("whole_epoch_seconds"),
+               "zoo_two_epoch_command_seconds": epoch_value("wall_seconds"),
                "pytorch_train_loss": theirs["train_loss"], "zoo_train_loss": epoch_value("train_loss"),
                "pytorch_test_accuracy": theirs["test_accuracy"], "zoo_test_accuracy": epoch_value("test_accuracy"),
                "zoo_bench_train_images_per_sec": bench.get("train_images_per_sec") if bench else missing,
                "zoo_bench": bench, "zoo_train_error": epoch_error, "zoo_bench_error": bench_error}
         row["train_ratio"] = ratio(row["zoo_train_images_per_sec"], row["pytorch_train_images_per_sec"])
         row["train_over_bench"] = ratio(row["zoo_train_images_per_sec"], row["zoo_bench_train_images_per_sec"])
+        whole = row["zoo_whole_epoch_seconds"]
+        row["zoo_whole_epoch_images_per_sec"] = theirs["images"] / whole if isinstance(whole, float) and whole > 0 else whole
+        row["whole_epoch_over_bench"] = ratio(row["zoo_whole_epoch_images_per_sec"], row["zoo_bench_train_images_per_sec"])
         rows.append(row)
     return rows, zoo_failed
 
 
 def print_end_to_end(rows):
     print("| model | batch | PyTorch epoch img/s | zoo epoch img/s | ratio | zoo bench train img/s | train/bench | "
-          "PyTorch train + test s | zoo train s / whole command s | test accuracy PyTorch / zoo |")
-    print("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|")
+          "zoo whole epoch img/s | whole/bench | PyTorch train + test s | zoo train s / launch to first test s | "
+          "test accuracy PyTorch / zoo |")
+    print("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
     def percent(value, digits):
         return f"{100 * value:.{digits}f}%" if isinstance(value, (int, float)) else fmt(value)
 
@@ -543,14 +564,17 @@ def print_end_to_end(rows):
         print(f"| {row['model']} ({row['dataset']}) | {row['batch']} | {fmt(row['pytorch_train_images_per_sec'])} | "
               f"{fmt(row['zoo_train_images_per_sec'])} | {fmt(row['train_ratio'], 2)} | "
               f"{fmt(row['zoo_bench_train_images_per_sec'])} | {percent(row['train_over_bench'], 0)} | "
+              f"{fmt(row['zoo_whole_epoch_images_per_sec'])} | {percent(row['whole_epoch_over_bench'], 0)} | "
               f"{fmt(row['pytorch_train_seconds'], 1)} + {fmt(row['pytorch_test_seconds'], 1)} | "
-              f"{fmt(row['zoo_train_seconds'], 1)} / {fmt(row['zoo_command_seconds'], 1)} | "
+              f"{fmt(row['zoo_train_seconds'], 1)} / {fmt(row['zoo_first_test_seconds'], 1)} | "
               f"{percent(row['pytorch_test_accuracy'], 2)} / {percent(row['zoo_test_accuracy'], 2)} |")
     print()
-    print("One real epoch of 60,000 images, seed 1, SGD lr 0.01 momentum 0.9. Epoch img/s: the training loop only "
+    print("One real epoch of 60,000 images, seed 1, SGD lr 0.01 momentum 0.9. Epoch img/s: the first epoch's training loop "
           "(zoo: metrics.csv, gathering and normalising batches included; PyTorch: data already normalised in memory). "
-          "Ratio = zoo / PyTorch. train/bench = zoo's epoch img/s / `zoo bench`'s training img/s (target 90%). "
-          "Whole command: `zoo train`'s wall time, loading, evaluation and checkpoints included.")
+          "Ratio = zoo / PyTorch. train/bench = zoo's epoch img/s / `zoo bench`'s training img/s. zoo whole epoch: "
+          "60,000 images over the time between the first and the second epoch's test result of a two-epoch `zoo train` "
+          "(epoch 1's metrics, report and checkpoints, epoch 2's loader and steps, its evaluation); whole/bench: issue 21's "
+          "target 95%. Launch to first test: `zoo train`'s process start, reading the data, epoch 1 and its evaluation.")
 
 
 def main():

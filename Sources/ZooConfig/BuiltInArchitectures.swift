@@ -46,6 +46,28 @@ layers:
   - log_softmax
 
 """#),
+        ("cnn3-bn.yaml", #"""
+# Three 3x3 convolution blocks with batch norm (32, 64 and 128 channels) and one linear layer:
+# the Fashion-MNIST net of configs/speedrun_fashion.yaml and speedrun_fashion94.yaml.
+name: cnn3-bn
+description: three 3x3 conv + batchnorm + relu + maxpool blocks (32, 64, 128 channels), one linear layer
+layers:
+  - conv2d: {name: conv1, out: 32, kernel: 3, padding: 1, bias: false}
+  - batchnorm2d: {name: bn1}
+  - relu
+  - maxpool2d: 2
+  - conv2d: {name: conv2, out: 64, kernel: 3, padding: 1, bias: false}
+  - batchnorm2d: {name: bn2}
+  - relu
+  - maxpool2d: 2
+  - conv2d: {name: conv3, out: 128, kernel: 3, padding: 1, bias: false}
+  - batchnorm2d: {name: bn3}
+  - relu
+  - maxpool2d: 2
+  - flatten
+  - linear: {name: fc, out: num_classes}
+
+"""#),
         ("fashion-net7.yaml", #"""
 # The course's 7-layer Fashion-MNIST network: three convolutions and three linear layers.
 name: fashion-net7

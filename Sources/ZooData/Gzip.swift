@@ -44,6 +44,8 @@ enum Gzip {
         defer { inflateEnd(&stream) }
 
         var output: [UInt8] = []
+        // Growing by doubling would copy (and page-fault) the data several times: reserve what the trailer promises.
+        output.reserveCapacity(min(limit ?? MemoryBudget.limitBytes, uncompressedSize(handle) ?? 0))
         var window = [UInt8](repeating: 0, count: chunkSize)
         var full: Bool { limit.map { output.count >= $0 } ?? false }
         // A gzip file may hold several members one after another (RFC 1952, section 2.2); gzip -d joins them.
@@ -89,6 +91,19 @@ enum Gzip {
             }
         }
         return output
+    }
+
+    /// The size the last member's trailer gives (ISIZE: the inflated size modulo 2^32), or nil; only a hint,
+    /// so the reading position is restored and a wrong value merely reserves too much or too little.
+    private static func uncompressedSize(_ handle: FileHandle) -> Int? {
+        guard let end = try? handle.seekToEnd(), end >= 18, (try? handle.seek(toOffset: end - 4)) != nil,
+              let trailer = try? handle.read(upToCount: 4), trailer.count == 4, (try? handle.seek(toOffset: 0)) != nil else {
+            try? handle.seek(toOffset: 0)
+            return nil
+        }
+        // deflate inflates at most 1032-fold, so a trailer claiming more is ignored rather than reserved.
+        let size = trailer.reversed().reduce(0) { $0 << 8 | Int($1) }
+        return size / 1032 <= Int(clamping: end) ? size : nil
     }
 
     private static func tooLarge(_ path: String, after offset: Int) -> ZooError {

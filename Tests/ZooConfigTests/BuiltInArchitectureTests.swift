@@ -18,6 +18,9 @@ final class BuiltInArchitectureTests: XCTestCase {
         XCTAssertEqual(try parameterCount("cnn", .mnist), 6_422)
         XCTAssertEqual(try parameterCount("lenet", .mnist), 44_426)
         XCTAssertEqual(try parameterCount("tinynet", .mnist), 1_199_882)
+        // the speedrun nets, counted by benchmarks/pytorch_speedrun.py's translation (batch-norm weight and bias included)
+        XCTAssertEqual(try parameterCount("lenet-bn", .mnist), 44_470)
+        XCTAssertEqual(try parameterCount("cnn3-bn", .mnist), 104_426)
     }
 
     func testParameterCountsMatchPyTorchOnCIFAR10() throws {
@@ -57,8 +60,8 @@ final class BuiltInArchitectureTests: XCTestCase {
                 XCTAssertEqual(network.outputShape, Shape([dataset.numClasses]), "\(entry.name) on \(dataset.name)")
             }
         }
-        XCTAssertEqual(Set(entries.map(\.name)), ["allconv", "cnn", "fashion-net7", "fc2layer", "lenet", "lenet-bn", "mlp", "mobilenet", "resnet18", "resnet20",
-                                               "resnet56", "tinynet", "vgg-lite"])
+        XCTAssertEqual(Set(entries.map(\.name)), ["allconv", "cnn", "cnn3-bn", "fashion-net7", "fc2layer", "lenet", "lenet-bn", "mlp", "mobilenet", "resnet18",
+                                               "resnet20", "resnet56", "tinynet", "vgg-lite"])
     }
 
     func testNamedLayersGiveParameterPrefixes() throws {

@@ -117,7 +117,7 @@ final class TrainingConfigTests: XCTestCase {
 
     func testShippedConfigsParseAndRoundTrip() throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: Self.configsFolder.path).filter { $0.hasSuffix(".yaml") }.sorted()
-        XCTAssertEqual(files.count, 12)
+        XCTAssertEqual(files.count, 15)
         for file in files {
             let configs = try CompareConfig.load(path: Self.configsFolder.appendingPathComponent(file).path, overrides: [])
             for config in configs {
