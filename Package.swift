@@ -65,7 +65,7 @@ if Context.environment["ZOO_FUZZ"] != nil {
         ("PNG", "ZooData"), ("JPEG", "ZooData"),
     ]
     for target in fuzzed {
-        package.targets.append(.executableTarget(name: "fuzz-\(target.name)", dependencies: [target.module, "FuzzSupport"],
+        package.targets.append(.executableTarget(name: "fuzz-\(target.name)", dependencies: [target.module, "ZooFoundation", "FuzzSupport"],
                                                  path: "Fuzz/\(target.name)", swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
     }
 }

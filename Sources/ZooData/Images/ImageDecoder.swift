@@ -49,16 +49,18 @@ public enum ImageDecoder {
     }
 
     /// Refuses a declared size that is absurd or would not fit in the memory budget; returns the decoded byte count.
-    static func checkDeclaredSize(width: Int, height: Int, bytesPerPixel: Int, file: String) throws -> Int {
+    /// `workingBytesPerPixel`: what the decoder allocates besides the output.
+    static func checkDeclaredSize(width: Int, height: Int, bytesPerPixel: Int, file: String, workingBytesPerPixel: Int = 0) throws -> Int {
         guard (1...maximumSide).contains(width), (1...maximumSide).contains(height) else {
             throw ZooError("the header declares \(width)x\(height) pixels, a damaged file or a decompression bomb: zoo reads images of 1 to "
                            + "\(maximumSide) pixels a side", place: file, hint: "replace or remove the file")
         }
         let (pixels, overflow) = width.multipliedReportingOverflow(by: height)
         let (bytes, overflow2) = pixels.multipliedReportingOverflow(by: bytesPerPixel)
+        let (needed, overflow3) = pixels.multipliedReportingOverflow(by: bytesPerPixel + workingBytesPerPixel)
         let available = max(MemoryBudget.limitBytes - MemoryBudget.reservedBytes, 0) / decodeShare
-        guard !overflow, !overflow2, bytes <= available else {
-            throw ZooError("the header declares \(width)x\(height) pixels, \(byteSize(bytes)) decoded, more than the "
+        guard !overflow, !overflow2, !overflow3, needed <= available else {
+            throw ZooError("the header declares \(width)x\(height) pixels, \(byteSize(needed)) to decode, more than the "
                            + "\(byteSize(available)) one image may take of the memory budget", place: file,
                            hint: "shrink the image, or raise the budget with --max-memory")
         }
@@ -180,7 +182,9 @@ private final class JPEGDecoder {
         try check(tjDecompressHeader3(handle, source.baseAddress, UInt(source.count), &width, &height, &subsampling, &colorspace))
         let gray = colorspace == CInt(TJCS_GRAY.rawValue)
         let channels = gray ? 1 : 3
-        let byteCount = try ImageDecoder.checkDeclaredSize(width: Int(width), height: Int(height), bytesPerPixel: channels, file: file)
+        // libjpeg-turbo keeps 2-byte coefficients of every component for a progressive or multi-scan file: charged too.
+        let byteCount = try ImageDecoder.checkDeclaredSize(width: Int(width), height: Int(height), bytesPerPixel: channels, file: file,
+                                                           workingBytesPerPixel: 2 * channels)
         var pixels = [UInt8](repeating: 0, count: byteCount)
         // Stop on warnings (a truncated file is one), as PIL refuses a truncated image; cap progressive scans (a known bomb).
         let flags = TJFLAG_STOPONWARNING | TJFLAG_LIMITSCANS
