@@ -6,7 +6,7 @@ import ZooData
 /// file; a run folder, which means its best checkpoint (its last when it has no best); or `MODEL@DATASET`, the shipped
 /// weights found through their manifest with the SHA-256 checked.
 func resolveCheckpointPath(_ given: String) throws -> String {
-    if WeightsCatalog.isName(given) { return try WeightsCatalog.resolve(given) }
+    if WeightsCatalog.isName(given) { return try WeightsCatalog.locate().path(for: given) }
     var isDirectory: ObjCBool = false
     // A missing or broken file is for `Checkpoint.read` to describe.
     guard FileManager.default.fileExists(atPath: given, isDirectory: &isDirectory), isDirectory.boolValue else { return given }

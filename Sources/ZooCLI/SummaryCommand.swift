@@ -127,15 +127,7 @@ struct SummaryCommand: ParsableCommand {
             if input != nil { throw ZooError("--input does not apply to a training config; its dataset and transforms give the input", place: architecture) }
             let config = try TrainingConfig.load(path: architecture, overrides: setOption.settings)
             // A folder's image size and classes come from its images, as in training.
-            let images: ImageShape, classCount: Int
-            switch config.dataset {
-            case .builtIn(let name):
-                (images, classCount) = (ImageShape(channels: name.channels, height: name.height, width: name.width), name.classCount)
-            case .folder:
-                let data = try DatasetCatalog.load(config.dataset, dataDirectory: config.dataDirectory, warn: printWarning)
-                (images, classCount) = (ImageShape(channels: data.train.channels, height: data.train.height, width: data.train.width),
-                                        data.classNames.count)
-            }
+            let (images, classCount, _) = try DatasetCatalog.inputDescription(config.dataset, dataDirectory: config.dataDirectory, warn: printWarning)
             let shape = images.after(config.transforms)
             let input = DatasetInput(name: config.dataset.shown, shape: Shape([shape.channels, shape.height, shape.width]),
                                      numClasses: classCount)

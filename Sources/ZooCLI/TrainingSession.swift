@@ -70,16 +70,8 @@ final class TrainingSession {
         try communicator?.requireSameRun(settings: config.resolvedYAML, architecture: architecture)
         // A registered dataset's shape is known without reading a file, so the model is built (and its shapes
         // checked) before any data is read; a folder's shape and classes come from its images.
-        let folderData: Dataset?
-        let images: ImageShape, classCount: Int
-        switch config.dataset {
-        case .builtIn(let name):
-            (folderData, images, classCount) = (nil, ImageShape(channels: name.channels, height: name.height, width: name.width), name.classCount)
-        case .folder:
-            let data = try DatasetCatalog.load(config.dataset, dataDirectory: config.dataDirectory, warn: printWarning)
-            (folderData, images, classCount) = (data, ImageShape(channels: data.train.channels, height: data.train.height, width: data.train.width),
-                                                data.classNames.count)
-        }
+        let (images, classCount, folderData) = try DatasetCatalog.inputDescription(config.dataset, dataDirectory: config.dataDirectory,
+                                                                                   warn: printWarning)
         let shape = images.after(config.transforms)
         network = try architecture.network(input: Shape([shape.channels, shape.height, shape.width]), numClasses: classCount,
                                            overrides: config.modelParameters, seed: config.seed, places: config.modelParameterPlaces.byKey)

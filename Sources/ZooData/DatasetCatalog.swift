@@ -46,6 +46,19 @@ public enum DatasetCatalog {
         }
     }
 
+    /// The images' shape before transforms and the number of classes: a registered dataset's without reading a
+    /// file, a folder's from its images, which are returned too so that they are read once.
+    public static func inputDescription(_ source: DatasetSource, dataDirectory: String?, warn: @escaping (String) -> Void) throws
+        -> (images: ImageShape, classCount: Int, loaded: Dataset?) {
+        switch source {
+        case .builtIn(let name):
+            return (ImageShape(channels: name.channels, height: name.height, width: name.width), name.classCount, nil)
+        case .folder:
+            let data = try load(source, dataDirectory: dataDirectory, warn: warn)
+            return (ImageShape(channels: data.train.channels, height: data.train.height, width: data.train.width), data.classNames.count, data)
+        }
+    }
+
     public static func summary(_ name: DatasetName, dataDirectory: String?) -> DatasetSummary {
         let searched = searchFolders(for: name, dataDirectory: dataDirectory)
         func summary(location: String?, counts: (Int, Int)?, problem: String?) -> DatasetSummary {

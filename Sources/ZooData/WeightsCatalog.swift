@@ -30,12 +30,6 @@ public struct WeightsCatalog {
         return parts.count == 2 && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy(allowed) } && !FileManager.default.fileExists(atPath: argument)
     }
 
-    /// A checkpoint argument as a path: itself, or the checked file `MODEL@DATASET` names.
-    public static func resolve(_ argument: String) throws -> String {
-        guard isName(argument) else { return argument }
-        return try locate().path(for: argument)
-    }
-
     /// The folders looked in, in order.
     public static func searchFolders(environment: [String: String] = ProcessInfo.processInfo.environment,
                                      executable: String? = executablePath()) -> [String] {

@@ -89,7 +89,8 @@ public final class Trainer {
         guard let batchMixing else { return try forwardLossBackward(batch) }
         mixedImages.removeAll(keepingCapacity: true)
         mixedImages.append(contentsOf: batch.images)
-        mixedPartners = Array(repeating: 0, count: batch.count)
+        mixedPartners.removeAll(keepingCapacity: true)
+        mixedPartners.append(contentsOf: repeatElement(0, count: batch.count))
         var random = SeededRandom(seed: network.seed, streams: 0x4D49_58, UInt64(epoch), UInt64(step))
         return try mixedImages.withUnsafeMutableBufferPointer { images in
             try mixedPartners.withUnsafeMutableBufferPointer { partners in
