@@ -154,7 +154,7 @@ public final class CoreParallel {
     /// The network's buffers (batch norm's running statistics), copied to the other replicas for inference.
     private func copyBuffers() {
         for (source, copies) in buffers {
-            for copy in copies { copy.data.copyMemory(from: source.data, byteCount: source.byteCount) }
+            for copy in copies { copy.data.update(from: source.data, count: source.floatCount) }
         }
     }
 
