@@ -4,8 +4,7 @@ import Foundation
 /// current step finish and a checkpoint be written, then zoo exits with 128 + the signal's number
 /// (130, 143), as a shell reports a process killed by it; a second signal exits at once.
 enum InterruptSignal {
-    // Unsafe by design: written only by the signal handler and read as one sig_atomic_t, the C rule for a handler's
-    // flag (Synchronization's Atomic would need macOS 15).
+    // Safe as C's rule for a handler's flag: only the handler writes it, one sig_atomic_t (Atomic needs macOS 15).
     nonisolated(unsafe) private static var received: sig_atomic_t = 0
 
     static var requested: Bool { received != 0 }

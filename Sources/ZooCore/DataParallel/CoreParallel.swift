@@ -24,8 +24,7 @@ public final class CoreParallel {
 
     /// One replica's plan and its share of a batch, handed to the thread that runs that replica.
     private struct ReplicaHandle: @unchecked Sendable {
-        // Sendable by hand: a plan is used by one thread at a time, as each handle goes to one thread of
-        // `onEveryReplica`, which returns only when every replica is done.
+        // Sendable by hand: each handle (so each plan) goes to one thread of `onEveryReplica`, which waits for all.
         let plan: Plan
         let share: Range<Int>
         let imageSize: Int

@@ -18,7 +18,6 @@ func forEachChunk(of count: Int, chunkSize: Int = 1 << 16, _ body: (_ chunk: Int
 
 /// `forEachChunk`'s body, shared by the threads of one `concurrentPerform`.
 private struct ChunkBody: @unchecked Sendable {
-    // Sendable by hand: each call gets its own chunk's range and writes only inside it, and `forEachChunk`
-    // returns only when every chunk is done.
+    // Sendable by hand: each call writes only inside its own chunk's range, and `forEachChunk` waits for all.
     let run: (_ chunk: Int, _ range: Range<Int>) -> Void
 }
