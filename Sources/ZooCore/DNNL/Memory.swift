@@ -14,7 +14,7 @@ public final class Memory {
     init(_ descriptor: MemoryDescriptor, device: Device) throws {
         let byteCount = descriptor.byteCount
         try MemoryBudget.reserve(max(byteCount, 64))
-        // Whole floats, at least one cache line; byteCount is a multiple of 4 except for small int8 buffers.
+        // Whole floats, at least one cache line (an int8 buffer may end part-way through a float).
         let capacity = max(byteCount, 64).quotientAndRemainder(dividingBy: MemoryLayout<Float>.stride)
         let floats = capacity.quotient + (capacity.remainder > 0 ? 1 : 0)
         let data = UnsafeMutableRawPointer.allocate(byteCount: floats * MemoryLayout<Float>.stride, alignment: 64)
