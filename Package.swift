@@ -53,7 +53,7 @@ let package = Package(
         .testTarget(name: "ZooReportTests", dependencies: ["ZooReport", "ZooFoundation", "ZooData"]),
         .testTarget(name: "ZooDistributedTests", dependencies: ["ZooDistributed", "ZooCore"]),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )
 
 // libFuzzer targets, built only by scripts/fuzz.sh (ZOO_FUZZ=1, -sanitize=fuzzer,address, scratch path .build-fuzz).

@@ -4,6 +4,7 @@ import Foundation
 /// current step finish and a checkpoint be written, then zoo exits with 128 + the signal's number
 /// (130, 143), as a shell reports a process killed by it; a second signal exits at once.
 enum InterruptSignal {
+    // Safe as C's rule for a handler's flag: only the handler writes it, one sig_atomic_t (Atomic needs macOS 15).
     nonisolated(unsafe) private static var received: sig_atomic_t = 0
 
     static var requested: Bool { received != 0 }

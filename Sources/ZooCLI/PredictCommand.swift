@@ -193,7 +193,9 @@ struct PredictCommand: ParsableCommand {
         var rows: [[Float]] = []
         loader.start(epoch: 0)
         while let batch = loader.nextBatch() {
-            let (outputs, layers) = try model.network.forward(images: batch.images, count: batch.count, capturing: layerNames)
+            let (outputs, layers) = try batch.images.withUnsafeBufferPointer { images in
+                try model.network.forward(images: images, count: batch.count, capturing: layerNames)
+            }
             for sample in 0..<batch.count {
                 let logits = outputs[(sample * classes)..<((sample + 1) * classes)]
                 let largest = logits.max() ?? 0

@@ -20,7 +20,7 @@ final class ProgressOutput {
         guard !silent else { return }
         if barShown { finishEpoch() }
         print(text)
-        fflush(stdout)
+        fflush(nil)
     }
 
     func step(_ report: StepReport, epochs: Int) {
@@ -37,10 +37,10 @@ final class ProgressOutput {
             print("\r\u{1B}[2Kepoch \(report.epoch + 1)/\(epochs) [\(bar)] \(report.step)/\(report.stepsPerEpoch) \(summary), ETA \(duration(remaining))",
                   terminator: "")
             barShown = true
-            fflush(stdout)
+            fflush(nil)
         } else if report.step % logEvery == 0 {
             print("epoch \(report.epoch + 1)/\(epochs) step \(report.step)/\(report.stepsPerEpoch): \(summary)")
-            fflush(stdout)
+            fflush(nil)
         }
     }
 

@@ -172,7 +172,7 @@ struct SummaryCommand: ParsableCommand {
                 continue
             }
             let members = layers[start...].prefix { $0.block == block }
-            let last = members.last!
+            let last = members.last ?? layers[start]  // members starts with layers[start]
             rows.append([members.count == 1 ? String(last.index) : "\(layers[start].index)-\(last.index)", block,
                          "block of \(members.count)", layers[start].inputs?.joined(separator: ", ") ?? "",
                          Shape(last.output_shape).description, parameters(members),

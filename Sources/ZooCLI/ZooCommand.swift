@@ -17,15 +17,15 @@ public struct ZooCommand: ParsableCommand {
 
     public init() {}
 
-    /// `main()` with one error path for every subcommand: a `ZooError` is printed as its paragraph and a
+    /// `main()` with one error path for every subcommand: a `ZooError` (or `DNNLError`) is printed as its paragraph and a
     /// mistyped flag or argument with ArgumentParser's message, both with exit status 1 (ArgumentParser's
     /// own code for the latter is 64); `ExitCode`s (130 after Ctrl-C) and `--help` pass through.
     public static func runFromCommandLine() {
         do {
             var command = try parseAsRoot()
             try command.run()
-        } catch let error as ZooError {
-            printError(error.description)
+        } catch let error where error is ZooError || error is DNNLError {
+            printError("\(error)")
             Foundation.exit(1)
         } catch {
             if exitCode(for: error) == .validationFailure {

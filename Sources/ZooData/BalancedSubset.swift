@@ -14,9 +14,8 @@ extension DatasetSplit {
     public func balancedPartition(count limit: Int, seed: UInt64, stream: UInt64) -> (chosen: DatasetSplit, rest: DatasetSplit) {
         var byClass: [Int: [Int]] = [:]
         for (index, label) in labels.enumerated() { byClass[Int(label), default: []].append(index) }
-        let queues = byClass.keys.sorted().map { label -> [Int] in
+        let queues = byClass.sorted { $0.key < $1.key }.map { label, members -> [Int] in
             var random = SeededRandom(keys: seed, stream, UInt64(label))
-            let members = byClass[label]!
             return random.permutation(of: members.count).map { members[Int($0)] }
         }
         var isChosen = [Bool](repeating: false, count: count)

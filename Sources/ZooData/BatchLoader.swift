@@ -1,29 +1,24 @@
 import Dispatch
 import ZooFoundation
 
-/// Memory for one batch, allocated once and reused for every batch.
+/// Memory for one batch, allocated once and reused for every batch whose arrays the caller no longer holds.
 private final class BatchBuffer: @unchecked Sendable {
-    let images: UnsafeMutableBufferPointer<Float>
-    let labels: UnsafeMutableBufferPointer<Int32>
+    // Sendable by hand: one thread at a time, as the loader waits on a fill's group before it reads or refills the buffer.
+    var images: [Float]
+    var labels: [Int32]
     var count = 0
     var globalCount = 0
 
     init(imageFloats: Int, batchSize: Int) {
-        images = .allocate(capacity: imageFloats)
-        images.initialize(repeating: 0)
-        labels = .allocate(capacity: batchSize)
-        labels.initialize(repeating: 0)
+        images = [Float](repeating: 0, count: imageFloats)
+        labels = [Int32](repeating: 0, count: batchSize)
     }
 
-    deinit {
-        images.deallocate()
-        labels.deallocate()
-    }
-
-    /// The loader owns this memory and reuses it: a batch stays valid until the next call to `nextBatch()`.
+    /// Shares the buffer's arrays when the batch is full; the next fill copies them only if the caller still holds them.
     var batch: LabeledBatch {
-        LabeledBatch(count: count, images: UnsafeBufferPointer(rebasing: images[0 ..< count * (images.count / labels.count)]),
-              labels: UnsafeBufferPointer(rebasing: labels[0 ..< count]), globalCount: globalCount)
+        guard count < labels.count else { return LabeledBatch(count: count, images: images, labels: labels, globalCount: globalCount) }
+        return LabeledBatch(count: count, images: Array(images[0 ..< count * (images.count / labels.count)]),
+                            labels: Array(labels[0 ..< count]), globalCount: globalCount)
     }
 }
 
@@ -46,26 +41,29 @@ private struct BatchRecipe: Sendable {
         let count = positions.count
         let imageBytes = pipeline.input.byteCount
         let outputShape = pipeline.output
-        let (images, labels) = (buffer.images, buffer.labels)
         var first = [UInt8](repeating: 0, count: pipeline.scratchCount)
         var second = first
-        split.images.withUnsafeBufferPointer { splitImages in
-            first.withUnsafeMutableBufferPointer { first in
-                second.withUnsafeMutableBufferPointer { second in
-                    lookup.withUnsafeBufferPointer { lookup in
-                        for slot in 0 ..< count {
-                            let position = start + slot
-                            let image = Int(order[position])
-                            labels[slot] = Int32(split.labels[image])
-                            var generator = SeededRandom(keys: seed, UInt64(epoch), UInt64(position))
-                            let source = UnsafeBufferPointer(rebasing: splitImages[image * imageBytes ..< (image + 1) * imageBytes])
-                            let pixels = pipeline.apply(source, scratch: (first, second), generator: &generator)
-                            let targetStart = slot * outputShape.byteCount
-                            for channel in 0 ..< outputShape.channels {
-                                let planeStart = channel * outputShape.pixelCount
-                                let table = channel * 256
-                                for pixel in planeStart ..< planeStart + outputShape.pixelCount {
-                                    images[targetStart + pixel] = lookup[table + Int(pixels[pixel])]
+        buffer.images.withUnsafeMutableBufferPointer { images in
+            buffer.labels.withUnsafeMutableBufferPointer { labels in
+                split.images.withUnsafeBufferPointer { splitImages in
+                    first.withUnsafeMutableBufferPointer { first in
+                        second.withUnsafeMutableBufferPointer { second in
+                            lookup.withUnsafeBufferPointer { lookup in
+                                for slot in 0 ..< count {
+                                    let position = start + slot
+                                    let image = Int(order[position])
+                                    labels[slot] = Int32(split.labels[image])
+                                    var generator = SeededRandom(keys: seed, UInt64(epoch), UInt64(position))
+                                    let source = UnsafeBufferPointer(rebasing: splitImages[image * imageBytes ..< (image + 1) * imageBytes])
+                                    let pixels = pipeline.apply(source, scratch: (first, second), generator: &generator)
+                                    let targetStart = slot * outputShape.byteCount
+                                    for channel in 0 ..< outputShape.channels {
+                                        let planeStart = channel * outputShape.pixelCount
+                                        let table = channel * 256
+                                        for pixel in planeStart ..< planeStart + outputShape.pixelCount {
+                                            images[targetStart + pixel] = lookup[table + Int(pixels[pixel])]
+                                        }
+                                    }
                                 }
                             }
                         }

@@ -114,38 +114,37 @@ public enum DatasetFetcher {
         }
     }
 
-    /// Result of a transfer, handed from URLSession's queue to the waiting caller.
-    private final class Outcome: @unchecked Sendable {
-        var error: ZooError?
-    }
-
     /// Downloads `url` to `path`, failing (rather than hanging) on network errors and non-200 answers.
     static func download(_ url: URL, to path: String) throws {
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = 60
         let session = URLSession(configuration: configuration)
         defer { session.finishTasksAndInvalidate() }
-        let outcome = Outcome()
+        // The transfer's failure, handed from URLSession's queue to the waiting caller.
+        let outcome = Locked<ZooError?>(nil)
         let done = DispatchSemaphore(value: 0)
         let hint = "check the network connection and the mirror address (--mirror URL)"
         let task = session.downloadTask(with: url) { location, response, error in
             defer { done.signal() }
+            let failure: ZooError?
             if let error {
-                outcome.error = ZooError("download failed: \(error.localizedDescription)", place: url.absoluteString, hint: hint)
+                failure = ZooError("download failed: \(error.localizedDescription)", place: url.absoluteString, hint: hint)
             } else if let status = (response as? HTTPURLResponse)?.statusCode, status != 200 {
-                outcome.error = ZooError("server answered HTTP \(status)", place: url.absoluteString, hint: hint)
+                failure = ZooError("server answered HTTP \(status)", place: url.absoluteString, hint: hint)
             } else if let location {
                 do {
                     try FileManager.default.moveItem(at: location, to: URL(fileURLWithPath: path))
+                    failure = nil
                 } catch {
-                    outcome.error = ZooError("cannot save the download", place: path, hint: "check the folder is writable")
+                    failure = ZooError("cannot save the download", place: path, hint: "check the folder is writable")
                 }
             } else {
-                outcome.error = ZooError("download produced no file", place: url.absoluteString, hint: hint)
+                failure = ZooError("download produced no file", place: url.absoluteString, hint: hint)
             }
+            outcome.withLock { $0 = failure }
         }
         task.resume()
         done.wait()
-        if let error = outcome.error { throw error }
+        if let error = outcome.withLock({ $0 }) { throw error }
     }
 }

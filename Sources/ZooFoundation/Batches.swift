@@ -1,16 +1,16 @@
 // What data loaders hand to trainers: ZooData makes batches, ZooCore trains on them.
 
-/// A batch of images (NCHW floats) and labels, valid until the source's next call.
-public struct LabeledBatch {
+/// A batch of images (NCHW floats) and labels.
+public struct LabeledBatch: Sendable {
     public let count: Int
-    public let images: UnsafeBufferPointer<Float>
-    public let labels: UnsafeBufferPointer<Int32>
+    public let images: [Float]
+    public let labels: [Int32]
     /// The whole batch's size when this is one worker's share of it (data-parallel training), else `count`.
     public let globalCount: Int
     /// Set when the images are mixed with others of the batch (MixUp, CutMix): their labels and the weight.
     public var mixed: MixedLabels?
 
-    public init(count: Int, images: UnsafeBufferPointer<Float>, labels: UnsafeBufferPointer<Int32>, globalCount: Int? = nil,
+    public init(count: Int, images: [Float], labels: [Int32], globalCount: Int? = nil,
                 mixed: MixedLabels? = nil) {
         self.count = count
         self.images = images
@@ -28,11 +28,11 @@ public protocol BatchSource: AnyObject {
 }
 
 /// The labels of the images mixed into a batch's (MixUp, CutMix), and the weight λ of each image's own label.
-public struct MixedLabels {
-    public let partners: UnsafeBufferPointer<Int32>
+public struct MixedLabels: Sendable {
+    public let partners: [Int32]
     public let weight: Double
 
-    public init(partners: UnsafeBufferPointer<Int32>, weight: Double) {
+    public init(partners: [Int32], weight: Double) {
         self.partners = partners
         self.weight = weight
     }

@@ -5,23 +5,27 @@ import Foundation
 /// network needs at a batch size. Sizes are computed saturating at `Int.max`, so an absurd network fails the check
 /// instead of overflowing.
 public enum MemoryBudget {
-    package static let lock = NSLock()
-    nonisolated(unsafe) package static var limit = defaultLimit
-    nonisolated(unsafe) package static var limitOrigin = defaultOrigin
-    nonisolated(unsafe) package static var reserved = 0
+    private struct State {
+        var limit = defaultLimit
+        var limitOrigin = defaultOrigin
+        var reserved = 0
+    }
+    private static let state = Locked(State())
 
     public static let physicalMemory = Int(clamping: ProcessInfo.processInfo.physicalMemory)
     public static let defaultLimit = physicalMemory / 2
     private static let defaultOrigin = "half of this machine's \(byteSize(physicalMemory)), the default"
 
-    public static var limitBytes: Int { lock.withLock { limit } }
-    public static var reservedBytes: Int { lock.withLock { reserved } }
+    public static var limitBytes: Int { state.withLock { $0.limit } }
+    public static var reservedBytes: Int { state.withLock { $0.reserved } }
+    /// The limit, what is reserved and where the limit came from, read together.
+    package static var current: (limit: Int, reserved: Int, limitOrigin: String) { state.withLock { ($0.limit, $0.reserved, $0.limitOrigin) } }
 
     /// Sets the budget; `origin` says where it came from, for error messages ("--max-memory 4GB").
     public static func setLimit(_ bytes: Int, origin: String) {
-        lock.withLock {
-            limit = bytes
-            limitOrigin = origin
+        state.withLock { state in
+            state.limit = bytes
+            state.limitOrigin = origin
         }
     }
 
@@ -43,18 +47,18 @@ public enum MemoryBudget {
 
     /// Every `Memory` buffer is charged here before it is allocated.
     package static func reserve(_ bytes: Int) throws {
-        try lock.withLock {
-            let (total, overflow) = reserved.addingReportingOverflow(bytes)
-            guard !overflow, total <= limit else {
-                throw ZooError("allocating another \(byteSize(bytes)) would take zoo past its memory budget of \(byteSize(limit)) "
-                               + "(\(limitOrigin)); \(byteSize(reserved)) is already in use",
+        try state.withLock { state in
+            let (total, overflow) = state.reserved.addingReportingOverflow(bytes)
+            guard !overflow, total <= state.limit else {
+                throw ZooError("allocating another \(byteSize(bytes)) would take zoo past its memory budget of \(byteSize(state.limit)) "
+                               + "(\(state.limitOrigin)); \(byteSize(state.reserved)) is already in use",
                                hint: advice)
             }
-            reserved = total
+            state.reserved = total
         }
     }
 
-    package static func release(_ bytes: Int) { lock.withLock { reserved -= bytes } }
+    package static func release(_ bytes: Int) { state.withLock { $0.reserved -= bytes } }
 
     package static let advice = "use a smaller batch size, fewer channels or smaller layers, or raise the budget with --max-memory (such as --max-memory 16GB)"
 
@@ -63,7 +67,7 @@ public enum MemoryBudget {
     package static func checkParameterTensor(name: String, shape: [Int]) throws -> Int {
         let count = saturatingProduct(shape)
         let bytes = saturatingProduct([count, 4 * MemoryLayout<Float>.size])
-        let (limit, reserved) = lock.withLock { (self.limit, self.reserved) }
+        let (limit, reserved, limitOrigin) = current
         guard bytes <= limit - reserved else {
             throw ZooError("its \(name) of shape \(shape.map(String.init).joined(separator: "x")) has \(grouped(count)) values, "
                            + "\(approximately(bytes)) with its gradient and optimizer state, more than the memory budget of \(byteSize(limit)) "

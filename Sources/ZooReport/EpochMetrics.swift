@@ -26,7 +26,7 @@ public struct EpochMetrics: Equatable, Sendable {
     }
 
     /// The columns a row may have besides the required ones, and where each goes.
-    static let optionalColumns: [(name: String, field: WritableKeyPath<EpochMetrics, Double?>)] = [
+    static let optionalColumns: [(name: String, field: WritableKeyPath<EpochMetrics, Double?> & Sendable)] = [
         ("val_loss", \.validationLoss), ("val_accuracy", \.validationAccuracy), ("ema_test_loss", \.averagedTestLoss),
         ("ema_test_accuracy", \.averagedTestAccuracy), ("ema_val_loss", \.averagedValidationLoss), ("ema_val_accuracy", \.averagedValidationAccuracy),
     ]

@@ -21,18 +21,18 @@ final class PredictCommandTests: XCTestCase {
     }
 
     /// LeNet after one epoch of real MNIST, trained once for every test here that needs it.
-    private static var mnistCheckpoint: String?
-
-    private func trainedOnMNIST() throws -> String {
-        try Prerequisite.requireMNIST()
-        if let path = Self.mnistCheckpoint { return path }
+    private static let mnistCheckpoint = Result { () throws -> String in
         let folder = NSTemporaryDirectory() + "zoo-predict-lenet-\(UUID().uuidString)"
         let config = try TrainingConfig.defaults(overrides: ["dataset=mnist", "dataset.data_dir=\(TrainingSessionTests.dataDirectory)",
                                                              "model=lenet", "epochs=1", "seed=1"])
         _ = try TrainingSession(config: config, registry: ArchitectureRegistry(), runDirectory: folder, resume: false,
                                 progress: ProgressOutput(quiet: true, logEvery: 1_000, silent: true)).run()
-        Self.mnistCheckpoint = "\(folder)/best.safetensors"
         return "\(folder)/best.safetensors"
+    }
+
+    private func trainedOnMNIST() throws -> String {
+        try Prerequisite.requireMNIST()
+        return try Self.mnistCheckpoint.get()
     }
 
     private func evaluation(_ arguments: [String]) throws -> (correct: Int, total: Int) {

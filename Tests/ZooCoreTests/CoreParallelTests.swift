@@ -22,14 +22,11 @@ final class CoreParallelTests: XCTestCase {
 
     /// Loss, correct count and every gradient of one step, with `replicas` replicas (1: the plain plan).
     private func step(_ network: Network, split: CoreParallel?, images: [Float], labels: [Int32]) throws -> (Loss.Result, [[Float]]) {
-        let result = try images.withUnsafeBufferPointer { images in
-            try labels.withUnsafeBufferPointer { labels in
-                let batch = LabeledBatch(count: labels.count, images: images, labels: labels)
-                if let split { return try split.forwardLossBackward(batch, loss: .crossEntropy, classes: 3) }
-                let plan = try network.plan(batchSize: labels.count, training: true)
-                try plan.load(batch)
-                return try plan.forwardLossBackward(.crossEntropy, labels: labels, classes: 3)
-            }
+        let batch = LabeledBatch(count: labels.count, images: images, labels: labels)
+        let result = try split?.forwardLossBackward(batch, loss: .crossEntropy, classes: 3) ?? labels.withUnsafeBufferPointer { labels in
+            let plan = try network.plan(batchSize: labels.count, training: true)
+            try plan.load(batch)
+            return try plan.forwardLossBackward(.crossEntropy, labels: labels, classes: 3)
         }
         return (result, try network.trainableParameters.map { try $0.readGradient() })
     }
@@ -98,16 +95,12 @@ final class CoreParallelTests: XCTestCase {
         }
         let (images, labels) = batch(7, seed: 42)
         let plan = try network.plan(batchSize: 7, training: false)
-        let expected: [Float] = try images.withUnsafeBufferPointer { images in
-            try labels.withUnsafeBufferPointer { labels in try plan.load(LabeledBatch(count: 7, images: images, labels: labels)) }
-            try plan.forward()
-            return plan.withOutput { Array($0) }
-        }
+        try plan.load(LabeledBatch(count: 7, images: images, labels: labels))
+        try plan.forward()
+        let expected = plan.withOutput { Array($0) }
         let split = try XCTUnwrap(CoreParallel.make(network: network, batchSize: 7, replicas: 2, training: false))
         var actual: [Float] = []
-        try images.withUnsafeBufferPointer { images in
-            try split.infer(images, count: 7) { _, outputs in actual += outputs }
-        }
+        try split.infer(images, count: 7) { _, outputs in actual += outputs }
         assertClose(actual, expected, tolerance: 1e-5, "split inference")
         XCTAssertThrowsError(try step(network, split: split, images: images, labels: labels)) { error in
             XCTAssertTrue("\(error)".contains("made for inference"), "\(error)")

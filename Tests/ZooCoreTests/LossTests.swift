@@ -49,10 +49,8 @@ final class LossTests: XCTestCase {
         func correct(_ weight: Double) throws -> Int {
             try output.withUnsafeBufferPointer { output in
                 try labels.withUnsafeBufferPointer { labels in
-                    try partners.withUnsafeBufferPointer { partners in
-                        try Loss.crossEntropy.evaluate(output: output, labels: labels, classes: 3, gradient: nil,
-                                                       mixed: MixedLabels(partners: partners, weight: weight)).correct
-                    }
+                    try Loss.crossEntropy.evaluate(output: output, labels: labels, classes: 3, gradient: nil,
+                                                   mixed: MixedLabels(partners: partners, weight: weight)).correct
                 }
             }
         }
@@ -85,11 +83,9 @@ final class LabelSmoothingFixtureTests: XCTestCase {
         var gradient = [Float](repeating: .nan, count: output.count)
         let result = try output.withUnsafeBufferPointer { output in
             try labels.withUnsafeBufferPointer { labels in
-                try partners.withUnsafeBufferPointer { partners in
-                    try gradient.withUnsafeMutableBufferPointer { gradient in
-                        try Loss.crossEntropy.evaluate(output: output, labels: labels, classes: output.count / labels.count, gradient: gradient,
-                                                       labelSmoothing: smoothing, mixed: weight.map { MixedLabels(partners: partners, weight: $0) })
-                    }
+                try gradient.withUnsafeMutableBufferPointer { gradient in
+                    try Loss.crossEntropy.evaluate(output: output, labels: labels, classes: output.count / labels.count, gradient: gradient,
+                                                   labelSmoothing: smoothing, mixed: weight.map { MixedLabels(partners: partners, weight: $0) })
                 }
             }
         }

@@ -10,8 +10,6 @@ final class ArrayBatchSource: BatchSource {
     let batchSize: Int
     private var position = 0
     private var epoch = 0
-    private var batchImages: [Float] = []
-    private var batchLabels: [Int32] = []
 
     init(images: [Float], labels: [Int32], imageSize: Int, batchSize: Int) {
         self.images = images
@@ -27,12 +25,10 @@ final class ArrayBatchSource: BatchSource {
         guard position < labels.count else { return nil }
         let count = min(batchSize, labels.count - position)
         let order = (position..<(position + count)).map { ($0 + epoch * 7) % labels.count }
-        batchImages = order.flatMap { images[($0 * imageSize)..<(($0 + 1) * imageSize)] }
-        batchLabels = order.map { labels[$0] }
+        let batchImages = order.flatMap { images[($0 * imageSize)..<(($0 + 1) * imageSize)] }
+        let batchLabels = order.map { labels[$0] }
         position += count
-        return batchImages.withUnsafeBufferPointer { images in
-            batchLabels.withUnsafeBufferPointer { labels in LabeledBatch(count: count, images: images, labels: labels) }
-        }
+        return LabeledBatch(count: count, images: batchImages, labels: batchLabels)
     }
 
     /// Points in 4-D whose class is the sign pattern of two coordinates: learnable, not trivially.

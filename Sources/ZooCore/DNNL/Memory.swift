@@ -2,19 +2,25 @@ import CDNNL
 
 /// A oneDNN memory object and the 64-byte aligned buffer behind it.
 /// An alias shares another memory's buffer under a different descriptor (a reshape) and keeps it alive.
+/// The buffer is bound to `Float` for its whole life: Swift reads and writes it only as floats (int8 and bf16
+/// memories are only touched by oneDNN, through the C handle, and by whole-buffer copies).
 public final class Memory {
     let handle: dnnl_memory_t
     let descriptor: MemoryDescriptor
-    let data: UnsafeMutableRawPointer
+    let data: UnsafeMutablePointer<Float>
     let byteCount: Int
     private let storageOwner: Memory?
 
     init(_ descriptor: MemoryDescriptor, device: Device) throws {
         let byteCount = descriptor.byteCount
         try MemoryBudget.reserve(max(byteCount, 64))
-        let data = UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 64), alignment: 64)
+        // Whole floats, at least one cache line (an int8 buffer may end part-way through a float).
+        let capacity = max(byteCount, 64).quotientAndRemainder(dividingBy: MemoryLayout<Float>.stride)
+        let floats = capacity.quotient + (capacity.remainder > 0 ? 1 : 0)
+        let data = UnsafeMutableRawPointer.allocate(byteCount: floats * MemoryLayout<Float>.stride, alignment: 64)
+            .bindMemory(to: Float.self, capacity: floats)
         // Blocked layouts pad channels; the padding must read as zeros.
-        data.initializeMemory(as: UInt8.self, repeating: 0, count: max(byteCount, 64))
+        data.initialize(repeating: 0, count: floats)
         var raw = descriptor.raw
         var handle: dnnl_memory_t?
         do {
@@ -63,6 +69,6 @@ public final class Memory {
     var floatCount: Int { byteCount / MemoryLayout<Float>.stride }
 
     func withFloats<Result>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> Result) rethrows -> Result {
-        try body(UnsafeMutableBufferPointer(start: data.assumingMemoryBound(to: Float.self), count: floatCount))
+        try body(UnsafeMutableBufferPointer(start: data, count: floatCount))
     }
 }

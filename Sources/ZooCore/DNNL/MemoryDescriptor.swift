@@ -42,7 +42,7 @@ public struct MemoryDescriptor {
 
     var dimensions: [Int] {
         withUnsafeBytes(of: raw.dims) { bytes in
-            Array(bytes.bindMemory(to: Int64.self).prefix(Int(raw.ndims)).map { Int($0) })
+            Array(bytes.assumingMemoryBound(to: Int64.self).prefix(Int(raw.ndims)).map { Int($0) })
         }
     }
 

@@ -7,9 +7,8 @@ enum OpenMPThreads {
     private typealias SetThreads = @convention(c) (Int32) -> Void
     private typealias GetThreads = @convention(c) () -> Int32
 
-    private static let runtime = dlopen(nil, RTLD_NOW)
-    private static let setThreads: SetThreads? = dlsym(runtime, "omp_set_num_threads").map { unsafeBitCast($0, to: SetThreads.self) }
-    private static let getThreads: GetThreads? = dlsym(runtime, "omp_get_max_threads").map { unsafeBitCast($0, to: GetThreads.self) }
+    private static let setThreads: SetThreads? = dlsym(dlopen(nil, RTLD_NOW), "omp_set_num_threads").map { unsafeBitCast($0, to: SetThreads.self) }
+    private static let getThreads: GetThreads? = dlsym(dlopen(nil, RTLD_NOW), "omp_get_max_threads").map { unsafeBitCast($0, to: GetThreads.self) }
 
     /// The threads oneDNN uses on this thread: OMP_NUM_THREADS, else one per core.
     static var maximum: Int { Int(getThreads?() ?? 1) }

@@ -22,6 +22,19 @@ public final class CoreParallel {
 
     public var replicaCount: Int { replicas.count }
 
+    /// One replica's plan and its share of a batch, handed to the thread that runs that replica.
+    private struct ReplicaHandle: @unchecked Sendable {
+        // Sendable by hand: each handle (so each plan) goes to one thread of `onEveryReplica`, which waits for all.
+        let plan: Plan
+        let share: Range<Int>
+        let imageSize: Int
+
+        /// Copies the share's images of a batch into the plan's input.
+        func load(_ images: [Float]) throws {
+            try images[(share.lowerBound * imageSize)..<(share.upperBound * imageSize)].withUnsafeBufferPointer { try plan.load(images: $0) }
+        }
+    }
+
     /// One replica per OpenMP thread, except for training networks with batch norm (then 1, no split). Batch
     /// norm trains on its batch's statistics, which a split would make per replica (what DDP does without
     /// SyncBatchNorm): a different model, not the same one faster. Inference normalises with the running
@@ -77,16 +90,12 @@ public final class CoreParallel {
         guard trains else { throw ZooError("this split across cores was made for inference, not training") }
         let parts = try self.parts(of: batch.count, training: true)
         for replica in replicas.dropFirst() { replica.trainingStep = network.trainingStep }
-        var results = [Loss.Result?](repeating: nil, count: replicas.count)
-        try results.withUnsafeMutableBufferPointer { results in
-            try onEveryReplica { replica in
-                guard let (plan, share) = parts[replica] else { return }
-                let mixed = batch.mixed.map { MixedLabels(partners: UnsafeBufferPointer(rebasing: $0.partners[share]), weight: $0.weight) }
-                let part = LabeledBatch(count: share.count, images: images(share, of: batch.images),
-                                        labels: UnsafeBufferPointer(rebasing: batch.labels[share]))
-                try plan.load(part)
-                results[replica] = try plan.forwardLossBackward(loss, labels: part.labels, classes: classes, labelSmoothing: labelSmoothing,
-                                                                mixed: mixed) { plan in
+        let results = try onEveryReplica(parts) { replica in
+            let share = replica.share
+            let mixed = batch.mixed.map { MixedLabels(partners: Array($0.partners[share]), weight: $0.weight) }
+            try replica.load(batch.images)
+            return try Array(batch.labels[share]).withUnsafeBufferPointer { labels in
+                try replica.plan.forwardLossBackward(loss, labels: labels, classes: classes, labelSmoothing: labelSmoothing, mixed: mixed) { plan in
                     try plan.scaleOutputGradient(by: Float(share.count) / Float(batch.count))
                     try plan.backward()
                 }
@@ -104,57 +113,48 @@ public final class CoreParallel {
 
     /// Inference of `count` images split across the replicas, with the network's batch-norm statistics;
     /// `body` then reads each share's outputs (`[share.count, classes]`), in order.
-    public func infer(_ images: UnsafeBufferPointer<Float>, count: Int,
+    public func infer(_ images: [Float], count: Int,
                       _ body: (_ share: Range<Int>, _ outputs: UnsafeBufferPointer<Float>) throws -> Void) throws {
         guard images.count >= count * network.inputShape.elementCount else {
             throw ZooError("\(images.count) values do not hold \(count) images of \(network.inputShape) values")
         }
         let parts = try self.parts(of: count, training: false)
         copyBuffers()
-        try onEveryReplica { replica in
-            guard let (plan, share) = parts[replica] else { return }
-            try plan.load(LabeledBatch(count: share.count, images: self.images(share, of: images), labels: UnsafeBufferPointer(start: nil, count: 0)))
-            try plan.forward()
+        _ = try onEveryReplica(parts) { replica in
+            try replica.load(images)
+            try replica.plan.forward()
         }
-        for case let (plan, share)? in parts { try plan.withOutput { try body(share, $0) } }
+        for case let replica? in parts { try replica.plan.withOutput { try body(replica.share, $0) } }
     }
 
     /// Each replica's share of a batch of `count` and its plan for it (nil for an empty share), made with one
     /// OpenMP thread so that every kernel is set up to run single-threaded.
-    private func parts(of count: Int, training: Bool) throws -> [(plan: Plan, share: Range<Int>)?] {
+    private func parts(of count: Int, training: Bool) throws -> [ReplicaHandle?] {
         try OpenMPThreads.single {
             try replicas.enumerated().map { index, replica in
                 let share = BatchShare(worker: index, workers: replicas.count).range(inBatchOf: count)
-                return share.isEmpty ? nil : (try replica.plan(batchSize: share.count, training: training), share)
+                return share.isEmpty ? nil : ReplicaHandle(plan: try replica.plan(batchSize: share.count, training: training), share: share,
+                                                           imageSize: network.inputShape.elementCount)
             }
         }
     }
 
-    private func images(_ share: Range<Int>, of images: UnsafeBufferPointer<Float>) -> UnsafeBufferPointer<Float> {
-        let size = network.inputShape.elementCount
-        return UnsafeBufferPointer(rebasing: images[(share.lowerBound * size)..<(share.upperBound * size)])
-    }
-
-    /// Runs `body` for every replica at once, each on a thread of its own with oneDNN single-threaded;
-    /// rethrows the first replica's error.
-    private func onEveryReplica(_ body: (Int) throws -> Void) throws {
-        var failures = [Error?](repeating: nil, count: replicas.count)
-        failures.withUnsafeMutableBufferPointer { failures in
-            DispatchQueue.concurrentPerform(iterations: replicas.count) { replica in
-                do {
-                    try OpenMPThreads.single { try body(replica) }
-                } catch {
-                    failures[replica] = error
-                }
-            }
+    /// Runs `body` for every replica with a share at once, each on a thread of its own with oneDNN single-threaded;
+    /// returns each replica's result (nil for an empty share) or rethrows the first replica's error.
+    private func onEveryReplica<Output: Sendable>(_ parts: [ReplicaHandle?], _ body: @Sendable (ReplicaHandle) throws -> Output) throws -> [Output?] {
+        let outcomes = Locked([Result<Output, any Error>?](repeating: nil, count: parts.count))
+        DispatchQueue.concurrentPerform(iterations: parts.count) { index in
+            guard let replica = parts[index] else { return }
+            let outcome = Result { try OpenMPThreads.single { try body(replica) } }
+            outcomes.withLock { $0[index] = outcome }
         }
-        if let failure = failures.compactMap({ $0 }).first { throw failure }
+        return try outcomes.withLock { $0 }.map { try $0?.get() }
     }
 
     /// The network's buffers (batch norm's running statistics), copied to the other replicas for inference.
     private func copyBuffers() {
         for (source, copies) in buffers {
-            for copy in copies { copy.data.copyMemory(from: source.data, byteCount: source.byteCount) }
+            for copy in copies { copy.data.update(from: source.data, count: source.floatCount) }
         }
     }
 

@@ -1,6 +1,6 @@
 /// Every layer type by its YAML name. Adding a layer type: one new file, one line here.
 public enum LayerRegistry {
-    public static var types: [any Layer.Type] = [
+    nonisolated(unsafe) public static var types: [any Layer.Type] = [  // extended before threads start; wt-33 replaces this
         Conv2d.self,
         Linear.self,
         ReLU.self,

@@ -8,7 +8,7 @@ extension MemoryBudget {
         let estimate = MemoryEstimate(network: network)
         let perImage = saturatingSum(training ? estimate.trainingPlanBytesPerImage : estimate.inferencePlanBytesPerImage, capturedBytesPerImage)
         let needed = saturatingProduct([batchSize, perImage])
-        let (limit, reserved) = lock.withLock { (self.limit, self.reserved) }
+        let (limit, reserved, limitOrigin) = current
         guard needed > limit - reserved else { return }
         throw ZooError("the \(training ? "training" : "evaluation") plan at batch size \(grouped(batchSize)) needs \(approximately(needed)) "
                        + "of activations, but only \(byteSize(max(limit - reserved, 0))) of the memory budget of \(byteSize(limit)) "
@@ -30,7 +30,7 @@ extension MemoryBudget {
         let raise = needed == Int.max ? "" : " (such as --max-memory \(byteSize(needed, rounded: true)))"
         throw ZooError("\(what) at batch size \(grouped(batchSize)) needs \(approximately(needed)): \(byteSize(perImage)) per image "
                        + "for activations and data, and \(byteSize(fixed)) for \(training ? "parameters, gradients and optimizer state" : "parameters"); "
-                       + "the memory budget is \(byteSize(limit)) (\(lock.withLock { limitOrigin }))",
+                       + "the memory budget is \(byteSize(limit)) (\(current.limitOrigin))",
                        hint: "\(change), or raise the budget with --max-memory\(raise); "
                        + "`zoo summary MODEL --batch-size N` shows the estimate")
     }

@@ -8,7 +8,16 @@ func forEachChunk(of count: Int, chunkSize: Int = 1 << 16, _ body: (_ chunk: Int
         if count > 0 { body(0, 0..<count) }
         return
     }
-    DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-        body(chunk, (chunk * chunkSize)..<min(count, (chunk + 1) * chunkSize))
+    withoutActuallyEscaping(body) { body in
+        let shared = ChunkBody(run: body)
+        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+            shared.run(chunk, (chunk * chunkSize)..<min(count, (chunk + 1) * chunkSize))
+        }
     }
+}
+
+/// `forEachChunk`'s body, shared by the threads of one `concurrentPerform`.
+private struct ChunkBody: @unchecked Sendable {
+    // Sendable by hand: each call writes only inside its own chunk's range, and `forEachChunk` waits for all.
+    let run: (_ chunk: Int, _ range: Range<Int>) -> Void
 }

@@ -142,7 +142,7 @@ public final class Parameter {
 /// A one-off reorder, for parameter I/O outside the training step.
 func reorder(from source: Memory, to destination: Memory, device: Device) throws {
     if source.descriptor == destination.descriptor {
-        destination.data.copyMemory(from: source.data, byteCount: source.byteCount)
+        destination.data.update(from: source.data, count: source.floatCount)
         return
     }
     let primitive = try Primitive(PrimitiveDescriptor(reorderFrom: source.descriptor, to: destination.descriptor, device: device))

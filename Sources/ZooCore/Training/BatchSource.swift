@@ -2,7 +2,7 @@ import ZooFoundation
 
 extension Plan {
     /// Copies a batch's images into the plan's input.
-    func load(_ batch: LabeledBatch) throws { try load(images: batch.images) }
+    func load(_ batch: LabeledBatch) throws { try batch.images.withUnsafeBufferPointer { try load(images: $0) } }
 
     /// Copies `batchSize` images (NCHW floats) into the plan's input.
     func load(images: UnsafeBufferPointer<Float>) throws {

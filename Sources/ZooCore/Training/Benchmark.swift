@@ -41,14 +41,8 @@ public enum Benchmark {
         let labels = (0..<localBatch).map { Int32($0 % classes) }
         let forwardLossBackward: () throws -> Void
         if let coreParallel {
-            forwardLossBackward = {
-                _ = try images.withUnsafeBufferPointer { images in
-                    try labels.withUnsafeBufferPointer { labels in
-                        try coreParallel.forwardLossBackward(LabeledBatch(count: localBatch, images: images, labels: labels),
-                                                             loss: .crossEntropy, classes: classes)
-                    }
-                }
-            }
+            let batch = LabeledBatch(count: localBatch, images: images, labels: labels)
+            forwardLossBackward = { _ = try coreParallel.forwardLossBackward(batch, loss: .crossEntropy, classes: classes) }
         } else {
             let train = try network.plan(batchSize: localBatch, training: true)
             train.withInput { input in for index in input.indices { input[index] = images[index] } }
@@ -70,7 +64,7 @@ public enum Benchmark {
         let inferImages = (0..<(localInferBatch * network.inputShape.elementCount)).map { images[$0 % images.count] }
         let infer: () throws -> Void
         if let split = inferenceSplit ?? coreParallel {
-            infer = { try inferImages.withUnsafeBufferPointer { try split.infer($0, count: localInferBatch) { _, _ in } } }
+            infer = { try split.infer(inferImages, count: localInferBatch) { _, _ in } }
         } else {
             let plan = try network.plan(batchSize: localInferBatch, training: false)
             plan.withInput { input in for index in input.indices { input[index] = inferImages[index] } }
@@ -140,11 +134,7 @@ extension Benchmark {
     public static func quantizeOnSyntheticImages(_ network: Network, count: Int) throws {
         let images = syntheticImages(count: count, shape: network.inputShape)
         let labels = [Int32](repeating: 0, count: count)
-        let ranges = try images.withUnsafeBufferPointer { images in
-            try labels.withUnsafeBufferPointer { labels in
-                try network.calibrate(data: SingleBatch(LabeledBatch(count: count, images: images, labels: labels)))
-            }
-        }
+        let ranges = try network.calibrate(data: SingleBatch(LabeledBatch(count: count, images: images, labels: labels)))
         network.quantization = try NetworkQuantization(network: network, ranges: ranges)
     }
 

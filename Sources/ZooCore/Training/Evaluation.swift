@@ -29,8 +29,8 @@ extension Network {
         while let batch = data.nextBatch() {
             guard batch.count > 0 else { continue }  // a worker's empty share of a small last batch
             func score(_ share: Range<Int>, _ output: UnsafeBufferPointer<Float>, _ loss: Loss) throws {
-                let labels = UnsafeBufferPointer(rebasing: batch.labels[share])
-                let result = try loss.evaluate(output: output, labels: labels, classes: classes, gradient: nil)
+                let labels = Array(batch.labels[share])
+                let result = try labels.withUnsafeBufferPointer { try loss.evaluate(output: output, labels: $0, classes: classes, gradient: nil) }
                 for sample in 0..<share.count {
                     let row = output[(sample * classes)..<((sample + 1) * classes)]
                     let predicted = (row.indices.max { row[$0] < row[$1] } ?? row.startIndex) - sample * classes

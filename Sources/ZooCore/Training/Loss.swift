@@ -10,7 +10,7 @@ public enum Loss: String, CaseIterable, Sendable, Codable {
     /// Mean squared error against one-hot targets (`F.mse_loss`).
     case mse
 
-    public struct Result {
+    public struct Result: Sendable {
         public var loss: Double
         /// Samples whose largest output is their label.
         public var correct: Int

@@ -47,14 +47,12 @@ public struct TestTimeAugmentation: Sendable, Equatable {
                     }
                 }
             }
-            try view.withUnsafeBufferPointer { images in
-                try network.infer(LabeledBatch(count: batch.count, images: images, labels: batch.labels), split: split) { share, output in
-                    for sample in 0..<share.count {
-                        let row = output[(sample * classes)..<((sample + 1) * classes)]
-                        let probabilities = loss == .mse ? row.map { Double($0) } : Self.probabilities(row, logarithms: loss == .nll)
-                        for (index, probability) in probabilities.enumerated() {
-                            mean[(share.lowerBound + sample) * classes + index] += Float(probability / Double(transforms.count))
-                        }
+            try network.infer(LabeledBatch(count: batch.count, images: view, labels: batch.labels), split: split) { share, output in
+                for sample in 0..<share.count {
+                    let row = output[(sample * classes)..<((sample + 1) * classes)]
+                    let probabilities = loss == .mse ? row.map { Double($0) } : Self.probabilities(row, logarithms: loss == .nll)
+                    for (index, probability) in probabilities.enumerated() {
+                        mean[(share.lowerBound + sample) * classes + index] += Float(probability / Double(transforms.count))
                     }
                 }
             }

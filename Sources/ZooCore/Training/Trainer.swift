@@ -92,23 +92,26 @@ public final class Trainer {
         mixedPartners.removeAll(keepingCapacity: true)
         mixedPartners.append(contentsOf: repeatElement(0, count: batch.count))
         var random = SeededRandom(seed: network.seed, streams: 0x4D49_58, UInt64(epoch), UInt64(step))
-        return try mixedImages.withUnsafeMutableBufferPointer { images in
-            try mixedPartners.withUnsafeMutableBufferPointer { partners in
-                let weight = batchMixing.mix(images, labels: batch.labels, partners: partners, shape: network.inputShape, random: &random)
-                return try forwardLossBackward(LabeledBatch(count: batch.count, images: UnsafeBufferPointer(images), labels: batch.labels,
-                                                            globalCount: batch.globalCount,
-                                                            mixed: MixedLabels(partners: UnsafeBufferPointer(partners), weight: weight)))
+        let weight = mixedImages.withUnsafeMutableBufferPointer { images in
+            mixedPartners.withUnsafeMutableBufferPointer { partners in
+                batch.labels.withUnsafeBufferPointer { labels in
+                    batchMixing.mix(images, labels: labels, partners: partners, shape: network.inputShape, random: &random)
+                }
             }
         }
+        return try forwardLossBackward(LabeledBatch(count: batch.count, images: mixedImages, labels: batch.labels, globalCount: batch.globalCount,
+                                                    mixed: MixedLabels(partners: mixedPartners, weight: weight)))
     }
 
     private func forwardLossBackward(_ batch: LabeledBatch) throws -> Loss.Result {
         if let coreParallel { return try coreParallel.forwardLossBackward(batch, loss: loss, classes: classes, labelSmoothing: labelSmoothing) }
         let plan = try network.plan(batchSize: batch.count, training: true)
         try plan.load(batch)
-        return try plan.forwardLossBackward(loss, labels: batch.labels, classes: classes, labelSmoothing: labelSmoothing, mixed: batch.mixed, backward: dataParallel.map { dataParallel in
-            { try dataParallel.backward($0, globalCount: batch.globalCount) }
-        })
+        return try batch.labels.withUnsafeBufferPointer { labels in
+            try plan.forwardLossBackward(loss, labels: labels, classes: classes, labelSmoothing: labelSmoothing, mixed: batch.mixed, backward: dataParallel.map { dataParallel in
+                { try dataParallel.backward($0, globalCount: batch.globalCount) }
+            })
+        }
     }
 
     /// With data parallelism, each worker evaluates its share of every batch with worker 0's batch-norm statistics.

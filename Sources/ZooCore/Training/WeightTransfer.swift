@@ -40,7 +40,7 @@ extension Checkpoint {
             }
         }
         guard !matched.isEmpty else {
-            let theirs = parameters.keys.sorted().prefix(6).map { "\($0) \(parameters[$0]!.shape)" }
+            let theirs = parameters.sorted { $0.key < $1.key }.prefix(6).map { "\($0.key) \($0.value.shape)" }
             let ours = network.namedParameters.prefix(6).map { "\($0.name) \($0.parameter.shape)" }
             throw ZooError("no tensor of the checkpoint matches the model by name and shape, so there is nothing to start from", place: path,
                            hint: "the checkpoint holds \(theirs.joined(separator: ", "))\(parameters.count > 6 ? ", ..." : ""); the model needs "

@@ -91,7 +91,7 @@ public enum ImageFolder {
         let splitFolders = trainFolder.isDirectory
         let classFolders = try FolderWalk.subfolders(of: splitFolders ? trainFolder : root)
         let classNames = try classFolders.map { folder in
-            guard let name = String(validatingUTF8: folder.name.map { CChar(bitPattern: $0) } + [0]) else {
+            guard let name = String(validatingCString: folder.name.map { CChar(bitPattern: $0) } + [0]) else {
                 throw ZooError("the class folder's name is not UTF-8", place: folder.path.shown,
                                hint: "rename the folder: its name becomes the class name stored in checkpoints")
             }
@@ -138,16 +138,15 @@ public enum ImageFolder {
 
     /// Every file read and decoded (and resized to `size`) on all cores; nil for a file skipped with a warning.
     public static func decode(_ paths: [RawPath], size: [Int]?, warn: (String) -> Void) -> [DecodedImage?] {
-        var results = [Result<DecodedImage, ZooError>?](repeating: nil, count: paths.count)
+        let results = Locked([Result<DecodedImage, ZooError>?](repeating: nil, count: paths.count))
         let chunk = 32
-        results.withUnsafeMutableBufferPointer { results in
-            DispatchQueue.concurrentPerform(iterations: (paths.count + chunk - 1) / chunk) { part in
-                for index in part * chunk ..< min(paths.count, (part + 1) * chunk) {
-                    results[index] = Result { try decodeFile(paths[index], size: size) }.mapError { $0 as? ZooError ?? ZooError("\($0)") }
-                }
+        DispatchQueue.concurrentPerform(iterations: (paths.count + chunk - 1) / chunk) { part in
+            for index in part * chunk ..< min(paths.count, (part + 1) * chunk) {
+                let result = Result { try decodeFile(paths[index], size: size) }.mapError { $0 as? ZooError ?? ZooError("\($0)") }
+                results.withLock { $0[index] = result }
             }
         }
-        return results.map { result in
+        return results.withLock { $0 }.map { result in
             switch result {
             case .success(let image): return image
             case .failure(let error): warn("\(error.place ?? ""): skipped: \(error.message)"); return nil

@@ -16,7 +16,7 @@ public struct RawPath: Sendable, Hashable, Comparable {
     public static func < (left: RawPath, right: RawPath) -> Bool { left.bytes.lexicographicallyPrecedes(right.bytes) }
 
     func withCString<Result>(_ body: (UnsafePointer<CChar>) throws -> Result) rethrows -> Result {
-        try (bytes + [0]).withUnsafeBufferPointer { try $0.withMemoryRebound(to: CChar.self) { try body($0.baseAddress!) } }
+        try body(bytes.map { CChar(bitPattern: $0) } + [0])
     }
 
     /// stat(2), following symbolic links; nil with errno set when it fails.
@@ -44,7 +44,7 @@ public struct RawPath: Sendable, Hashable, Comparable {
         var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
         var filled = 0
         while filled < bytes.count {
-            let count = bytes.withUnsafeMutableBytes { Foundation.read(descriptor, $0.baseAddress! + filled, $0.count - filled) }
+            let count = bytes.withUnsafeMutableBytes { Foundation.read(descriptor, $0.baseAddress.map { $0 + filled }, $0.count - filled) }
             if count < 0, errno == EINTR { continue }
             guard count > 0 else {
                 if count == 0 { break }

@@ -36,7 +36,7 @@ public typealias ImageStep = @Sendable (_ source: UnsafeBufferPointer<UInt8>, _ 
 
 /// Every transform by its `dataset:` key, in the order they apply. Adding one: a new file, one line here.
 public enum TransformRegistry {
-    public static var types: [any ImageTransform.Type] = [
+    nonisolated(unsafe) public static var types: [any ImageTransform.Type] = [  // extended before threads start; wt-33 replaces this
         PadTo.self,
         PermutePixels.self,
         RandomCrop.self,
@@ -49,7 +49,7 @@ public enum TransformRegistry {
 }
 
 /// A configured transform; its description is its `dataset:` entry, such as `pad_to: 32`.
-public struct Transform: Equatable, Codable, CustomStringConvertible, @unchecked Sendable {
+public struct Transform: Equatable, Codable, CustomStringConvertible, @unchecked Sendable {  // `let` settings, value structs of plain fields; wt-33 replaces this
     public let settings: any ImageTransform
 
     public init(_ settings: any ImageTransform) { self.settings = settings }

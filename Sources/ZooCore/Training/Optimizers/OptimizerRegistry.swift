@@ -16,7 +16,7 @@ public protocol OptimizerSettings: Sendable, Equatable {
 
 /// Every optimizer by its YAML name. Adding one: a new file with its `OptimizerSettings`, one line here.
 public enum OptimizerRegistry {
-    public static var types: [any OptimizerSettings.Type] = [
+    nonisolated(unsafe) public static var types: [any OptimizerSettings.Type] = [  // extended before threads start; wt-33 replaces this
         SGD.Settings.self,
         Adam.Settings.self,
         AdamW.Settings.self,
@@ -42,7 +42,7 @@ public struct OptimizerName: RawRepresentable, Hashable, Sendable {
 }
 
 /// A configured optimizer: which one, and its settings.
-public struct OptimizerConfig: Equatable, @unchecked Sendable {
+public struct OptimizerConfig: Equatable, @unchecked Sendable {  // `let` settings, value structs of plain fields; wt-33 replaces this
     public let settings: any OptimizerSettings
 
     public init(_ settings: any OptimizerSettings) { self.settings = settings }

@@ -30,7 +30,7 @@ extension ScheduleSettings {
 
 /// Every schedule by its YAML name. Adding one: a new file with its `ScheduleSettings`, one line here.
 public enum ScheduleRegistry {
-    public static var types: [any ScheduleSettings.Type] = [
+    nonisolated(unsafe) public static var types: [any ScheduleSettings.Type] = [  // extended before threads start; wt-33 replaces this
         ConstantSchedule.self,
         StepSchedule.self,
         MultiStepSchedule.self,
@@ -46,7 +46,7 @@ public enum ScheduleRegistry {
 }
 
 /// A configured schedule, in the closed forms of `torch.optim.lr_scheduler`.
-public struct LearningRateSchedule: Equatable, @unchecked Sendable {
+public struct LearningRateSchedule: Equatable, @unchecked Sendable {  // `let` settings, value structs of plain fields; wt-33 replaces this
     public let settings: any ScheduleSettings
     /// `per_step: true`: the rate changes every batch, not once per epoch.
     public var perStep: Bool
