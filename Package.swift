@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "ZooConfig", dependencies: ["ZooCore", "ZooData", .product(name: "Yams", package: "Yams")], swiftSettings: optimize),
         // TensorBoard event files and the report page of a run folder.
         .target(name: "ZooReport", dependencies: ["ZooFoundation", "ZooData", "CZlib"], swiftSettings: optimize),
-        .target(name: "ZooDistributed", dependencies: ["ZooCore", "CMPI"], swiftSettings: optimize),
+        .target(name: "ZooDistributed", dependencies: ["ZooCore", "CDNNL", "CMPI"], swiftSettings: optimize),
         .target(name: "ZooCLI", dependencies: [
             "ZooCore", "ZooData", "ZooConfig", "ZooReport", "ZooDistributed",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -46,12 +46,12 @@ let package = Package(
         .executableTarget(name: "zoo", dependencies: ["ZooCLI"]),
         // How a test skips for a missing tool or dataset (and fails instead under CI=true).
         .target(name: "ZooTestSupport", path: "Tests/ZooTestSupport"),
-        .testTarget(name: "ZooCoreTests", dependencies: ["ZooCore", "ZooConfig"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ZooCoreTests", dependencies: ["ZooCore", "ZooConfig", "ZooTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ZooDataTests", dependencies: ["ZooData", "ZooFoundation", "CZlib", "CSPNG", "CTurboJPEG", "ZooTestSupport"]),
         .testTarget(name: "ZooConfigTests", dependencies: ["ZooConfig", "ZooCore", "ZooData", "ZooTestSupport"]),
         .testTarget(name: "ZooCLITests", dependencies: ["ZooCLI", "ZooConfig", "ZooCore", "ZooData", "ZooReport", "CZlib", "ZooTestSupport"]),
         .testTarget(name: "ZooReportTests", dependencies: ["ZooReport", "ZooFoundation", "ZooData"]),
-        .testTarget(name: "ZooDistributedTests", dependencies: ["ZooDistributed", "ZooCore"]),
+        .testTarget(name: "ZooDistributedTests", dependencies: ["ZooDistributed", "ZooCore", "ZooTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

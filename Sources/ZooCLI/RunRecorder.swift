@@ -49,9 +49,9 @@ final class RunRecorder {
         steps = StepMetrics.parse(csv: csv).filter { $0.position <= Double(epochs) }
     }
 
-    /// After metrics.csv has this epoch's row: the evaluations' scalars, steps.csv, then a new report.html. `split` is
-    /// the training's split across cores, whose replicas' plans then also find the mistakes; `warnings` head the page.
-    func epochFinished(_ epoch: Int, evaluations: EpochEvaluations, stepsPerEpoch: Int, split: CoreParallel?, warnings: [String] = []) throws {
+    /// After metrics.csv has this epoch's row: the evaluations' scalars, steps.csv, then a new report.html. `runner` is
+    /// the training's, whose plans (a split across cores: its replicas') then also find the mistakes; `warnings` head the page.
+    func epochFinished(_ epoch: Int, evaluations: EpochEvaluations, stepsPerEpoch: Int, runner: BatchRunner, warnings: [String] = []) throws {
         if let stepError { throw stepError }
         // Epoch n ends at step n x (training batches per epoch), the training scalars' axis.
         let step = (epoch + 1) * stepsPerEpoch
@@ -68,7 +68,7 @@ final class RunRecorder {
             subtitle: "\(runDirectory) · \(grouped(network.parameterCount)) parameters · input \(network.inputShape) · "
                 + "\(config.optimizer.name.rawValue) · \(history.count) of \(config.epochs) epochs",
             history: history, classNames: dataset.classNames, confusion: evaluation.confusion,
-            mistakes: try mistakes(split: split), filters: try Tiles.firstConvolutionFilters(network.firstConvolutionWeight()), config: config.resolvedYAML,
+            mistakes: try mistakes(runner: runner), filters: try Tiles.firstConvolutionFilters(network.firstConvolutionWeight()), config: config.resolvedYAML,
             summaryRows: summaryRows, facts: facts(history), warnings: warnings, steps: steps)
         try writeAtomically(page.html, to: path("report.html"))
     }
@@ -76,7 +76,7 @@ final class RunRecorder {
     private func path(_ file: String) -> String { (runDirectory as NSString).appendingPathComponent(file) }
 
     /// The first test images the model gets wrong, in test-set order, with the predicted class's probability.
-    private func mistakes(split: CoreParallel?) throws -> [Mistake] {
+    private func mistakes(runner: BatchRunner) throws -> [Mistake] {
         let classes = network.outputShape.elementCount
         let testSet = dataset.test
         let imageBytes = testSet.channels * testSet.height * testSet.width
@@ -86,7 +86,7 @@ final class RunRecorder {
         testLoader.start(epoch: 0)
         while found.count < Self.mistakeCount, let batch = testLoader.nextBatch() {
             var rows: [[Float]] = []
-            try network.infer(batch, split: split) { share, output in
+            try network.infer(batch, split: runner) { share, output in
                 rows += (0..<share.count).map { Array(output[($0 * classes)..<(($0 + 1) * classes)]) }
             }
             for (sample, row) in rows.enumerated() where found.count < Self.mistakeCount {

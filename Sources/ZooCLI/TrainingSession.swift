@@ -135,15 +135,8 @@ final class TrainingSession {
             transfer = (source, try Checkpoint.read(path: path).loadMatching(into: network, path: path))
         }
         // Every rank has read the same checkpoint; rank 0's weights are copied to all the same.
-        if let communicator, communicator.workers > 1 {
-            trainer.dataParallel = try DataParallel(group: communicator, network: network, batchSize: config.batchSize)
-        } else {
-            trainer.coreParallel = try CoreParallel.make(network: network, batchSize: config.batchSize, replicas: replicas)
-            if trainer.coreParallel == nil && replicas == nil {
-                trainer.inferenceSplit = try CoreParallel.inferenceSplit(of: network, trainingBatchSize: config.batchSize,
-                                                                         batchSize: config.batchSize)
-            }
-        }
+        trainer.runner = try DataParallel.runner(network: network, batchSize: config.batchSize, inferenceBatchSize: config.batchSize,
+                                                 group: communicator, replicas: replicas)
     }
 
     private func path(_ file: String) -> String { (runDirectory as NSString).appendingPathComponent(file) }
@@ -211,7 +204,7 @@ final class TrainingSession {
         // interrupted resume leaves config.yaml as it was.
         if writesFiles && !resume { try writeAtomically(config.resolvedYAML, to: path("config.yaml")) }
         // Under mpirun, Ctrl-C ends every rank (mpirun forwards it); ranks stopping at different steps would deadlock.
-        if trainer.dataParallel == nil {
+        if trainer.runner.share.workers == 1 {
             InterruptSignal.install()
             trainer.shouldStop = { InterruptSignal.requested }
         }
@@ -270,7 +263,7 @@ final class TrainingSession {
                                 + [String(format: "%.3f", result.seconds), String(format: "%.1f", result.imagesPerSecond),
                                    (epochWarning ?? "").replacingOccurrences(of: ",", with: ";")]).joined(separator: ","))
             if writesFiles { try writeAtomically(([Self.metricsHeader(for: config)] + metricsRows).joined(separator: "\n") + "\n", to: path("metrics.csv")) }
-            try recorder?.epochFinished(epoch, evaluations: evaluations, stepsPerEpoch: trainLoader.batchesPerEpoch, split: trainer.evaluationSplit,
+            try recorder?.epochFinished(epoch, evaluations: evaluations, stepsPerEpoch: trainLoader.batchesPerEpoch, runner: trainer.runner,
                                         warnings: [buildWarning, epochWarning].compactMap { $0 })
             let score = evaluations.score(monitor.metric, averaged: savesAverage) ?? .nan
             let isBest = monitor.record(score, epoch: epoch + 1)

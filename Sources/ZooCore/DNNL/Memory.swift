@@ -4,9 +4,9 @@ import CDNNL
 /// An alias shares another memory's buffer under a different descriptor (a reshape) and keeps it alive.
 public final class Memory {
     let handle: dnnl_memory_t
-    let descriptor: MemoryDescriptor
-    let data: UnsafeMutableRawPointer
-    let byteCount: Int
+    package let descriptor: MemoryDescriptor
+    package let data: UnsafeMutableRawPointer
+    package let byteCount: Int
     private let storageOwner: Memory?
 
     init(_ descriptor: MemoryDescriptor, device: Device) throws {
@@ -60,9 +60,9 @@ public final class Memory {
     }
 
     /// The whole buffer as floats, padding included (for element-wise work that is layout-blind).
-    var floatCount: Int { byteCount / MemoryLayout<Float>.stride }
+    package var floatCount: Int { byteCount / MemoryLayout<Float>.stride }
 
-    func withFloats<Result>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> Result) rethrows -> Result {
+    package func withFloats<Result>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> Result) rethrows -> Result {
         try body(UnsafeMutableBufferPointer(start: data.assumingMemoryBound(to: Float.self), count: floatCount))
     }
 }

@@ -1,5 +1,7 @@
 import XCTest
+import ZooTestSupport
 @testable import ZooCore
+import ZooDistributed
 
 /// A stand-in for a group of identical workers: every other worker had the same images, so a sum is
 /// `workers` times this worker's values. It records the order of calls, to show sums start during backward.
