@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "ZooCore", targets: ["ZooCore"]),
         .library(name: "ZooData", targets: ["ZooData"]),
         .library(name: "ZooConfig", targets: ["ZooConfig"]),
+        .library(name: "ZooTraining", targets: ["ZooTraining"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
@@ -39,18 +40,21 @@ let package = Package(
         // TensorBoard event files and the report page of a run folder.
         .target(name: "ZooReport", dependencies: ["ZooFoundation", "ZooData", "CZlib"], swiftSettings: optimize),
         .target(name: "ZooDistributed", dependencies: ["ZooCore", "CDNNL", "CMPI"], swiftSettings: optimize),
+        // Training sessions, checkpoints' metadata, run folders: what `zoo train` does, for any Swift program.
+        .target(name: "ZooTraining", dependencies: ["ZooCore", "ZooData", "ZooConfig", "ZooReport", "ZooDistributed"], swiftSettings: optimize),
         .target(name: "ZooCLI", dependencies: [
-            "ZooCore", "ZooData", "ZooConfig", "ZooReport", "ZooDistributed",
+            "ZooCore", "ZooData", "ZooConfig", "ZooReport", "ZooDistributed", "ZooTraining",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: optimize),
         .executableTarget(name: "zoo", dependencies: ["ZooCLI"]),
         // How a test skips for a missing tool or dataset (and fails instead under CI=true).
-        .target(name: "ZooTestSupport", path: "Tests/ZooTestSupport"),
+        .target(name: "ZooTestSupport", dependencies: ["ZooFoundation"], path: "Tests/ZooTestSupport"),
         .testTarget(name: "ZooCoreTests", dependencies: ["ZooCore", "ZooConfig", "ZooTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ZooDataTests", dependencies: ["ZooData", "ZooFoundation", "CZlib", "CSPNG", "CTurboJPEG", "ZooTestSupport"]),
-        .testTarget(name: "ZooConfigTests", dependencies: ["ZooConfig", "ZooCore", "ZooData", "ZooTestSupport"]),
-        .testTarget(name: "ZooCLITests", dependencies: ["ZooCLI", "ZooConfig", "ZooCore", "ZooData", "ZooReport", "CZlib", "ZooTestSupport"]),
+        .testTarget(name: "ZooConfigTests", dependencies: ["ZooConfig", "ZooCore", "ZooData"]),
+        .testTarget(name: "ZooCLITests", dependencies: ["ZooCLI", "ZooTraining", "ZooConfig", "ZooCore", "ZooData", "ZooReport", "CZlib", "ZooTestSupport"]),
         .testTarget(name: "ZooReportTests", dependencies: ["ZooReport", "ZooFoundation", "ZooData"]),
+        .testTarget(name: "ZooTrainingTests", dependencies: ["ZooTraining", "ZooCore", "ZooConfig", "ZooData", "ZooTestSupport"]),
         .testTarget(name: "ZooDistributedTests", dependencies: ["ZooDistributed", "ZooCore", "ZooTestSupport"]),
     ],
     swiftLanguageModes: [.v5]

@@ -3,6 +3,7 @@ import Foundation
 import ZooConfig
 import ZooCore
 import ZooDistributed
+import ZooTraining
 
 /// `zoo bench MODEL`: training and inference images/s on in-memory data; `--sgemm` measures the machine's ceiling.
 struct BenchCommand: ParsableCommand {

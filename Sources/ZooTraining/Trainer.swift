@@ -1,4 +1,5 @@
 import Foundation
+import ZooCore
 
 /// Runs training epochs and evaluations of one network with one optimizer and loss.
 public final class Trainer {
