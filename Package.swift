@@ -3,8 +3,9 @@ import PackageDescription
 
 // Plain -O keeps overflow and bounds checks: zoo parses files from elsewhere, where a wrong size must trap, not read wild memory.
 let optimize: [SwiftSetting] = [.unsafeFlags(["-O", "-wmo"], .when(configuration: .release))]
-// ZooCore's Swift kernels (max pooling) run several times slower unoptimised, and the tests train real
-// epochs through them, so ZooCore is optimised in debug builds (and so in `swift test`) too.
+// ZooCore's Swift kernels (max pooling) and ZooDistributed's (the sums of the split across cores) run several
+// times slower unoptimised, and the tests train real epochs through them, so both are optimised in debug
+// builds (and so in `swift test`) too.
 let optimizeCore: [SwiftSetting] = optimize + [.unsafeFlags(["-O"], .when(configuration: .debug))]
 
 let package = Package(
@@ -39,7 +40,7 @@ let package = Package(
         .target(name: "ZooConfig", dependencies: ["ZooCore", "ZooData", .product(name: "Yams", package: "Yams")], swiftSettings: optimize),
         // TensorBoard event files and the report page of a run folder.
         .target(name: "ZooReport", dependencies: ["ZooFoundation", "ZooData", "CZlib"], swiftSettings: optimize),
-        .target(name: "ZooDistributed", dependencies: ["ZooCore", "CDNNL", "CMPI"], swiftSettings: optimize),
+        .target(name: "ZooDistributed", dependencies: ["ZooCore", "CDNNL", "CMPI"], swiftSettings: optimizeCore),
         // Training sessions, checkpoints' metadata, run folders: what `zoo train` does, for any Swift program.
         .target(name: "ZooTraining", dependencies: ["ZooCore", "ZooData", "ZooConfig", "ZooReport", "ZooDistributed"], swiftSettings: optimize),
         .target(name: "ZooCLI", dependencies: [
