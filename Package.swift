@@ -3,8 +3,9 @@ import PackageDescription
 
 // Plain -O keeps overflow and bounds checks: zoo parses files from elsewhere, where a wrong size must trap, not read wild memory.
 let optimize: [SwiftSetting] = [.unsafeFlags(["-O", "-wmo"], .when(configuration: .release))]
-// ZooCore's Swift kernels (max pooling) run several times slower unoptimised, and the tests train real
-// epochs through them, so ZooCore is optimised in debug builds (and so in `swift test`) too.
+// ZooCore's Swift kernels (max pooling) and ZooDistributed's (the sums of the split across cores) run several
+// times slower unoptimised, and the tests train real epochs through them, so both are optimised in debug
+// builds (and so in `swift test`) too.
 let optimizeCore: [SwiftSetting] = optimize + [.unsafeFlags(["-O"], .when(configuration: .debug))]
 
 let package = Package(
@@ -15,6 +16,7 @@ let package = Package(
         .library(name: "ZooCore", targets: ["ZooCore"]),
         .library(name: "ZooData", targets: ["ZooData"]),
         .library(name: "ZooConfig", targets: ["ZooConfig"]),
+        .library(name: "ZooTraining", targets: ["ZooTraining"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
@@ -38,20 +40,23 @@ let package = Package(
         .target(name: "ZooConfig", dependencies: ["ZooCore", "ZooData", .product(name: "Yams", package: "Yams")], swiftSettings: optimize),
         // TensorBoard event files and the report page of a run folder.
         .target(name: "ZooReport", dependencies: ["ZooFoundation", "ZooData", "CZlib"], swiftSettings: optimize),
-        .target(name: "ZooDistributed", dependencies: ["ZooCore", "CMPI"], swiftSettings: optimize),
+        .target(name: "ZooDistributed", dependencies: ["ZooCore", "CDNNL", "CMPI"], swiftSettings: optimizeCore),
+        // Training sessions, checkpoints' metadata, run folders: what `zoo train` does, for any Swift program.
+        .target(name: "ZooTraining", dependencies: ["ZooCore", "ZooData", "ZooConfig", "ZooReport", "ZooDistributed"], swiftSettings: optimize),
         .target(name: "ZooCLI", dependencies: [
-            "ZooCore", "ZooData", "ZooConfig", "ZooReport", "ZooDistributed",
+            "ZooCore", "ZooData", "ZooConfig", "ZooReport", "ZooDistributed", "ZooTraining",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: optimize),
         .executableTarget(name: "zoo", dependencies: ["ZooCLI"]),
         // How a test skips for a missing tool or dataset (and fails instead under CI=true).
-        .target(name: "ZooTestSupport", path: "Tests/ZooTestSupport"),
-        .testTarget(name: "ZooCoreTests", dependencies: ["ZooCore", "ZooConfig"], resources: [.copy("Fixtures")]),
+        .target(name: "ZooTestSupport", dependencies: ["ZooFoundation"], path: "Tests/ZooTestSupport"),
+        .testTarget(name: "ZooCoreTests", dependencies: ["ZooCore", "ZooConfig", "ZooTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ZooDataTests", dependencies: ["ZooData", "ZooFoundation", "CZlib", "CSPNG", "CTurboJPEG", "ZooTestSupport"]),
-        .testTarget(name: "ZooConfigTests", dependencies: ["ZooConfig", "ZooCore", "ZooData", "ZooTestSupport"]),
-        .testTarget(name: "ZooCLITests", dependencies: ["ZooCLI", "ZooConfig", "ZooCore", "ZooData", "ZooReport", "CZlib", "ZooTestSupport"]),
+        .testTarget(name: "ZooConfigTests", dependencies: ["ZooConfig", "ZooCore", "ZooData"]),
+        .testTarget(name: "ZooCLITests", dependencies: ["ZooCLI", "ZooTraining", "ZooConfig", "ZooCore", "ZooData", "ZooReport", "CZlib", "ZooTestSupport"]),
         .testTarget(name: "ZooReportTests", dependencies: ["ZooReport", "ZooFoundation", "ZooData"]),
-        .testTarget(name: "ZooDistributedTests", dependencies: ["ZooDistributed", "ZooCore"]),
+        .testTarget(name: "ZooTrainingTests", dependencies: ["ZooTraining", "ZooCore", "ZooConfig", "ZooData", "ZooTestSupport"]),
+        .testTarget(name: "ZooDistributedTests", dependencies: ["ZooDistributed", "ZooCore", "ZooTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

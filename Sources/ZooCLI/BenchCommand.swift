@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import ZooConfig
 import ZooCore
+import ZooDistributed
+import ZooTraining
 
 /// `zoo bench MODEL`: training and inference images/s on in-memory data; `--sgemm` measures the machine's ceiling.
 struct BenchCommand: ParsableCommand {
@@ -72,21 +74,13 @@ struct BenchCommand: ParsableCommand {
             }
             network.precision = precision
             let optimizer = try SGD(parameters: network.namedParameters, learningRate: 0.01, momentum: 0.9)
-            var dataParallel: DataParallel?
-            var coreParallel: CoreParallel?
-            var inferenceSplit: CoreParallel?
             if let communicator, communicator.workers > 1 {
                 try communicator.requireSameRun(settings: CommandLine.arguments.dropFirst().joined(separator: " "), architecture: architecture)
-                dataParallel = try DataParallel(group: communicator, network: network, batchSize: batch)
-            } else {
-                coreParallel = try CoreParallel.make(network: network, batchSize: batch, replicas: replicasOption.replicas)
-                if coreParallel == nil && replicasOption.replicas == nil {
-                    inferenceSplit = try CoreParallel.inferenceSplit(of: network, trainingBatchSize: batch, batchSize: inferBatch ?? batch)
-                }
             }
-            let result = try Benchmark.run(network: network, batchSize: batch, inferBatchSize: inferBatch ?? batch, steps: steps,
-                                           windows: windows, optimizer: optimizer, dataParallel: dataParallel, coreParallel: coreParallel,
-                                           inferenceSplit: inferenceSplit)
+            let runner = try DataParallel.runner(network: network, batchSize: batch, inferenceBatchSize: inferBatch ?? batch, group: communicator,
+                                                 replicas: replicasOption.replicas)
+            let result = try Benchmark.run(runner: runner, batchSize: batch, inferBatchSize: inferBatch ?? batch, steps: steps,
+                                           windows: windows, optimizer: optimizer)
             // One report for the job: the rates already count every rank's images.
             guard communicator?.worker ?? 0 == 0 else { return }
             let report = Report(model: architecture.name, dataset: input.name, parameters: network.parameterCount, result: result,
@@ -96,13 +90,17 @@ struct BenchCommand: ParsableCommand {
             print("\(architecture.name) on \(input.name) \(input.shape), \(grouped(network.parameterCount)) parameters, oneDNN \(Device.libraryVersion), threads: \(threads)")
             print("precision: \(precision.rawValue) (\(precisionReason))")
             print("training:  \(grouped(Int(result.trainImagesPerSecond))) images/s (batch \(batch), SGD momentum"
-                  + (coreParallel.map { ", split across \($0.replicaCount) single-threaded replicas" } ?? "") + ")"
+                  + splitDescription(runner) + ")"
                   + (result.ranks.map { ranks in String(format: " on %d ranks, %.1f%% of it waiting for gradient sums", ranks, (result.allreduceWaitFraction ?? 0) * 100) } ?? ""))
             print("inference: \(grouped(Int(result.inferImagesPerSecond))) images/s (batch \(result.inferBatchSize)"
-                  + ((inferenceSplit ?? coreParallel).map { ", split across \($0.replicaCount) single-threaded replicas" } ?? "") + ")")
+                  + splitDescription((runner as? WholeBatch)?.inferenceSplit ?? runner) + ")")
             print("peak memory: \(byteSize(report.peakResidentBytes))")
             if verbose { printImplementations(try network.plan(batchSize: batch, training: true)) }
         }
+    }
+
+    private func splitDescription(_ runner: BatchRunner) -> String {
+        (runner as? CoreParallel).map { ", split across \($0.replicaCount) single-threaded replicas" } ?? ""
     }
 
     private func printImplementations(_ plan: Plan) {

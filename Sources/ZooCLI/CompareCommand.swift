@@ -3,6 +3,7 @@ import Foundation
 import ZooConfig
 import ZooCore
 import ZooReport
+import ZooTraining
 
 /// `zoo compare configs/fc_vs_cnn.yaml` trains each run and prints one table; `zoo compare RUN1 RUN2 ...`
 /// overlays finished run folders without training.

@@ -3,6 +3,7 @@ import Foundation
 import ZooConfig
 import ZooCore
 import ZooData
+import ZooTraining
 
 /// `zoo eval CHECKPOINT|RUN`: test loss, accuracy, per-class accuracy and the confusion matrix.
 struct EvalCommand: ParsableCommand {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import ZooCore
 import ZooData
+import ZooTraining
 
 /// `zoo export CHECKPOINT OUT.safetensors|OUT.onnx`: the trained model for PyTorch or any ONNX runtime.
 struct ExportCommand: ParsableCommand {

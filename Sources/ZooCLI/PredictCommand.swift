@@ -4,6 +4,7 @@ import ZooConfig
 import ZooCore
 import ZooData
 import ZooReport
+import ZooTraining
 
 /// `zoo predict CHECKPOINT INPUT...`: each image preprocessed as the model's training images were (size, channels,
 /// normalisation from the checkpoint), then its most likely classes; `--html` also shows what the layers saw.

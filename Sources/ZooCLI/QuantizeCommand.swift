@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import ZooCore
 import ZooData
+import ZooTraining
 
 /// `zoo quantize CHECKPOINT OUT.safetensors`: post-training static int8 quantization, then float32 and int8 test
 /// accuracy side by side.

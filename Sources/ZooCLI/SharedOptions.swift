@@ -2,6 +2,7 @@ import ArgumentParser
 import ZooConfig
 import ZooCore
 import ZooData
+import ZooTraining
 
 /// A dataset name as typed. `--help` lists the registered datasets; a misspelling is reported by
 /// `DatasetName.parse` when used, with the same did-you-mean error a config file gets.
@@ -57,6 +58,13 @@ struct PrecisionOption: ParsableArguments {
 
     /// The precision to run in (`fallback` when not given) and why.
     func resolve(fallback: PrecisionSetting = .fp32) throws -> (precision: Precision, reason: String) { try (precision ?? fallback).resolve() }
+}
+
+extension RestoredModel {
+    /// The precision asked for, else int8 for a quantized checkpoint and fp32 for any other.
+    func resolvedPrecision(_ option: PrecisionOption) throws -> Precision {
+        try option.resolve(fallback: network.quantization == nil ? .fp32 : .int8).precision
+    }
 }
 
 /// `--json`.

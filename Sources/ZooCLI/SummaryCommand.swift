@@ -3,6 +3,7 @@ import Foundation
 import ZooConfig
 import ZooCore
 import ZooData
+import ZooTraining
 
 /// `zoo summary`: a per-layer table like Keras `summary()` or torchinfo, for one dataset's input, an input
 /// shape, or the model as a training config builds it.

@@ -3,6 +3,7 @@ import Foundation
 import ZooConfig
 import ZooCore
 import ZooData
+import ZooTraining
 
 /// `zoo train CONFIG.yaml` or `zoo train --model lenet --dataset fashion-mnist --optimizer adam`.
 struct TrainCommand: ParsableCommand {

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import ZooTestSupport
 @testable import ZooCLI
+@testable import ZooTraining
 import ZooConfig
 import ZooCore
 import ZooData

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import ZooCLI
+@testable import ZooTraining
 import ZooConfig
 import ZooCore
 import ZooData

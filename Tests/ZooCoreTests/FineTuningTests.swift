@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import ZooTestSupport
 @testable import ZooCore
 
 /// Freezing layers (`Network.freeze`) and starting from another checkpoint (`Checkpoint.loadMatching`).

@@ -1,4 +1,5 @@
 import XCTest
+import ZooTestSupport
 @testable import ZooCore
 
 /// The fixture comparison itself: a layer that puts out NaN or infinity must fail it.

@@ -1,4 +1,5 @@
 import XCTest
+import ZooTestSupport
 @testable import ZooCore
 
 /// Central finite differences of L = sum(output * R) against backward(), for every layer type.

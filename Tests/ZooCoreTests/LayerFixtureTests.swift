@@ -1,4 +1,5 @@
 import XCTest
+import ZooTestSupport
 @testable import ZooCore
 
 /// Every layer against PyTorch: output, input gradient, parameter gradients, running statistics.

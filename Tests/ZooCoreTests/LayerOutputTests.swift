@@ -1,4 +1,5 @@
 import XCTest
+import ZooTestSupport
 @testable import ZooCore
 
 /// Per-layer outputs (`Network.forward(images:count:capturing:)`, `plan(capturing:)`) against PyTorch forward hooks

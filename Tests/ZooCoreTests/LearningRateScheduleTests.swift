@@ -1,4 +1,5 @@
 import XCTest
+import ZooTestSupport
 @testable import ZooCore
 
 /// Schedules against torch.optim.lr_scheduler over 12 epochs, including past a cosine's t_max.

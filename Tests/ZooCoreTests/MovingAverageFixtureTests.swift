@@ -1,4 +1,5 @@
 import XCTest
+import ZooTestSupport
 @testable import ZooCore
 
 /// Six SGD steps on a net with batch norm against torch: the moving average of every parameter and running

@@ -1,4 +1,5 @@
 import XCTest
+import ZooTestSupport
 import ZooConfig
 @testable import ZooCore
 

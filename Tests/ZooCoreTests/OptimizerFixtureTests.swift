@@ -1,4 +1,5 @@
 import XCTest
+import ZooTestSupport
 @testable import ZooCore
 
 /// Five optimizer steps against torch.optim: same losses, same final parameters.

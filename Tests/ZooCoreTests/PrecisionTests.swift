@@ -1,4 +1,5 @@
 import XCTest
+import ZooTestSupport
 @testable import ZooCore
 
 /// bf16 mixed precision against PyTorch's autocast: one training-mode forward, loss and backward.

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import ZooTestSupport
 @testable import ZooCore
 
 /// int8 post-training quantization: batch-norm folding, per-channel weights, and int8 plans against float32.

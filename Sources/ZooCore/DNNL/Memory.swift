@@ -6,9 +6,9 @@ import CDNNL
 /// memories are only touched by oneDNN, through the C handle, and by whole-buffer copies).
 public final class Memory {
     let handle: dnnl_memory_t
-    let descriptor: MemoryDescriptor
-    let data: UnsafeMutablePointer<Float>
-    let byteCount: Int
+    package let descriptor: MemoryDescriptor
+    package let data: UnsafeMutablePointer<Float>
+    package let byteCount: Int
     private let storageOwner: Memory?
 
     init(_ descriptor: MemoryDescriptor, device: Device) throws {
@@ -66,9 +66,9 @@ public final class Memory {
     }
 
     /// The whole buffer as floats, padding included (for element-wise work that is layout-blind).
-    var floatCount: Int { byteCount / MemoryLayout<Float>.stride }
+    package var floatCount: Int { byteCount / MemoryLayout<Float>.stride }
 
-    func withFloats<Result>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> Result) rethrows -> Result {
+    package func withFloats<Result>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> Result) rethrows -> Result {
         try body(UnsafeMutableBufferPointer(start: data, count: floatCount))
     }
 }

@@ -3,7 +3,7 @@ import CDNNL
 /// A oneDNN memory descriptor: logical dimensions, a (possibly blocked) layout and a data type
 /// (float32 unless a plan's precision pass chose bf16).
 public struct MemoryDescriptor {
-    var raw: dnnl_memory_desc_t
+    package var raw: dnnl_memory_desc_t
 
     init(raw: dnnl_memory_desc_t) { self.raw = raw }
 
@@ -47,7 +47,7 @@ public struct MemoryDescriptor {
     }
 
     /// Bytes to allocate; larger than the element count when channels are padded to a block.
-    var byteCount: Int {
+    package var byteCount: Int {
         var copy = raw
         return dnnl_memory_desc_get_size(&copy)
     }

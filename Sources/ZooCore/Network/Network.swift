@@ -60,7 +60,7 @@ public final class Network {
     /// A replica for another thread (see `CoreParallel`): the same layers, trainable parameters sharing the
     /// original's values (whose layouts its first plan fixed), gradients, buffers, plans and stream of its own.
     /// `seed` gives its dropout masks a stream of their own.
-    init(replicating original: Network, seed: UInt64) throws {
+    package init(replicating original: Network, seed: UInt64) throws {
         let device = try Device(sharingEngineOf: original.device)
         self.device = device
         inputShape = original.inputShape

@@ -2,7 +2,7 @@ import Dispatch
 
 /// Splits 0..<count into fixed chunks run on all cores. The chunking depends only on `count`, never on
 /// timing, so per-chunk random streams stay reproducible.
-func forEachChunk(of count: Int, chunkSize: Int = 1 << 16, _ body: (_ chunk: Int, _ range: Range<Int>) -> Void) {
+package func forEachChunk(of count: Int, chunkSize: Int = 1 << 16, _ body: (_ chunk: Int, _ range: Range<Int>) -> Void) {
     let chunks = (count + chunkSize - 1) / chunkSize
     guard chunks > 1 else {
         if count > 0 { body(0, 0..<count) }

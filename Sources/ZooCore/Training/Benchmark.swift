@@ -24,37 +24,23 @@ public struct BenchmarkResult: Codable {
 }
 
 public enum Benchmark {
-    /// With `dataParallel`, each worker runs its share of every batch and the rates count the whole batches.
-    /// With `coreParallel`, every batch is split across the cores of this process.
-    public static func run(network: Network, batchSize: Int, inferBatchSize: Int, steps: Int, windows: Int = 5,
-                           optimizer: Optimizer, dataParallel: DataParallel? = nil, coreParallel: CoreParallel? = nil,
-                           inferenceSplit: CoreParallel? = nil) throws -> BenchmarkResult {
+    /// Every batch runs through `runner`: with data parallelism each worker runs its share of every batch and
+    /// the rates count the whole batches.
+    public static func run(runner: BatchRunner, batchSize: Int, inferBatchSize: Int, steps: Int, windows: Int = 5,
+                           optimizer: Optimizer) throws -> BenchmarkResult {
+        let network = runner.network
         try MemoryBudget.check(network, batchSize: max(batchSize, inferBatchSize), training: true, what: "benchmarking")
         let classes = network.outputShape.elementCount
-        let share = dataParallel?.group.share ?? .everything
+        let share = runner.share
         let (localBatch, localInferBatch) = (share.range(inBatchOf: batchSize).count, share.range(inBatchOf: inferBatchSize).count)
         guard localBatch > 0, localInferBatch > 0 else {
             throw ZooError("a batch of \(min(batchSize, inferBatchSize)) cannot be shared by \(share.workers) ranks",
                            hint: "use a batch of at least \(share.workers)")
         }
         let images = syntheticImages(count: localBatch, shape: network.inputShape)
-        let labels = (0..<localBatch).map { Int32($0 % classes) }
-        let forwardLossBackward: () throws -> Void
-        if let coreParallel {
-            let batch = LabeledBatch(count: localBatch, images: images, labels: labels)
-            forwardLossBackward = { _ = try coreParallel.forwardLossBackward(batch, loss: .crossEntropy, classes: classes) }
-        } else {
-            let train = try network.plan(batchSize: localBatch, training: true)
-            train.withInput { input in for index in input.indices { input[index] = images[index] } }
-            forwardLossBackward = {
-                _ = try labels.withUnsafeBufferPointer { labels in
-                    try train.forwardLossBackward(.crossEntropy, labels: labels, classes: classes,
-                                                  backward: dataParallel.map { dataParallel in { try dataParallel.backward($0, globalCount: batchSize) } })
-                }
-            }
-        }
+        let batch = LabeledBatch(count: localBatch, images: images, labels: (0..<localBatch).map { Int32($0 % classes) }, globalCount: batchSize)
         func trainStep() throws {
-            try forwardLossBackward()
+            _ = try runner.forwardLossBackward(batch, loss: .crossEntropy, classes: classes, labelSmoothing: 0)
             try optimizer.step()
         }
         let trainStart = DispatchTime.now().uptimeNanoseconds
@@ -62,18 +48,11 @@ public enum Benchmark {
         let trainSeconds = Double(DispatchTime.now().uptimeNanoseconds - trainStart) / 1e9
 
         let inferImages = (0..<(localInferBatch * network.inputShape.elementCount)).map { images[$0 % images.count] }
-        let infer: () throws -> Void
-        if let split = inferenceSplit ?? coreParallel {
-            infer = { try split.infer(inferImages, count: localInferBatch) { _, _ in } }
-        } else {
-            let plan = try network.plan(batchSize: localInferBatch, training: false)
-            plan.withInput { input in for index in input.indices { input[index] = inferImages[index] } }
-            infer = { try plan.forward() }
-        }
+        func infer() throws { try runner.infer(inferImages, count: localInferBatch) { _, _ in } }
         let inferRate = try medianRate(images: inferBatchSize, steps: max(1, steps / 4), windows: windows, infer)
         return BenchmarkResult(batchSize: batchSize, trainImagesPerSecond: trainRate, inferImagesPerSecond: inferRate,
-                               inferBatchSize: inferBatchSize, ranks: dataParallel.map { _ in share.workers },
-                               allreduceWaitFraction: dataParallel.map { $0.secondsWaitingForSums / trainSeconds })
+                               inferBatchSize: inferBatchSize, ranks: runner.communicationSeconds.map { _ in share.workers },
+                               allreduceWaitFraction: runner.communicationSeconds.map { $0 / trainSeconds })
     }
 
     /// Images per second: one warm-up window, then the median of `windows` timed windows of `steps` steps.

@@ -5,6 +5,10 @@ public struct Evaluation {
     public let total: Int
     public let confusion: [[Int]]
 
+    package init(loss: Double, correct: Int, total: Int, confusion: [[Int]]) {
+        (self.loss, self.correct, self.total, self.confusion) = (loss, correct, total, confusion)
+    }
+
     public var accuracy: Double { total > 0 ? Double(correct) / Double(total) : 0 }
     public var perClassAccuracy: [Double] {
         confusion.enumerated().map { index, row in
@@ -17,9 +21,9 @@ public struct Evaluation {
 extension Network {
     /// Test-set loss, accuracy and confusion matrix with inference plans (batchnorm's running statistics,
     /// no dropout); no optimizer needed.
-    /// With `split`, each batch is split across the cores (see `CoreParallel`); with `testTimeAugmentation`,
+    /// With `split`, each batch runs through it (split across the cores: `CoreParallel`); with `testTimeAugmentation`,
     /// each image is scored by the mean over its views.
-    public func evaluate(data: BatchSource, loss: Loss, split: CoreParallel? = nil,
+    public func evaluate(data: BatchSource, loss: Loss, split: BatchRunner? = nil,
                          testTimeAugmentation: TestTimeAugmentation? = nil) throws -> Evaluation {
         let classes = outputShape.elementCount
         data.start(epoch: 0)
@@ -51,12 +55,9 @@ extension Network {
     }
 
     /// Inference of one batch, whole or split; `body` reads the outputs of each part of it, in order.
-    public func infer(_ batch: LabeledBatch, split: CoreParallel?,
+    public func infer(_ batch: LabeledBatch, split: BatchRunner?,
                       _ body: (_ share: Range<Int>, _ outputs: UnsafeBufferPointer<Float>) throws -> Void) throws {
         if let split { return try split.infer(batch.images, count: batch.count, body) }
-        let plan = try plan(batchSize: batch.count, training: false)
-        try plan.load(batch)
-        try plan.forward()
-        try plan.withOutput { try body(0..<batch.count, $0) }
+        try infer(batch.images, count: batch.count, body)
     }
 }

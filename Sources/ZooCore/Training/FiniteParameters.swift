@@ -1,7 +1,7 @@
 extension Network {
     /// The first parameter holding a NaN or an infinity, scanned in the parameters' own buffers.
     /// `x - x` is 0 for a finite x and NaN otherwise, so one SIMD pass with no branch per value finds it.
-    func firstNonFiniteParameter() -> String? {
+    package func firstNonFiniteParameter() -> String? {
         namedParameters.first { _, parameter in
             parameter.value.withFloats { values in
                 var accumulator = SIMD16<Float>(repeating: 0)

@@ -14,6 +14,11 @@ public enum Loss: String, CaseIterable, Sendable, Codable {
         public var loss: Double
         /// Samples whose largest output is their label.
         public var correct: Int
+
+        package init(loss: Double, correct: Int) {
+            self.loss = loss
+            self.correct = correct
+        }
     }
 
     /// Loss and accuracy of a batch; with `gradient`, also d(loss)/d(output).

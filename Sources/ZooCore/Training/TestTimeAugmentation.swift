@@ -24,7 +24,7 @@ public struct TestTimeAugmentation: Sendable, Equatable {
 
     /// The batch's outputs under the mean over its views, as a loss reads them: the log of the mean
     /// probability (scored with `nll`) for cross-entropy and nll, the mean output for mse.
-    func combinedOutputs(of batch: LabeledBatch, network: Network, loss: Loss, split: CoreParallel?) throws -> (outputs: [Float], loss: Loss) {
+    func combinedOutputs(of batch: LabeledBatch, network: Network, loss: Loss, split: BatchRunner?) throws -> (outputs: [Float], loss: Loss) {
         let dimensions = network.inputShape.dimensions
         guard dimensions.count == 3 else {
             throw ZooError("test-time augmentation flips and shifts images, but this model takes \(network.inputShape) features",

@@ -5,7 +5,7 @@ import ZooCore
 /// A resume continues the same run: besides the number of epochs, only settings that do not change what
 /// is trained may differ from the run's config.yaml (how often to log, where the dataset's files are).
 /// Anything else would append another experiment's epochs to this run's metrics and checkpoints.
-func resumedConfig(saved: TrainingConfig, requested: TrainingConfig, runDirectory: String) throws -> TrainingConfig {
+public func resumedConfig(saved: TrainingConfig, requested: TrainingConfig, runDirectory: String) throws -> TrainingConfig {
     var comparable = requested
     comparable.epochs = saved.epochs
     comparable.logEvery = saved.logEvery

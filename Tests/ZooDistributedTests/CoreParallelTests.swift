@@ -1,5 +1,7 @@
 import XCTest
+import ZooTestSupport
 @testable import ZooCore
+import ZooDistributed
 
 /// Splitting a batch across single-threaded replicas trains the same model as one network on the whole
 /// batch, up to float summation order, and repeats to the bit.

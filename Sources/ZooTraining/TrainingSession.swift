@@ -7,13 +7,13 @@ import ZooDistributed
 /// One training run: builds the model for the dataset, trains and evaluates epoch by epoch, and keeps the
 /// run folder (config.yaml, metrics.csv, last/best checkpoints) current with atomic writes, holding the
 /// folder's lock meanwhile. A resume that fails leaves config.yaml, metrics and checkpoints as they were.
-final class TrainingSession {
-    let config: TrainingConfig
-    let architecture: Architecture
-    let network: Network
-    let dataset: Dataset
-    let trainer: Trainer
-    let runDirectory: String
+public final class TrainingSession {
+    public let config: TrainingConfig
+    public let architecture: Architecture
+    public let network: Network
+    public let dataset: Dataset
+    public let trainer: Trainer
+    public let runDirectory: String
     private let trainLoader: BatchLoader
     private let testLoader: BatchLoader
     /// The images `validation_split` holds out of the training set.
@@ -39,27 +39,27 @@ final class TrainingSession {
     private var transfer: (source: String, result: WeightTransfer)?
     private let frozenLayers: [String]
 
-    struct Outcome {
-        let testAccuracy: Double
-        let bestAccuracy: Double
-        let epochs: Int
-        let seconds: Double
-        let interrupted: Bool
+    public struct Outcome {
+        public let testAccuracy: Double
+        public let bestAccuracy: Double
+        public let epochs: Int
+        public let seconds: Double
+        public let interrupted: Bool
         /// The last epoch's warning that the model is not learning, or the build-time one.
-        let warning: String?
+        public let warning: String?
     }
 
-    static let metricsHeader = "epoch,lr,train_loss,train_accuracy,test_loss,test_accuracy,seconds,images_per_sec,warning"
+    public static let metricsHeader = "epoch,lr,train_loss,train_accuracy,test_loss,test_accuracy,seconds,images_per_sec,warning"
 
     /// `metricsHeader` with the validation and moving-average columns the run has, after `test_accuracy`.
-    static func metricsHeader(for config: TrainingConfig) -> String {
+    public static func metricsHeader(for config: TrainingConfig) -> String {
         let extra = EpochEvaluations.columns(validation: config.validationSplit != nil, movingAverage: config.exponentialMovingAverage != nil)
         return metricsHeader.replacingOccurrences(of: "test_accuracy,", with: (["test_accuracy"] + extra).joined(separator: ",") + ",")
     }
 
     /// `resume` continues from the run folder's last.safetensors. With a `communicator` of several ranks,
     /// each trains on its share of every batch (see `DataParallel`).
-    init(config: TrainingConfig, registry: ArchitectureRegistry, runDirectory: String, resume: Bool, progress: ProgressOutput,
+    public init(config: TrainingConfig, registry: ArchitectureRegistry, runDirectory: String, resume: Bool, progress: ProgressOutput,
          communicator: Communicator? = nil, replicas: Int? = nil) throws {
         self.config = config
         self.runDirectory = runDirectory
@@ -71,7 +71,7 @@ final class TrainingSession {
         // A registered dataset's shape is known without reading a file, so the model is built (and its shapes
         // checked) before any data is read; a folder's shape and classes come from its images.
         let (images, classCount, folderData) = try DatasetCatalog.inputDescription(config.dataset, dataDirectory: config.dataDirectory,
-                                                                                   warn: printWarning)
+                                                                                   warn: progress.warning)
         let shape = images.after(config.transforms)
         network = try architecture.network(input: Shape([shape.channels, shape.height, shape.width]), numClasses: classCount,
                                            overrides: config.modelParameters, seed: config.seed, places: config.modelParameterPlaces.byKey)
@@ -79,7 +79,7 @@ final class TrainingSession {
         frozenLayers = try network.freeze(config.freeze)
         try MemoryBudget.check(network, batchSize: config.batchSize, training: true, what: "training \(architecture.name)")
         network.precision = try config.precision.resolve().precision
-        dataset = try folderData ?? DatasetCatalog.load(config.dataset, dataDirectory: config.dataDirectory, warn: printWarning)
+        dataset = try folderData ?? DatasetCatalog.load(config.dataset, dataDirectory: config.dataDirectory, warn: progress.warning)
         let normalization = config.normalize ? dataset.defaultNormalization : nil
         let share = communicator?.share ?? .everything
         let (train, seed) = (dataset.train, config.seed)
@@ -135,15 +135,8 @@ final class TrainingSession {
             transfer = (source, try Checkpoint.read(path: path).loadMatching(into: network, path: path))
         }
         // Every rank has read the same checkpoint; rank 0's weights are copied to all the same.
-        if let communicator, communicator.workers > 1 {
-            trainer.dataParallel = try DataParallel(group: communicator, network: network, batchSize: config.batchSize)
-        } else {
-            trainer.coreParallel = try CoreParallel.make(network: network, batchSize: config.batchSize, replicas: replicas)
-            if trainer.coreParallel == nil && replicas == nil {
-                trainer.inferenceSplit = try CoreParallel.inferenceSplit(of: network, trainingBatchSize: config.batchSize,
-                                                                         batchSize: config.batchSize)
-            }
-        }
+        trainer.runner = try DataParallel.runner(network: network, batchSize: config.batchSize, inferenceBatchSize: config.batchSize,
+                                                 group: communicator, replicas: replicas)
     }
 
     private func path(_ file: String) -> String { (runDirectory as NSString).appendingPathComponent(file) }
@@ -183,7 +176,7 @@ final class TrainingSession {
         metricsRows = rows.prefix(startEpoch).map(String.init)
     }
 
-    func run() throws -> Outcome {
+    public func run() throws -> Outcome {
         progress.line("zoo: training \(architecture.name) (\(grouped(network.parameterCount)) parameters) on \(config.dataset.shown) "
                       + "\(network.inputShape), \(dataset.classNames.count) classes, from \(dataset.location)")
         if let transfer {
@@ -211,7 +204,7 @@ final class TrainingSession {
         // interrupted resume leaves config.yaml as it was.
         if writesFiles && !resume { try writeAtomically(config.resolvedYAML, to: path("config.yaml")) }
         // Under mpirun, Ctrl-C ends every rank (mpirun forwards it); ranks stopping at different steps would deadlock.
-        if trainer.dataParallel == nil {
+        if trainer.runner.share.workers == 1 {
             InterruptSignal.install()
             trainer.shouldStop = { InterruptSignal.requested }
         }
@@ -270,7 +263,7 @@ final class TrainingSession {
                                 + [String(format: "%.3f", result.seconds), String(format: "%.1f", result.imagesPerSecond),
                                    (epochWarning ?? "").replacingOccurrences(of: ",", with: ";")]).joined(separator: ","))
             if writesFiles { try writeAtomically(([Self.metricsHeader(for: config)] + metricsRows).joined(separator: "\n") + "\n", to: path("metrics.csv")) }
-            try recorder?.epochFinished(epoch, evaluations: evaluations, stepsPerEpoch: trainLoader.batchesPerEpoch, split: trainer.evaluationSplit,
+            try recorder?.epochFinished(epoch, evaluations: evaluations, stepsPerEpoch: trainLoader.batchesPerEpoch, runner: trainer.runner,
                                         warnings: [buildWarning, epochWarning].compactMap { $0 })
             let score = evaluations.score(monitor.metric, averaged: savesAverage) ?? .nan
             let isBest = monitor.record(score, epoch: epoch + 1)
@@ -333,7 +326,7 @@ final class TrainingSession {
     }
 
     /// `validation_split`'s share of the training images, the same number from each class, chosen by the seed.
-    static func holdOut(_ fraction: Double, of split: DatasetSplit, seed: UInt64) throws -> (validation: DatasetSplit, training: DatasetSplit) {
+    public static func holdOut(_ fraction: Double, of split: DatasetSplit, seed: UInt64) throws -> (validation: DatasetSplit, training: DatasetSplit) {
         let count = Int((fraction * Double(split.count)).rounded())
         guard count >= 1, count < split.count else {
             throw ZooError("validation_split \(fraction) of \(split.count) training images would hold out \(count) of them",

@@ -4,13 +4,13 @@ import ZooCore
 
 /// Training that stays finite yet learns nothing (a learning rate far too high, softmax applied twice)
 /// ends at chance with exit status 0; these warnings say so and name the setting to change.
-enum LearningCheck {
+package enum LearningCheck {
     /// Test accuracy this close to chance (in accuracy, 0.01 = one point) counts as chance.
-    static let chanceMargin = 0.01
+    package static let chanceMargin = 0.01
 
     /// After an epoch: a warning when the training loss is no better than chance (ln of the class count,
     /// for the log-likelihood losses) or the test accuracy is within a point of chance.
-    static func epochWarning(trainLoss: Double, testAccuracy: Double, classes: Int, loss: Loss, config: TrainingConfig) -> String? {
+    package static func epochWarning(trainLoss: Double, testAccuracy: Double, classes: Int, loss: Loss, config: TrainingConfig) -> String? {
         guard classes > 1 else { return nil }
         let chanceLoss = log(Double(classes)), chanceAccuracy = 1 / Double(classes)
         let symptom: String
@@ -36,7 +36,7 @@ enum LearningCheck {
     }
 
     /// At build time: a network ending in `softmax` trained with cross-entropy, which applies softmax itself.
-    static func buildWarning(network: Network, loss: Loss) -> String? {
+    package static func buildWarning(network: Network, loss: Loss) -> String? {
         guard loss == .crossEntropy, network.entries.last?.description.type == Softmax.typeName else { return nil }
         return "the network ends in `softmax` and the loss is cross_entropy, which applies softmax itself, so softmax is applied twice "
             + "and training stalls; end the network with `log_softmax` instead (the loss becomes nll), or remove the `softmax`"

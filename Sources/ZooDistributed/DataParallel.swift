@@ -1,5 +1,6 @@
 import CDNNL
 import Dispatch
+import ZooCore
 
 /// Data-parallel training of one network by a group of workers, each on its share of every batch.
 /// Each worker's loss gradient (a mean over its share) is scaled by share / global batch, so the sum over
@@ -7,9 +8,9 @@ import Dispatch
 /// summation order. Optimizer state stays identical on every worker because the summed gradients are.
 /// Batch norm uses each worker's own batch statistics (as DDP without SyncBatchNorm); its running
 /// statistics are worker 0's, copied to everyone before evaluation (as DDP's `broadcast_buffers`).
-public final class DataParallel {
+public final class DataParallel: BatchRunner {
     public let group: DataParallelGroup
-    private let network: Network
+    public let network: Network
     private let buckets: GradientBuckets
 
     /// Fixes the parameters' layouts alike on every worker (a training plan for the largest share),
@@ -33,10 +34,13 @@ public final class DataParallel {
 
     public var isLeader: Bool { group.worker == 0 }
 
+    public var share: BatchShare { group.share }
+
     /// Buckets the gradients are summed in (for tests and `zoo bench`).
     public var bucketCount: Int { buckets.count }
     /// Time spent after backward waiting for the sums: the communication backward did not hide.
     public private(set) var secondsWaitingForSums = 0.0
+    public var communicationSeconds: Double? { secondsWaitingForSums }
 
     /// Worker 0's parameters and buffers, copied to every worker (at start, after a resume, before evaluation).
     public func broadcastParameters() throws {
@@ -45,6 +49,25 @@ public final class DataParallel {
             try values.withUnsafeMutableBufferPointer { try group.broadcast($0) }
             try parameter.write(values)
         }
+    }
+
+    /// Forward and loss of this worker's share of `batch`, then `backward(_:globalCount:)`.
+    public func forwardLossBackward(_ batch: LabeledBatch, loss: Loss, classes: Int, labelSmoothing: Double) throws -> Loss.Result {
+        try network.forwardLossBackward(batch, loss: loss, classes: classes, labelSmoothing: labelSmoothing) { plan in
+            try self.backward(plan, globalCount: batch.globalCount)
+        }
+    }
+
+    /// Inference needs no other worker: this worker's images on its own network.
+    public func infer(_ images: [Float], count: Int,
+                      _ body: (_ share: Range<Int>, _ outputs: UnsafeBufferPointer<Float>) throws -> Void) throws {
+        try network.infer(images, count: count, body)
+    }
+
+    /// Each worker evaluates its share of every batch with worker 0's batch-norm statistics.
+    public func evaluate(data: BatchSource, loss: Loss, testTimeAugmentation: TestTimeAugmentation?) throws -> Evaluation {
+        try broadcastParameters()
+        return try combined(try network.evaluate(data: data, loss: loss, testTimeAugmentation: testTimeAugmentation))
     }
 
     /// Backward over this worker's share of a batch of `globalCount` images, with the gradients summed over

@@ -4,13 +4,13 @@ import ZooCore
 /// An advisory lock on a run folder while a run writes it: `zoo.lock` holds the writer's process id and host,
 /// and a second run into the folder is refused with a message naming the first. A lock left by a run that was
 /// killed (its process is gone, on this host) is stale and is taken over.
-final class RunFolderLock {
-    static let fileName = "zoo.lock"
-    let path: String
-    let folder: String
+package final class RunFolderLock {
+    package static let fileName = "zoo.lock"
+    package let path: String
+    package let folder: String
     private let owner: String
 
-    init(folder: String) throws {
+    package init(folder: String) throws {
         self.folder = folder
         path = (folder as NSString).appendingPathComponent(Self.fileName)
         let host = ProcessInfo.processInfo.hostName
@@ -37,7 +37,7 @@ final class RunFolderLock {
     }
 
     /// Temporary files of atomic writes that a killed run left behind; holding the lock, no one else writes here.
-    func removeLeftoverTemporaryFiles() {
+    package func removeLeftoverTemporaryFiles() {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
         for name in names where name.hasPrefix(".") && name.hasSuffix(".tmp") && !name.hasPrefix(".\(Self.fileName).") {
             try? FileManager.default.removeItem(atPath: (folder as NSString).appendingPathComponent(name))

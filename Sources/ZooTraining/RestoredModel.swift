@@ -3,15 +3,15 @@ import ZooCore
 
 /// A checkpoint, its self-description, and the network rebuilt from its architecture text with the weights loaded:
 /// what `zoo eval` and `zoo export` start from.
-struct RestoredModel {
-    let checkpoint: Checkpoint
-    let description: CheckpointDescription
-    let network: Network
+public struct RestoredModel {
+    public let checkpoint: Checkpoint
+    public let description: CheckpointDescription
+    public let network: Network
     /// The architecture's name (`lenet`).
-    let architectureName: String
+    public let architectureName: String
 
     /// The network is checked against the memory budget at `batchSize` before the weights are loaded.
-    init(path: String, batchSize: Int = 1) throws {
+    public init(path: String, batchSize: Int = 1) throws {
         checkpoint = try Checkpoint.read(path: path)
         description = try CheckpointDescription(metadata: checkpoint.metadata, path: path)
         let architecture = try Architecture.parse(text: description.architectureText, file: description.architectureSource)
@@ -20,10 +20,5 @@ struct RestoredModel {
                                            overrides: description.modelParameters, seed: 0)
         try MemoryBudget.check(network, batchSize: batchSize, training: false, what: "evaluating \(architecture.name)")
         try checkpoint.load(into: network, path: path)
-    }
-
-    /// The precision asked for, else int8 for a quantized checkpoint and fp32 for any other.
-    func resolvedPrecision(_ option: PrecisionOption) throws -> Precision {
-        try option.resolve(fallback: network.quantization == nil ? .fp32 : .int8).precision
     }
 }

@@ -1,5 +1,7 @@
 import XCTest
+import ZooTestSupport
 @testable import ZooCore
+import ZooDistributed
 
 /// A stand-in for a group of identical workers: every other worker had the same images, so a sum is
 /// `workers` times this worker's values. It records the order of calls, to show sums start during backward.
@@ -49,9 +51,10 @@ final class DataParallelTests: XCTestCase {
         }
     }
 
-    private func network() throws -> Network {
+    private func network(batchNorm: Bool = false) throws -> Network {
         try Network(layers: [
             .init(type: "conv2d", arguments: ["out": .init(.int(4)), "kernel": .init(.int(3))]), .init(type: "relu"),
+        ] + (batchNorm ? [.init(type: "batchnorm")] : []) + [
             .init(type: "flatten"),
             .init(type: "linear", arguments: ["out": .init(.int(8))]), .init(type: "relu"),
             .init(type: "linear", arguments: ["out": .init(.int(3))]),
@@ -111,5 +114,21 @@ final class DataParallelTests: XCTestCase {
         XCTAssertEqual(parallel.bucketCount, 2 + convolution.count)
         XCTAssertEqual(group.events, ["advance", "start \(floats[5] + floats[4] + floats[3])", "start \(floats[2])", "advance"]
                                      + convolution + ["advance", "finish"])
+    }
+
+    /// The runner `zoo train` and `zoo bench` use: several workers share every batch; one process splits each
+    /// batch across its cores (as `--replicas` asks, else by the automatic count), and a network with batch
+    /// norm, which trains on the whole batch, still splits its inference.
+    func testTheRunnerFollowsTheWorkersTheReplicasAndBatchNorm() throws {
+        func runner(_ network: Network, group: DataParallelGroup?, replicas: Int?) throws -> BatchRunner {
+            try DataParallel.runner(network: network, batchSize: 8, inferenceBatchSize: 8, group: group, replicas: replicas)
+        }
+        XCTAssertTrue(try runner(network(), group: MirrorGroup(workers: 2), replicas: nil) is DataParallel)
+        XCTAssertEqual((try runner(network(), group: MirrorGroup(workers: 1), replicas: 2) as? CoreParallel)?.replicaCount, 2)
+        let whole = try XCTUnwrap(try runner(network(), group: nil, replicas: 1) as? WholeBatch)
+        XCTAssertNil(whole.inferenceSplit, "--replicas 1 splits nothing")
+        let batchNorm = try XCTUnwrap(try runner(network(batchNorm: true), group: nil, replicas: nil) as? WholeBatch)
+        let threads = OpenMPThreads.maximum
+        XCTAssertEqual((batchNorm.inferenceSplit as? CoreParallel)?.replicaCount, threads > 1 ? threads : nil)
     }
 }

@@ -5,7 +5,7 @@ import ZooData
 /// A checkpoint as a user names it wherever one is taken (`zoo eval`, `zoo export`, `zoo predict`): a .safetensors
 /// file; a run folder, which means its best checkpoint (its last when it has no best); or `MODEL@DATASET`, the shipped
 /// weights found through their manifest with the SHA-256 checked.
-func resolveCheckpointPath(_ given: String) throws -> String {
+public func resolveCheckpointPath(_ given: String) throws -> String {
     if WeightsCatalog.isName(given) { return try WeightsCatalog.locate().path(for: given) }
     var isDirectory: ObjCBool = false
     // A missing or broken file is for `Checkpoint.read` to describe.
@@ -20,7 +20,7 @@ func resolveCheckpointPath(_ given: String) throws -> String {
 
 /// The run folder `--resume` continues: the folder given, or the folder of a checkpoint given in it
 /// (`--resume RUN/best.safetensors` continues RUN from its last checkpoint).
-func resumedRunFolder(_ given: String) -> String {
+public func resumedRunFolder(_ given: String) -> String {
     guard given.hasSuffix(".safetensors") else { return given }
     let folder = (given as NSString).deletingLastPathComponent
     return folder.isEmpty ? "." : folder

@@ -1,4 +1,5 @@
 import Dispatch
+import ZooCore
 
 /// Data-parallel training inside one process: each batch is split across replicas of the network, one per
 /// core, each running oneDNN single-threaded on its share at the same time; their gradients are summed
@@ -8,8 +9,8 @@ import Dispatch
 /// gradient of the mean over the batch: the same training as one replica, up to float summation order.
 /// Replicas share the trainable values, so one optimizer step updates all. The work split depends only
 /// on the batch size and the replica count, so a run repeats to the bit for a given thread count.
-public final class CoreParallel {
-    private let network: Network
+public final class CoreParallel: BatchRunner {
+    public let network: Network
     /// Replica 0 is the network itself.
     private let replicas: [Network]
     /// Per trainable parameter: the network's gradient and each other replica's, paired once.

@@ -5,30 +5,30 @@ import ZooData
 
 /// The self-description stored in a checkpoint's metadata (every key named in `CheckpointKey`), written by
 /// `zoo train` and read back, each value checked, by `zoo eval` and `--resume`.
-struct CheckpointDescription {
-    var architectureText: String
-    var architectureSource: String
-    var modelParameters: [String: ArgumentValue]
-    var dataset: DatasetSource
-    var inputShape: Shape
-    var classNames: [String]
-    var normalization: Normalization?
-    var testTransforms: [Transform]
-    var loss: Loss
-    var config: String
+public struct CheckpointDescription {
+    public var architectureText: String
+    public var architectureSource: String
+    public var modelParameters: [String: ArgumentValue]
+    public var dataset: DatasetSource
+    public var inputShape: Shape
+    public var classNames: [String]
+    public var normalization: Normalization?
+    public var testTransforms: [Transform]
+    public var loss: Loss
+    public var config: String
     /// The `data_dir` the run was trained with, from `config`.
-    var dataDirectory: String? { try? TrainingConfig.resolve(text: config, file: "the checkpoint's config", overrides: []).dataDirectory }
+    public var dataDirectory: String? { try? TrainingConfig.resolve(text: config, file: "the checkpoint's config", overrides: []).dataDirectory }
     /// Completed epochs; the best test accuracy so far (-1 before any evaluation); the latest one, if any.
-    var epoch: Int
-    var bestTestAccuracy: Double
-    var testAccuracy: Double?
+    public var epoch: Int
+    public var bestTestAccuracy: Double
+    public var testAccuracy: Double?
 
     /// Larger values come from damage, not from `zoo train`.
-    static let maximumSide = 4096
-    static let maximumClasses = 100_000
-    static let maximumEpoch = 1_000_000
+    public static let maximumSide = 4096
+    public static let maximumClasses = 100_000
+    public static let maximumEpoch = 1_000_000
 
-    init(architecture: Architecture, config: TrainingConfig, network: Network, dataset: Dataset,
+    public init(architecture: Architecture, config: TrainingConfig, network: Network, dataset: Dataset,
          epoch: Int, bestTestAccuracy: Double, testAccuracy: Double?) {
         architectureText = architecture.text
         architectureSource = architecture.source
@@ -46,7 +46,7 @@ struct CheckpointDescription {
         self.testAccuracy = testAccuracy
     }
 
-    var metadata: [String: String] {
+    public var metadata: [String: String] {
         get throws {
             var values: [CheckpointKey: String] = [
                 .architecture: architectureText, .architectureSource: architectureSource,
@@ -61,7 +61,7 @@ struct CheckpointDescription {
         }
     }
 
-    init(metadata values: [String: String], path: String) throws {
+    public init(metadata values: [String: String], path: String) throws {
         let metadata = CheckpointMetadata(values, path: path)
         architectureText = try metadata.string(.architecture)
         architectureSource = values[CheckpointKey.architectureSource.rawValue] ?? path
@@ -128,7 +128,7 @@ struct CheckpointDescription {
     }
 
     /// The dataset's images before the test transforms: what `zoo predict` resizes a picture to.
-    var imageShape: ImageShape { Self.imageShape(of: dataset) }
+    public var imageShape: ImageShape { Self.imageShape(of: dataset) }
 
     /// A folder's size and channels are always filled in a checkpoint (checked when read).
     private static func imageShape(of dataset: DatasetSource) -> ImageShape {
@@ -141,14 +141,14 @@ struct CheckpointDescription {
 
     /// What `zoo eval --dataset` reads: a registered dataset as it is; a folder resized and converted to this model's
     /// images, every image evaluated (or its test/ split, if it has one).
-    func evaluationSource(for source: DatasetSource) throws -> DatasetSource {
+    public func evaluationSource(for source: DatasetSource) throws -> DatasetSource {
         guard case .folder(let folder) = source else { return source }
         let shape = imageShape
         return .folder(ImageFolderSettings(path: folder.path, size: [shape.height, shape.width], channels: shape.channels, testFraction: 1))
     }
 
     /// `split` with its labels (indices into `classNames`, a folder's classes) turned into this model's class indices.
-    func relabeled(_ split: DatasetSplit, classNames folderClasses: [String], folder: String) throws -> DatasetSplit {
+    public func relabeled(_ split: DatasetSplit, classNames folderClasses: [String], folder: String) throws -> DatasetSplit {
         let indices = try folderClasses.map { name in
             guard let index = classNames.firstIndex(of: name) else {
                 throw ZooError("the class folder `\(name)` is not one of the model's classes (\(classNames.joined(separator: ", ")))",
@@ -162,7 +162,7 @@ struct CheckpointDescription {
 }
 
 /// A metadata value as compact JSON with sorted keys.
-func metadataJSON<Value: Encodable>(_ value: Value) throws -> String {
+package func metadataJSON<Value: Encodable>(_ value: Value) throws -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
     return String(decoding: try encoder.encode(value), as: UTF8.self)

@@ -1,4 +1,5 @@
 import Foundation
+import ZooCore
 
 /// Runs training epochs and evaluations of one network with one optimizer and loss.
 public final class Trainer {
@@ -20,19 +21,15 @@ public final class Trainer {
     public var movingAverage: ExponentialMovingAverage?
     /// Checked after every step; Ctrl-C sets it so the current step finishes and a checkpoint can be written.
     public var shouldStop: () -> Bool = { false }
-    /// Set when this process is one worker of several: batches are its shares, gradients and figures are summed.
-    public var dataParallel: DataParallel?
-    /// Set when each batch is split across the cores of this process (see `CoreParallel`).
-    public var coreParallel: CoreParallel?
-    /// Splits evaluation batches when training does not split (batch-norm networks); else `coreParallel` does.
-    public var inferenceSplit: CoreParallel?
-    /// The split evaluation uses.
-    public var evaluationSplit: CoreParallel? { coreParallel ?? inferenceSplit }
+    /// How each batch runs: whole on the network (the default), split across the cores of this process
+    /// (`CoreParallel`), or as this process's share of the batches of several workers (`DataParallel`).
+    public var runner: BatchRunner
 
     public init(network: Network, optimizer: Optimizer, loss: Loss) {
         self.network = network
         self.optimizer = optimizer
         self.loss = loss
+        runner = WholeBatch(network: network)
     }
 
     private var classes: Int { network.outputShape.elementCount }
@@ -48,8 +45,8 @@ public final class Trainer {
             if let (schedule, baseRate) = batchSchedule {
                 optimizer.follow(schedule, base: baseRate, step: epoch * data.batchesPerEpoch + step, stepsPerEpoch: data.batchesPerEpoch)
             }
-            if batch.count == 0, let dataParallel {
-                try dataParallel.backwardWithoutImages()
+            if batch.count == 0 {
+                try runner.backwardWithoutImages()
                 try optimizer.step()
                 try movingAverage?.update()
                 step += 1
@@ -81,7 +78,7 @@ public final class Trainer {
         }
         let result = EpochResult(loss: images > 0 ? lossSum / Double(images) : 0, accuracy: images > 0 ? Double(correct) / Double(images) : 0,
                                  images: images, seconds: Date().timeIntervalSince(started), interrupted: interrupted)
-        return try dataParallel?.combined(result) ?? result
+        return try runner.combined(result)
     }
 
     /// With `batchMixing`, a copy of the batch mixed by a generator keyed by (seed, epoch, step).
@@ -104,22 +101,11 @@ public final class Trainer {
     }
 
     private func forwardLossBackward(_ batch: LabeledBatch) throws -> Loss.Result {
-        if let coreParallel { return try coreParallel.forwardLossBackward(batch, loss: loss, classes: classes, labelSmoothing: labelSmoothing) }
-        let plan = try network.plan(batchSize: batch.count, training: true)
-        try plan.load(batch)
-        return try batch.labels.withUnsafeBufferPointer { labels in
-            try plan.forwardLossBackward(loss, labels: labels, classes: classes, labelSmoothing: labelSmoothing, mixed: batch.mixed, backward: dataParallel.map { dataParallel in
-                { try dataParallel.backward($0, globalCount: batch.globalCount) }
-            })
-        }
+        try runner.forwardLossBackward(batch, loss: loss, classes: classes, labelSmoothing: labelSmoothing)
     }
 
     /// With data parallelism, each worker evaluates its share of every batch with worker 0's batch-norm statistics.
     public func evaluate(data: BatchSource) throws -> Evaluation {
-        guard let dataParallel else {
-            return try network.evaluate(data: data, loss: loss, split: evaluationSplit, testTimeAugmentation: testTimeAugmentation)
-        }
-        try dataParallel.broadcastParameters()
-        return try dataParallel.combined(try network.evaluate(data: data, loss: loss, testTimeAugmentation: testTimeAugmentation))
+        try runner.evaluate(data: data, loss: loss, testTimeAugmentation: testTimeAugmentation)
     }
 }

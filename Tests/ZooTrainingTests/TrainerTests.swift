@@ -1,49 +1,8 @@
 import Foundation
 import XCTest
 @testable import ZooCore
-
-/// In-memory batches in a fixed order per epoch (rotated by the epoch, so epochs differ).
-final class ArrayBatchSource: BatchSource {
-    let images: [Float]
-    let labels: [Int32]
-    let imageSize: Int
-    let batchSize: Int
-    private var position = 0
-    private var epoch = 0
-
-    init(images: [Float], labels: [Int32], imageSize: Int, batchSize: Int) {
-        self.images = images
-        self.labels = labels
-        self.imageSize = imageSize
-        self.batchSize = batchSize
-    }
-
-    var batchesPerEpoch: Int { (labels.count + batchSize - 1) / batchSize }
-    func start(epoch: Int) { self.epoch = epoch; position = 0 }
-
-    func nextBatch() -> LabeledBatch? {
-        guard position < labels.count else { return nil }
-        let count = min(batchSize, labels.count - position)
-        let order = (position..<(position + count)).map { ($0 + epoch * 7) % labels.count }
-        let batchImages = order.flatMap { images[($0 * imageSize)..<(($0 + 1) * imageSize)] }
-        let batchLabels = order.map { labels[$0] }
-        position += count
-        return LabeledBatch(count: count, images: batchImages, labels: batchLabels)
-    }
-
-    /// Points in 4-D whose class is the sign pattern of two coordinates: learnable, not trivially.
-    static func quadrants(count: Int, seed: UInt64, batchSize: Int) -> ArrayBatchSource {
-        var random = SeededRandom(seed: seed)
-        var images: [Float] = []
-        var labels: [Int32] = []
-        for _ in 0..<count {
-            let point = random.uniform(1, count: 4)
-            images += point
-            labels.append(Int32((point[0] > 0 ? 1 : 0) + (point[1] > 0 ? 2 : 0)))
-        }
-        return ArrayBatchSource(images: images, labels: labels, imageSize: 4, batchSize: batchSize)
-    }
-}
+import ZooTestSupport
+import ZooTraining
 
 final class TrainerTests: XCTestCase {
     private let layers: [LayerDescription] = [
@@ -152,6 +111,26 @@ final class TrainerTests: XCTestCase {
         try SafetensorsFile(tensors: ["w": SafetensorsTensor(floats: [1], shape: [1])]).write(to: path)
         XCTAssertThrowsError(try Checkpoint.read(path: path)) { error in
             XCTAssertTrue("\(error)".contains("is not a zoo checkpoint"), "\(error)")
+        }
+    }
+
+    /// Each update uses the rate and beta1 of its step of the run: epoch x batches per epoch + batch.
+    func testBatchScheduleFollowsTheRunsStepCount() throws {
+        let network = try Network(layers: [.init(type: "linear", arguments: ["out": .init(.int(4))])], inputShape: Shape([4]), seed: 5)
+        let adam = try Adam(parameters: network.namedParameters, learningRate: 0.01)
+        let trainer = Trainer(network: network, optimizer: adam, loss: .crossEntropy)
+        let schedule = LearningRateSchedule(try OneCycleSchedule.read(DictionarySettingsReader([:], owner: "onecycle"), epochs: 3))
+        trainer.batchSchedule = (schedule, 0.01)
+        let data = ArrayBatchSource.quadrants(count: 100, seed: 1, batchSize: 32)
+        var seen: [(rate: Double, beta1: Double)] = []
+        for epoch in 0..<3 {
+            _ = try trainer.trainEpoch(epoch, data: data) { _ in seen.append((adam.learningRate, adam.beta1)) }
+        }
+        XCTAssertEqual(seen.count, 12)
+        for (step, values) in seen.enumerated() {
+            let expected = schedule.position(base: 0.01, step: step, stepsPerEpoch: 4)
+            XCTAssertEqual(values.rate, expected.learningRate, accuracy: 1e-15, "step \(step)")
+            XCTAssertEqual(values.beta1, expected.momentum ?? .nan, accuracy: 1e-15, "step \(step)")
         }
     }
 }

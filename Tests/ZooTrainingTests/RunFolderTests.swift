@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import ZooCLI
+@testable import ZooTraining
 import ZooConfig
 import ZooCore
 

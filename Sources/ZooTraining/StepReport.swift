@@ -1,3 +1,5 @@
+import ZooCore
+
 /// Progress after one training step, for the progress bar and log lines.
 public struct StepReport {
     public let epoch: Int

@@ -8,8 +8,8 @@ import ZooReport
 /// `train/lr` per logged step, `test/loss`, `test/accuracy` per epoch, and `val/`, `ema_test/`, `ema_val/` when the
 /// run has them, on one global step axis), steps.csv (the logged steps, for the report's curves) and report.html,
 /// rewritten atomically after each epoch. TrainingSession calls it after each step and epoch.
-final class RunRecorder {
-    static let mistakeCount = 32
+package final class RunRecorder {
+    package static let mistakeCount = 32
 
     private let config: TrainingConfig
     private let architecture: Architecture
@@ -22,14 +22,14 @@ final class RunRecorder {
     private var stepError: Error?
     private var steps: [StepMetrics] = []
 
-    init(config: TrainingConfig, architecture: Architecture, network: Network, dataset: Dataset, testLoader: BatchLoader,
+    package init(config: TrainingConfig, architecture: Architecture, network: Network, dataset: Dataset, testLoader: BatchLoader,
          runDirectory: String) throws {
         (self.config, self.architecture, self.network, self.dataset) = (config, architecture, network, dataset)
         (self.testLoader, self.runDirectory) = (testLoader, runDirectory)
         events = try TensorBoardEventWriter(directory: runDirectory)
     }
 
-    func step(_ report: StepReport, learningRate: Double) {
+    package func step(_ report: StepReport, learningRate: Double) {
         guard stepError == nil, report.step % max(config.logEvery, 1) == 0 || report.step == report.stepsPerEpoch else { return }
         let step = report.epoch * report.stepsPerEpoch + report.step
         do {
@@ -44,14 +44,14 @@ final class RunRecorder {
     }
 
     /// A resume keeps the steps of the epochs it continues after.
-    func resumed(after epochs: Int) {
+    package func resumed(after epochs: Int) {
         let csv = (try? String(contentsOfFile: path("steps.csv"), encoding: .utf8)) ?? ""
         steps = StepMetrics.parse(csv: csv).filter { $0.position <= Double(epochs) }
     }
 
-    /// After metrics.csv has this epoch's row: the evaluations' scalars, steps.csv, then a new report.html. `split` is
-    /// the training's split across cores, whose replicas' plans then also find the mistakes; `warnings` head the page.
-    func epochFinished(_ epoch: Int, evaluations: EpochEvaluations, stepsPerEpoch: Int, split: CoreParallel?, warnings: [String] = []) throws {
+    /// After metrics.csv has this epoch's row: the evaluations' scalars, steps.csv, then a new report.html. `runner` is
+    /// the training's, whose plans (a split across cores: its replicas') then also find the mistakes; `warnings` head the page.
+    package func epochFinished(_ epoch: Int, evaluations: EpochEvaluations, stepsPerEpoch: Int, runner: BatchRunner, warnings: [String] = []) throws {
         if let stepError { throw stepError }
         // Epoch n ends at step n x (training batches per epoch), the training scalars' axis.
         let step = (epoch + 1) * stepsPerEpoch
@@ -68,7 +68,7 @@ final class RunRecorder {
             subtitle: "\(runDirectory) · \(grouped(network.parameterCount)) parameters · input \(network.inputShape) · "
                 + "\(config.optimizer.name.rawValue) · \(history.count) of \(config.epochs) epochs",
             history: history, classNames: dataset.classNames, confusion: evaluation.confusion,
-            mistakes: try mistakes(split: split), filters: try Tiles.firstConvolutionFilters(network.firstConvolutionWeight()), config: config.resolvedYAML,
+            mistakes: try mistakes(runner: runner), filters: try Tiles.firstConvolutionFilters(network.firstConvolutionWeight()), config: config.resolvedYAML,
             summaryRows: summaryRows, facts: facts(history), warnings: warnings, steps: steps)
         try writeAtomically(page.html, to: path("report.html"))
     }
@@ -76,7 +76,7 @@ final class RunRecorder {
     private func path(_ file: String) -> String { (runDirectory as NSString).appendingPathComponent(file) }
 
     /// The first test images the model gets wrong, in test-set order, with the predicted class's probability.
-    private func mistakes(split: CoreParallel?) throws -> [Mistake] {
+    private func mistakes(runner: BatchRunner) throws -> [Mistake] {
         let classes = network.outputShape.elementCount
         let testSet = dataset.test
         let imageBytes = testSet.channels * testSet.height * testSet.width
@@ -86,7 +86,7 @@ final class RunRecorder {
         testLoader.start(epoch: 0)
         while found.count < Self.mistakeCount, let batch = testLoader.nextBatch() {
             var rows: [[Float]] = []
-            try network.infer(batch, split: split) { share, output in
+            try network.infer(batch, split: runner) { share, output in
                 rows += (0..<share.count).map { Array(output[($0 * classes)..<(($0 + 1) * classes)]) }
             }
             for (sample, row) in rows.enumerated() where found.count < Self.mistakeCount {
@@ -107,7 +107,7 @@ final class RunRecorder {
 
     /// The network's output as probabilities: as is after `softmax`, exponentiated after `log_softmax`,
     /// else (logits) through a softmax.
-    static func probabilities(_ row: [Float], lastLayer: String?) -> [Float] {
+    package static func probabilities(_ row: [Float], lastLayer: String?) -> [Float] {
         if lastLayer == Softmax.typeName { return row }
         if lastLayer == LogSoftmax.typeName { return row.map { Float(exp(Double($0))) } }
         let largest = row.max() ?? 0
@@ -144,12 +144,12 @@ final class RunRecorder {
     }
 
     /// The epochs a run folder's metrics.csv holds (none when it has none).
-    static func history(ofRun runFolder: String) -> [EpochMetrics] {
+    package static func history(ofRun runFolder: String) -> [EpochMetrics] {
         EpochMetrics.parse(csv: (try? String(contentsOfFile: (runFolder as NSString).appendingPathComponent("metrics.csv"), encoding: .utf8)) ?? "")
     }
 
     /// `zoo compare`'s report.html in `folder`: every run's curves on shared axes.
-    static func writeComparison(folder: String, runs: [(name: String, history: [EpochMetrics])]) throws {
+    package static func writeComparison(folder: String, runs: [(name: String, history: [EpochMetrics])]) throws {
         let page = ComparisonPage(title: "zoo compare: \(runs.map(\.name).joined(separator: " vs "))", runs: runs)
         try writeAtomically(page.html, to: (folder as NSString).appendingPathComponent("report.html"))
         print("report: \((folder as NSString).appendingPathComponent("report.html"))")

@@ -1,3 +1,5 @@
+import ZooCore
+
 /// Sums gradients over the workers of a group in buckets, while backward is still running: as PyTorch
 /// DDP's reducer, parameters are put into buckets in reverse layer order (the order backward finishes
 /// them), and a bucket's sum starts as soon as its last gradient is final. Buckets start strictly in

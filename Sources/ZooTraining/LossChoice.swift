@@ -3,7 +3,7 @@ import ZooCore
 
 extension TrainingConfig {
     /// The configured loss, else `nll` for a model ending in `log_softmax` and `cross_entropy` otherwise.
-    func loss(for network: Network) -> Loss {
+    public func loss(for network: Network) -> Loss {
         loss ?? (network.entries.last?.description.type == LogSoftmax.typeName ? .nll : .crossEntropy)
     }
 }

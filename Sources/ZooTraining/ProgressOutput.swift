@@ -3,27 +3,32 @@ import ZooCore
 
 /// Training progress: a self-updating bar on a terminal, or plain log lines (every `logEvery` steps and
 /// one per epoch) when the output is a file or pipe, or with --quiet.
-final class ProgressOutput {
+public final class ProgressOutput {
     private let isTerminal: Bool
     private let logEvery: Int
     private let silent: Bool
     private var lastDraw = Date.distantPast
     private var barShown = false
 
-    init(quiet: Bool, logEvery: Int, silent: Bool = false) {
+    public init(quiet: Bool, logEvery: Int, silent: Bool = false) {
         isTerminal = !quiet && isatty(STDOUT_FILENO) != 0
         self.logEvery = max(logEvery, 1)
         self.silent = silent
     }
 
-    func line(_ text: String) {
+    public func line(_ text: String) {
         guard !silent else { return }
         if barShown { finishEpoch() }
         print(text)
         fflush(nil)
     }
 
-    func step(_ report: StepReport, epochs: Int) {
+    /// A file skipped or a setting questioned, on standard error so that --json output stays clean.
+    public func warning(_ text: String) {
+        FileHandle.standardError.write(Data("warning: \(text)\n".utf8))
+    }
+
+    public func step(_ report: StepReport, epochs: Int) {
         guard !silent else { return }
         let remaining = Double(report.stepsPerEpoch - report.step) * report.elapsedSeconds / Double(max(report.step, 1))
         let summary = String(format: "loss %.4f, accuracy %.2f%%, %@ images/s", report.loss, report.accuracy * 100,
@@ -44,7 +49,7 @@ final class ProgressOutput {
         }
     }
 
-    func finishEpoch() {
+    public func finishEpoch() {
         guard barShown else { return }
         print("\r\u{1B}[2K", terminator: "")
         barShown = false

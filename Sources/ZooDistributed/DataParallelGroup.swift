@@ -1,3 +1,5 @@
+import ZooCore
+
 /// The workers that train one model together, each on its share of every batch: MPI ranks (ZooDistributed)
 /// or, later, threads of one process. Every worker makes the same calls in the same order.
 public protocol DataParallelGroup: AnyObject {
