@@ -3,7 +3,7 @@ import ZooFoundation
 
 /// A dataset as a config names it: its name, image shape and classes, where its files are and how they
 /// are read, and where to download it. One type per dataset, registered in `DatasetRegistry`.
-public protocol ImageDataset {
+public protocol ImageDataset: SendableMetatype {
     static var name: String { get }
     static var channels: Int { get }
     static var height: Int { get }
@@ -38,19 +38,21 @@ extension ImageDataset {
     public static var shortForms: [String] { [] }
 }
 
-/// Every dataset by name. Adding one: a new file with its `ImageDataset`, one line here.
+/// Every dataset by name. Adding one: a new file with its `ImageDataset`, one line here
+/// (or, from a library, `DatasetRegistry.registry.register(MyDataset.self)`).
 public enum DatasetRegistry {
-    public static var types: [any ImageDataset.Type] = [
+    public static let registry = Registry<any ImageDataset.Type>([
         MNIST.self,
         FashionMNIST.self,
         CIFAR10.self,
         CIFAR100.self,
-    ]
+    ])
+
+    public static var types: [any ImageDataset.Type] { registry.all }
 }
 
 /// A dataset's name, e.g. from `--dataset`, and what its type says about it.
-/// (A metatype is immutable, so sharing one across threads is safe.)
-public struct DatasetName: Hashable, @unchecked Sendable, Codable {
+public struct DatasetName: Hashable, Sendable, Codable {
     public let type: any ImageDataset.Type
 
     public init(_ type: any ImageDataset.Type) { self.type = type }

@@ -92,19 +92,20 @@ final class ExtensionRegistryTests: XCTestCase {
         static func counts(_ paths: [String]) throws -> (train: Int, test: Int) { (2, 2) }
     }
 
-    private var saved: ([any Layer.Type], [any OptimizerSettings.Type], [any ScheduleSettings.Type], [any ImageTransform.Type], [any ImageDataset.Type])!
-
     override func setUp() {
-        saved = (LayerRegistry.types, OptimizerRegistry.types, ScheduleRegistry.types, TransformRegistry.types, DatasetRegistry.types)
-        LayerRegistry.types.append(Passthrough.self)
-        OptimizerRegistry.types.append(Scaled.self)
-        ScheduleRegistry.types.append(Halving.self)
-        TransformRegistry.types.append(Invert.self)
-        DatasetRegistry.types.append(Tiny.self)
+        LayerRegistry.registry.register(Passthrough.self)
+        OptimizerRegistry.registry.register(Scaled.self)
+        ScheduleRegistry.registry.register(Halving.self)
+        TransformRegistry.registry.register(Invert.self)
+        DatasetRegistry.registry.register(Tiny.self)
     }
 
     override func tearDown() {
-        (LayerRegistry.types, OptimizerRegistry.types, ScheduleRegistry.types, TransformRegistry.types, DatasetRegistry.types) = saved
+        LayerRegistry.registry.unregister { $0 == Passthrough.self }
+        OptimizerRegistry.registry.unregister { $0 == Scaled.self }
+        ScheduleRegistry.registry.unregister { $0 == Halving.self }
+        TransformRegistry.registry.unregister { $0 == Invert.self }
+        DatasetRegistry.registry.unregister { $0 == Tiny.self }
     }
 
     /// In an architecture file, between two linears: its bare value is its primary setting, and the network

@@ -1,6 +1,7 @@
-/// Every layer type by its YAML name. Adding a layer type: one new file, one line here.
+/// Every layer type by its YAML name. Adding a layer type: one new file, one line here (or, from a library,
+/// `LayerRegistry.registry.register(MyLayer.self)`).
 public enum LayerRegistry {
-    public static var types: [any Layer.Type] = [
+    public static let registry = Registry<any Layer.Type>([
         Conv2d.self,
         Linear.self,
         ReLU.self,
@@ -19,7 +20,9 @@ public enum LayerRegistry {
         LogSoftmax.self,
         Add.self,
         Concat.self,
-    ]
+    ])
+
+    public static var types: [any Layer.Type] { registry.all }
 
     public static var names: [String] { types.map { $0.typeName } }
 
