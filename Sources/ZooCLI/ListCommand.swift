@@ -75,9 +75,9 @@ struct ListCommand: ParsableCommand {
                 return Row(name: entry.name, description: architecture.description, params: network.parameterCount,
                            macs: network.multiplyAccumulates, source: entry.path, origin: entry.origin.description, error: nil)
             } catch {
-                // The file itself parsed, so this is the input shape: say so instead of failing the list.
+                // The input shape, or a mistake in the layer list, which is expanded for each input: the summary says which.
                 return Row(name: entry.name, description: architecture.description, params: nil, macs: nil, source: entry.path,
-                           origin: entry.origin.description, error: "does not fit \(input.shape) (see `zoo summary \(entry.name) --dataset \(input.name)`)")
+                           origin: entry.origin.description, error: "does not build for \(input.shape) (see `zoo summary \(entry.name) --dataset \(input.name)`)")
             }
         }
     }

@@ -236,7 +236,7 @@ extension TrainingConfig {
     /// takes torch's defaults for what it leaves out.
     private static func readOptimizer(_ field: ConfigField?, _ reader: ConfigReader) throws -> OptimizerConfig {
         var type: any OptimizerSettings.Type = SGD.Settings.self
-        guard let field else { return OptimizerConfig(try type.read(DictionarySettingsReader([:], owner: "the sgd optimizer"), named: false)) }
+        guard let field else { return OptimizerConfig(try type.read(ArgumentReader([:], owner: "the sgd optimizer"), named: false)) }
         guard case .mapping(let mapping) = field.node else {
             type = try optimizerType(field, reader)
             return OptimizerConfig(try type.read(SectionReader(reader, bare: field, owner: "the \(type.name) optimizer", missingHint: nil), named: true))

@@ -30,7 +30,7 @@ public enum OptimizerRegistry {
     public static func make(named name: String, settings: [String: ArgumentValue],
                             parameters: [(name: String, parameter: Parameter)]) throws -> Optimizer {
         guard let type = type(named: name) else { throw unknownName(name, what: "optimizer", known: names) }
-        return try type.read(DictionarySettingsReader(settings, owner: "the \(name) optimizer"), named: true).make(parameters: parameters)
+        return try type.read(ArgumentReader(settings, owner: "the \(name) optimizer"), named: true).make(parameters: parameters)
     }
 }
 
