@@ -26,4 +26,18 @@ final class SettingsReaderTests: XCTestCase {
         XCTAssertEqual(errorText { _ = try LayerRegistry.makeLayer(.init(type: "linear", location: at)) },
                        "net.yaml:4:9: error: linear needs `out` (a whole number)\n  hint: write it as `- linear: {out: ...}`")
     }
+
+    /// `Configured` compares the chosen type, its values and its options (a schedule's `per_step`).
+    func testConfiguredSettingsAreEqualOnlyWithTheSameTypeValuesAndOptions() throws {
+        XCTAssertEqual(LearningRateSchedule.step(stepSize: 2, gamma: 0.1), .step(stepSize: 2, gamma: 0.1))
+        XCTAssertNotEqual(LearningRateSchedule.step(stepSize: 2, gamma: 0.1), .step(stepSize: 3, gamma: 0.1))
+        XCTAssertNotEqual(LearningRateSchedule.warmup(epochs: 2, startFactor: 0.1), .step(stepSize: 2, gamma: 0.1))
+        var perStep = LearningRateSchedule.step(stepSize: 2, gamma: 0.1)
+        perStep.perStep = true
+        XCTAssertNotEqual(perStep, .step(stepSize: 2, gamma: 0.1))
+        let adam = try Adam.Settings.read(ArgumentReader([:], owner: "adam"), named: true)
+        XCTAssertEqual(OptimizerConfig(adam), OptimizerConfig(adam))
+        XCTAssertNotEqual(OptimizerConfig(adam), OptimizerConfig(try AdamW.Settings.read(ArgumentReader([:], owner: "adamw"), named: true)))
+        XCTAssertNotEqual(OptimizerConfig(adam), OptimizerConfig(try Adam.Settings.read(ArgumentReader(["lr": .double(0.1)], owner: "adam"), named: true)))
+    }
 }
