@@ -30,6 +30,46 @@ extension SettingsReader {
     }
 }
 
+/// What a setting's value must be, checked here once for every reader: a config file's sections (ZooConfig's
+/// `SectionReader`), layer arguments and plain values (`ArgumentReader`). A reader says where the value was
+/// written and words the value (", not 0"); a rule says what it must be.
+public enum ValueRule {
+    /// "must be a whole number", "must be at least 1", "must be from 1 to 3".
+    public struct Failure: Error {
+        public let requirement: String
+    }
+
+    public static func integer(_ value: ArgumentValue, atLeast minimum: Int, atMost maximum: Int) throws(Failure) -> Int {
+        guard case .int(let whole) = value else { throw Failure(requirement: "must be a whole number") }
+        guard whole >= minimum, whole <= maximum else {
+            throw Failure(requirement: "must be " + (maximum == .max ? "at least \(minimum)" : "from \(minimum) to \(maximum)"))
+        }
+        return whole
+    }
+
+    /// A finite number (whole numbers are accepted) for which `isValid` holds; `requirement` says which those are.
+    public static func number(_ value: ArgumentValue, _ requirement: String, _ isValid: (Double) -> Bool) throws(Failure) -> Double {
+        guard let number = value.number, number.isFinite, isValid(number) else { throw Failure(requirement: "must be a number \(requirement)") }
+        return number
+    }
+
+    public static func flag(_ value: ArgumentValue) throws(Failure) -> Bool {
+        guard case .bool(let flag) = value else { throw Failure(requirement: "must be true or false") }
+        return flag
+    }
+
+    /// Where `values` first fails to increase: the index of the value no greater than the one before it.
+    public static func firstNonIncrease(in values: [Int]) -> Int? {
+        values.indices.dropFirst().first { values[$0] <= values[$0 - 1] }
+    }
+
+    /// One of `choices` by name, regardless of case, `-` and `_`; else "unknown WHAT", the nearest name as a hint.
+    public static func choice<Choice>(_ text: String, what: String, from choices: [Choice], named name: (Choice) -> String) throws -> Choice {
+        guard let choice = choices.first(where: { sameName(name($0), text) }) else { throw unknownName(text, what: what, known: choices.map(name)) }
+        return choice
+    }
+}
+
 /// "unknown optimizer `adma`", with the nearest known name as a hint.
 public func unknownName(_ text: String, what: String, known names: [String]) -> ZooError {
     let known = "known \(what)s: " + names.joined(separator: ", ")
@@ -69,12 +109,18 @@ public struct ArgumentReader: SettingsReader {
     public func name(of key: String) -> String { key }
     public func contains(_ key: String) -> Bool { values[key] != nil }
 
+    /// `value` under `rule`, a failure worded at `key`.
+    private func checked<Value>(_ key: String, _ value: ArgumentValue, _ rule: (ArgumentValue) throws(ValueRule.Failure) -> Value) throws -> Value {
+        do {
+            return try rule(value)
+        } catch {
+            throw invalid(key, "\(error.requirement), not \(value)")
+        }
+    }
+
     public func number(_ key: String, default: Double, _ requirement: String, _ isValid: (Double) -> Bool) throws -> Double {
         guard let value = values[key] else { return `default` }
-        guard let number = value.number, number.isFinite, isValid(number) else {
-            throw invalid(key, "must be a number \(requirement), not \(value)")
-        }
-        return number
+        return try checked(key, value) { value throws(ValueRule.Failure) in try ValueRule.number(value, requirement, isValid) }
     }
 
     public func integer(_ key: String, default: Int?, atLeast minimum: Int, atMost maximum: Int) throws -> Int {
@@ -82,45 +128,42 @@ public struct ArgumentReader: SettingsReader {
             if let `default` { return `default` }
             throw missing(key)
         }
-        guard case .int(let whole) = value else { throw invalid(key, "must be a whole number, not \(value)") }
-        guard whole >= minimum else { throw invalid(key, "must be at least \(minimum), not \(whole)") }
-        guard whole <= maximum else { throw invalid(key, "must be at most \(maximum), not \(whole)") }
-        return whole
+        return try checked(key, value) { value throws(ValueRule.Failure) in try ValueRule.integer(value, atLeast: minimum, atMost: maximum) }
     }
 
     public func flag(_ key: String, default: Bool) throws -> Bool {
         guard let value = values[key] else { return `default` }
-        guard case .bool(let flag) = value else { throw invalid(key, "must be true or false, not \(value)") }
-        return flag
+        return try checked(key, value, ValueRule.flag)
     }
 
     public func choice(_ key: String, default: String, from choices: [String]) throws -> String {
         guard let value = values[key] else { return `default` }
-        guard case .string(let text) = value, choices.contains(text) else {
-            throw invalid(key, "must be one of \(choices.joined(separator: ", ")), not \(value)")
+        do {
+            return try ValueRule.choice(value.plainText, what: "`\(key)` value", from: choices) { $0 }
+        } catch let failure as ZooError {
+            throw fail("\(owner): \(failure.message)", at: key, hint: failure.hint)
         }
-        return text
+    }
+
+    /// The elements of a list.
+    private func list(_ key: String) throws -> [ArgumentValue]? {
+        guard let value = values[key] else { return nil }
+        guard case .list(let elements) = value else { throw invalid(key, "must be a list, not \(value)") }
+        return elements
     }
 
     public func numbers(_ key: String, _ requirement: String, _ isValid: (Double) -> Bool) throws -> [Double]? {
-        guard let value = values[key] else { return nil }
-        guard case .list(let elements) = value else { throw invalid(key, "must be a list, not \(value)") }
-        return try elements.map { element in
-            guard let number = element.number, number.isFinite, isValid(number) else {
-                throw invalid(key, "must hold numbers \(requirement), not \(element)")
-            }
-            return number
-        }
+        try list(key)?.map { element in try checked(key, element) { value throws(ValueRule.Failure) in try ValueRule.number(value, requirement, isValid) } }
     }
 
     public func increasingIntegers(_ key: String, atLeast minimum: Int) throws -> [Int]? {
-        guard let value = values[key] else { return nil }
-        guard case .list(let elements) = value else { throw invalid(key, "must be a list, not \(value)") }
-        let integers = elements.compactMap { element -> Int? in if case .int(let whole) = element { return whole } else { return nil } }
-        guard integers.count == elements.count, !integers.isEmpty, integers.allSatisfy({ $0 >= minimum }),
-              zip(integers, integers.dropFirst()).allSatisfy({ $0 < $1 }) else {
-            throw invalid(key, "must be increasing whole numbers of at least \(minimum), not \(value)")
+        guard let integers = try list(key)?.map({ element in
+            try checked(key, element) { value throws(ValueRule.Failure) in try ValueRule.integer(value, atLeast: minimum, atMost: .max) }
+        }) else { return nil }
+        if let index = ValueRule.firstNonIncrease(in: integers) {
+            throw invalid(key, "must increase, but \(integers[index]) follows \(integers[index - 1])")
         }
+        guard !integers.isEmpty else { throw invalid(key, "is empty") }
         return integers
     }
 

@@ -23,7 +23,9 @@ extension ArgumentReader {
     /// A whole number of at least `minimum` and at most `maximumInteger`.
     public func int(_ key: String, default defaultValue: Int? = nil, minimum: Int = 1) throws -> Int {
         try required(key, defaultValue, what: "a whole number")
-        return try integer(key, default: defaultValue, atLeast: minimum, atMost: Self.maximumInteger)
+        let value = try integer(key, default: defaultValue, atLeast: minimum, atMost: .max)
+        guard value <= Self.maximumInteger else { throw invalid(key, "must be at most \(Self.maximumInteger), not \(value)") }
+        return value
     }
 
     /// A size given once for both directions (`3`) or as `[height, width]`.
