@@ -75,9 +75,9 @@ struct ListCommand: ParsableCommand {
                 return Row(name: entry.name, description: architecture.description, params: network.parameterCount,
                            macs: network.multiplyAccumulates, source: entry.path, origin: entry.origin.description, error: nil)
             } catch {
-                // The input shape, or a mistake in the layer list, which is expanded for each input: the summary says which.
+                // Mostly the input shape; the layer list is checked as it is expanded for an input, so `zoo summary` says which.
                 return Row(name: entry.name, description: architecture.description, params: nil, macs: nil, source: entry.path,
-                           origin: entry.origin.description, error: "does not build for \(input.shape) (see `zoo summary \(entry.name) --dataset \(input.name)`)")
+                           origin: entry.origin.description, error: "does not fit \(input.shape) (see `zoo summary \(entry.name) --dataset \(input.name)`)")
             }
         }
     }

@@ -56,10 +56,10 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(counts["cnn"], 6_422)
         XCTAssertEqual(counts["lenet"], 44_426)
         XCTAssertEqual(counts["tinynet"], 1_199_882)
-        // Every row says where it came from, and has its size or why it does not build (vgg-lite on 28x28).
+        // Every row says where it came from, and has its size or why it does not fit (vgg-lite on 28x28).
         XCTAssertTrue(rows.allSatisfy { $0["source"] != nil && ($0["macs"] != nil || $0["error"] != nil) })
         XCTAssertEqual(rows.first { $0["name"] as? String == "vgg-lite" }?["error"] as? String,
-                       "does not build for 1x28x28 (see `zoo summary vgg-lite --dataset mnist`)")
+                       "does not fit 1x28x28 (see `zoo summary vgg-lite --dataset mnist`)")
     }
 
     func testSummaryOfAFileAnywhereInfersItsSizes() throws {
