@@ -97,6 +97,15 @@ final class ArchitectureErrorTests: ArchitectureTestCase {
                        "bad.yaml:3:15: error: dropout has no setting `q`; it takes `p`\n  hint: did you mean `p`?")
     }
 
+    /// The layer list is expanded once, for the input it is built for, not first with stand-in dataset values: a
+    /// list whole for 100 classes parses, builds for them, and is refused for 10 at the line that does not divide.
+    func testLayerListIsExpandedForTheDatasetItIsBuiltFor() throws {
+        let architecture = try Architecture.parse(text: layers("  - flatten\n  - linear: num_classes / 4\n  - linear: num_classes\n"), file: "bad.yaml")
+        let shapes = try architecture.shapes(dataset: DatasetInput(name: "hundred", shape: Shape([3, 4, 4]), numClasses: 100))
+        XCTAssertEqual(shapes.entries.map(\.outputShape), [Shape([48]), Shape([25]), Shape([100])])
+        expectError(layers("  - flatten\n  - linear: num_classes / 4\n  - linear: num_classes\n"), line: 4, "is not a whole number (10 / 4)")
+    }
+
     func testDuplicateLayerNames() {
         expectError(layers("  - conv2d: {name: conv1, out: 6, kernel: 3}\n  - conv2d: {name: conv1, out: 6, kernel: 3}\n"),
                     line: 4, "two layers are named `conv1`", hint: "the first is at bad.yaml:3:5", dataset: .mnist)
