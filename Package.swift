@@ -10,7 +10,7 @@ let optimizeCore: [SwiftSetting] = optimize + [.unsafeFlags(["-O"], .when(config
 
 let package = Package(
     name: "zoo",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v15)],  // Synchronization.Mutex guards the registries
     products: [
         .executable(name: "zoo", targets: ["zoo"]),
         .library(name: "ZooCore", targets: ["ZooCore"]),

@@ -75,7 +75,7 @@ struct ListCommand: ParsableCommand {
                 return Row(name: entry.name, description: architecture.description, params: network.parameterCount,
                            macs: network.multiplyAccumulates, source: entry.path, origin: entry.origin.description, error: nil)
             } catch {
-                // The file itself parsed, so this is the input shape: say so instead of failing the list.
+                // Mostly the input shape; the layer list is checked as it is expanded for an input, so `zoo summary` says which.
                 return Row(name: entry.name, description: architecture.description, params: nil, macs: nil, source: entry.path,
                            origin: entry.origin.description, error: "does not fit \(input.shape) (see `zoo summary \(entry.name) --dataset \(input.name)`)")
             }

@@ -42,7 +42,8 @@ public struct Architecture {
     public static let maximumLayers = 2_000
     public static let maximumSize = 100_000
 
-    /// Parses and checks an architecture. Every mistake is a `ZooError` at its line and column in `file`.
+    /// Parses and checks an architecture's top level; its layer list is checked as it is expanded for a dataset
+    /// (`shapes`, `network`, `layers`). Every mistake is a `ZooError` at its line and column in `file`.
     public static func parse(text: String, file: String) throws -> Architecture {
         guard let root = try YAMLLoader.load(text: text, file: file) else {
             throw ZooError("the architecture file is empty (or holds only comments)", at: SourceLocation(file: file, line: 1, column: 1),
@@ -110,12 +111,11 @@ public struct Architecture {
         if sequence.isEmpty {
             throw ZooError("`layers` is empty; an architecture needs at least one layer", at: at(layers))
         }
-        let architecture = Architecture(name: name, description: description, source: file, text: text,
-                                        parameters: parameters, blocks: blocks, layerList: layers)
-        // Expanding once with the defaults checks every layer type, key, value and reference now,
-        // instead of at the first training run.
-        _ = try architecture.expand(numClasses: 10, inputChannels: 1, overrides: [:], mistakes: mistakes)
-        return architecture
+        try mistakes.throwIfAny()
+        // The layer list is expanded (and every layer type, setting, value and reference checked) once, for the
+        // dataset it is built for: `shapes` and `network`.
+        return Architecture(name: name, description: description, source: file, text: text,
+                            parameters: parameters, blocks: blocks, layerList: layers)
     }
 
     /// Reads and parses a file.
@@ -131,13 +131,13 @@ public struct Architecture {
 
     /// The layer list with each layer made (and its settings checked) once.
     private func expand(numClasses: Int, inputChannels: Int, overrides: [String: ArgumentValue],
-                        places: [String: String] = [:],
-                        mistakes: MistakeCollector = MistakeCollector()) throws -> [(description: LayerDescription, layer: any Layer)] {
+                        places: [String: String] = [:]) throws -> [(description: LayerDescription, layer: any Layer)] {
         var values: [String: ArgumentValue] = ["num_classes": .int(numClasses), "in_channels": .int(inputChannels)]
         for parameter in parameters { values[parameter.name] = parameter.defaultValue }
         for (key, value) in overrides.sorted(by: { $0.key < $1.key }) {
             values[key] = try overrideValue(key: key, value: value, place: places[key])
         }
+        let mistakes = MistakeCollector()
         var expander = LayerExpander(file: source, values: values, parameterNames: parameters.map(\.name), blocks: blocks,
                                      mistakes: mistakes)
         do {

@@ -51,42 +51,36 @@ struct ConfigReader {
         return entries
     }
 
-    func integer(_ field: ConfigField, atLeast minimum: Int, atMost maximum: Int = .max) throws -> Int {
+    /// The field's value under `rule`, a failure worded at the field: a whole number out of range as it is
+    /// when `showsWholeNumber`, else as what it is ("the number 0", "the text \"x\""). Words, lists and
+    /// numbers too large to read are no value of any rule's type, so the rule words what was expected.
+    private func checked<Value>(_ field: ConfigField, showsWholeNumber: Bool = false,
+                                _ rule: (ArgumentValue) throws(ValueRule.Failure) -> Value) throws -> Value {
+        let value: ArgumentValue
         switch content(of: field.node) {
-        case .value(.int(let value)) where value >= minimum && value <= maximum:
-            return value
-        case .value(.int(let value)):
-            let range = maximum == .max ? "at least \(minimum)" : "from \(minimum) to \(maximum)"
-            throw fail("`\(field.name)` must be \(range), not \(value)", at: field)
-        case .null:
-            throw missingValue(field)
-        default:
-            throw fail("`\(field.name)` must be a whole number, not \(kind(of: field.node))", at: field)
+        case .value(let given): value = given
+        case .null: throw missingValue(field)
+        case .word(let text), .tooLarge(let text): value = .string(text)
+        case .collection: value = .list([])
         }
+        do {
+            return try rule(value)
+        } catch {
+            let shown = if showsWholeNumber, case .int(let whole) = value { String(whole) } else { kind(of: field.node) }
+            throw fail("`\(field.name)` \(error.requirement), not \(shown)", at: field)
+        }
+    }
+
+    func integer(_ field: ConfigField, atLeast minimum: Int, atMost maximum: Int = .max) throws -> Int {
+        try checked(field, showsWholeNumber: true) { value throws(ValueRule.Failure) in try ValueRule.integer(value, atLeast: minimum, atMost: maximum) }
     }
 
     /// A finite number (whole numbers are accepted) for which `isValid` holds; `requirement` says which those are.
     func number(_ field: ConfigField, _ requirement: String, _ isValid: (Double) -> Bool) throws -> Double {
-        let value: Double
-        switch content(of: field.node) {
-        case .value(.int(let whole)): value = Double(whole)
-        case .value(.double(let number)): value = number
-        case .null: throw missingValue(field)
-        default: throw fail("`\(field.name)` must be a number \(requirement), not \(kind(of: field.node))", at: field)
-        }
-        guard value.isFinite, isValid(value) else {
-            throw fail("`\(field.name)` must be a number \(requirement), not \(kind(of: field.node))", at: field)
-        }
-        return value
+        try checked(field) { value throws(ValueRule.Failure) in try ValueRule.number(value, requirement, isValid) }
     }
 
-    func flag(_ field: ConfigField) throws -> Bool {
-        switch content(of: field.node) {
-        case .value(.bool(let value)): return value
-        case .null: throw missingValue(field)
-        default: throw fail("`\(field.name)` must be true or false, not \(kind(of: field.node))", at: field)
-        }
-    }
+    func flag(_ field: ConfigField) throws -> Bool { try checked(field, ValueRule.flag) }
 
     /// A scalar's text; numbers are taken as text here.
     func text(_ field: ConfigField) throws -> String {
@@ -111,9 +105,11 @@ struct ConfigReader {
     /// One of `choices` by name, e.g. a registered optimizer; a misspelling gets the nearest name as a hint.
     func choice<Choice>(_ field: ConfigField, what: String, from choices: [Choice], named name: (Choice) -> String) throws -> Choice {
         let text = try text(field)
-        if let choice = choices.first(where: { sameName(name($0), text) }) { return choice }
-        let failure = unknownName(text, what: what, known: choices.map(name))
-        throw fail(failure.message, at: field, hint: failure.hint)
+        do {
+            return try ValueRule.choice(text, what: what, from: choices, named: name)
+        } catch let failure as ZooError {
+            throw fail(failure.message, at: field, hint: failure.hint)
+        }
     }
 
     private func missingValue(_ field: ConfigField) -> ZooError {

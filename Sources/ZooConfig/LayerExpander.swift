@@ -22,7 +22,7 @@ struct LayerExpander {
     private(set) var layers: [LayerDescription] = []
     /// Each layer made once from its description, its settings checked as it is made.
     private(set) var built: [any Layer] = []
-    private var namesUsed: [String: SourceLocation] = [:]
+    private var namesUsed: Set<String> = []
     /// Where new layers go: the full name of the block instance being expanded ("" at the top level)
     /// and how many entries it has so far (the name of an unnamed one).
     private var scope = (prefix: "", position: 0)
@@ -41,8 +41,6 @@ struct LayerExpander {
     }
 
     private func at(_ node: Node) -> SourceLocation { location(node, file) }
-
-    private var allTypes: [String] { LayerRegistry.names + Architecture.blockTypes + blocks.keys.sorted() }
 
     /// The full name of the layer emitted last (its index at the top level when unnamed).
     private var lastName: String? { layers.last.map { $0.name ?? String(layers.count - 1) } }
@@ -96,8 +94,11 @@ struct LayerExpander {
         default: break
         }
         if let block = blocks[type] { return try expandBlockUse(block, typeNode: typeNode, value: value) }
-        guard let layerType = LayerRegistry.type(named: type) else {
-            return mistakes.record(LayerRegistry.unknownType(type, at: at(typeNode), known: allTypes))
+        let layerType: any Layer.Type
+        do {
+            layerType = try LayerRegistry.type(named: type, at: at(typeNode), otherNames: Architecture.blockTypes + blocks.keys.sorted())
+        } catch let error as ZooError {
+            return mistakes.record(error)
         }
         let type = layerType.typeName
         var arguments: [String: LayerArgument] = [:]
@@ -121,9 +122,9 @@ struct LayerExpander {
                     inputs = try parseFrom(valueNode)
                     continue
                 }
-                guard layerType.argumentNames.contains(key) else {
-                    let allowed = layerType.argumentNames.isEmpty ? [] : layerType.argumentNames + ["name", "from"]
-                    mistakes.record(LayerArguments.unknownSetting(key, of: type, allowed: allowed, at: at(keyNode)))
+                let unknown = LayerRegistry.unknownSettings(of: layerType, [(key, at(keyNode))], entryKeys: ["name", "from"])
+                guard unknown.isEmpty else {
+                    unknown.forEach(mistakes.record)
                     hasUnknownSetting = true
                     continue
                 }
@@ -148,21 +149,13 @@ struct LayerExpander {
         scope.position += 1
         if let input = nextInput, description.inputs.isEmpty { description.inputs = [LayerInput(.name(input), at: description.location)] }
         nextInput = nil
-        if let name = description.name {
-            if let earlier = namesUsed[name] {
-                throw ZooError("two layers are named `\(name)`", at: description.location,
-                               hint: "the first is at \(earlier); layer names must be unique (they prefix parameter names)")
-            }
-            namesUsed[name] = description.location
-        }
+        // Two layers of one name are refused with the network's other structural checks (`NetworkShapes`).
+        if let name = description.name { namesUsed.insert(name) }
         if layers.count >= Architecture.maximumLayers {
             throw ZooError("the layer list expands to more than \(Architecture.maximumLayers) layers", at: description.location,
                            hint: "check `repeat` counts")
         }
-        guard let type = LayerRegistry.type(named: description.type) else {
-            throw ZooError("unknown layer type `\(description.type)`", at: description.location)
-        }
-        built.append(try type.init(arguments: LayerArguments(description)))
+        built.append(try LayerRegistry.makeLayer(description))
         layers.append(description)
     }
 
@@ -291,10 +284,10 @@ struct LayerExpander {
     private func resolveLayerName(_ name: String) -> String {
         var prefix = scope.prefix
         while !prefix.isEmpty {
-            if namesUsed[prefix + "." + name] != nil { return prefix + "." + name }
+            if namesUsed.contains(prefix + "." + name) { return prefix + "." + name }
             prefix = prefix.split(separator: ".").dropLast().joined(separator: ".")
         }
-        if namesUsed[name] != nil || scope.prefix.isEmpty { return name }
+        if namesUsed.contains(name) || scope.prefix.isEmpty { return name }
         return scope.prefix + "." + name
     }
 

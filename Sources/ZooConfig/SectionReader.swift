@@ -58,13 +58,11 @@ struct SectionReader: SettingsReader {
 
     func increasingIntegers(_ key: String, atLeast minimum: Int) throws -> [Int]? {
         guard let list = entries[key] else { return nil }
-        var values: [Int] = []
-        for entry in try reader.list(list) {
-            let value = try reader.integer(entry, atLeast: minimum)
-            if let last = values.last, value <= last {
-                throw reader.fail("`\(key)` must increase, but \(value) follows \(last)", at: entry, hint: "for example `[30, 60, 90]`")
-            }
-            values.append(value)
+        let entries = try reader.list(list)
+        let values = try entries.map { try reader.integer($0, atLeast: minimum) }
+        if let index = ValueRule.firstNonIncrease(in: values) {
+            throw reader.fail("`\(key)` must increase, but \(values[index]) follows \(values[index - 1])", at: entries[index],
+                              hint: "for example `[30, 60, 90]`")
         }
         guard !values.isEmpty else { throw reader.fail("`\(key)` is empty", at: list, hint: "for example `[30, 60, 90]`") }
         return values

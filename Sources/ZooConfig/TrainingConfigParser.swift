@@ -91,16 +91,17 @@ extension TrainingConfig {
                               at: ConfigField(node: tree, path: []), hint: "see configs/lenet_mnist.yaml")
         }
         for override in overrides { tree = override.apply(to: tree) }
-        let top = try reader.entries(of: ConfigField(node: tree, path: []), allowed: keys, owner: "a training config")
+        let settings = try SectionReader(reader, ConfigField(node: tree, path: []), allowed: keys, owner: "a training config")
+        let top = settings.entries
 
-        let epochs = try top["epochs"].map { try reader.integer($0, atLeast: 1) } ?? 1
+        let epochs = try settings.integer("epochs", default: 1, atLeast: 1)
         let (model, modelParameters, places) = try top["model"].map { try readModel($0, reader) } ?? (defaultModel, [:], Places())
         var config = TrainingConfig(name: "", model: model, modelParameters: modelParameters, dataset: .builtIn(.mnist), dataDirectory: nil,
                                     normalize: true, transforms: [], optimizer: try readOptimizer(top["optimizer"], reader),
                                     schedule: try top["schedule"].map { try readSchedule($0, epochs: epochs, reader) } ?? .constant,
-                                    epochs: epochs, batchSize: try top["batch_size"].map { try reader.integer($0, atLeast: 1) } ?? 64,
-                                    seed: UInt64(try top["seed"].map { try reader.integer($0, atLeast: 0) } ?? 0),
-                                    loss: nil, logEvery: try top["log_every"].map { try reader.integer($0, atLeast: 1) } ?? 100)
+                                    epochs: epochs, batchSize: try settings.integer("batch_size", default: 64, atLeast: 1),
+                                    seed: UInt64(try settings.integer("seed", default: 0, atLeast: 0)),
+                                    loss: nil, logEvery: try settings.integer("log_every", default: 100, atLeast: 1))
         config.modelParameterPlaces = places
         if let loss = top["loss"] { (config.loss, config.labelSmoothing) = try readLoss(loss, reader) }
         config.testTimeAugmentation = try top["tta"].flatMap { try readTestTimeAugmentation($0, reader) }
@@ -236,7 +237,7 @@ extension TrainingConfig {
     /// takes torch's defaults for what it leaves out.
     private static func readOptimizer(_ field: ConfigField?, _ reader: ConfigReader) throws -> OptimizerConfig {
         var type: any OptimizerSettings.Type = SGD.Settings.self
-        guard let field else { return OptimizerConfig(try type.read(DictionarySettingsReader([:], owner: "the sgd optimizer"), named: false)) }
+        guard let field else { return OptimizerConfig(try type.read(ArgumentReader([:], owner: "the sgd optimizer"), named: false)) }
         guard case .mapping(let mapping) = field.node else {
             type = try optimizerType(field, reader)
             return OptimizerConfig(try type.read(SectionReader(reader, bare: field, owner: "the \(type.name) optimizer", missingHint: nil), named: true))

@@ -38,14 +38,17 @@ extension ImageDataset {
     public static var shortForms: [String] { [] }
 }
 
-/// Every dataset by name. Adding one: a new file with its `ImageDataset`, one line here.
+/// Every dataset by name. Adding one: a new file with its `ImageDataset`, one line here
+/// (or, from a library, `DatasetRegistry.registry.register(MyDataset.self)`).
 public enum DatasetRegistry {
-    nonisolated(unsafe) public static var types: [any ImageDataset.Type] = [  // extended before threads start; to follow wt-33's registries
+    public static let registry = Registry<any ImageDataset.Type>([
         MNIST.self,
         FashionMNIST.self,
         CIFAR10.self,
         CIFAR100.self,
-    ]
+    ])
+
+    public static var types: [any ImageDataset.Type] { registry.all }
 }
 
 /// A dataset's name, e.g. from `--dataset`, and what its type says about it.

@@ -69,6 +69,3 @@ func editDistance(_ first: String, _ second: String) -> Int {
 public func sameName(_ first: String, _ second: String) -> Bool { folded(first) == folded(second) }
 
 public func folded(_ name: String) -> String { name.lowercased().filter { $0 != "-" && $0 != "_" } }
-
-/// Equality across existentials (`any OptimizerSettings`, `any ImageTransform`): values of different types differ.
-package func sameValue<Value: Equatable>(_ value: Value, _ other: any Equatable) -> Bool { (other as? Value) == value }

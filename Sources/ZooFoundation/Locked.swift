@@ -1,16 +1,13 @@
-import Foundation
+import Synchronization
 
-/// A value shared between threads, read and changed only under its lock.
-package final class Locked<Value> {
-    private let lock = NSLock()
-    private var value: Value
+/// A value shared between threads, read and changed only under its lock: a `Mutex` that can be shared by
+/// reference (a `Mutex` itself cannot be copied into the closures that hand it to other threads).
+package final class Locked<Value: Sendable>: Sendable {
+    private let mutex: Mutex<Value>
 
-    package init(_ value: Value) { self.value = value }
+    package init(_ value: Value) { mutex = Mutex(value) }
 
     package func withLock<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
-        try lock.withLock { try body(&value) }
+        try mutex.withLock { try body(&$0) }
     }
 }
-
-// Sendable by hand: `value` is reached only inside `withLock`, which holds `lock`.
-extension Locked: @unchecked Sendable where Value: Sendable {}

@@ -29,7 +29,7 @@ package enum LearningCheck {
         let name = config.optimizer.name.rawValue
         let rate = config.optimizer.learningRate
         if let type = OptimizerRegistry.type(named: name),
-           let defaultRate = try? type.read(DictionarySettingsReader([:], owner: name), named: true).learningRate, rate > defaultRate {
+           let defaultRate = try? type.read(ArgumentReader([:], owner: name), named: true).learningRate, rate > defaultRate {
             return "--lr \(number(rate)) is probably too high for \(name); try \(number(defaultRate)) (optimizer.lr in a config)"
         }
         return "check the model's last layer and the loss, and that the labels match the images; lr \(number(rate)) may also be too low"

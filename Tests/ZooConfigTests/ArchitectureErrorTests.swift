@@ -38,7 +38,7 @@ final class ArchitectureErrorTests: ArchitectureTestCase {
     }
 
     func testDropoutOutOfRange() {
-        expectError(layers("  - dropout: 1.5\n"), line: 3, "dropout: `p` must be between 0.0 and 1.0, not 1.5")
+        expectError(layers("  - dropout: 1.5\n"), line: 3, "dropout: `p` must be a number between 0.0 and 1.0, not 1.5")
     }
 
     func testMissingRequiredSetting() {
@@ -77,9 +77,38 @@ final class ArchitectureErrorTests: ArchitectureTestCase {
         expectError(layers("  - conv2d: {out: num_classes / 3, kernel: 3}\n"), line: 3, "is not a whole number (10 / 3)")
     }
 
+    /// Unknown layer types and settings and wrong values are checked in one place, so an entry of an architecture file
+    /// and a layer description built in code get the same message, place and hint.
+    func testLayerChecksAreTheSameFromAFileAndFromCode() throws {
+        let at = { (column: Int) in SourceLocation(file: "bad.yaml", line: 3, column: column) }
+        func fromFile(_ entry: String) -> String {
+            errorOf { _ = try Architecture.parse(text: self.layers("  - \(entry)\n"), file: "bad.yaml").layers(numClasses: 10, inputChannels: 1, overrides: [:]) }
+        }
+        func fromCode(_ description: LayerDescription) -> String { errorOf { _ = try LayerRegistry.makeLayer(description) } }
+        XCTAssertEqual(fromFile("conv2e"), "bad.yaml:3:5: error: unknown layer type `conv2e`\n  hint: did you mean `conv2d`?")
+        XCTAssertEqual(fromCode(LayerDescription(type: "conv2e", location: at(5))), fromFile("conv2e"))
+        XCTAssertEqual(fromFile("linear: \"120\""), "bad.yaml:3:13: error: linear: `out` must be a whole number, not \"120\"")
+        XCTAssertEqual(fromCode(LayerDescription(type: "linear", arguments: ["out": LayerArgument(.string("120"), at: at(13))], location: at(5))),
+                       fromFile("linear: \"120\""))
+        // The file's entry also takes `name` and `from`, which the list of what it takes says.
+        XCTAssertEqual(fromFile("dropout: {q: 0.5}"),
+                       "bad.yaml:3:15: error: dropout has no setting `q`; it takes `p`, `name`, `from`\n  hint: did you mean `p`?")
+        XCTAssertEqual(fromCode(LayerDescription(type: "dropout", arguments: ["q": LayerArgument(.double(0.5), at: at(15))], location: at(5))),
+                       "bad.yaml:3:15: error: dropout has no setting `q`; it takes `p`\n  hint: did you mean `p`?")
+    }
+
+    /// The layer list is expanded once, for the input it is built for, not first with stand-in dataset values: a
+    /// list whole for 100 classes parses, builds for them, and is refused for 10 at the line that does not divide.
+    func testLayerListIsExpandedForTheDatasetItIsBuiltFor() throws {
+        let architecture = try Architecture.parse(text: layers("  - flatten\n  - linear: num_classes / 4\n  - linear: num_classes\n"), file: "bad.yaml")
+        let shapes = try architecture.shapes(dataset: DatasetInput(name: "hundred", shape: Shape([3, 4, 4]), numClasses: 100))
+        XCTAssertEqual(shapes.entries.map(\.outputShape), [Shape([48]), Shape([25]), Shape([100])])
+        expectError(layers("  - flatten\n  - linear: num_classes / 4\n  - linear: num_classes\n"), line: 4, "is not a whole number (10 / 4)")
+    }
+
     func testDuplicateLayerNames() {
         expectError(layers("  - conv2d: {name: conv1, out: 6, kernel: 3}\n  - conv2d: {name: conv1, out: 6, kernel: 3}\n"),
-                    line: 4, "two layers are named `conv1`", hint: "the first is at bad.yaml:3:5")
+                    line: 4, "two layers are named `conv1`", hint: "the first is at bad.yaml:3:5", dataset: .mnist)
     }
 
     func testBadLayerName() {

@@ -31,6 +31,16 @@ class ArchitectureTestCase: XCTestCase {
         }
     }
 
+    /// What the error `body` throws prints, or "no error".
+    func errorOf(_ body: () throws -> Void) -> String {
+        do {
+            try body()
+            return "no error"
+        } catch {
+            return "\(error)"
+        }
+    }
+
     /// A valid header followed by the given layer lines (layers start on line 3).
     func layers(_ lines: String) -> String { "name: bad\nlayers:\n" + lines }
 }

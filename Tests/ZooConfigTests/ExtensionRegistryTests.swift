@@ -92,19 +92,20 @@ final class ExtensionRegistryTests: XCTestCase {
         static func counts(_ paths: [String]) throws -> (train: Int, test: Int) { (2, 2) }
     }
 
-    private var saved: ([any Layer.Type], [any OptimizerSettings.Type], [any ScheduleSettings.Type], [any ImageTransform.Type], [any ImageDataset.Type])!
-
     override func setUp() {
-        saved = (LayerRegistry.types, OptimizerRegistry.types, ScheduleRegistry.types, TransformRegistry.types, DatasetRegistry.types)
-        LayerRegistry.types.append(Passthrough.self)
-        OptimizerRegistry.types.append(Scaled.self)
-        ScheduleRegistry.types.append(Halving.self)
-        TransformRegistry.types.append(Invert.self)
-        DatasetRegistry.types.append(Tiny.self)
+        LayerRegistry.registry.register(Passthrough.self)
+        OptimizerRegistry.registry.register(Scaled.self)
+        ScheduleRegistry.registry.register(Halving.self)
+        TransformRegistry.registry.register(Invert.self)
+        DatasetRegistry.registry.register(Tiny.self)
     }
 
     override func tearDown() {
-        (LayerRegistry.types, OptimizerRegistry.types, ScheduleRegistry.types, TransformRegistry.types, DatasetRegistry.types) = saved
+        LayerRegistry.registry.unregister { $0 == Passthrough.self }
+        OptimizerRegistry.registry.unregister { $0 == Scaled.self }
+        ScheduleRegistry.registry.unregister { $0 == Halving.self }
+        TransformRegistry.registry.unregister { $0 == Invert.self }
+        DatasetRegistry.registry.unregister { $0 == Tiny.self }
     }
 
     /// In an architecture file, between two linears: its bare value is its primary setting, and the network
@@ -173,6 +174,41 @@ final class ExtensionRegistryTests: XCTestCase {
         XCTAssertEqual(inverted, [245, 235, 225, 215])
     }
 
+    /// In a training config's model, as the other kinds are in their sections: the config reads and writes back the
+    /// model parameter it takes, and the shapes `zoo summary` shows list it; its checks are every layer's.
+    func testRegisteredLayerFlowsThroughConfigResolvedYAMLAndSummary() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("zoo-registry-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let path = folder.appendingPathComponent("thin.yaml").path
+        try """
+            name: thin
+            params: {copies: 1}
+            layers:
+              - flatten
+              - passthrough: copies
+              - linear: num_classes
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        let config = try TrainingConfig.resolve(text: "model: {name: \(path), copies: 3}\ndataset: tiny\n", file: "run.yaml", overrides: [])
+        XCTAssertTrue(config.resolvedYAML.contains("model: {name: \(path), copies: 3}"), config.resolvedYAML)
+        XCTAssertEqual(try TrainingConfig.resolve(text: config.resolvedYAML, file: "resolved.yaml", overrides: []), config)
+
+        let architecture = try ArchitectureRegistry().architecture(named: config.model)
+        let input = DatasetInput(name: "tiny", shape: Shape([1, 2, 2]), numClasses: 2)
+        func shapes(_ parameters: [String: ArgumentValue]) throws -> NetworkShapes {
+            try architecture.shapes(dataset: input, overrides: parameters, places: ["copies": "run.yaml:1:30"])
+        }
+        let summary = try shapes(config.modelParameters)
+        XCTAssertEqual(summary.entries.map(\.description.type), ["flatten", "passthrough", "linear"])
+        XCTAssertEqual(summary.entries[1].description.arguments["times"]?.value, .int(3))
+        XCTAssertEqual(summary.entries[1].outputShape, Shape([4]))
+        XCTAssertEqual(summary.parameterCount, 10)
+        // A value out of range is the reader's message, at the layer's line in the architecture file.
+        XCTAssertThrowsError(try shapes(["copies": .int(0)])) { error in
+            XCTAssertEqual("\(error)", "\(path):5:18: error: passthrough: `times` must be at least 1, not 0")
+        }
+    }
+
     func testMisspeltNewNamesGetHints() {
         for (yaml, expected) in [("optimizer: scaeld", "did you mean `scaled`?"), ("schedule: halvng", "did you mean `halving`?"),
                                  ("dataset: tinyy", "did you mean `tiny`?"), ("dataset: {invret: true}", "did you mean `invert`?")] {
@@ -180,7 +216,7 @@ final class ExtensionRegistryTests: XCTestCase {
                 XCTAssertTrue((error as? ZooError)?.hint?.contains(expected) == true, "\(error)")
             }
         }
-        XCTAssertThrowsError(try Architecture.parse(text: "name: x\nlayers:\n  - pasthrough\n", file: "x.yaml")) { error in
+        XCTAssertThrowsError(try Architecture.parse(text: "name: x\nlayers:\n  - pasthrough\n", file: "x.yaml").layers(numClasses: 2, inputChannels: 1, overrides: [:])) { error in
             XCTAssertTrue((error as? ZooError)?.hint?.contains("did you mean `passthrough`?") == true, "\(error)")
         }
     }

@@ -20,7 +20,7 @@ final class PyTorchHabitTests: ArchitectureTestCase {
               - Linear: {in_features: 864, out_features: 10}
 
             """)
-        XCTAssertThrowsError(try Architecture.parse(text: yaml, file: "bad.yaml")) { error in
+        XCTAssertThrowsError(try Architecture.parse(text: yaml, file: "bad.yaml").layers(numClasses: 10, inputChannels: 1, overrides: [:])) { error in
             let text = "\(error)"
             XCTAssertTrue(text.contains("6 mistakes"), text)
             for expected in ["bad.yaml:3:", "input sizes are inferred from the previous layer: remove it", "zoo calls it `out`",

@@ -31,7 +31,7 @@ final class LearningRateScheduleTests: XCTestCase {
         guard case .string(let scheduleName)? = settings.removeValue(forKey: "name"), let type = ScheduleRegistry.type(named: scheduleName),
               let stepsPerEpoch = Int(fixture.file.metadata["steps_per_epoch"] ?? ""), let epochs = Int(fixture.file.metadata["epochs"] ?? ""),
               let base = Double(fixture.file.metadata["base_lr"] ?? "") else { return XCTFail("\(name): bad metadata") }
-        let schedule = LearningRateSchedule(try type.read(DictionarySettingsReader(settings, owner: name), epochs: epochs), perStep: true)
+        let schedule = LearningRateSchedule(try type.read(ArgumentReader(settings, owner: name), epochs: epochs), perStep: true)
         var random = SeededRandom(seed: 0)
         let parameter = try Parameter(ParameterSpec(name: "weight", shape: [1], initializer: .constant(0)), device: Device(), random: &random)
         let optimizer: any MomentumCycling = fixture.file.metadata["optimizer"] == "adam"

@@ -91,7 +91,7 @@ final class NetworkTests: XCTestCase {
         XCTAssertTrue(errorText { _ = try LayerRegistry.makeLayer(.init(type: "linear", arguments: ["out": .init(.string("ten"))])) }
             .contains("`out` must be a whole number, not \"ten\""))
         XCTAssertTrue(errorText { _ = try LayerRegistry.makeLayer(.init(type: "dropout", arguments: ["p": .init(.double(1.5))])) }
-            .contains("`p` must be between 0.0 and 1.0, not 1.5"))
+            .contains("`p` must be a number between 0.0 and 1.0, not 1.5"))
         XCTAssertTrue(errorText { _ = try LayerRegistry.makeLayer(.init(type: "linear")) }.contains("linear needs `out`"))
     }
 

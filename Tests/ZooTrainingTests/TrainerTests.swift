@@ -119,7 +119,7 @@ final class TrainerTests: XCTestCase {
         let network = try Network(layers: [.init(type: "linear", arguments: ["out": .init(.int(4))])], inputShape: Shape([4]), seed: 5)
         let adam = try Adam(parameters: network.namedParameters, learningRate: 0.01)
         let trainer = Trainer(network: network, optimizer: adam, loss: .crossEntropy)
-        let schedule = LearningRateSchedule(try OneCycleSchedule.read(DictionarySettingsReader([:], owner: "onecycle"), epochs: 3))
+        let schedule = LearningRateSchedule(try OneCycleSchedule.read(ArgumentReader([:], owner: "onecycle"), epochs: 3))
         trainer.batchSchedule = (schedule, 0.01)
         let data = ArrayBatchSource.quadrants(count: 100, seed: 1, batchSize: 32)
         var seen: [(rate: Double, beta1: Double)] = []

@@ -1,6 +1,6 @@
 /// A layer type: parsed from a YAML entry, shape-checked once, compiled into oneDNN primitives per plan.
 /// Adding a layer type is one file with a class conforming to this, plus one line in `LayerRegistry`.
-public protocol Layer: AnyObject {
+public protocol Layer: AnyObject, SendableMetatype {
     /// The name used in YAML, e.g. "conv2d".
     static var typeName: String { get }
     /// Other accepted spellings, such as PyTorch's `batchnorm2d`; the architecture records `typeName`.

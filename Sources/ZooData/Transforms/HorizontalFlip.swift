@@ -29,5 +29,5 @@ public struct HorizontalFlip: ImageTransform {
 }
 
 extension Transform {
-    public static let horizontalFlip = Transform(HorizontalFlip())
+    public static var horizontalFlip: Transform { Transform(HorizontalFlip()) }
 }

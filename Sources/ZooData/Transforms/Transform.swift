@@ -4,13 +4,9 @@ import ZooFoundation
 /// defaults and ranges, how it reads them and writes them back, and what it does to an image's bytes.
 /// Transforms run in order before normalisation, so padding is zero in pixel space (as in torchvision's
 /// Pad/RandomCrop before Normalize).
-public protocol ImageTransform: Sendable, Equatable, Codable {
-    /// Its key in the `dataset:` section.
-    static var name: String { get }
-    /// Its key in a checkpoint's `test_transforms`.
+public protocol ImageTransform: Configurable, Codable {
+    /// Its key in a checkpoint's `test_transforms` (`name` is its key in the `dataset:` section).
     static var codingName: String { get }
-    /// One line for `--help`.
-    static var summary: String { get }
     /// The transform the dataset section asks for; nil when it asks for none (absent, or `hflip: false`).
     /// `imageHeight` is the dataset's, the default crop size.
     static func read(from dataset: any SettingsReader, imageHeight: Int) throws -> Self?
@@ -34,32 +30,36 @@ extension ImageTransform {
 public typealias ImageStep = @Sendable (_ source: UnsafeBufferPointer<UInt8>, _ target: UnsafeMutableBufferPointer<UInt8>,
                                         _ generator: inout SeededRandom) -> Void
 
-/// Every transform by its `dataset:` key, in the order they apply. Adding one: a new file, one line here.
+/// Every transform by its `dataset:` key, in the order they apply. Adding one: a new file, one line here
+/// (or, from a library, `TransformRegistry.registry.register(MyTransform.self)`, which applies after the built-ins).
 public enum TransformRegistry {
-    nonisolated(unsafe) public static var types: [any ImageTransform.Type] = [  // extended before threads start; wt-33 replaces this
+    public static let registry = Registry<any ImageTransform.Type>([
         PadTo.self,
         PermutePixels.self,
         RandomCrop.self,
         HorizontalFlip.self,
         Translate.self,
         RandomErasing.self,
-    ]
+    ])
 
+    public static var types: [any ImageTransform.Type] { registry.all }
     public static var names: [String] { types.map { $0.name } }
 }
 
+public enum TransformKind: ConfigurableKind {
+    public static func common(_ settings: any ImageTransform) -> any Configurable { settings }
+}
+
 /// A configured transform; its description is its `dataset:` entry, such as `pad_to: 32`.
-public struct Transform: Equatable, Codable, CustomStringConvertible, @unchecked Sendable {  // `let` settings, value structs of plain fields; wt-33 replaces this
-    public let settings: any ImageTransform
+public typealias Transform = Configured<TransformKind>
 
-    public init(_ settings: any ImageTransform) { self.settings = settings }
-
-    public var name: String { type(of: settings).name }
+extension Transform: CustomStringConvertible {
+    public var name: String { typeName }
     public var isDeterministic: Bool { settings.isDeterministic }
     public var description: String { "\(name): \(settings.written)" }
+}
 
-    public static func == (left: Transform, right: Transform) -> Bool { sameValue(left.settings, right.settings) }
-
+extension Transform: Codable {
     /// `{"<codingName>": settings}`, one key.
     public func encode(to encoder: Encoder) throws {
         var container = encoder.container(keyedBy: NameKey.self)
@@ -71,16 +71,16 @@ public struct Transform: Equatable, Codable, CustomStringConvertible, @unchecked
         guard let key = container.allKeys.first, let type = TransformRegistry.types.first(where: { $0.codingName == key.stringValue }) else {
             throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "unknown transform"))
         }
-        settings = try type.init(from: container.superDecoder(forKey: key))
+        self.init(try type.init(from: container.superDecoder(forKey: key)))
     }
+}
 
-    private struct NameKey: CodingKey {
-        let stringValue: String
-        init(_ name: String) { stringValue = name }
-        init?(stringValue: String) { self.stringValue = stringValue }
-        var intValue: Int? { nil }
-        init?(intValue: Int) { nil }
-    }
+private struct NameKey: CodingKey {
+    let stringValue: String
+    init(_ name: String) { stringValue = name }
+    init?(stringValue: String) { self.stringValue = stringValue }
+    var intValue: Int? { nil }
+    init?(intValue: Int) { nil }
 }
 
 public struct ImageShape: Equatable, Sendable {

@@ -1,11 +1,8 @@
 /// An optimizer as a config names it: its YAML name, its settings with their defaults and ranges, how it
 /// reads them, how it writes them back into the resolved config, and the optimizer it builds.
-public protocol OptimizerSettings: Sendable, Equatable {
-    static var name: String { get }
+public protocol OptimizerSettings: Configurable {
     /// The settings it takes besides `name`.
     static var keys: [String] { get }
-    /// One line for `--help`: each setting with its default.
-    static var summary: String { get }
     /// `named` is false for an `optimizer:` mapping without `name`, which means SGD with momentum 0.9.
     static func read(_ settings: any SettingsReader, named: Bool) throws -> Self
     var learningRate: Double { get }
@@ -14,13 +11,16 @@ public protocol OptimizerSettings: Sendable, Equatable {
     func make(parameters: [(name: String, parameter: Parameter)]) throws -> Optimizer
 }
 
-/// Every optimizer by its YAML name. Adding one: a new file with its `OptimizerSettings`, one line here.
+/// Every optimizer by its YAML name. Adding one: a new file with its `OptimizerSettings`, one line here
+/// (or, from a library, `OptimizerRegistry.registry.register(MyOptimizer.Settings.self)`).
 public enum OptimizerRegistry {
-    nonisolated(unsafe) public static var types: [any OptimizerSettings.Type] = [  // extended before threads start; wt-33 replaces this
+    public static let registry = Registry<any OptimizerSettings.Type>([
         SGD.Settings.self,
         Adam.Settings.self,
         AdamW.Settings.self,
-    ]
+    ])
+
+    public static var types: [any OptimizerSettings.Type] { registry.all }
 
     public static var names: [String] { types.map { $0.name } }
 
@@ -30,7 +30,7 @@ public enum OptimizerRegistry {
     public static func make(named name: String, settings: [String: ArgumentValue],
                             parameters: [(name: String, parameter: Parameter)]) throws -> Optimizer {
         guard let type = type(named: name) else { throw unknownName(name, what: "optimizer", known: names) }
-        return try type.read(DictionarySettingsReader(settings, owner: "the \(name) optimizer"), named: true).make(parameters: parameters)
+        return try type.read(ArgumentReader(settings, owner: "the \(name) optimizer"), named: true).make(parameters: parameters)
     }
 }
 
@@ -41,17 +41,17 @@ public struct OptimizerName: RawRepresentable, Hashable, Sendable {
     public init(rawValue: String) { self.rawValue = rawValue }
 }
 
+public enum OptimizerKind: ConfigurableKind {
+    public static func common(_ settings: any OptimizerSettings) -> any Configurable { settings }
+}
+
 /// A configured optimizer: which one, and its settings.
-public struct OptimizerConfig: Equatable, @unchecked Sendable {  // `let` settings, value structs of plain fields; wt-33 replaces this
-    public let settings: any OptimizerSettings
+public typealias OptimizerConfig = Configured<OptimizerKind>
 
-    public init(_ settings: any OptimizerSettings) { self.settings = settings }
-
-    public var name: OptimizerName { OptimizerName(rawValue: type(of: settings).name) }
+extension OptimizerConfig {
+    public var name: OptimizerName { OptimizerName(rawValue: typeName) }
     public var learningRate: Double { settings.learningRate }
 
     /// The optimizer over a network's trainable parameters.
     public func make(parameters: [(name: String, parameter: Parameter)]) throws -> Optimizer { try settings.make(parameters: parameters) }
-
-    public static func == (left: OptimizerConfig, right: OptimizerConfig) -> Bool { sameValue(left.settings, right.settings) }
 }

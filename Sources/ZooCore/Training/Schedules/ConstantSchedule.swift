@@ -12,5 +12,5 @@ public struct ConstantSchedule: ScheduleSettings {
 }
 
 extension LearningRateSchedule {
-    public static let constant = LearningRateSchedule(ConstantSchedule())
+    public static var constant: LearningRateSchedule { LearningRateSchedule(ConstantSchedule()) }
 }

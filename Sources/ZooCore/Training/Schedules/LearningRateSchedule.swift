@@ -1,11 +1,8 @@
 /// A per-epoch learning-rate schedule as a config names it: its YAML name, its settings with their
 /// defaults and ranges, how it reads them and writes them back, and the rate it gives each epoch.
-public protocol ScheduleSettings: Sendable, Equatable {
-    static var name: String { get }
+public protocol ScheduleSettings: Configurable {
     /// The settings it takes besides `name`.
     static var keys: [String] { get }
-    /// One line for `--help`: each setting with its default.
-    static var summary: String { get }
     /// `epochs` is the run's length, the default horizon of cosine annealing.
     static func read(_ settings: any SettingsReader, epochs: Int) throws -> Self
     /// The settings as the resolved config writes them; empty writes the bare name.
@@ -28,9 +25,10 @@ extension ScheduleSettings {
     public static var alwaysPerStep: Bool { false }
 }
 
-/// Every schedule by its YAML name. Adding one: a new file with its `ScheduleSettings`, one line here.
+/// Every schedule by its YAML name. Adding one: a new file with its `ScheduleSettings`, one line here
+/// (or, from a library, `ScheduleRegistry.registry.register(MySchedule.self)`).
 public enum ScheduleRegistry {
-    nonisolated(unsafe) public static var types: [any ScheduleSettings.Type] = [  // extended before threads start; wt-33 replaces this
+    public static let registry = Registry<any ScheduleSettings.Type>([
         ConstantSchedule.self,
         StepSchedule.self,
         MultiStepSchedule.self,
@@ -38,25 +36,35 @@ public enum ScheduleRegistry {
         WarmupSchedule.self,
         WarmupCosineSchedule.self,
         OneCycleSchedule.self,
-    ]
+    ])
+
+    public static var types: [any ScheduleSettings.Type] { registry.all }
 
     public static var names: [String] { types.map { $0.name } }
 
     public static func type(named name: String) -> (any ScheduleSettings.Type)? { types.first { sameName($0.name, name) } }
 }
 
-/// A configured schedule, in the closed forms of `torch.optim.lr_scheduler`.
-public struct LearningRateSchedule: Equatable, @unchecked Sendable {  // `let` settings, value structs of plain fields; wt-33 replaces this
-    public let settings: any ScheduleSettings
+public enum ScheduleKind: ConfigurableKind {
     /// `per_step: true`: the rate changes every batch, not once per epoch.
-    public var perStep: Bool
+    public typealias Options = Bool
 
-    public init(_ settings: any ScheduleSettings, perStep: Bool = false) {
-        self.settings = settings
-        self.perStep = perStep
+    public static func common(_ settings: any ScheduleSettings) -> any Configurable { settings }
+}
+
+/// A configured schedule, in the closed forms of `torch.optim.lr_scheduler`.
+public typealias LearningRateSchedule = Configured<ScheduleKind>
+
+extension LearningRateSchedule {
+    public init(_ settings: any ScheduleSettings, perStep: Bool = false) { self.init(settings, options: perStep) }
+
+    public var name: String { typeName }
+
+    /// `per_step: true`: the rate changes every batch, not once per epoch.
+    public var perStep: Bool {
+        get { options }
+        set { options = newValue }
     }
-
-    public var name: String { type(of: settings).name }
 
     /// Whether the rate (and momentum) change every batch: `per_step: true`, or onecycle.
     public var stepsEveryBatch: Bool { perStep || type(of: settings).alwaysPerStep }
@@ -68,10 +76,6 @@ public struct LearningRateSchedule: Equatable, @unchecked Sendable {  // `let` s
     public func position(base: Double, step: Int, stepsPerEpoch: Int) -> (learningRate: Double, momentum: Double?) {
         guard stepsEveryBatch else { return (learningRate(base: base, epoch: step / stepsPerEpoch), nil) }
         return (settings.learningRate(base: base, step: step, stepsPerEpoch: stepsPerEpoch), settings.momentum(step: step, stepsPerEpoch: stepsPerEpoch))
-    }
-
-    public static func == (left: LearningRateSchedule, right: LearningRateSchedule) -> Bool {
-        sameValue(left.settings, right.settings) && left.perStep == right.perStep
     }
 }
 
