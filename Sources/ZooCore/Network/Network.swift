@@ -163,14 +163,15 @@ public final class Network {
             builder.currentLayerIndex = index
             builder.currentLayerName = entry.name
             builder.currentOutputLastUse = graph.lastUse[index]
-            if graph.node(startingAt: index) == nil, let fused = activation {
+            let node = graph.node(containing: index)
+            if node.layer != index, let fused = activation {
                 // A layer fused into the node before it (see `FusionRule`): that node's output is already this one's.
                 activation = Activation(shape: entry.outputShape, value: fused.value, gradient: fused.gradient, scale: fused.scale)
             } else {
                 var dataType = precision.dataType(of: entry)
                 var gradientCopies: [Step] = []
                 var inputs = readInputs[index].map { $0! }
-                let int8Plan = try int8?.prepare(index, inputs: inputs, builder)
+                let int8Plan = try int8?.prepare(node, inputs: inputs, builder)
                 if let int8Plan {
                     (inputs, dataType) = (int8Plan.inputs, int8Plan.dataType)
                 } else {
@@ -178,7 +179,7 @@ public final class Network {
                 }
                 var context = LayerContext(index: index, name: entry.name, inputs: inputs, outputShape: entry.outputShape, dataType: dataType,
                                            parameters: Dictionary(uniqueKeysWithValues: entry.parameters.map { ($0.name, $0) }),
-                                           epilogue: graph.node(startingAt: index)?.epilogue ?? .none, layoutRules: graph.layoutRules[index])
+                                           epilogue: node.epilogue, layoutRules: graph.layoutRules[index])
                 context.quantized = int8Plan?.quantized
                 var output = try entry.layer.compile(builder, context)
                 output.scale = int8Plan?.outputScale ?? 1
@@ -240,8 +241,8 @@ struct Graph {
     private let readersByProducer: [[(layer: Int, slot: Int)]]
     /// The fused nodes, in network order.
     let nodes: [FusedNode]
-    /// Per layer: its node, or nil for a layer fused into the node before (its output is that node's).
-    private let nodeOfLayer: [FusedNode?]
+    /// Per layer: the node it is part of (for a layer fused into the node before, whose output is that node's).
+    private let nodeOfLayer: [FusedNode]
     /// Per layer: the layout rules that apply to it (`LayoutPass`).
     let layoutRules: [[LayoutRule]]
     /// The last layer reading each output (through fused layers); the network's output lives to the end.
@@ -256,9 +257,8 @@ struct Graph {
         readersByProducer = readers
         let count = entries.count
         nodes = FusionPass(entries: entries, readers: readers.map { $0.map(\.layer) }, int8: int8, captured: unfused).run()
-        var nodeOfLayer = [FusedNode?](repeating: nil, count: count)
-        for node in nodes { nodeOfLayer[node.layer] = node }
-        self.nodeOfLayer = nodeOfLayer
+        // A node's layers are consecutive, and nodes in network order.
+        nodeOfLayer = nodes.flatMap { node in node.layers.map { _ in node } }
         layoutRules = LayoutPass.run(entries, nodes: nodes)
         var lastUse = (0..<count).map { index in readers[index + 1].map(\.layer).max() ?? count }
         for node in nodes { lastUse[node.layer] = lastUse[node.chainEnd] }
@@ -269,11 +269,10 @@ struct Graph {
     /// `NetworkQuantization` folds the batch norm into the int8 weights exactly where the int8 fusion pass does.
     static func foldsBatchNorm(_ entries: [Network.Entry], producer: Int, reader: Int) -> Bool {
         reader < entries.count && entries[reader].layer is BatchNorm
-            && Graph(entries, int8: true).node(startingAt: producer)?.layers.contains(reader) == true
+            && Graph(entries, int8: true).node(containing: producer).layers.contains(reader)
     }
 
-    /// The node a layer starts, or nil when the layer is fused into the node before it.
-    func node(startingAt layer: Int) -> FusedNode? { nodeOfLayer[layer] }
+    func node(containing layer: Int) -> FusedNode { nodeOfLayer[layer] }
 
     func readers(of producer: Int) -> [(layer: Int, slot: Int)] { readersByProducer[producer + 1] }
 }

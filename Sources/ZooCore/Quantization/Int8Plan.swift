@@ -28,7 +28,8 @@ struct Int8Planning {
         let outputScale: Float
     }
 
-    func prepare(_ index: Int, inputs: [Activation], _ builder: PlanBuilder) throws -> LayerPlan {
+    func prepare(_ node: FusedNode, inputs: [Activation], _ builder: PlanBuilder) throws -> LayerPlan {
+        let index = node.layer
         let entry = entries[index]
         switch type(of: entry.layer).int8Support {
         case .rescaling where !(entry.layer is Add) || (inputs.count == 2 && inputs.allSatisfy(\.isInt8)):
@@ -41,7 +42,6 @@ struct Int8Planning {
                 try input.isInt8 ? input : builder.quantized(input, as: quantization.range(ofOutputOf: producer).int8Format())
             }
             // The network's output stays float32, as the layers after a float layer would want it.
-            let node = graph.node(startingAt: index) ?? FusedNode(layers: [index])
             let output = graph.lastUse[index] >= entries.count ? (dataType: dnnl_f32, scale: Float(1))
                 : quantization.range(ofOutputOf: node.chainEnd).int8Format(nonNegative: node.epilogue.isNonNegative)
             let layer = QuantizedLayer(outputType: output.dataType, outputScale: output.scale, epilogue: node.epilogue, weights: weights)
