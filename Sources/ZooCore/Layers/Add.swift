@@ -5,7 +5,6 @@ public final class Add: Layer {
     public static let typeName = "add"
     public static let int8Support = Int8Support.rescaling
     public static let joinsInputs = true
-    public static let fusesFollowingReLU = true
     public static let computesInBFloat16 = true
 
     public init(arguments: LayerArguments) throws {}
@@ -20,31 +19,31 @@ public final class Add: Layer {
         return LayerBuild(output: inputs[0], multiplyAccumulates: 0)
     }
 
-    /// Forward: one oneDNN sum in the first input's layout; with the ReLU after it fused (two inputs, the end
-    /// of every residual block), one binary add with a ReLU post-op, whose backward then runs here on the output.
-    /// Backward: the output gradient (before the ReLU) is each input's gradient. The first input's gradient
+    /// Forward: one oneDNN sum in the first input's layout; with an epilogue (the fused ReLU at the end of every
+    /// residual block), one binary add with it as a post-op, whose backward then runs here on the output.
+    /// Backward: the output gradient (before the epilogue) is each input's gradient. The first input's gradient
     /// buffer serves as that gradient, so only the others get a copy.
     public func compile(_ builder: PlanBuilder, _ context: LayerContext) throws -> Activation {
         if let quantized = context.quantized { return try builder.compileQuantizedAdd(context, quantized) }
         let first = context.inputs[0]
-        let reluBackwardHere = context.fusesReLU && !context.reluAfterPooling
-        let reusesFirstGradient = builder.training && first.gradient?.descriptor == first.descriptor && !reluBackwardHere
+        let runsEpilogue = context.epilogue != .none
+        let reusesFirstGradient = builder.training && first.gradient?.descriptor == first.descriptor && !runsEpilogue
         let output = reusesFirstGradient
             ? Activation(shape: context.outputShape, value: try builder.memory(first.descriptor), gradient: first.gradient)
             : try builder.activation(context.outputShape, descriptor: first.descriptor)
         // The fused add reads both inputs in one layout.
-        let values = try context.fusesReLU ? context.inputs.map { try builder.forwardConverted($0.value, to: first.descriptor) } : context.inputs.map(\.value)
-        builder.forward(try builder.sumStep(values, into: output.value, postOps: reluBackwardHere ? try PostOps(relu: ()) : nil))
-        guard reluBackwardHere, let outputGradient = output.gradient else {
+        let values = try runsEpilogue ? context.inputs.map { try builder.forwardConverted($0.value, to: first.descriptor) } : context.inputs.map(\.value)
+        builder.forward(try builder.sumStep(values, into: output.value, postOps: try context.epilogue.postOps()))
+        guard runsEpilogue, let outputGradient = output.gradient else {
             try copyGradient(output, to: context.inputs.dropFirst(reusesFirstGradient ? 1 : 0), builder)
             return output
         }
-        // The gradient before the ReLU lands in the first input's gradient (when it has one), then is copied to the others.
-        let beforeReLU = try first.gradient ?? builder.memory(outputGradient.descriptor)
-        try builder.backward(writingInto: beforeReLU, as: outputGradient.descriptor) { staging in
-            try builder.reluBackwardFromOutput(output: output.value, outputGradient: outputGradient, inputGradient: staging)
+        // The gradient before the epilogue lands in the first input's gradient (when it has one), then is copied to the others.
+        let beforeEpilogue = try first.gradient ?? builder.memory(outputGradient.descriptor)
+        try builder.backward(writingInto: beforeEpilogue, as: outputGradient.descriptor) { staging in
+            try builder.backwardEpilogue(context.epilogue, output: output.value, outputGradient: outputGradient, inputGradient: staging)
         }
-        try copyGradient(Activation(shape: context.outputShape, value: output.value, gradient: beforeReLU), to: context.inputs.dropFirst(), builder)
+        try copyGradient(Activation(shape: context.outputShape, value: output.value, gradient: beforeEpilogue), to: context.inputs.dropFirst(), builder)
         return output
     }
 

@@ -6,7 +6,6 @@ public final class Conv2d: Layer {
     public static let int8Support = Int8Support.rescaling
     public static let argumentNames = ["out", "kernel", "stride", "padding", "dilation", "groups", "bias"]
     public static let primaryArgument: String? = "out"
-    public static let fusesFollowingReLU = true
     /// `padding: same` keeps the size at stride 1 (PyTorch's, which zoo pads symmetrically); `padding: valid` is 0.
     public static let paddingWords = ["same", "valid"]
     public static let computesInBFloat16 = true
@@ -82,40 +81,7 @@ public final class Conv2d: Layer {
         let paddings = [padding.height, padding.width].map { Int64($0) }
         // oneDNN counts dilation from 0 (no gaps); PyTorch from 1.
         let dilations = [dilation.height - 1, dilation.width - 1].map { Int64($0) }
-        let operation = WeightedOperation<dnnl_convolution_desc_t>(
-            kind: "convolution",
-            forward: { propagation, source, weights, bias, destination in
-                var descriptor = dnnl_convolution_desc_t()
-                var (source, weights, destination) = (source.raw, weights.raw, destination.raw)
-                try withOptionalDescriptor(bias) { bias in
-                    try check(dnnl_dilated_convolution_forward_desc_init(&descriptor, propagation, dnnl_convolution_direct, &source, &weights,
-                                                                         bias, &destination, strides, dilations, paddings, paddings),
-                              "dnnl_dilated_convolution_forward_desc_init")
-                }
-                return descriptor
-            },
-            backwardData: { sourceGradient, weights, destinationGradient in
-                var descriptor = dnnl_convolution_desc_t()
-                var (sourceGradient, weights, destinationGradient) = (sourceGradient.raw, weights.raw, destinationGradient.raw)
-                try check(dnnl_dilated_convolution_backward_data_desc_init(&descriptor, dnnl_convolution_direct, &sourceGradient, &weights,
-                                                                           &destinationGradient, strides, dilations, paddings, paddings),
-                          "dnnl_dilated_convolution_backward_data_desc_init")
-                return descriptor
-            },
-            backwardWeights: { source, weightsGradient, biasGradient, destinationGradient in
-                var descriptor = dnnl_convolution_desc_t()
-                var (source, weightsGradient, destinationGradient) = (source.raw, weightsGradient.raw, destinationGradient.raw)
-                try withOptionalDescriptor(biasGradient) { biasGradient in
-                    try check(dnnl_dilated_convolution_backward_weights_desc_init(&descriptor, dnnl_convolution_direct, &source, &weightsGradient,
-                                                                                  biasGradient, &destinationGradient, strides, dilations,
-                                                                                  paddings, paddings),
-                              "dnnl_dilated_convolution_backward_weights_desc_init")
-                }
-                return descriptor
-            })
-        return try builder.compileWeighted(operation, context, hasBias: hasBias,
-                                           sourceDimensions: context.inputShape.withBatch(builder.batchSize),
-                                           outputDimensions: context.outputShape.withBatch(builder.batchSize))
+        return try builder.compileWeighted(.convolution(strides: strides, dilations: dilations, paddings: paddings), context, hasBias: hasBias)
     }
 }
 

@@ -9,8 +9,6 @@ public protocol Layer: AnyObject, SendableMetatype {
     static var argumentNames: [String] { get }
     /// The key a bare value sets: `- linear: 120` means `{out: 120}`.
     static var primaryArgument: String? { get }
-    /// Whether `compile` can apply a following `relu` itself (conv, linear and two-input add, as oneDNN post-ops).
-    static var fusesFollowingReLU: Bool { get }
     /// Whether the layer joins several inputs (`add`, `concat`); every other layer takes exactly one.
     static var joinsInputs: Bool { get }
     /// Whether `compile` takes bf16 inputs in a bf16 plan (oneDNN has bf16 kernels for it); other layers get float32.
@@ -31,7 +29,6 @@ public protocol Layer: AnyObject, SendableMetatype {
 }
 
 extension Layer {
-    public static var fusesFollowingReLU: Bool { false }
     public static var joinsInputs: Bool { false }
     public static var computesInBFloat16: Bool { false }
     public static var int8Support: Int8Support { .float }

@@ -17,7 +17,6 @@ public final class MaxPool2d: Layer {
         if let kernel = MaxPoolingKernel(window: window, input: context.input.descriptor, output: context.outputShape) {
             return try builder.compileMaxPooling(kernel, context)
         }
-        return try builder.compilePooling(context, window: window, algorithm: dnnl_pooling_max, name: "max pooling",
-                                   appliesReLU: context.appliesReLU)
+        return try builder.compilePooling(context, window: window, algorithm: dnnl_pooling_max, name: "max pooling")
     }
 }

@@ -148,7 +148,11 @@ extension PlanBuilder {
     func compileMaxPooling(_ kernel: MaxPoolingKernel, _ context: LayerContext) throws -> Activation {
         let input = context.input
         let output = try activation(context.outputShape, descriptor: kernel.outputDescriptor(batchSize: batchSize, output: context.outputShape))
-        let appliesReLU = context.appliesReLU
+        // The Swift kernel runs the ReLU epilogue itself, on the pooled values.
+        let appliesReLU = switch context.epilogue {
+        case .none: false
+        case .relu: true
+        }
         forward { kernel.forward(input: input.value, output: output.value, appliesReLU: appliesReLU) }
         guard let inputGradient = input.gradient, let outputGradient = output.gradient else { return output }
         backward { kernel.backward(input: input.value, outputGradient: outputGradient, inputGradient: inputGradient, maskingReLU: appliesReLU) }

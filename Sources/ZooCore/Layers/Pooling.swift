@@ -31,9 +31,8 @@ struct PoolingWindow {
 }
 
 extension PlanBuilder {
-    /// Pooling in the input's own layout; max pooling keeps a workspace of argmax positions for backward.
-    func compilePooling(_ context: LayerContext, window: PoolingWindow, algorithm: dnnl_alg_kind_t, name: String,
-                        appliesReLU: Bool = false) throws -> Activation {
+    /// Pooling in the input's own layout, then the context's epilogue; max pooling keeps a workspace of argmax positions for backward.
+    func compilePooling(_ context: LayerContext, window: PoolingWindow, algorithm: dnnl_alg_kind_t, name: String) throws -> Activation {
         let input = context.input
         let strides = [window.stride.height, window.stride.width].map { Int64($0) }
         let kernel = [window.kernelSize.height, window.kernelSize.width].map { Int64($0) }
@@ -53,12 +52,12 @@ extension PlanBuilder {
         let workspace = workspaceDescriptor.byteCount > 0 ? try memory(workspaceDescriptor) : nil
         if let workspace { arguments.append((DNNL_ARG_WORKSPACE, workspace)) }
         try forward(forwardDescriptor, name, arguments)
-        if appliesReLU { try reluInPlace(output.value) }
+        try forwardEpilogue(context.epilogue, inPlace: output.value)
 
         guard let inputGradient = input.gradient, var outputGradient = output.gradient else { return output }
-        if appliesReLU {
+        if context.epilogue != .none {
             let masked = try memory(output.descriptor)
-            try reluBackwardFromOutput(output: output.value, outputGradient: outputGradient, inputGradient: masked)
+            try backwardEpilogue(context.epilogue, output: output.value, outputGradient: outputGradient, inputGradient: masked)
             outputGradient = masked
         }
         var backwardOperation = dnnl_pooling_v2_desc_t()

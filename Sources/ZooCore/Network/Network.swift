@@ -163,14 +163,15 @@ public final class Network {
             builder.currentLayerIndex = index
             builder.currentLayerName = entry.name
             builder.currentOutputLastUse = graph.lastUse[index]
-            if graph.fusedIntoPrevious[index], let fused = activation {
-                // A ReLU fused into the conv or linear before it: that layer's output is already this one's.
+            let node = graph.node(containing: index)
+            if node.layer != index, let fused = activation {
+                // A layer fused into the node before it (see `FusionRule`): that node's output is already this one's.
                 activation = Activation(shape: entry.outputShape, value: fused.value, gradient: fused.gradient, scale: fused.scale)
             } else {
                 var dataType = precision.dataType(of: entry)
                 var gradientCopies: [Step] = []
                 var inputs = readInputs[index].map { $0! }
-                let int8Plan = try int8?.prepare(index, inputs: inputs, builder)
+                let int8Plan = try int8?.prepare(node, inputs: inputs, builder)
                 if let int8Plan {
                     (inputs, dataType) = (int8Plan.inputs, int8Plan.dataType)
                 } else {
@@ -178,8 +179,7 @@ public final class Network {
                 }
                 var context = LayerContext(index: index, name: entry.name, inputs: inputs, outputShape: entry.outputShape, dataType: dataType,
                                            parameters: Dictionary(uniqueKeysWithValues: entry.parameters.map { ($0.name, $0) }),
-                                           fusesReLU: graph.fusesReLU[index], reluAfterPooling: graph.reluAfterPooling[index],
-                                           appliesReLU: graph.appliesReLU[index])
+                                           epilogue: node.epilogue, layoutRules: graph.layoutRules[index])
                 context.quantized = int8Plan?.quantized
                 var output = try entry.layer.compile(builder, context)
                 output.scale = int8Plan?.outputScale ?? 1
@@ -234,28 +234,21 @@ public final class Network {
     }
 }
 
-/// The graph passes over a network's layers: who reads each output, which ReLUs fuse into the layer before,
-/// and the last layer that needs each output (its buffer's lifetime).
+/// A network's layers after the graph passes: who reads each output, the fused nodes (`FusionPass`), the layout
+/// rules for each (`LayoutPass`), and the last layer that needs each output (its buffer's lifetime).
 struct Graph {
     /// Per producer (index + 1, so the network input is 0): the (layer, `from:` slot) pairs that read it.
     private let readersByProducer: [[(layer: Int, slot: Int)]]
-    /// A conv or linear applying the ReLU after it, which is its only reader.
-    let fusesReLU: [Bool]
-    /// A layer whose output is that of the layer before (a fused ReLU, or a batch norm folded in an int8 plan).
-    let fusedIntoPrevious: [Bool]
-    /// The last layer of each fused chain that starts here (conv, batch norm, ReLU); the layer itself otherwise.
-    let chainEnd: [Int]
-    /// That ReLU runs in the max pooling that is the ReLU's only reader (forward and backward).
-    let reluAfterPooling: [Bool]
-    let appliesReLU: [Bool]
-    /// The last layer reading each output (through fused ReLUs); the network's output lives to the end.
+    /// The fused nodes, in network order.
+    let nodes: [FusedNode]
+    /// Per layer: the node it is part of (for a layer fused into the node before, whose output is that node's).
+    private let nodeOfLayer: [FusedNode]
+    /// Per layer: the layout rules that apply to it (`LayoutPass`).
+    let layoutRules: [[LayoutRule]]
+    /// The last layer reading each output (through fused layers); the network's output lives to the end.
     let lastUse: [Int]
 
-    /// `int8`: the int8 plan's fusion (see `NetworkQuantization`): a batch norm that is the only reader of a conv
-    /// or linear is folded into it, and the ReLU after either is applied by it; no ReLU is left to max pooling,
-    /// since the int8 layer's unsigned output already clips at 0.
-    /// `unfused`: layers that keep their own output, so neither they nor the layer before them fuse the ReLU after them
-    /// (in int8, a captured conv's output includes its folded batch norm).
+    /// `int8`: the int8 plan's rules (see `FusionRule`). `unfused`: captured layers, which keep their own output.
     init(_ entries: [Network.Entry], int8: Bool = false, unfused: Set<Int> = []) {
         var readers = [[(layer: Int, slot: Int)]](repeating: [], count: entries.count + 1)
         for (index, entry) in entries.enumerated() {
@@ -263,45 +256,23 @@ struct Graph {
         }
         readersByProducer = readers
         let count = entries.count
-        func onlyReader(of producer: Int, is reader: Int) -> Bool {
-            reader < count && readers[producer + 1].count == 1 && readers[producer + 1][0].layer == reader
-        }
-        var fuses = [Bool](repeating: false, count: count)
-        var fused = [Bool](repeating: false, count: count)
-        var chainEnd = Array(0..<count)
-        for index in 0..<count where !fused[index] && type(of: entries[index].layer).fusesFollowingReLU
-            && (!(entries[index].layer is Add) || entries[index].inputs.count == 2) {
-            var end = index
-            // Folded whether or not a layer is captured: the int8 weights already hold the batch norm.
-            if int8 && Graph.foldsBatchNorm(entries, producer: index, reader: index + 1) && onlyReader(of: index, is: index + 1) {
-                end += 1
-                fused[end] = true
-            }
-            if onlyReader(of: end, is: end + 1) && entries[end + 1].layer is ReLU && !unfused.contains(end) && !unfused.contains(end + 1) {
-                end += 1
-                fused[end] = true
-                fuses[index] = true
-            }
-            chainEnd[index] = end
-        }
-        let afterPooling = (0..<count).map { index in
-            !int8 && fuses[index] && onlyReader(of: index + 1, is: index + 2) && entries[index + 2].layer is MaxPool2d
-        }
-        fusesReLU = fuses
-        fusedIntoPrevious = fused
-        self.chainEnd = chainEnd
-        reluAfterPooling = afterPooling
-        appliesReLU = (0..<count).map { $0 > 1 && afterPooling[$0 - 2] }
+        nodes = FusionPass(entries: entries, readers: readers.map { $0.map(\.layer) }, int8: int8, captured: unfused).run()
+        // A node's layers are consecutive, and nodes in network order.
+        nodeOfLayer = nodes.flatMap { node in node.layers.map { _ in node } }
+        layoutRules = LayoutPass.run(entries, nodes: nodes)
         var lastUse = (0..<count).map { index in readers[index + 1].map(\.layer).max() ?? count }
-        for index in (0..<count).reversed() where chainEnd[index] != index { lastUse[index] = lastUse[chainEnd[index]] }
+        for node in nodes { lastUse[node.layer] = lastUse[node.chainEnd] }
         self.lastUse = lastUse
     }
 
     /// A batch norm reading a conv or linear (whose weights and bias it can be folded into), in an int8 plan.
+    /// `NetworkQuantization` folds the batch norm into the int8 weights exactly where the int8 fusion pass does.
     static func foldsBatchNorm(_ entries: [Network.Entry], producer: Int, reader: Int) -> Bool {
-        reader < entries.count && entries[reader].layer is BatchNorm && entries[reader].inputs == [producer]
-            && (entries[producer].layer is Conv2d || entries[producer].layer is Linear)
+        reader < entries.count && entries[reader].layer is BatchNorm
+            && Graph(entries, int8: true).node(containing: producer).layers.contains(reader)
     }
+
+    func node(containing layer: Int) -> FusedNode { nodeOfLayer[layer] }
 
     func readers(of producer: Int) -> [(layer: Int, slot: Int)] { readersByProducer[producer + 1] }
 }

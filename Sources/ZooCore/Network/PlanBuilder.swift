@@ -23,14 +23,10 @@ public struct LayerContext {
     /// The data type of the inputs and output, chosen by the plan's precision pass.
     let dataType: dnnl_data_type_t
     let parameters: [String: Parameter]
-    /// The next layer is a ReLU this layer applies as a post-op (and whose backward it runs).
-    let fusesReLU: Bool
-    /// That fused ReLU is left to the max pooling after it, on the pooled (4x smaller) values and gradient:
-    /// relu(max(x)) = max(relu(x)), NaN included, and max pooling passes gradient only to each window's
-    /// maximum, where the ReLU mask is the pooled one. So this layer runs no ReLU at all.
-    let reluAfterPooling: Bool
-    /// This max pooling applies the ReLU (forward and backward) of the layer before it.
-    let appliesReLU: Bool
+    /// What the layer runs on its output after its own operation, forward and backward (the fusion pass's choice).
+    let epilogue: Epilogue
+    /// The layout rules that apply to the layer (the layout pass's choice).
+    let layoutRules: [LayoutRule]
     /// In an int8 plan, a conv, linear or add that computes on int8 values: its output's type and scale, and its int8 weights.
     var quantized: QuantizedLayer? = nil
 

@@ -5,8 +5,8 @@ struct QuantizedLayer {
     let outputType: dnnl_data_type_t
     /// What one unit of the output stands for (1 for a float32 output).
     let outputScale: Float
-    /// The ReLU after it (through a folded batch norm) is its own.
-    let appliesReLU: Bool
+    /// What it runs on its output (the fusion pass's, as in float plans).
+    let epilogue: Epilogue
     /// A conv's or linear's; nil for add.
     let weights: QuantizedWeights?
 }
@@ -17,7 +17,7 @@ struct QuantizedLayer {
 struct Int8Planning {
     let entries: [Network.Entry]
     let quantization: NetworkQuantization
-    /// The int8 fusion: batch norm folded, ReLUs applied by the layer before.
+    /// The fusion pass's nodes under the int8 rules: batch norm folded, ReLUs applied by the layer before.
     let graph: Graph
 
     struct LayerPlan {
@@ -28,7 +28,8 @@ struct Int8Planning {
         let outputScale: Float
     }
 
-    func prepare(_ index: Int, inputs: [Activation], _ builder: PlanBuilder) throws -> LayerPlan {
+    func prepare(_ node: FusedNode, inputs: [Activation], _ builder: PlanBuilder) throws -> LayerPlan {
+        let index = node.layer
         let entry = entries[index]
         switch type(of: entry.layer).int8Support {
         case .rescaling where !(entry.layer is Add) || (inputs.count == 2 && inputs.allSatisfy(\.isInt8)):
@@ -42,8 +43,8 @@ struct Int8Planning {
             }
             // The network's output stays float32, as the layers after a float layer would want it.
             let output = graph.lastUse[index] >= entries.count ? (dataType: dnnl_f32, scale: Float(1))
-                : quantization.range(ofOutputOf: graph.chainEnd[index]).int8Format(nonNegative: graph.fusesReLU[index])
-            let layer = QuantizedLayer(outputType: output.dataType, outputScale: output.scale, appliesReLU: graph.fusesReLU[index], weights: weights)
+                : quantization.range(ofOutputOf: node.chainEnd).int8Format(nonNegative: node.epilogue.isNonNegative)
+            let layer = QuantizedLayer(outputType: output.dataType, outputScale: output.scale, epilogue: node.epilogue, weights: weights)
             return LayerPlan(inputs: converted, dataType: converted[0].descriptor.dataType, quantized: layer, outputScale: output.scale)
         case .keepingScale where inputs[0].isInt8:
             return LayerPlan(inputs: inputs, dataType: inputs[0].descriptor.dataType, quantized: nil, outputScale: inputs[0].scale)
@@ -72,7 +73,7 @@ extension PlanBuilder {
 
     /// An int8 convolution or inner product: s8 weights (reordered once, here, into the kernel's layout), the
     /// input as u8 or s8, int32 accumulation, per-output-channel output scales and the output as u8, s8 or f32.
-    func compileQuantized<OperationDescriptor>(_ operation: WeightedOperation<OperationDescriptor>, _ context: LayerContext,
+    func compileQuantized(_ operation: WeightedOperation, _ context: LayerContext,
                                                _ layer: QuantizedLayer, weightDimensions: [Int], sourceDimensions: [Int],
                                                outputDimensions: [Int]) throws -> Activation {
         guard let weights = layer.weights else { throw ZooError("layer \(context.name) has no int8 weights") }
@@ -85,10 +86,10 @@ extension PlanBuilder {
         let anyWeights = try MemoryDescriptor.any(weightDimensions, dataType: dnnl_s8)
         let anyOutput = try MemoryDescriptor.any(outputDimensions, dataType: layer.outputType)
         // An unsigned output saturates at 0, which is the ReLU; a float output needs it applied.
-        let postOps = layer.appliesReLU && layer.outputType == dnnl_f32 ? try PostOps(relu: ()) : nil
-        var forwardOperation = try operation.forward(dnnl_forward_inference, anySource, anyWeights, biasDescriptor, anyOutput)
-        let descriptor = try primitiveDescriptor(&forwardOperation, postOps: postOps, scales: .output(accumulatorScales.map { $0 / layer.outputScale }),
-                                                 name: "int8 \(operation.kind)")
+        let postOps = layer.outputType == dnnl_f32 ? try layer.epilogue.postOps() : nil
+        let descriptor = try operation.forward(self, dnnl_forward_inference, source: anySource, weights: anyWeights, bias: biasDescriptor,
+                                               destination: anyOutput, postOps: postOps,
+                                               scales: .output(accumulatorScales.map { $0 / layer.outputScale }), name: "int8 \(operation.kind)")
         let source = try forwardConverted(input.value, to: descriptor.memoryDescriptor(dnnl_query_src_md))
         let plainWeights = try memory(try .plain(weightDimensions, dataType: dnnl_s8))
         weights.values.withUnsafeBytes { UnsafeMutableRawBufferPointer(start: plainWeights.data, count: plainWeights.byteCount).copyMemory(from: $0) }
@@ -114,7 +115,7 @@ extension PlanBuilder {
         var operation = dnnl_binary_desc_t()
         var (firstRaw, secondRaw, outputRaw) = (flat[0].descriptor.raw, flat[1].descriptor.raw, flat[2].descriptor.raw)
         try check(dnnl_binary_desc_init(&operation, dnnl_binary_add, &firstRaw, &secondRaw, &outputRaw), "dnnl_binary_desc_init")
-        let postOps = layer.appliesReLU && layer.outputType == dnnl_f32 ? try PostOps(relu: ()) : nil
+        let postOps = layer.outputType == dnnl_f32 ? try layer.epilogue.postOps() : nil
         let descriptor = try primitiveDescriptor(&operation, postOps: postOps, scales: .sources(context.inputs.map { $0.scale / layer.outputScale }),
                                                  name: "int8 add")
         try forward(descriptor, "int8 add", [(DNNL_ARG_SRC_0, flat[0]), (DNNL_ARG_SRC_1, flat[1]), (DNNL_ARG_DST, flat[2])])
