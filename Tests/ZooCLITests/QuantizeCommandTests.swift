@@ -31,4 +31,33 @@ final class QuantizeCommandTests: XCTestCase {
         let asFloat32 = try json(try CommandLineTests.run(["eval", "--json", output, "--precision", "fp32"] + data, directory: folder))
         XCTAssertEqual(try XCTUnwrap(asFloat32["loss"] as? Double), float32Loss, accuracy: 1e-6)
     }
+
+    /// `zoo bench` on a quantized file measures its own int8 plan by default, fp32 beside it; on shipped float32
+    /// weights with --precision int8 it quantizes them on the benchmark's images. Fields only: speed is not tested.
+    func testBenchRunsAQuantizedCheckpointInItsInt8Plan() throws {
+        try Prerequisite.requireMNIST()
+        let folder = NSTemporaryDirectory() + "zoo-quantize-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: folder) }
+        let output = folder + "/lenet-int8.safetensors"
+        let quantizing = try CommandLineTests.run(["quantize", "lenet@mnist", output, "--calibration", "20", "--data-dir",
+                                                   TrainingSessionTests.dataDirectory], directory: folder)
+        XCTAssertEqual(quantizing.status, 0, quantizing.error)
+        let timing = ["--batch", "16", "--steps", "4", "--windows", "1", "--json"]
+        for (arguments, weights) in [([output], "the checkpoint's int8 weights and calibrated scales"),
+                                     (["lenet@mnist", "--precision", "int8"], "the checkpoint's float32 weights, quantized on the benchmark's images")] {
+            let report = try json(try CommandLineTests.run(["bench"] + arguments + timing, directory: folder))
+            XCTAssertEqual(report["int8_weights"] as? String, weights, arguments.joined(separator: " "))
+            XCTAssertEqual(report["model"] as? String, "lenet")
+            XCTAssertEqual(report["dataset"] as? String, "mnist")
+            XCTAssertEqual(report["infer_batch_size"] as? Int, 16)
+            XCTAssertNotNil(report["checkpoint"] as? String)
+            XCTAssertGreaterThan(report["int8_infer_images_per_sec"] as? Double ?? 0, 0)
+            XCTAssertGreaterThan(report["fp32_infer_images_per_sec"] as? Double ?? 0, 0)
+        }
+        // --precision fp32 measures training and inference of its float32 weights, as for any checkpoint.
+        let float32 = try json(try CommandLineTests.run(["bench", output, "--precision", "fp32"] + timing, directory: folder))
+        XCTAssertEqual(float32["precision"] as? String, "fp32")
+        XCTAssertGreaterThan(float32["train_images_per_sec"] as? Double ?? 0, 0)
+    }
 }
