@@ -84,7 +84,7 @@ struct ExportCommand: ParsableCommand {
                            hint: "run `zoo quantize \(self.checkpoint) QUANTIZED.safetensors` and export that, or drop --precision int8")
         case .int8: return true
         case .bf16, .auto:
-            throw ZooError("ONNX export writes fp32 or int8, not \(precision?.rawValue ?? "")", hint: "pass --precision fp32 or --precision int8")
+            throw ZooError("ONNX export writes fp32 or int8, not \(precision?.rawValue ?? "")", place: output, hint: "pass --precision fp32 or --precision int8")
         }
     }
 }

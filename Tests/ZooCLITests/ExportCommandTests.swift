@@ -233,6 +233,9 @@ final class ExportCommandTests: XCTestCase {
             ([notCheckpoint, "\(folder)/model.onnx"], "is not a zoo checkpoint"),
             (["\(folder)/absent.safetensors", "\(folder)/model.onnx"], "file not found"),
             ([path, path], "the output is the checkpoint itself"),
+            ([path, "\(folder)/model.onnx", "--precision", "int8"], "the checkpoint is not quantized"),
+            ([path, "\(folder)/model.safetensors", "--precision", "int8"], "a PyTorch state_dict holds float32 weights"),
+            ([path, "\(folder)/model.onnx", "--precision", "bf16"], "ONNX export writes fp32 or int8, not bf16"),
         ] {
             let result = try ExternalTools.run(CommandLineTests.binary, ["export"] + arguments)
             XCTAssertEqual(result.status, 1, expected)
