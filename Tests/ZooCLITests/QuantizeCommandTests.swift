@@ -2,20 +2,26 @@ import Foundation
 import XCTest
 import ZooTestSupport
 
-/// `zoo quantize` as a user runs it, then `zoo eval` on what it wrote.
+/// `zoo quantize` as a user runs it, then `zoo eval` and `zoo bench` on what it wrote.
 final class QuantizeCommandTests: XCTestCase {
     private func json(_ result: CommandLineTests.Result) throws -> [String: Any] {
         XCTAssertEqual(result.status, 0, result.error)
         return try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any], result.output)
     }
 
-    /// The shipped LeNet: int8 within half a point of float32 on the MNIST test set, and `zoo eval` runs the file
-    /// in int8 by default (the loss `zoo quantize` reported for int8) and in float32 when asked (float32's).
-    func testShippedLeNetQuantizesWithinHalfAPointAndEvaluatesInInt8() throws {
+    /// Real MNIST is there (else a skip, or a failure in CI); a fresh folder removed after the test.
+    private func mnistAndFolder() throws -> String {
         try Prerequisite.requireMNIST()
         let folder = NSTemporaryDirectory() + "zoo-quantize-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         addTeardownBlock { try? FileManager.default.removeItem(atPath: folder) }
+        return folder
+    }
+
+    /// The shipped LeNet: int8 within half a point of float32 on the MNIST test set, and `zoo eval` runs the file
+    /// in int8 by default (the loss `zoo quantize` reported for int8) and in float32 when asked (float32's).
+    func testShippedLeNetQuantizesWithinHalfAPointAndEvaluatesInInt8() throws {
+        let folder = try mnistAndFolder()
         let output = folder + "/lenet-int8.safetensors"
         let data = ["--data-dir", TrainingSessionTests.dataDirectory]
         let report = try json(try CommandLineTests.run(["quantize", "--json", "lenet@mnist", output, "--calibration", "200"] + data, directory: folder))
@@ -35,10 +41,7 @@ final class QuantizeCommandTests: XCTestCase {
     /// `zoo bench` on a quantized file measures its own int8 plan by default, fp32 beside it; on shipped float32
     /// weights with --precision int8 it quantizes them on the benchmark's images. Fields only: speed is not tested.
     func testBenchRunsAQuantizedCheckpointInItsInt8Plan() throws {
-        try Prerequisite.requireMNIST()
-        let folder = NSTemporaryDirectory() + "zoo-quantize-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: folder) }
+        let folder = try mnistAndFolder()
         let output = folder + "/lenet-int8.safetensors"
         let quantizing = try CommandLineTests.run(["quantize", "lenet@mnist", output, "--calibration", "20", "--data-dir",
                                                    TrainingSessionTests.dataDirectory], directory: folder)
