@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import ZooConfig
 import ZooCore
+import ZooData
 import ZooDistributed
 import ZooTraining
 
@@ -10,7 +11,8 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Measure training and inference throughput of a model, or oneDNN's sgemm ceiling.")
 
-    @Argument(help: "A zoo name or architecture file.") var model: String?
+    @Argument(help: "A zoo name or architecture file (random weights), or a checkpoint: a .safetensors file, a run folder or shipped weights (lenet@mnist); a checkpoint from `zoo quantize` is measured in its own int8 plan.")
+    var model: String?
     @OptionGroup var datasetOption: DatasetOption
     @Option(help: "Training batch size.") var batch = 64
     @Option(name: .customLong("infer-batch"), help: "Inference batch size (default: the training batch).") var inferBatch: Int?
@@ -64,12 +66,10 @@ struct BenchCommand: ParsableCommand {
                 return print(String(format: "oneDNN %@ sgemm %dx%d: %.1f GFLOP/s (threads: %@)", Device.libraryVersion, size, size, gigaflops, threads))
             }
             guard let model else { throw ZooError("name a model to benchmark (see `zoo list`), or pass --sgemm") }
-            let input = try datasetOption.dataset.input
-            let architecture = try ArchitectureRegistry().architecture(named: model)
-            let network = try architecture.network(dataset: input)
-            let (precision, precisionReason) = try precisionOption.resolve()
+            let (architecture, dataset, network, checkpoint) = try benchedNetwork(model)
+            let (precision, precisionReason) = try precisionOption.resolve(fallback: network.quantization == nil ? .fp32 : .int8)
             if precision == .int8 {
-                return try benchmarkInt8(network: network, name: architecture.name, dataset: input.name, reason: precisionReason,
+                return try benchmarkInt8(network: network, name: architecture.name, dataset: dataset, checkpoint: checkpoint, reason: precisionReason,
                                          isWorker: communicator?.worker ?? 0 != 0)
             }
             network.precision = precision
@@ -83,11 +83,11 @@ struct BenchCommand: ParsableCommand {
                                            windows: windows, optimizer: optimizer)
             // One report for the job: the rates already count every rank's images.
             guard communicator?.worker ?? 0 == 0 else { return }
-            let report = Report(model: architecture.name, dataset: input.name, parameters: network.parameterCount, result: result,
+            let report = Report(model: architecture.name, dataset: dataset, parameters: network.parameterCount, result: result,
                                 peakResidentBytes: peakResidentBytes(), threads: threads, precision: precision.rawValue,
                                 precisionReason: precisionReason)
             if jsonOption.json { return try printJSON(report) }
-            print("\(architecture.name) on \(input.name) \(input.shape), \(grouped(network.parameterCount)) parameters, oneDNN \(Device.libraryVersion), threads: \(threads)")
+            print("\(architecture.name) on \(dataset) \(network.inputShape), \(grouped(network.parameterCount)) parameters, oneDNN \(Device.libraryVersion), threads: \(threads)")
             print("precision: \(precision.rawValue) (\(precisionReason))")
             print("training:  \(grouped(Int(result.trainImagesPerSecond))) images/s (batch \(batch), SGD momentum"
                   + splitDescription(runner) + ")"
@@ -97,6 +97,21 @@ struct BenchCommand: ParsableCommand {
             print("peak memory: \(byteSize(report.peakResidentBytes))")
             if verbose { printImplementations(try network.plan(batchSize: batch, training: true)) }
         }
+    }
+
+    /// A checkpoint's network (its dataset's name) when `model` names one, else a fresh network of the architecture
+    /// for --dataset.
+    private func benchedNetwork(_ model: String) throws -> (architecture: Architecture, dataset: String, network: Network, checkpoint: String?) {
+        var isDirectory: ObjCBool = false
+        if model.hasSuffix(".safetensors") || WeightsCatalog.isName(model)
+            || (FileManager.default.fileExists(atPath: model, isDirectory: &isDirectory) && isDirectory.boolValue) {
+            let checkpoint = try resolveCheckpointPath(model)
+            let restored = try RestoredModel(path: checkpoint)
+            return (restored.architecture, restored.description.dataset.name, restored.network, checkpoint)
+        }
+        let input = try datasetOption.dataset.input
+        let architecture = try ArchitectureRegistry().architecture(named: model)
+        return (architecture, input.name, try architecture.network(dataset: input), nil)
     }
 
     private func splitDescription(_ runner: BatchRunner) -> String {
@@ -116,28 +131,35 @@ struct BenchCommand: ParsableCommand {
         let float32ImagesPerSecond: Double
         let int8ImagesPerSecond: Double
         let precisionReason: String
+        let checkpoint: String?
+        let int8Weights: String
 
         enum CodingKeys: String, CodingKey {
-            case model, dataset
+            case model, dataset, checkpoint
+            case int8Weights = "int8_weights"
             case batchSize = "infer_batch_size", float32ImagesPerSecond = "fp32_infer_images_per_sec"
             case int8ImagesPerSecond = "int8_infer_images_per_sec", precisionReason = "precision_reason"
         }
     }
 
-    /// int8 is inference only: the network's random weights are quantized on the benchmark's images (speed does not
-    /// depend on the values), then float32 and int8 inference are timed in alternating windows of one run.
-    private func benchmarkInt8(network: Network, name: String, dataset: String, reason: String, isWorker: Bool) throws {
+    /// int8 is inference only: a quantized checkpoint runs its own int8 plan; any other network's weights (random,
+    /// or a float32 checkpoint's) are quantized on the benchmark's images (speed does not depend on the values).
+    /// Float32 and int8 inference are timed in alternating windows of one run.
+    private func benchmarkInt8(network: Network, name: String, dataset: String, checkpoint: String?, reason: String, isWorker: Bool) throws {
         let batchSize = inferBatch ?? batch
         try MemoryBudget.check(network, batchSize: batchSize, training: false, what: "benchmarking")
-        try Benchmark.quantizeOnSyntheticImages(network, count: batchSize)
+        let quantized = network.quantization != nil
+        if !quantized { try Benchmark.quantizeOnSyntheticImages(network, count: batchSize) }
+        let weights = quantized ? "the checkpoint's int8 weights and calibrated scales"
+            : "\(checkpoint == nil ? "random weights" : "the checkpoint's float32 weights"), quantized on the benchmark's images"
         let rates = try Benchmark.inferenceRates(network: network, precisions: [.fp32, .int8], batchSize: batchSize, steps: max(1, steps / 4),
                                                  windows: windows)
         guard !isWorker else { return }
         let report = Int8Report(model: name, dataset: dataset, batchSize: batchSize, float32ImagesPerSecond: rates[0], int8ImagesPerSecond: rates[1],
-                                precisionReason: reason)
+                                precisionReason: reason, checkpoint: checkpoint, int8Weights: weights)
         if jsonOption.json { return try printJSON(report) }
         print("\(name) on \(dataset), oneDNN \(Device.libraryVersion), threads: \(ProcessInfo.processInfo.environment["OMP_NUM_THREADS"] ?? "all cores")")
-        print("precision: int8 (\(reason)); weights random, quantized on the benchmark's images; training is not measured in int8")
+        print("precision: int8 (\(reason)); \(weights); training is not measured in int8")
         print(String(format: "inference: fp32 %@ images/s, int8 %@ images/s, int8/fp32 %.2fx (batch %d, alternating windows)",
                      grouped(Int(rates[0])), grouped(Int(rates[1])), rates[1] / rates[0], batchSize))
         if verbose { printImplementations(try network.plan(batchSize: batchSize, training: false)) }

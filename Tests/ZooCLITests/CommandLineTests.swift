@@ -102,6 +102,7 @@ final class CommandLineTests: XCTestCase {
             (["eval", "broken.safetensors"], "broken.safetensors at byte 0: error:"),
             (["summary", "vgg-lite"], "does not fit its 1x1 input"),
             (["bench"], "name a model to benchmark"),
+            (["bench", "broken.safetensors"], "broken.safetensors at byte 0: error:"),
             (["train", "--epochs", "two"], "The value 'two' is invalid for '--epochs <epochs>'"),
             (["trian"], "Unexpected argument 'trian'"),
             (["train", "--dataset", "cifar10", "--data-dir", folder], "zoo data fetch cifar10"),

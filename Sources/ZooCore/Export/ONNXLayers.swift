@@ -1,22 +1,35 @@
 /// The ONNX operator for each zoo layer type, all in one place (docs/export.md lists the same table).
 /// A new layer type gets one conformance here.
 
-extension Conv2d: ONNXExportable {
+/// A conv or linear: one node reading input, weight and (when there is one) bias, float or dequantized int8.
+public protocol ONNXWeightedLayer: ONNXExportable {
+    func weightedNode(_ graph: inout ONNXGraph, _ inputs: [String], name: String) -> String
+}
+
+extension ONNXWeightedLayer {
     public func exportONNX(_ graph: inout ONNXGraph, inputs: [String], entry: Network.Entry) throws -> String {
-        try graph.node("Conv", weightInputs(&graph, input: inputs[0], entry: entry), attributes: [
+        let hasBias = entry.parameters.contains { $0.name == "bias" }
+        let weights = try [graph.initializer(entry, parameter: "weight")] + (hasBias ? [graph.initializer(entry, parameter: "bias")] : [])
+        return weightedNode(&graph, [inputs[0]] + weights, name: entry.name)
+    }
+}
+
+extension Conv2d: ONNXWeightedLayer {
+    public func weightedNode(_ graph: inout ONNXGraph, _ inputs: [String], name: String) -> String {
+        graph.node("Conv", inputs, attributes: [
             "kernel_shape": .ints([kernelSize.height, kernelSize.width]),
             "strides": .ints([stride.height, stride.width]),
             "pads": .ints([padding.height, padding.width, padding.height, padding.width]),
             "dilations": .ints([dilation.height, dilation.width]),
             "group": .int(groups),
-        ], name: entry.name)
+        ], name: name)
     }
 }
 
-extension Linear: ONNXExportable {
+extension Linear: ONNXWeightedLayer {
     /// Gemm computes input x weight^T + bias, as `nn.Linear` does.
-    public func exportONNX(_ graph: inout ONNXGraph, inputs: [String], entry: Network.Entry) throws -> String {
-        try graph.node("Gemm", weightInputs(&graph, input: inputs[0], entry: entry), attributes: ["transB": .int(1)], name: entry.name)
+    public func weightedNode(_ graph: inout ONNXGraph, _ inputs: [String], name: String) -> String {
+        graph.node("Gemm", inputs, attributes: ["transB": .int(1)], name: name)
     }
 }
 
@@ -126,10 +139,4 @@ extension ONNXGraph {
         }
         return initializer("\(entry.name).\(name)", try parameter.read(), shape: parameter.shape)
     }
-}
-
-/// Input, weight and (when there is one) bias, for Conv and Gemm.
-private func weightInputs(_ graph: inout ONNXGraph, input: String, entry: Network.Entry) throws -> [String] {
-    let hasBias = entry.parameters.contains { $0.name == "bias" }
-    return try [input, graph.initializer(entry, parameter: "weight")] + (hasBias ? [graph.initializer(entry, parameter: "bias")] : [])
 }

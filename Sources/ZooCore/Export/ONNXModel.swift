@@ -48,14 +48,19 @@ public struct ONNXGraph {
     /// Adds a float32 constant and returns its name.
     @discardableResult
     public mutating func initializer(_ name: String, _ values: [Float], shape: [Int]) -> String {
-        let name = unique(name)
-        var tensor = ProtobufMessage()
-        tensor.packedInts(1, shape.map(Int64.init))
-        tensor.int(2, ONNXModel.float32)
-        tensor.string(8, name)
         var raw = [UInt8]()
         raw.reserveCapacity(values.count * 4)
         for value in values { withUnsafeBytes(of: value.bitPattern.littleEndian) { raw.append(contentsOf: $0) } }
+        return initializer(name, raw: raw, dataType: ONNXModel.float32, shape: shape)
+    }
+
+    /// Adds a constant of `dataType` (`TensorProto.DataType`) given as little-endian bytes and returns its name.
+    mutating func initializer(_ name: String, raw: [UInt8], dataType: Int64, shape: [Int]) -> String {
+        let name = unique(name)
+        var tensor = ProtobufMessage()
+        tensor.packedInts(1, shape.map(Int64.init))
+        tensor.int(2, dataType)
+        tensor.string(8, name)
         tensor.bytes(9, raw)
         initializers.append(tensor)
         return name
@@ -88,9 +93,13 @@ public enum ONNXModel {
     /// IR version 8 goes with opset 17 (ONNX 1.12) and is read by every onnxruntime since 1.12.
     static let irVersion: Int64 = 8
     static let float32: Int64 = 1
+    static let uint8: Int64 = 2
+    static let int8: Int64 = 3
 
     /// `mean` and `std` have one entry per input channel (or one for all); nil means no normalisation.
-    public static func encode(network: Network, mean: [Float]?, std: [Float]?, metadata: [String: String]) throws -> [UInt8] {
+    /// With `quantization`, the graph is the network's int8 plan in QDQ form (see `ONNXInt8Writer`).
+    public static func encode(network: Network, quantization: NetworkQuantization? = nil, mean: [Float]?, std: [Float]?,
+                              metadata: [String: String]) throws -> [UInt8] {
         var graph = ONNXGraph()
         graph.reserve("input")
         graph.reserve("output")
@@ -106,12 +115,10 @@ public enum ONNXModel {
         }
         // The value each layer writes, by position; a layer reads those its `from:` names (-1: the input).
         var outputs: [String] = []
-        for entry in network.entries {
-            guard let layer = entry.layer as? ONNXExportable else {
-                throw ZooError("layer `\(entry.name)` (\(entry.description.type)) has no ONNX mapping yet", at: entry.description.location,
-                               hint: "export to .safetensors instead, or add the layer type to Sources/ZooCore/Export/ONNXLayers.swift")
-            }
-            outputs.append(try layer.exportONNX(&graph, inputs: entry.inputs.map { $0 < 0 ? value : outputs[$0] }, entry: entry))
+        var int8 = try quantization.map { try ONNXInt8Writer(network: network, quantization: $0) }
+        for (index, entry) in network.entries.enumerated() {
+            let inputs = entry.inputs.map { $0 < 0 ? value : outputs[$0] }
+            outputs.append(try int8?.export(index, inputs: inputs, &graph) ?? exportable(entry).exportONNX(&graph, inputs: inputs, entry: entry))
         }
         graph.node("Identity", [outputs.last ?? value], name: "output", output: "output")
         var graphMessage = ProtobufMessage()
@@ -130,6 +137,14 @@ public enum ONNXModel {
             model.message(14, .with { $0.string(1, key); $0.string(2, text) })
         }
         return model.bytes
+    }
+
+    static func exportable(_ entry: Network.Entry) throws -> ONNXExportable {
+        guard let layer = entry.layer as? ONNXExportable else {
+            throw ZooError("layer `\(entry.name)` (\(entry.description.type)) has no ONNX mapping yet", at: entry.description.location,
+                           hint: "export to .safetensors instead, or add the layer type to Sources/ZooCore/Export/ONNXLayers.swift")
+        }
+        return layer
     }
 
     /// A float32 tensor value with the given dimensions; nil is the dynamic batch dimension.

@@ -28,27 +28,51 @@ struct Int8Planning {
         let outputScale: Float
     }
 
+    /// How a layer computes in an int8 plan, given which of its inputs are int8 (the ONNX export follows the same rule).
+    enum Path { case rescaling, keepingScale, float }
+
+    func path(of index: Int, inputsAreInt8: [Bool]) -> Path {
+        let layer = entries[index].layer
+        switch type(of: layer).int8Support {
+        case .rescaling where !(layer is Add) || (inputsAreInt8.count == 2 && !inputsAreInt8.contains(false)): return .rescaling
+        case .keepingScale where inputsAreInt8[0]: return .keepingScale
+        default: return .float
+        }
+    }
+
+    /// A rescaling layer's int8 weights (nil for add).
+    func weights(of index: Int) throws -> QuantizedWeights? {
+        let entry = entries[index]
+        let weights = quantization.weights[entry.name]
+        guard weights != nil || entry.layer is Add else {
+            throw ZooError("layer \(entry.name) has no int8 weights", hint: "quantize the checkpoint again with `zoo quantize`")
+        }
+        return weights
+    }
+
+    /// The type and scale of a rescaling layer's int8 output; nil for the network's output, which stays float32,
+    /// as the layers after a float layer would want it.
+    func outputFormat(of node: FusedNode) -> (dataType: dnnl_data_type_t, scale: Float)? {
+        graph.lastUse[node.layer] >= entries.count ? nil
+            : quantization.range(ofOutputOf: node.chainEnd).int8Format(nonNegative: node.epilogue.isNonNegative)
+    }
+
     func prepare(_ node: FusedNode, inputs: [Activation], _ builder: PlanBuilder) throws -> LayerPlan {
         let index = node.layer
         let entry = entries[index]
-        switch type(of: entry.layer).int8Support {
-        case .rescaling where !(entry.layer is Add) || (inputs.count == 2 && inputs.allSatisfy(\.isInt8)):
-            let weights = quantization.weights[entry.name]
-            guard weights != nil || entry.layer is Add else {
-                throw ZooError("layer \(entry.name) has no int8 weights", hint: "quantize the checkpoint again with `zoo quantize`")
-            }
+        switch path(of: index, inputsAreInt8: inputs.map(\.isInt8)) {
+        case .rescaling:
+            let weights = try self.weights(of: index)
             // A float input (the network input, or a float layer's output) is quantized with its calibrated range.
             let converted = try zip(entry.inputs, inputs).map { producer, input in
                 try input.isInt8 ? input : builder.quantized(input, as: quantization.range(ofOutputOf: producer).int8Format())
             }
-            // The network's output stays float32, as the layers after a float layer would want it.
-            let output = graph.lastUse[index] >= entries.count ? (dataType: dnnl_f32, scale: Float(1))
-                : quantization.range(ofOutputOf: node.chainEnd).int8Format(nonNegative: node.epilogue.isNonNegative)
+            let output = outputFormat(of: node) ?? (dataType: dnnl_f32, scale: Float(1))
             let layer = QuantizedLayer(outputType: output.dataType, outputScale: output.scale, epilogue: node.epilogue, weights: weights)
             return LayerPlan(inputs: converted, dataType: converted[0].descriptor.dataType, quantized: layer, outputScale: output.scale)
-        case .keepingScale where inputs[0].isInt8:
+        case .keepingScale:
             return LayerPlan(inputs: inputs, dataType: inputs[0].descriptor.dataType, quantized: nil, outputScale: inputs[0].scale)
-        default:
+        case .float:
             return LayerPlan(inputs: try inputs.map { try builder.dequantized($0) }, dataType: dnnl_f32, quantized: nil, outputScale: 1)
         }
     }
