@@ -37,7 +37,7 @@ extension ArgumentReader {
             return (value, value)
         case .list(let values)?:
             guard values.count == 2, case .int(let height) = values[0], case .int(let width) = values[1] else {
-                throw invalid(key, "must be a whole number or a list [height, width] of two whole numbers, not \(self[key]!)")
+                throw invalid(key, "must be a whole number or a list [height, width] of two whole numbers, not \(ArgumentValue.list(values))")
             }
             guard height >= minimum, width >= minimum else {
                 throw invalid(key, "must be at least \(minimum) in both directions, not [\(height), \(width)]")
