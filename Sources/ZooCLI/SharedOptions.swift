@@ -57,7 +57,10 @@ struct PrecisionOption: ParsableArguments {
     var precision: PrecisionSetting?
 
     /// The precision to run in (`fallback` when not given) and why.
-    func resolve(fallback: PrecisionSetting = .fp32) throws -> (precision: Precision, reason: String) { try (precision ?? fallback).resolve() }
+    func resolve(fallback: PrecisionSetting = .fp32) throws -> (precision: Precision, reason: String) {
+        if let precision { return try precision.resolve() }
+        return try fallback.resolve(chosenBecause: fallback == .int8 ? "the default for a quantized checkpoint" : "the default")
+    }
 }
 
 extension RestoredModel {

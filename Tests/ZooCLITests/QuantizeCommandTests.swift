@@ -47,10 +47,11 @@ final class QuantizeCommandTests: XCTestCase {
                                                    TrainingSessionTests.dataDirectory], directory: folder)
         XCTAssertEqual(quantizing.status, 0, quantizing.error)
         let timing = ["--batch", "16", "--steps", "4", "--windows", "1", "--json"]
-        for (arguments, weights) in [([output], "the checkpoint's int8 weights and calibrated scales"),
-                                     (["lenet@mnist", "--precision", "int8"], "the checkpoint's float32 weights, quantized on the benchmark's images")] {
+        for (arguments, weights, reason) in [([output], "the checkpoint's int8 weights and calibrated scales", "the default for a quantized checkpoint;"),
+                                             (["lenet@mnist", "--precision", "int8"], "the checkpoint's float32 weights, quantized on the benchmark's images", "asked for;")] {
             let report = try json(try CommandLineTests.run(["bench"] + arguments + timing, directory: folder))
             XCTAssertEqual(report["int8_weights"] as? String, weights, arguments.joined(separator: " "))
+            XCTAssertTrue((report["precision_reason"] as? String ?? "").hasPrefix(reason), "\(report["precision_reason"] ?? "none")")
             XCTAssertEqual(report["model"] as? String, "lenet")
             XCTAssertEqual(report["dataset"] as? String, "mnist")
             XCTAssertEqual(report["infer_batch_size"] as? Int, 16)
@@ -61,6 +62,7 @@ final class QuantizeCommandTests: XCTestCase {
         // --precision fp32 measures training and inference of its float32 weights, as for any checkpoint.
         let float32 = try json(try CommandLineTests.run(["bench", output, "--precision", "fp32"] + timing, directory: folder))
         XCTAssertEqual(float32["precision"] as? String, "fp32")
+        XCTAssertEqual(float32["precision_reason"] as? String, "asked for")
         XCTAssertGreaterThan(float32["train_images_per_sec"] as? Double ?? 0, 0)
     }
 }

@@ -36,16 +36,17 @@ public enum PrecisionSetting: String, Sendable, CaseIterable {
     case int8
     case auto
 
-    /// The precision to use and why, in words for `zoo bench`; bf16 on a CPU without it is an error.
-    public func resolve() throws -> (precision: Precision, reason: String) {
+    /// The precision to use and why, in words for `zoo bench` (`chosenBecause`: "asked for", or why it is the
+    /// default); bf16 on a CPU without it is an error.
+    public func resolve(chosenBecause: String = "asked for") throws -> (precision: Precision, reason: String) {
         let isa = CPUISA.effective
         switch self {
-        case .fp32: return (.fp32, "asked for")
+        case .fp32: return (.fp32, chosenBecause)
         case .bf16:
             try Precision.bf16.checkSupported()
-            return (.bf16, "asked for; oneDNN runs \(isa.name), which computes bf16 natively")
+            return (.bf16, "\(chosenBecause); oneDNN runs \(isa.name), which computes bf16 natively")
         case .int8:
-            return (.int8, "asked for; oneDNN runs \(isa.name), " + (isa.hasVNNI ? "whose VNNI instructions multiply int8 natively"
+            return (.int8, "\(chosenBecause); oneDNN runs \(isa.name), " + (isa.hasVNNI ? "whose VNNI instructions multiply int8 natively"
                                                                        : "which has no VNNI, so int8 products go through 16-bit sums"))
         case .auto:
             return isa.hasNativeBFloat16 ? (.bf16, "auto: oneDNN runs \(isa.name), which computes bf16 natively")
