@@ -1,12 +1,8 @@
 import CDNNL
 
 /// `avgpool2d` (PyTorch `nn.AvgPool2d`, counting padding in the divisor as PyTorch does by default).
-public final class AvgPool2d: Layer {
+public final class AvgPool2d: WindowPooling {
     public static let typeName = "avgpool2d"
-    public static let int8Support = Int8Support.keepingScale
-    public static let computesInBFloat16 = true
-    public static let argumentNames = PoolingWindow.argumentNames
-    public static let primaryArgument: String? = "kernel"
     let window: PoolingWindow
 
     public init(arguments: LayerArguments) throws { window = try PoolingWindow(arguments) }

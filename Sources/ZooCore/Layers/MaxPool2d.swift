@@ -1,12 +1,8 @@
 import CDNNL
 
 /// `maxpool2d` (PyTorch `nn.MaxPool2d`): `- maxpool2d: 2` or `{kernel, stride, padding}`.
-public final class MaxPool2d: Layer {
+public final class MaxPool2d: WindowPooling {
     public static let typeName = "maxpool2d"
-    public static let int8Support = Int8Support.keepingScale
-    public static let computesInBFloat16 = true
-    public static let argumentNames = PoolingWindow.argumentNames
-    public static let primaryArgument: String? = "kernel"
     let window: PoolingWindow
 
     public init(arguments: LayerArguments) throws { window = try PoolingWindow(arguments) }

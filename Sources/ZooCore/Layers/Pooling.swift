@@ -1,5 +1,16 @@
 import CDNNL
 
+/// `maxpool2d` and `avgpool2d`: the settings of a `PoolingWindow` (`kernel` first, so `- maxpool2d: 2` works), the
+/// input's int8 scale kept, bf16 where the plan computes in it.
+public protocol WindowPooling: Layer {}
+
+extension WindowPooling {
+    public static var int8Support: Int8Support { .keepingScale }
+    public static var computesInBFloat16: Bool { true }
+    public static var argumentNames: [String] { PoolingWindow.argumentNames }
+    public static var primaryArgument: String? { "kernel" }
+}
+
 /// Window settings shared by `maxpool2d` and `avgpool2d` (PyTorch semantics: stride defaults to the kernel, floor mode).
 struct PoolingWindow {
     let kernelSize: (height: Int, width: Int)
