@@ -10,7 +10,11 @@ avgpool2d, global_avgpool, flatten, linear, dropout and log_softmax layers (torc
 as zoo's); SGD, Adam or AdamW with the config's settings; `onecycle` as torch.optim.lr_scheduler.OneCycleLR
 stepped every batch, or a constant rate; `loss: {label_smoothing}` as nn.CrossEntropyLoss(label_smoothing=...);
 `dataset.translate: N` (each image shifted by -N..N pixels per axis, zero fill before normalisation) and
-`dataset.hflip`; `tta: [translate]` / `[hflip, translate]` (mean softmax over the views, zero fill after
+`dataset.hflip`; `replicas: N` (zoo splits each batch across N single-threaded copies of the net, so each
+batch norm normalises each share on that share's own statistics, as DistributedDataParallel without
+SyncBatchNorm) as GhostBatchNorm2d: the batch cut into the same N shares (torch.tensor_split, as zoo's), each
+normalised on its own mean and variance, the running statistics updated from the first share only (as DDP's
+rank 0 keeps them); `tta: [translate]` / `[hflip, translate]` (mean softmax over the views, zero fill after
 normalisation, as zoo); `precision: bf16` as torch.autocast("cpu", torch.bfloat16) around forward and loss.
 Anything else in the config is refused, so the two sides cannot drift apart silently.
 
@@ -75,7 +79,26 @@ def layer_settings(entry):
     return canonical(kind), {key: item for key, item in settings.items() if key != "name"}
 
 
-def build_net(architecture, classes, shape):
+class GhostBatchNorm2d(nn.BatchNorm2d):
+    """nn.BatchNorm2d over each of `replicas` shares of the training batch on that share's own statistics;
+    the running statistics follow the first share (zoo's replica 0, DDP's rank 0). Evaluation as nn.BatchNorm2d."""
+
+    def __init__(self, channels, replicas, **settings):
+        super().__init__(channels, **settings)
+        self.replicas = replicas
+
+    def forward(self, images):
+        if not self.training or self.replicas == 1:
+            return super().forward(images)
+        first, *others = torch.tensor_split(images, self.replicas)
+        outputs = [nn.functional.batch_norm(first, self.running_mean, self.running_var, self.weight, self.bias, True,
+                                            self.momentum, self.eps)]
+        outputs += [nn.functional.batch_norm(share, None, None, self.weight, self.bias, True, 0.0, self.eps)
+                    for share in others if len(share)]
+        return torch.cat(outputs)
+
+
+def build_net(architecture, classes, shape, replicas=1):
     """torch modules in the architecture's order; `shape` (channels, height, width) follows the layers."""
     if "blocks" in architecture or "params" in architecture:
         refuse("only plain sequential architectures (no blocks or params) are translated")
@@ -92,7 +115,7 @@ def build_net(architecture, classes, shape):
             layers.append(nn.Conv2d(channels, out, kernel, stride, padding, bias=settings.get("bias", True)))
             channels, height, width = out, (height + 2 * padding - kernel) // stride + 1, (width + 2 * padding - kernel) // stride + 1
         elif kind in ("batchnorm", "batchnorm2d"):
-            layers.append(nn.BatchNorm2d(channels, eps=settings.get("eps", 1e-5), momentum=settings.get("momentum", 0.1)))
+            layers.append(GhostBatchNorm2d(channels, replicas, eps=settings.get("eps", 1e-5), momentum=settings.get("momentum", 0.1)))
         elif kind in ("relu", "gelu", "silu", "log-softmax"):
             layers.append({"relu": nn.ReLU, "gelu": nn.GELU, "silu": nn.SiLU, "log-softmax": lambda: nn.LogSoftmax(1)}[kind]())
         elif kind in ("maxpool2d", "avgpool2d"):
@@ -186,7 +209,7 @@ def main():
     with open(options.config) as file:
         config = yaml.safe_load(file)
     translated = {"name", "model", "dataset", "optimizer", "schedule", "epochs", "batch_size", "seed", "loss", "tta",
-                  "precision", "log_every"}
+                  "precision", "log_every", "replicas"}
     if set(config) - translated:
         refuse(f"config keys {sorted(set(config) - translated)} are not translated")
     model = config.get("model", "lenet")
@@ -220,7 +243,7 @@ def main():
     zero_pixel = (0 - mean) / std
 
     torch.manual_seed(options.seed)
-    net = build_net(architecture, 10, tuple(train_images.shape[1:]))
+    net = build_net(architecture, 10, tuple(train_images.shape[1:]), config.get("replicas", 1))
     optimizer = optimizer_for(config.get("optimizer", {"name": "sgd", "momentum": 0.9}), net.parameters())
     steps_per_epoch = (len(train_labels) + batch - 1) // batch
     scheduler = scheduler_for(config.get("schedule"), optimizer, epochs, steps_per_epoch)

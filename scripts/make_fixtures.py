@@ -435,7 +435,7 @@ def activations_fixture(name, layers, input_shape):
 def make_activations_fixtures():
     conv = lambda out, **args: layer("conv2d", out=out, kernel=3, padding=1, **args)
     # conv1's ReLU fuses into it and runs in the max pooling after it; conv3's and fc1's fuse as post-ops;
-    # bn2 keeps relu2 separate. 20 channels are padded in oneDNN's 16-channel blocks.
+    # bn2 runs relu2 in place (captured here, it stays separate). 20 channels are padded in oneDNN's 16-channel blocks.
     layers = [
         named(conv(20), "conv1"), named(layer("relu"), "relu1"), named(layer("maxpool2d", kernel=2), "pool1"),
         named(conv(12, bias=False), "conv2"), named(layer("batchnorm"), "bn2"), named(layer("relu"), "relu2"),

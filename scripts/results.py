@@ -73,6 +73,8 @@ class Recipe:
         self.epochs = config.get("epochs", 1)
         model = config.get("model")
         self.parameters = {k: v for k, v in model.items() if k != "name"} if isinstance(model, dict) else {}
+        # The row's accuracy is scored with the recipe's test-time augmentation, so its weights are evaluated with it.
+        self.tta = ",".join(config.get("tta") or [])
 
     def run_folder(self, seed):
         return os.path.join(ROOT, "runs", "results", self.name, f"seed-{seed}")
@@ -198,7 +200,8 @@ def ship_weights(recipe, result, host):
     save_file(tensors, target, metadata=metadata)
     with open(target, "rb") as file:
         digest = hashlib.sha256(file.read()).hexdigest()
-    evaluation = json.loads(subprocess.run([zoo_binary(), "eval", target, "--json"], cwd=ROOT, capture_output=True,
+    tta = ["--tta", recipe.tta] if recipe.tta else []
+    evaluation = json.loads(subprocess.run([zoo_binary(), "eval", target, *tta, "--json"], cwd=ROOT, capture_output=True,
                                            text=True, check=True).stdout)
     accuracy = round(evaluation["accuracy"] * 100, 2)
     if accuracy != result["best_seed_accuracy"]:
@@ -212,7 +215,7 @@ def ship_weights(recipe, result, host):
         f"- file: `{target_name}` ({entry['bytes']:,} bytes), SHA-256 `{digest}`",
         f"- recipe: [`{result['recipe']}`](../{result['recipe']}), seed {result['best_seed']} (the best final accuracy of seeds 1-3)",
         f"- reproduce: `zoo train {result['recipe']} --seed {result['best_seed']}` (then the run folder's last.safetensors)",
-        f"- test accuracy: {accuracy:.2f}% ({evaluation['correct']}/{evaluation['total']}; `zoo eval {recipe.model}@{recipe.dataset}`); "
+        f"- test accuracy: {accuracy:.2f}% ({evaluation['correct']}/{evaluation['total']}; `zoo eval {recipe.model}@{recipe.dataset}{' --tta ' + recipe.tta if recipe.tta else ''}`); "
         f"mean of 3 seeds {result['accuracy_mean']:.2f} ± {result['accuracy_std']:.2f}%",
         f"- per class: {per_class}",
         f"- trained: {datetime.date.today().isoformat()} on {host}, {result['threads']} thread(s)", ""])

@@ -14,7 +14,8 @@ struct BenchCommand: ParsableCommand {
     @Argument(help: "A zoo name or architecture file (random weights), or a checkpoint: a .safetensors file, a run folder or shipped weights (lenet@mnist); a checkpoint from `zoo quantize` is measured in its own int8 plan.")
     var model: String?
     @OptionGroup var datasetOption: DatasetOption
-    @Option(help: "Training batch size.") var batch = 64
+    // `--batch-size` as `zoo train` spells it; `--batch` stays for scripts written before.
+    @Option(name: [.customLong("batch-size"), .customLong("batch")], help: "Training batch size.") var batch = 64
     @Option(name: .customLong("infer-batch"), help: "Inference batch size (default: the training batch).") var inferBatch: Int?
     @Option(help: "Steps per timed window.") var steps = 20
     @Option(help: "Timed windows; the median is reported.") var windows = 5

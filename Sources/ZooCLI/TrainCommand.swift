@@ -78,6 +78,7 @@ struct TrainCommand: ParsableCommand {
         }
         if let initFrom { overrides.append(("init_from=\(initFrom)", "--init-from \(initFrom)")) }
         if let freeze { overrides.append(("freeze=[\(freeze)]", "--freeze \(freeze)")) }
+        if let replicas = replicasOption.replicas { overrides.append(("replicas=\(replicas)", "--replicas \(replicas)")) }
         return overrides
     }
 
@@ -101,7 +102,7 @@ struct TrainCommand: ParsableCommand {
                                               resume: resume != nil,
                                               progress: ProgressOutput(quiet: quiet, logEvery: trainingConfig.logEvery,
                                                                        silent: (communicator?.worker ?? 0) != 0),
-                                              communicator: communicator, replicas: replicasOption.replicas)
+                                              communicator: communicator, replicas: trainingConfig.replicas)
             let outcome = try session.run()
             if outcome.interrupted { throw ExitCode(InterruptSignal.exitStatus) }
         }

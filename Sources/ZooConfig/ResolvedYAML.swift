@@ -45,6 +45,7 @@ extension TrainingConfig {
         // fp32, the default, is left out, so configs written before `precision` existed read the same.
         if precision != .fp32 { tail.append(("precision", .scalar(precision.rawValue.represented()))) }
         tail += validationWritten.map { ($0.key, node($0.value)) }
+        if let replicas { tail.append(("replicas", node(.int(replicas)))) }
         return serialized(head) + lossLine + serialized(tail)
     }
 }

@@ -47,6 +47,9 @@ public struct TrainingConfig: Equatable {
     public var earlyStopping: EarlyStopping?
     /// A moving average of the weights, evaluated beside them and saved when it scores better.
     public var exponentialMovingAverage: ExponentialMovingAverage.Settings?
+    /// Each batch split across this many single-threaded replicas of the network (`--replicas`); nil lets the
+    /// trainer choose. Batch norm then normalises each replica's share on its own statistics (DDP without SyncBatchNorm).
+    public var replicas: Int?
 }
 
 /// Where values were written, for messages only: two configs that differ only in where they were written

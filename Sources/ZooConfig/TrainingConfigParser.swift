@@ -6,7 +6,7 @@ import ZooData
 extension TrainingConfig {
     /// The keys of a training config file (see docs/training-config.md).
     public static let keys = ["name", "model", "dataset", "optimizer", "schedule", "epochs", "batch_size", "seed", "loss", "log_every",
-                              "init_from", "freeze", "tta", "precision", "validation_split", "early_stopping", "ema"]
+                              "init_from", "freeze", "tta", "precision", "validation_split", "early_stopping", "ema", "replicas"]
     /// The `dataset:` keys: its own, then one per transform, in the order transforms apply.
     public static var datasetKeys: [String] { ["name", "normalize", "data_dir", "train_limit"] + folderKeys + TransformRegistry.names + batchMixingKeys }
     /// Sections written either as a bare name (`optimizer: adam`) or as a mapping with `name`.
@@ -110,6 +110,8 @@ extension TrainingConfig {
         config.initFrom = try top["init_from"].flatMap { isNull($0.node) ? nil : try reader.text($0) }
         if let field = top["freeze"] { config.freeze = try readFreeze(field, reader) }
         if let precision = top["precision"] { config.precision = try reader.choice(precision, what: "precision") }
+        // CoreParallel's range, checked here so the message points at the line.
+        config.replicas = try top["replicas"].map { try reader.integer($0, atLeast: 1, atMost: 256) }
         try readValidation(top, into: &config, reader)
         if let field = top["name"] {
             config.name = try reader.text(field)

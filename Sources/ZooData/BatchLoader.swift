@@ -88,6 +88,9 @@ public final class BatchLoader: BatchSource {
     private let recipe: BatchRecipe
     private let shuffle: Bool
     private let prefetch: Bool
+    /// When set, `nextBatch()` leaves the next batch's background fill to `prepareNext()` (or fills it itself if
+    /// that was not called), so that the fill takes a core when the caller leaves one idle, not in the middle of a step.
+    public var preparesWhenAsked = false
     private let buffers: [BatchBuffer]
     private let queue = DispatchQueue(label: "zoo.batch-loader")
     private var epoch = 0
@@ -170,8 +173,13 @@ public final class BatchLoader: BatchSource {
         nextIndex += 1
         // The batch the caller had before this one is no longer valid, so its buffer is free.
         handedOut = buffer
-        if prefetch { prepare(nextIndex, in: freeBuffer) }
+        if !preparesWhenAsked { prepareNext() }
         return buffer.batch
+    }
+
+    public func prepareNext() {
+        guard prefetch, pending == nil else { return }
+        prepare(nextIndex, in: freeBuffer)
     }
 
     private func prepare(_ index: Int, in buffer: BatchBuffer) {

@@ -95,8 +95,9 @@ public final class CoreParallel: BatchRunner {
             let share = replica.share
             let mixed = batch.mixed.map { MixedLabels(partners: Array($0.partners[share]), weight: $0.weight) }
             try replica.load(batch.images)
-            return try Array(batch.labels[share]).withUnsafeBufferPointer { labels in
-                try replica.plan.forwardLossBackward(loss, labels: labels, classes: classes, labelSmoothing: labelSmoothing, mixed: mixed) { plan in
+            return try batch.labels.withUnsafeBufferPointer { labels in
+                try replica.plan.forwardLossBackward(loss, labels: UnsafeBufferPointer(rebasing: labels[share]), classes: classes,
+                                                     labelSmoothing: labelSmoothing, mixed: mixed) { plan in
                     try plan.scaleOutputGradient(by: Float(share.count) / Float(batch.count))
                     try plan.backward()
                 }

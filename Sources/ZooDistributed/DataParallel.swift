@@ -64,8 +64,9 @@ public final class DataParallel: BatchRunner {
         try network.infer(images, count: count, body)
     }
 
-    /// Each worker evaluates its share of every batch with worker 0's batch-norm statistics.
-    public func evaluate(data: BatchSource, loss: Loss, testTimeAugmentation: TestTimeAugmentation?) throws -> Evaluation {
+    /// Each worker evaluates its share of every batch with worker 0's batch-norm statistics; no worker sees
+    /// every image, so there are no mistakes (`mistakeLimit` is not used).
+    public func evaluate(data: BatchSource, loss: Loss, testTimeAugmentation: TestTimeAugmentation?, mistakeLimit: Int) throws -> Evaluation {
         try broadcastParameters()
         return try combined(try network.evaluate(data: data, loss: loss, testTimeAugmentation: testTimeAugmentation))
     }

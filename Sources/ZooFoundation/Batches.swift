@@ -25,6 +25,13 @@ public protocol BatchSource: AnyObject {
     var batchesPerEpoch: Int { get }
     func start(epoch: Int)
     func nextBatch() -> LabeledBatch?
+    /// Starts preparing the batch after the one last handed out, for a source that prepares ahead and was told to
+    /// wait for this call: a trainer calls it when its step no longer keeps every core busy.
+    func prepareNext()
+}
+
+extension BatchSource {
+    public func prepareNext() {}
 }
 
 /// The labels of the images mixed into a batch's (MixUp, CutMix), and the weight λ of each image's own label.

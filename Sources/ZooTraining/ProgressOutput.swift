@@ -29,13 +29,15 @@ public final class ProgressOutput {
     }
 
     public func step(_ report: StepReport, epochs: Int) {
-        guard !silent else { return }
-        let remaining = Double(report.stepsPerEpoch - report.step) * report.elapsedSeconds / Double(max(report.step, 1))
-        let summary = String(format: "loss %.4f, accuracy %.2f%%, %@ images/s", report.loss, report.accuracy * 100,
-                             grouped(Int(report.imagesPerSecond)))
+        // Called after every training step: the text is made only for the steps that show it.
+        guard !silent, isTerminal || report.step % logEvery == 0 else { return }
+        var summary: String {
+            String(format: "loss %.4f, accuracy %.2f%%, %@ images/s", report.loss, report.accuracy * 100, grouped(Int(report.imagesPerSecond)))
+        }
         if isTerminal {
             guard Date().timeIntervalSince(lastDraw) > 0.1 || report.step == report.stepsPerEpoch else { return }
             lastDraw = Date()
+            let remaining = Double(report.stepsPerEpoch - report.step) * report.elapsedSeconds / Double(max(report.step, 1))
             let width = 24
             let filled = report.stepsPerEpoch > 0 ? width * report.step / report.stepsPerEpoch : 0
             let bar = String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled)
@@ -43,7 +45,7 @@ public final class ProgressOutput {
                   terminator: "")
             barShown = true
             fflush(nil)
-        } else if report.step % logEvery == 0 {
+        } else {
             print("epoch \(report.epoch + 1)/\(epochs) step \(report.step)/\(report.stepsPerEpoch): \(summary)")
             fflush(nil)
         }

@@ -13,10 +13,11 @@ public func resumedConfig(saved: TrainingConfig, requested: TrainingConfig, runD
     guard comparable != saved else { return requested }
     // The resolved config has one line per top-level key, so differing lines name the changed settings.
     let before = saved.resolvedYAML.split(separator: "\n").map(String.init)
-    let changes = comparable.resolvedYAML.split(separator: "\n").map(String.init).filter { !before.contains($0) }.map { line in
+    let after = comparable.resolvedYAML.split(separator: "\n").map(String.init)
+    let changes = after.filter { !before.contains($0) }.map { line in
         let key = line.prefix { $0 != ":" }
         return "`\(line)` (was `\(before.first { $0.hasPrefix(key + ":") } ?? "not set")`)"
-    }
+    } + before.filter { line in !after.contains { $0.hasPrefix(line.prefix { $0 != ":" } + ":") } }.map { "`\($0)` (now not set)" }
     throw ZooError("a resume continues the same run, so only `epochs`, `log_every` and `dataset.data_dir` may change, but this changes "
                    + changes.joined(separator: ", "), place: runDirectory,
                    hint: "to train with other settings from these weights, start a new run: "

@@ -50,7 +50,7 @@ package final class RunRecorder {
     }
 
     /// After metrics.csv has this epoch's row: the evaluations' scalars, steps.csv, then a new report.html. `runner` is
-    /// the training's, whose plans (a split across cores: its replicas') then also find the mistakes; `warnings` head the page.
+    /// the training's: the mistakes are its test evaluation's (under MPI, its plans find them in a pass of their own); `warnings` head the page.
     package func epochFinished(_ epoch: Int, evaluations: EpochEvaluations, stepsPerEpoch: Int, runner: BatchRunner, warnings: [String] = []) throws {
         if let stepError { throw stepError }
         // Epoch n ends at step n x (training batches per epoch), the training scalars' axis.
@@ -68,41 +68,32 @@ package final class RunRecorder {
             subtitle: "\(runDirectory) · \(grouped(network.parameterCount)) parameters · input \(network.inputShape) · "
                 + "\(config.optimizer.name.rawValue) · \(history.count) of \(config.epochs) epochs",
             history: history, classNames: dataset.classNames, confusion: evaluation.confusion,
-            mistakes: try mistakes(runner: runner), filters: try Tiles.firstConvolutionFilters(network.firstConvolutionWeight()), config: config.resolvedYAML,
+            mistakes: try mistakes(evaluation, runner: runner), filters: try Tiles.firstConvolutionFilters(network.firstConvolutionWeight()), config: config.resolvedYAML,
             summaryRows: summaryRows, facts: facts(history), warnings: warnings, steps: steps)
         try writeAtomically(page.html, to: path("report.html"))
     }
 
     private func path(_ file: String) -> String { (runDirectory as NSString).appendingPathComponent(file) }
 
-    /// The first test images the model gets wrong, in test-set order, with the predicted class's probability.
-    private func mistakes(runner: BatchRunner) throws -> [Mistake] {
-        let classes = network.outputShape.elementCount
+    /// The first test images the model gets wrong, in test-set order, with the predicted class's probability: those
+    /// the epoch's evaluation found, or, when it saw only this worker's share (MPI), from a pass over the whole test set.
+    private func mistakes(_ evaluation: Evaluation, runner: BatchRunner) throws -> [Mistake] {
+        let loss = config.loss(for: network)
+        let scored = runner.share == .everything ? evaluation.mistakes
+            : try network.evaluate(data: testLoader, loss: loss, split: runner, testTimeAugmentation: config.testTimeAugmentation,
+                                   mistakeLimit: Self.mistakeCount).mistakes
+        // Test-time augmentation scores with the mean softmax: log-probabilities, or the probabilities themselves for mse.
+        let lastLayer = config.testTimeAugmentation == nil ? network.entries.last?.description.type
+            : loss == .mse ? Softmax.typeName : LogSoftmax.typeName
         let testSet = dataset.test
         let imageBytes = testSet.channels * testSet.height * testSet.width
-        let lastLayer = network.entries.last?.description.type
-        var found: [Mistake] = []
-        var index = 0
-        testLoader.start(epoch: 0)
-        while found.count < Self.mistakeCount, let batch = testLoader.nextBatch() {
-            var rows: [[Float]] = []
-            try network.infer(batch, split: runner) { share, output in
-                rows += (0..<share.count).map { Array(output[($0 * classes)..<(($0 + 1) * classes)]) }
-            }
-            for (sample, row) in rows.enumerated() where found.count < Self.mistakeCount {
-                let probabilities = Self.probabilities(row, lastLayer: lastLayer)
-                let predicted = probabilities.indices.max { probabilities[$0] < probabilities[$1] } ?? 0
-                let truth = Int(batch.labels[sample])
-                let imageIndex = index + sample
-                if predicted != truth, imageIndex < testSet.count {
-                    let pixels = Array(testSet.images[(imageIndex * imageBytes)..<((imageIndex + 1) * imageBytes)])
-                    found.append(Mistake(png: try PNG.encode(planar: pixels, channels: testSet.channels, height: testSet.height, width: testSet.width),
-                                         trueClass: truth, predictedClass: predicted, confidence: Double(probabilities[predicted])))
-                }
-            }
-            index += batch.count
+        return try scored.prefix(Self.mistakeCount).map { mistake in
+            let probabilities = Self.probabilities(mistake.outputs, lastLayer: lastLayer)
+            let pixels = Array(testSet.images[(mistake.position * imageBytes)..<((mistake.position + 1) * imageBytes)])
+            return Mistake(png: try PNG.encode(planar: pixels, channels: testSet.channels, height: testSet.height, width: testSet.width),
+                           trueClass: mistake.trueClass, predictedClass: mistake.predictedClass,
+                           confidence: Double(probabilities[mistake.predictedClass]))
         }
-        return found
     }
 
     /// The network's output as probabilities: as is after `softmax`, exponentiated after `log_softmax`,

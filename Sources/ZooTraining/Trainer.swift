@@ -53,6 +53,8 @@ public final class Trainer {
                 continue
             }
             let result = try forwardLossBackward(batch, epoch: epoch, step: step)
+            // What is left of the step (the update, the checks) runs on one core: the loader takes the other.
+            data.prepareNext()
             guard result.loss.isFinite else {
                 throw ZooError("training diverged: the loss became \(result.loss) at epoch \(epoch + 1), step \(step + 1); the weights before this step are kept",
                                hint: "lower the learning rate (it is \(optimizer.learningRate)), or check the inputs are normalised")
@@ -105,7 +107,7 @@ public final class Trainer {
     }
 
     /// With data parallelism, each worker evaluates its share of every batch with worker 0's batch-norm statistics.
-    public func evaluate(data: BatchSource) throws -> Evaluation {
-        try runner.evaluate(data: data, loss: loss, testTimeAugmentation: testTimeAugmentation)
+    public func evaluate(data: BatchSource, mistakeLimit: Int = 0) throws -> Evaluation {
+        try runner.evaluate(data: data, loss: loss, testTimeAugmentation: testTimeAugmentation, mistakeLimit: mistakeLimit)
     }
 }

@@ -95,6 +95,8 @@ public final class TrainingSession {
         }
         trainLoader = try BatchLoader(split: trainSplit, batchSize: config.batchSize, shuffle: true, seed: config.seed,
                                       transforms: config.transforms, normalization: normalization, share: share)
+        // Steps keep both cores busy until their update; the trainer says when (`prepareNext`).
+        trainLoader.preparesWhenAsked = true
         testLoader = try BatchLoader(split: dataset.test, batchSize: config.batchSize, shuffle: false, seed: config.seed,
                                      transforms: testTransforms, normalization: normalization, share: share)
         monitor = EpochMonitor(metric: config.earlyStopping?.metric ?? (config.validationSplit == nil ? .testAccuracy : .valAccuracy),
@@ -287,11 +289,14 @@ public final class TrainingSession {
                        seconds: totalSeconds, interrupted: false, warning: warning)
     }
 
-    /// The test set and the validation split, for the trained weights and then for the moving average.
+    /// The test set and the validation split, for the trained weights and then for the moving average. The trained
+    /// weights' test pass also finds the report's mistakes.
     private func evaluate() throws -> EpochEvaluations {
-        func both() throws -> (Evaluation, Evaluation?) { (try trainer.evaluate(data: testLoader), try validationLoader.map { try trainer.evaluate(data: $0) }) }
-        let (test, validation) = try both()
-        let averaged = try movingAverage?.withAverages(both)
+        func both(mistakeLimit: Int) throws -> (Evaluation, Evaluation?) {
+            (try trainer.evaluate(data: testLoader, mistakeLimit: mistakeLimit), try validationLoader.map { try trainer.evaluate(data: $0) })
+        }
+        let (test, validation) = try both(mistakeLimit: recorder == nil ? 0 : RunRecorder.mistakeCount)
+        let averaged = try movingAverage?.withAverages { try both(mistakeLimit: 0) }
         return EpochEvaluations(test: test, validation: validation, averagedTest: averaged?.0, averagedValidation: averaged?.1)
     }
 

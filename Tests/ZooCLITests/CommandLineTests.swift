@@ -171,4 +171,15 @@ final class CommandLineTests: XCTestCase {
         let ceiling = try zoo("bench", "--sgemm", "--size", "256", "--json")
         XCTAssertGreaterThan((try json(ceiling.output) as? [String: Double])?["sgemm_gflops"] ?? 0, 0)
     }
+
+    /// `--batch-size` as `zoo train` spells it, and `--batch` for older scripts.
+    func testBenchTakesBatchSizeAsTrainDoesAndBatchStill() throws {
+        for (flag, size) in [("--batch-size", 16), ("--batch", 8)] {
+            let result = try zoo("bench", "lenet", flag, String(size), "--steps", "1", "--windows", "1", "--json")
+            XCTAssertEqual(result.status, 0, result.error)
+            XCTAssertEqual((try json(result.output) as? [String: Any])?["batch_size"] as? Int, size, flag)
+        }
+        let help = try zoo("bench", "--help")
+        XCTAssertTrue((help.output + help.error).contains("--batch-size, --batch <batch-size>"), help.output + help.error)
+    }
 }

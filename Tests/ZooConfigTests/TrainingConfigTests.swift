@@ -338,6 +338,19 @@ final class TrainingConfigTests: XCTestCase {
         expectError("precision: bf61\n", line: 1, "unknown precision `bf61`", hint: "did you mean `bf16`?")
     }
 
+    func testReplicas() throws {
+        XCTAssertNil(try resolve("model: lenet-bn\n").replicas)
+        XCTAssertFalse(try resolve("model: lenet-bn\n").resolvedYAML.contains("replicas"), "unset: the trainer chooses")
+        let config = try resolve("model: lenet-bn\nreplicas: 2\n")
+        XCTAssertEqual(config.replicas, 2)
+        XCTAssertTrue(config.resolvedYAML.contains("\nreplicas: 2\n"), config.resolvedYAML)
+        XCTAssertEqual(try resolve(config.resolvedYAML), config)
+        XCTAssertEqual(try resolve("replicas: 2\n", ["replicas=1"]).replicas, 1, "the flag overrides the file")
+        expectError("epochs: 2\nreplicas: 0\n", line: 2, "`replicas` must be")
+        expectError("replicas: 257\n", line: 1, "`replicas` must be")
+        expectError(nil, ["replicas=two"], place: "--set replicas=two", "`replicas` must be a whole number")
+    }
+
     func testUnknownTopLevelKeySuggestsNearest() {
         expectError("model: lenet\nepoch: 3\n", line: 2, "a training config has no key `epoch`", hint: "did you mean `epochs`?")
     }

@@ -47,8 +47,15 @@ final class GraphPassTests: XCTestCase {
     func testInt8FoldsTheBatchNormAndKeepsTheReLUBeforeThePooling() throws {
         let layers = [conv(6), .init(type: "batchnorm"), relu, pool]
         XCTAssertEqual(try graph(layers, int8: true).nodes, [FusedNode(layers: [0, 1, 2], epilogue: .relu), FusedNode(layers: [3])])
-        // Float plans keep the batch norm (it trains), and so fuse no ReLU.
-        XCTAssertEqual(try graph(layers).nodes.count, 4)
+        // Float plans keep the batch norm (it trains): its ReLU fuses into it, then moves after the pooling.
+        XCTAssertEqual(try graph(layers).nodes, [FusedNode(layers: [0]), FusedNode(layers: [1, 2]), FusedNode(layers: [3], epilogue: .relu)])
+    }
+
+    func testBatchNormReLUFusesAndStaysBeforeAnythingButMaxPooling() throws {
+        let batchNorm = LayerDescription(type: "batchnorm")
+        XCTAssertEqual(try graph([conv(6), batchNorm, relu, conv(4)]).nodes,
+                       [FusedNode(layers: [0]), FusedNode(layers: [1, 2], epilogue: .relu), FusedNode(layers: [3])])
+        XCTAssertEqual(try graph([conv(6), batchNorm, relu], captured: [2]).nodes, [FusedNode(layers: [0]), FusedNode(layers: [1]), FusedNode(layers: [2])])
     }
 
     func testLayoutRulesFollowChannelCounts() throws {

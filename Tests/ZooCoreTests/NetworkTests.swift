@@ -210,6 +210,42 @@ final class NetworkTests: XCTestCase {
         XCTAssertFalse(unfused.contains { $0.layer == "sum" && $0.operation == "fused relu backward" })
     }
 
+    /// A ReLU after batch norm runs in the batch norm (or, before max pooling, in the pooling): the same outputs
+    /// and gradients as the unfused plan (a captured ReLU keeps its own step), training, frozen and inference.
+    func testBatchNormReLUFusedEqualsUnfused() throws {
+        let conv = LayerDescription(type: "conv2d", arguments: ["out": .init(.int(6)), "kernel": .init(.int(3))])
+        let layers: [LayerDescription] = [
+            conv, .init(type: "batchnorm", name: "bn1"), .init(type: "relu", name: "relu1"), conv,
+            .init(type: "batchnorm"), .init(type: "relu", name: "relu2"), .init(type: "maxpool2d", arguments: ["kernel": .init(.int(2))]),
+            .init(type: "flatten"), .init(type: "linear", arguments: ["out": .init(.int(3))]),
+        ]
+        let input: [Float] = (0..<648).map { (index: Int) -> Float in Float(index * 37 % 29) / 29 - 0.45 }
+        let outputGradient: [Float] = (0..<12).map { (index: Int) -> Float in Float(index % 5) - 2 }
+        func run(_ network: Network, training: Bool, capturing: [String]) throws -> [[Float]] {
+            let plan = try network.plan(batchSize: 4, training: training, inputGradient: training, capturing: capturing)
+            XCTAssertEqual(plan.implementations.contains { $0.layer == "relu1" }, !capturing.isEmpty, "\(plan.implementations)")
+            plan.setInput(input)
+            try plan.forward()
+            guard training else { return [plan.outputValues] }
+            try plan.setOutputGradient(outputGradient)
+            try plan.backward()
+            return try [plan.outputValues, plan.inputGradientValues] + network.trainableParameters.map { try $0.readGradient() }
+        }
+        for frozen in [[], ["bn1"]] {
+            let network = try Network(layers: layers, inputShape: Shape([2, 9, 9]), seed: 5)
+            _ = try network.freeze(frozen)
+            for training in [true, false] {
+                let fused = try run(network, training: training, capturing: [])
+                let unfused = try run(network, training: training, capturing: ["relu1", "relu2"])
+                XCTAssertEqual(fused.count, unfused.count)
+                for (a, b) in zip(fused, unfused) {
+                    XCTAssertEqual(a.count, b.count)
+                    for (x, y) in zip(a, b) { XCTAssertEqual(x, y, accuracy: 1e-5, "frozen \(frozen), training \(training)") }
+                }
+            }
+        }
+    }
+
     /// A convolution of 8 channels or fewer runs on 8-channel blocks (oneDNN's AVX2 kernel, on AVX-512 machines
     /// too, where 16-channel blocks would pad LeNet's 6 channels to 16); a wider one keeps oneDNN's own choice.
     func testNarrowConvolutionsTakeEightChannelBlocks() throws {

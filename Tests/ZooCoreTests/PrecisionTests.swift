@@ -8,6 +8,48 @@ final class PrecisionTests: XCTestCase {
     func testTanhLeNetMatchesAutocast() throws { try check("net_bf16_lenet_tanh") }
     func testResidualBlockWithProjectionMatchesAutocast() throws { try check("net_bf16_residual_projection") }
 
+    /// The precision pass keeps convolutions whose bf16 backward weights is slow in float32 (a 3x3 kernel at stride 2;
+    /// a 1x1 at stride 2 is fast and stays bf16), and the batch norm after such a convolution follows its float32 input.
+    func testStridedKernelAndItsBatchNormStayFloat32() throws {
+        try requireNativeBFloat16()
+        let implementations = try residualNetwork().plan(batchSize: 2, training: true).implementations
+        func implementation(_ layer: String, _ operation: String) -> String {
+            implementations.first { $0.layer == layer && $0.operation == operation }?.implementation ?? "none"
+        }
+        XCTAssertTrue(implementation("stem", "convolution").contains("bf16"), "\(implementations)")
+        XCTAssertFalse(implementation("strided", "convolution").contains("bf16"), "\(implementations)")
+        XCTAssertFalse(implementation("strided_bn", "batch normalization").contains("bf16"), "\(implementations)")
+        XCTAssertTrue(implementation("projection", "convolution").contains("bf16"), "\(implementations)")
+        XCTAssertTrue(implementation("projection_bn", "batch normalization").contains("bf16"), "\(implementations)")
+    }
+
+    /// In bf16 training the float32 master weights take the layout backward weights writes their gradient in: a
+    /// convolution reorders only its weights' two bf16 copies (forward, backward data), not the gradient as well.
+    func testBFloat16WeightGradientNeedsNoReorder() throws {
+        try requireNativeBFloat16()
+        let implementations = try residualNetwork().plan(batchSize: 2, training: true).implementations
+        let reorders = implementations.filter { $0.layer == "body" && $0.operation == "reorder" }
+        XCTAssertTrue(implementations.contains { $0.layer == "body" && $0.operation == "convolution backward weights" && $0.implementation.contains("bf16") })
+        XCTAssertLessThanOrEqual(reorders.count, 2, "\(implementations.filter { $0.layer == "body" })")
+    }
+
+    /// stem (3x3) -> stem_relu -> body (3x3) -> strided (3x3, stride 2) + projection (1x1, stride 2, from stem_relu).
+    private func residualNetwork() throws -> Network {
+        let conv = { (name: String, out: Int, kernel: Int, stride: Int, inputs: [LayerInput]) in
+            LayerDescription(type: "conv2d", name: name, arguments: ["out": .init(.int(out)), "kernel": .init(.int(kernel)), "stride": .init(.int(stride)),
+                                                                     "padding": .init(.int(kernel / 2)), "bias": .init(.bool(false))], inputs: inputs)
+        }
+        let network = try Network(layers: [
+            conv("stem", 16, 3, 1, []), .init(type: "relu", name: "stem_relu"), conv("body", 16, 3, 1, []), .init(type: "relu"),
+            conv("strided", 32, 3, 2, []), .init(type: "batchnorm", name: "strided_bn"),
+            conv("projection", 32, 1, 2, [.init(.name("stem_relu"))]), .init(type: "batchnorm", name: "projection_bn"),
+            .init(type: "add", inputs: [.init(.name("strided_bn")), .init(.offset(-1))]), .init(type: "relu"),
+            .init(type: "global_avgpool"), .init(type: "flatten"), .init(type: "linear", arguments: ["out": .init(.int(3))]),
+        ], inputShape: Shape([3, 16, 16]), seed: 2)
+        network.precision = .bf16
+        return network
+    }
+
     /// Where the CPU has no native bf16, a bf16 plan is refused with the ISA named; the fixture checks are then
     /// skipped, with that reason in the test log.
     private func requireNativeBFloat16() throws {

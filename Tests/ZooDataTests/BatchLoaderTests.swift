@@ -34,6 +34,22 @@ final class BatchLoaderTests: XCTestCase {
         }
     }
 
+    /// A loader told to wait for `prepareNext()` hands out the same batches, whether or not the caller asks.
+    func testPreparingWhenAskedGivesTheSameBatches() throws {
+        let expected = epochIndices(try BatchLoader(split: try indexedSplit(300), batchSize: 64, shuffle: true, seed: 5, transforms: [],
+                                                    normalization: nil))
+        for asks in [false, true] {
+            let loader = try BatchLoader(split: try indexedSplit(300), batchSize: 64, shuffle: true, seed: 5, transforms: [], normalization: nil)
+            loader.preparesWhenAsked = true
+            var batches: [[Int]] = []
+            while let batch = loader.nextBatch() {
+                if asks { loader.prepareNext() }
+                batches.append((0 ..< batch.count).map { Int((batch.images[2 * $0] * 255).rounded()) * 256 + Int((batch.images[2 * $0 + 1] * 255).rounded()) })
+            }
+            XCTAssertEqual(batches, expected, "asks: \(asks)")
+        }
+    }
+
     func testHeldBatchSurvivesARestart() throws {
         let loader = try BatchLoader(split: try indexedSplit(100), batchSize: 10, shuffle: true, seed: 3, transforms: [], normalization: nil)
         let batch = try XCTUnwrap(loader.nextBatch())

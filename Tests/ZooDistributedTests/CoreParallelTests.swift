@@ -74,6 +74,32 @@ final class CoreParallelTests: XCTestCase {
 
     /// Networks with batch norm keep the whole batch (its statistics would become per replica); the others
     /// get one replica per thread; a count out of range is an error, not a silent default.
+    /// The evaluation's mistakes are the first images scored wrong in the data's order, across the replicas' shares,
+    /// with each image's own outputs: what one image at a time gives.
+    func testEvaluationFindsTheFirstMistakesInOrderAcrossTheShares() throws {
+        let network = try lenetLike()
+        let (images, labels) = batch(100, seed: 3)
+        var expected: [ScoredMistake] = []
+        for index in 0..<labels.count where expected.count < 10 {
+            try network.infer(Array(images[(index * 64)..<((index + 1) * 64)]), count: 1) { _, output in
+                let predicted = output.indices.max { output[$0] < output[$1] } ?? 0
+                if predicted != Int(labels[index]) {
+                    expected.append(ScoredMistake(position: index, trueClass: Int(labels[index]), predictedClass: predicted, outputs: Array(output)))
+                }
+            }
+        }
+        let split = try XCTUnwrap(try CoreParallel.make(network: network, batchSize: 16, replicas: 2, training: false))
+        let data = ArrayBatchSource(images: images, labels: labels, imageSize: 64, batchSize: 16)
+        let mistakes = try network.evaluate(data: data, loss: .crossEntropy, split: split, mistakeLimit: 10).mistakes
+        XCTAssertEqual(mistakes.map(\.position), expected.map(\.position))
+        XCTAssertEqual(mistakes.map(\.predictedClass), expected.map(\.predictedClass))
+        XCTAssertEqual(mistakes.map(\.trueClass), expected.map(\.trueClass))
+        for (mistake, expected) in zip(mistakes, expected) {
+            for (value, expectedValue) in zip(mistake.outputs, expected.outputs) { XCTAssertEqual(value, expectedValue, accuracy: 1e-4) }
+        }
+        XCTAssertEqual(expected.count, 10, "an untrained network gets at least 10 of 100 wrong")
+    }
+
     func testTheAutomaticCountAndTheRangeOfTheFlag() throws {
         let threads = OpenMPThreads.maximum
         XCTAssertEqual(CoreParallel.automaticReplicaCount(for: try lenetLike(), batchSize: 64), threads > 1 ? threads : 1)

@@ -51,4 +51,18 @@ final class RunFolderTests: XCTestCase {
         XCTAssertThrowsError(try resumedConfig(saved: saved, requested: try TrainingConfig.defaults(overrides: ["optimizer.lr=0.5"]),
                                                runDirectory: "runs/a"))
     }
+
+    /// With batch norm, each replica normalises its share on its own statistics, so another count trains
+    /// another model; without, the split still fixes the summation order that makes a run repeat to the bit.
+    func testAResumeKeepsTheReplicaCount() throws {
+        let saved = try TrainingConfig.defaults(overrides: ["model=lenet-bn", "replicas=2"])
+        for requested in [["replicas=1"], [], ["replicas=4"]] {
+            XCTAssertThrowsError(try resumedConfig(saved: saved, requested: TrainingConfig.defaults(overrides: ["model=lenet-bn"] + requested),
+                                                   runDirectory: "runs/a"), "\(requested)") { error in
+                XCTAssertTrue("\(error)".contains(requested.isEmpty ? "`replicas: 2` (now not set)" : "(was `replicas: 2`)"), "\(error)")
+            }
+        }
+        let longer = try TrainingConfig.defaults(overrides: ["model=lenet-bn", "replicas=2", "epochs=3"])
+        XCTAssertEqual(try resumedConfig(saved: saved, requested: longer, runDirectory: "runs/a"), longer)
+    }
 }

@@ -3,7 +3,8 @@ import CDNNL
 /// `batchnorm` (or PyTorch's `batchnorm2d`, `batchnorm1d`): PyTorch `nn.BatchNorm2d` on images, `nn.BatchNorm1d` on flat features.
 /// Training normalises with the batch statistics and updates the running ones as PyTorch does
 /// (momentum 0.1, unbiased variance); inference uses the running statistics, and so does a frozen layer's
-/// training (as a PyTorch module in eval mode), which leaves them as they are.
+/// training (as a PyTorch module in eval mode), which leaves them as they are. A ReLU after it runs as its
+/// epilogue (the fusion pass), in place on its output.
 public final class BatchNorm: Layer {
     public static let typeName = "batchnorm"
     public static let aliases = ["batchnorm2d", "batchnorm1d"]
@@ -46,10 +47,12 @@ public final class BatchNorm: Layer {
         guard !usesRunningStatistics else {
             let statistics: [(Int32, Memory)] = [(DNNL_ARG_MEAN, runningMean.value), (DNNL_ARG_VARIANCE, runningVariance.value)]
             try builder.forward(forwardDescriptor, "batch normalization", arguments + statistics)
+            try builder.forwardEpilogue(context.epilogue, inPlace: output.value)
             // Frozen, behind a layer that trains: the input gradient through the fixed normalisation. oneDNN 2.6 has
             // no backward-data kernel with global statistics and scale, so full backward runs, its scale and shift
             // gradients going to scratch.
-            guard let outputGradient = output.gradient, let inputGradient = input.gradient else { return output }
+            guard let afterEpilogue = output.gradient, let inputGradient = input.gradient else { return output }
+            let outputGradient = try builder.gradientBeforeEpilogue(context.epilogue, output: output.value, outputGradient: afterEpilogue)
             var backwardOperation = dnnl_batch_normalization_desc_t()
             var gradient = input.descriptor.raw
             try check(dnnl_batch_normalization_backward_desc_init(&backwardOperation, dnnl_backward, &gradient, &data, epsilon, flags),
@@ -68,6 +71,7 @@ public final class BatchNorm: Layer {
         let batchMean = try builder.memory(statistics), batchVariance = try builder.memory(statistics)
         arguments += [(DNNL_ARG_MEAN, batchMean), (DNNL_ARG_VARIANCE, batchVariance)]
         try builder.forward(forwardDescriptor, "batch normalization", arguments)
+        try builder.forwardEpilogue(context.epilogue, inPlace: output.value)
         let valuesPerChannel = builder.batchSize * context.inputShape.height * context.inputShape.width
         let unbiasing = valuesPerChannel > 1 ? Float(valuesPerChannel) / Float(valuesPerChannel - 1) : 1
         let momentum = self.momentum
@@ -84,7 +88,8 @@ public final class BatchNorm: Layer {
             }
         }
 
-        guard let outputGradient = output.gradient, let scaleGradient = scale.gradient, let shiftGradient = shift.gradient else { return output }
+        guard let afterEpilogue = output.gradient, let scaleGradient = scale.gradient, let shiftGradient = shift.gradient else { return output }
+        let outputGradient = try builder.gradientBeforeEpilogue(context.epilogue, output: output.value, outputGradient: afterEpilogue)
         // The input gradient is needed to get the weight gradients even for a first layer.
         let inputGradient = try input.gradient ?? builder.memory(input.descriptor)
         var backwardOperation = dnnl_batch_normalization_desc_t()

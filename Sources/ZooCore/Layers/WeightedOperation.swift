@@ -110,7 +110,22 @@ extension PlanBuilder {
                                       anyOutput: try .any(outputDimensions, dataType: context.dataType))
         let bias = hasBias ? try context.parameter("bias") : nil
         let biasDescriptor = hasBias ? try MemoryDescriptor.plain([outputDimensions[1]]) : nil
-        let forward = try compileWeightedForward(operation, context, layouts, weight: weight, bias: bias, biasDescriptor: biasDescriptor)
+        let anyWeights = try MemoryDescriptor.any(weight.canonicalDescriptor.dimensions, dataType: context.dataType)
+        let (forwardDescriptor, narrowed) = try weightedForwardDescriptor(operation, context, layouts, anyWeights: anyWeights,
+                                                                          biasDescriptor: biasDescriptor)
+        // A trained weight's output has a gradient (the layer needs one), so backward weights runs.
+        let backwardWeights = try training && weight.gradient != nil
+            ? backwardWeightsDescriptor(operation, layouts, forwardDescriptor: forwardDescriptor, narrowed: narrowed,
+                                        weightDimensions: weight.canonicalDescriptor.dimensions, biasDescriptor: biasDescriptor)
+            : nil
+        // float32 reads the master weights as they are, so they take the forward's layout. In bf16 the forward and
+        // backward data read a bf16 copy either way, so the master takes the layout backward weights writes the
+        // float32 gradient in, which then needs no reorder.
+        let forwardWeights = forwardDescriptor.memoryDescriptor(dnnl_query_weights_md)
+        try weight.adopt(context.dataType == dnnl_bf16 ? backwardWeights?.descriptor.memoryDescriptor(dnnl_query_diff_weights_md)
+                         ?? forwardWeights.withDataType(dnnl_f32) : forwardWeights.withDataType(dnnl_f32))
+        let forward = try compileWeightedForward(operation, context, forwardDescriptor, narrowed: narrowed, weight: weight, bias: bias,
+                                                 anyWeights: anyWeights)
 
         // No output gradient: neither this layer nor any before it trains. A frozen layer still passes its
         // gradient back when a layer before it trains.
@@ -120,9 +135,10 @@ extension PlanBuilder {
             try backwardEpilogue(context.epilogue, output: forward.output.value, outputGradient: outputGradient, inputGradient: beforeEpilogue)
             outputGradient = beforeEpilogue
         }
-        let gradientForWeights = try weight.gradient.map { weightGradient in
-            try compileBackwardWeights(operation, context, layouts, forward, weightGradient: weightGradient, biasGradient: bias?.gradient,
-                                       biasDescriptor: biasDescriptor, outputGradient: outputGradient)
+        var gradientForWeights: Memory?
+        if let backwardWeights, let weightGradient = weight.gradient {
+            gradientForWeights = try compileBackwardWeights(operation, context, backwardWeights, forward, weightGradient: weightGradient,
+                                                            biasGradient: bias?.gradient, outputGradient: outputGradient)
         }
         if let inputGradient = context.input.gradient {
             try compileBackwardData(operation, layouts, forward, weight: weight, inputGradient: inputGradient, outputGradient: outputGradient,
@@ -144,9 +160,10 @@ extension PlanBuilder {
         let anyWeights: MemoryDescriptor
     }
 
-    private func compileWeightedForward(_ operation: WeightedOperation, _ context: LayerContext, _ layouts: WeightedLayouts, weight: Parameter,
-                                        bias: Parameter?, biasDescriptor: MemoryDescriptor?) throws -> WeightedForward {
-        let anyWeights = try MemoryDescriptor.any(weight.canonicalDescriptor.dimensions, dataType: context.dataType)
+    /// The forward primitive descriptor: the first source layout with oneDNN's best kernel, and its output in
+    /// 8-channel blocks (`narrowed`) where `eightChannelBlocks` applies and that keeps the best kernel.
+    private func weightedForwardDescriptor(_ operation: WeightedOperation, _ context: LayerContext, _ layouts: WeightedLayouts,
+                                           anyWeights: MemoryDescriptor, biasDescriptor: MemoryDescriptor?) throws -> (PrimitiveDescriptor, narrowed: Bool) {
         let postOps = try context.epilogue.postOps()
         func forwardKernel(into output: MemoryDescriptor) throws -> PrimitiveDescriptor {
             try fastest(layouts.forwardSources(input: context.input.descriptor)) { source in
@@ -154,14 +171,17 @@ extension PlanBuilder {
                                       postOps: postOps, name: operation.kind)
             }
         }
-        var descriptor = try forwardKernel(into: layouts.anyOutput)
-        var narrowed = false
+        let descriptor = try forwardKernel(into: layouts.anyOutput)
         if let narrowerOutput = try layouts.narrowedOutput(picked: descriptor.memoryDescriptor(dnnl_query_dst_md)),
            let narrower = try? forwardKernel(into: narrowerOutput), Self.kernelRank(narrower) == Self.bestKernelRank {
-            descriptor = narrower
-            narrowed = true
+            return (narrower, true)
         }
-        try weight.adopt(descriptor.memoryDescriptor(dnnl_query_weights_md).withDataType(dnnl_f32))
+        return (descriptor, false)
+    }
+
+    /// The forward's steps, on the weights in the layout they adopted.
+    private func compileWeightedForward(_ operation: WeightedOperation, _ context: LayerContext, _ descriptor: PrimitiveDescriptor, narrowed: Bool,
+                                        weight: Parameter, bias: Parameter?, anyWeights: MemoryDescriptor) throws -> WeightedForward {
         let source = try forwardConverted(context.input.value, to: descriptor.memoryDescriptor(dnnl_query_src_md))
         let weights = try forwardConverted(weight.value, to: descriptor.memoryDescriptor(dnnl_query_weights_md))
         let output = try activation(context.outputShape, descriptor: descriptor.memoryDescriptor(dnnl_query_dst_md))
@@ -171,25 +191,35 @@ extension PlanBuilder {
         return WeightedForward(descriptor: descriptor, source: source, weights: weights, output: output, narrowed: narrowed, anyWeights: anyWeights)
     }
 
-    /// The backward-weights primitive (and bias gradient) of a trained layer; returns the output gradient in the
-    /// layout it read, which backward data reuses when it wants the same.
-    private func compileBackwardWeights(_ operation: WeightedOperation, _ context: LayerContext, _ layouts: WeightedLayouts,
-                                        _ forward: WeightedForward, weightGradient: Memory, biasGradient: Memory?,
-                                        biasDescriptor: MemoryDescriptor?, outputGradient: Memory) throws -> Memory {
-        let source = forward.source
+    /// The backward-weights primitive descriptor (with the channels-last source it may read), chosen from the
+    /// forward's alone: its source and output layouts are the ones backward sees.
+    private func backwardWeightsDescriptor(_ operation: WeightedOperation, _ layouts: WeightedLayouts, forwardDescriptor: PrimitiveDescriptor,
+                                           narrowed: Bool, weightDimensions: [Int],
+                                           biasDescriptor: MemoryDescriptor?) throws -> (descriptor: PrimitiveDescriptor, channelsLastSource: MemoryDescriptor?) {
+        let source = forwardDescriptor.memoryDescriptor(dnnl_query_src_md)
+        let outputGradient = forwardDescriptor.memoryDescriptor(dnnl_query_dst_md)
         // Weight gradients stay float32 in bf16, for the float32 master weights.
-        let anyWeightGradient = try MemoryDescriptor.any(weightGradient.descriptor.dimensions)
-        let channelsLastSource = try layouts.channelsLastSource(source: source.descriptor,
-                                                                forwardOutput: forward.descriptor.memoryDescriptor(dnnl_query_dst_md))
-        let choices = try layouts.backwardWeightsChoices(source: source.descriptor, outputGradient: outputGradient.descriptor,
-                                                         narrowed: forward.narrowed, channelsLastSource: channelsLastSource)
+        let anyWeightGradient = try MemoryDescriptor.any(weightDimensions)
+        let channelsLastSource = try layouts.channelsLastSource(source: source, forwardOutput: outputGradient)
+        let choices = try layouts.backwardWeightsChoices(source: source, outputGradient: outputGradient, narrowed: narrowed,
+                                                         channelsLastSource: channelsLastSource)
         let descriptor = try fastest(choices) { layouts in
             try operation.backwardWeights(self, source: layouts.0, weightsGradient: anyWeightGradient, biasGradient: biasDescriptor,
-                                          destinationGradient: layouts.1, hint: forward.descriptor)
+                                          destinationGradient: layouts.1, hint: forwardDescriptor)
         }
+        return (descriptor, channelsLastSource)
+    }
+
+    /// The backward-weights steps (and bias gradient) of a trained layer; returns the output gradient in the
+    /// layout it read, which backward data reuses when it wants the same.
+    private func compileBackwardWeights(_ operation: WeightedOperation, _ context: LayerContext,
+                                        _ chosen: (descriptor: PrimitiveDescriptor, channelsLastSource: MemoryDescriptor?),
+                                        _ forward: WeightedForward, weightGradient: Memory, biasGradient: Memory?,
+                                        outputGradient: Memory) throws -> Memory {
+        let (descriptor, source) = (chosen.descriptor, forward.source)
         let sourceForWeightsDescriptor = descriptor.memoryDescriptor(dnnl_query_src_md)
         let sourceForWeights = sourceForWeightsDescriptor == source.descriptor ? source
-            : sourceForWeightsDescriptor == channelsLastSource ? try alias(source, as: sourceForWeightsDescriptor)
+            : sourceForWeightsDescriptor == chosen.channelsLastSource ? try alias(source, as: sourceForWeightsDescriptor)
             : try backwardConverted(context.input.value, to: sourceForWeightsDescriptor)
         let gradientForWeights = try backwardConverted(outputGradient, to: descriptor.memoryDescriptor(dnnl_query_diff_dst_md))
         let name = "\(operation.kind) backward weights"

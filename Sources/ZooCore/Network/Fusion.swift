@@ -34,6 +34,15 @@ extension PlanBuilder {
         case .relu: try reluBackwardFromOutput(output: output, outputGradient: outputGradient, inputGradient: inputGradient)
         }
     }
+
+    /// The epilogue's backward into a new buffer, for a layer whose own backward then reads it; the output
+    /// gradient itself for `.none`.
+    func gradientBeforeEpilogue(_ epilogue: Epilogue, output: Memory, outputGradient: Memory) throws -> Memory {
+        guard epilogue != .none else { return outputGradient }
+        let beforeEpilogue = try memory(output.descriptor)
+        try backwardEpilogue(epilogue, output: output, outputGradient: outputGradient, inputGradient: beforeEpilogue)
+        return beforeEpilogue
+    }
 }
 
 /// One node of the fused graph.
@@ -101,6 +110,11 @@ struct FusionRule: Sendable {
             [FusedNode(layers: nodes[0].layers + nodes[1].layers, epilogue: .relu)]
         },
         FusionRule(name: "add + ReLU", pattern: [.twoInputAdd, .relu], plans: .all, stoppedByCapture: true) { nodes in
+            [FusedNode(layers: nodes[0].layers + nodes[1].layers, epilogue: .relu)]
+        },
+        // Batch norm runs the ReLU in place on its output (NaN kept, unlike oneDNN's dnnl_fuse_norm_relu); before
+        // max pooling, the next rule moves it after the pooling. Float only: an int8 plan folds the batch norm.
+        FusionRule(name: "batch norm + ReLU", pattern: [.layer(BatchNorm.self), .relu], plans: .float, stoppedByCapture: true) { nodes in
             [FusedNode(layers: nodes[0].layers + nodes[1].layers, epilogue: .relu)]
         },
         // relu(max(x)) = max(relu(x)), NaN included, and max pooling passes gradient only to each window's maximum,

@@ -141,7 +141,10 @@ public final class Network {
                          recorder: ActivationRecorder? = nil) throws -> Plan {
         let precision = precision ?? self.precision
         let int8 = precision == .int8 ? quantization.map { Int8Planning(entries: entries, quantization: $0, graph: Graph(entries, int8: true, unfused: captured)) } : nil
-        let graph = int8?.graph ?? (captured.isEmpty ? self.graph : Graph(entries, unfused: captured))
+        // Calibration records each layer's own range (an int8 plan may end a chain where a float one fuses on, as
+        // batch norm folded into a conv, then ReLU), so nothing fuses there.
+        let unfused = recorder == nil ? captured : Set(entries.indices)
+        let graph = int8?.graph ?? (unfused.isEmpty ? self.graph : Graph(entries, unfused: unfused))
         // Channels padded to a block of 16 are the largest layout oneDNN uses for an activation.
         let shapes: [Shape] = [inputShape] + entries.map(\.outputShape)
         let largestSample = shapes.map { (shape: Shape) -> Int in (shape.channels + 15) / 16 * 16 * shape.height * shape.width }.max() ?? 0
@@ -168,9 +171,9 @@ public final class Network {
                 // A layer fused into the node before it (see `FusionRule`): that node's output is already this one's.
                 activation = Activation(shape: entry.outputShape, value: fused.value, gradient: fused.gradient, scale: fused.scale)
             } else {
-                var dataType = precision.dataType(of: entry)
                 var gradientCopies: [Step] = []
                 var inputs = readInputs[index].map { $0! }
+                var dataType = precision.dataType(of: entry, inputs: inputs)
                 let int8Plan = try int8?.prepare(node, inputs: inputs, builder)
                 if let int8Plan {
                     (inputs, dataType) = (int8Plan.inputs, int8Plan.dataType)

@@ -10,13 +10,21 @@ public enum Precision: String, Sendable, CaseIterable {
     case bf16
     case int8
 
-    /// The activation data type of a layer in a plan of this precision: the precision pass. A convolution with
-    /// fewer than 64 output pixels stays float32: oneDNN 2.6's bf16 backward weights there took 0.3-1 s per call
-    /// (VGG-lite's 512-channel 4x4 and 2x2 layers, batch 128), its float32 kernel a few ms.
-    func dataType(of entry: Network.Entry) -> dnnl_data_type_t {
+    /// The activation data type of a layer in a plan of this precision: the precision pass. Convolutions and inner
+    /// products compute in bf16 except where oneDNN 2.6's bf16 backward weights is far slower than its float32
+    /// (batch 128, `zoo bench --precision bf16` with ONEDNN_VERBOSE=1, docs/precision.md):
+    /// - fewer than 64 output pixels: 0.3-1 s per call on VGG-lite's 512-channel 4x4 and 2x2 layers, float32 a few ms;
+    /// - a strided kernel larger than 1x1: 1.3-1.6 s on ResNet-20's 3x3 stride-2 layers, float32 31-49 ms.
+    /// The layers between them (batch norm, activations, pooling, adds) follow their first input, so a float32
+    /// convolution's batch norm and ReLU stay float32 up to the next convolution instead of converting twice.
+    func dataType(of entry: Network.Entry, inputs: [Activation]) -> dnnl_data_type_t {
         guard self == .bf16, type(of: entry.layer).computesInBFloat16 else { return dnnl_f32 }
-        let smallConvolution = entry.layer is Conv2d && entry.outputShape.height * entry.outputShape.width < 64
-        return smallConvolution ? dnnl_f32 : dnnl_bf16
+        if let convolution = entry.layer as? Conv2d {
+            let smallConvolution = entry.outputShape.height * entry.outputShape.width < 64
+            let stridedKernel = convolution.stride != (1, 1) && convolution.kernelSize != (1, 1)
+            return smallConvolution || stridedKernel ? dnnl_f32 : dnnl_bf16
+        }
+        return entry.layer is Linear || inputs.first?.descriptor.dataType == dnnl_bf16 ? dnnl_bf16 : dnnl_f32
     }
 
     /// Throws unless oneDNN has native kernels for this precision on this CPU: bf16 elsewhere is emulated

@@ -16,8 +16,9 @@ public protocol BatchRunner: AnyObject {
     /// (`[share.count, classes]`), in order.
     func infer(_ images: [Float], count: Int,
                _ body: (_ share: Range<Int>, _ outputs: UnsafeBufferPointer<Float>) throws -> Void) throws
-    /// Test-set results of the network's weights, over every worker's share of the data.
-    func evaluate(data: BatchSource, loss: Loss, testTimeAugmentation: TestTimeAugmentation?) throws -> Evaluation
+    /// Test-set results of the network's weights, over every worker's share of the data; with the first
+    /// `mistakeLimit` mistakes when one process sees every image (see `Network.evaluate`).
+    func evaluate(data: BatchSource, loss: Loss, testTimeAugmentation: TestTimeAugmentation?, mistakeLimit: Int) throws -> Evaluation
     /// A training epoch's figures over every worker.
     func combined(_ result: EpochResult) throws -> EpochResult
     /// Seconds spent after backward waiting for other workers' gradients; nil when there are none.
@@ -33,8 +34,8 @@ extension BatchRunner {
                        hint: "only a worker of several gets an empty share of a batch; check the batch source")
     }
 
-    public func evaluate(data: BatchSource, loss: Loss, testTimeAugmentation: TestTimeAugmentation?) throws -> Evaluation {
-        try network.evaluate(data: data, loss: loss, split: self, testTimeAugmentation: testTimeAugmentation)
+    public func evaluate(data: BatchSource, loss: Loss, testTimeAugmentation: TestTimeAugmentation?, mistakeLimit: Int) throws -> Evaluation {
+        try network.evaluate(data: data, loss: loss, split: self, testTimeAugmentation: testTimeAugmentation, mistakeLimit: mistakeLimit)
     }
 
     public func combined(_ result: EpochResult) throws -> EpochResult { result }
