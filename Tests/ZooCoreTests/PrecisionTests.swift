@@ -1,3 +1,4 @@
+import CDNNL
 import XCTest
 import ZooTestSupport
 @testable import ZooCore
@@ -31,6 +32,36 @@ final class PrecisionTests: XCTestCase {
         let reorders = implementations.filter { $0.layer == "body" && $0.operation == "reorder" }
         XCTAssertTrue(implementations.contains { $0.layer == "body" && $0.operation == "convolution backward weights" && $0.implementation.contains("bf16") })
         XCTAssertLessThanOrEqual(reorders.count, 2, "\(implementations.filter { $0.layer == "body" })")
+    }
+
+    /// `auto` picks bf16 only where the probe's convolution ran at least 1.25x as fast in it, and says the speed-up.
+    func testAutoPicksBFloat16WhereTheProbeMeasuredItFaster() {
+        let isa = CPUISA(raw: dnnl_cpu_isa_avx512_core_bf16)
+        let twice = BFloat16Probe(float32Seconds: 1, bfloat16Seconds: 0.5).choice(isa: isa)
+        XCTAssertEqual(twice.precision, .bf16)
+        XCTAssertTrue(twice.reason.contains("2.00x as fast in bf16"), twice.reason)
+        XCTAssertEqual(BFloat16Probe(float32Seconds: 1.25, bfloat16Seconds: 1).choice(isa: isa).precision, .bf16)
+        let halfRate = BFloat16Probe(float32Seconds: 0.6, bfloat16Seconds: 1).choice(isa: isa)
+        XCTAssertEqual(halfRate.precision, .fp32)
+        XCTAssertTrue(halfRate.reason.contains("0.60x as fast in bf16") && halfRate.reason.contains("needs 1.25x"), halfRate.reason)
+        XCTAssertEqual(BFloat16Probe(float32Seconds: 1.2, bfloat16Seconds: 1).choice(isa: isa).precision, .fp32)
+    }
+
+    /// The probe's convolution runs and is timed on any CPU in float32; where the ISA has native bf16 `auto` times
+    /// both types and reports what it measured, elsewhere it picks float32 without timing anything.
+    func testAutoMeasuresOnlyWhereTheISAHasNativeBFloat16() throws {
+        let device = try Device()
+        let seconds = try ProbeConvolution(dataType: dnnl_f32, device: device).seconds(on: device)
+        XCTAssertTrue(seconds > 0 && seconds < 10, "\(seconds)")
+        let (precision, reason) = try PrecisionSetting.auto.resolve()
+        if CPUISA.effective.hasNativeBFloat16 {
+            let probe = try BFloat16Probe.measured()
+            XCTAssertEqual(precision == .bf16, probe.prefersBFloat16)
+            XCTAssertTrue(reason.contains(String(format: "%.2fx as fast in bf16", probe.speedup)), reason)
+        } else {
+            XCTAssertEqual(precision, .fp32)
+            XCTAssertTrue(reason.contains("has no native bf16"), reason)
+        }
     }
 
     /// stem (3x3) -> stem_relu -> body (3x3) -> strided (3x3, stride 2) + projection (1x1, stride 2, from stem_relu).
