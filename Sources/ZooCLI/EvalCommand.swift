@@ -15,7 +15,8 @@ struct EvalCommand: ParsableCommand {
     @OptionGroup var dataDirectoryOption: DataDirectoryOption
     @Option(name: .customLong("batch-size")) var batchSize = 1000
     @Option(help: ArgumentHelp("Score each image by the mean softmax over it and these views: hflip (its mirror image), translate "
-                               + "(shifted one pixel each way), or both: hflip,translate (6 views).", valueName: "views"))
+                               + "(shifted one pixel each way), or both: hflip,translate (6 views); none for the image alone. "
+                               + "Default: the views the run scored its test set with (its config's `tta`).", valueName: "views"))
     var tta: String?
     @OptionGroup var jsonOption: JSONOption
     @OptionGroup var memory: MemoryOption
@@ -33,16 +34,19 @@ struct EvalCommand: ParsableCommand {
         let classNames: [String]
         let perClassAccuracy: [Double]
         let confusion: [[Int]]
+        /// The test-time views besides the image itself (empty: the image alone).
+        let tta: [String]
 
         enum CodingKeys: String, CodingKey {
-            case checkpoint, dataset, loss, accuracy, correct, total, confusion
+            case checkpoint, dataset, loss, accuracy, correct, total, confusion, tta
             case classNames = "class_names", perClassAccuracy = "per_class_accuracy", dataLocation = "data_location"
         }
     }
 
-    /// `--tta hflip,translate`.
-    static func testTimeAugmentation(_ text: String) throws -> TestTimeAugmentation {
-        let names = TestTimeAugmentation.View.allCases.map(\.rawValue)
+    /// `--tta hflip,translate`; `--tta none` is nil.
+    static func testTimeAugmentation(_ text: String) throws -> TestTimeAugmentation? {
+        if text == "none" { return nil }
+        let names = TestTimeAugmentation.View.allCases.map(\.rawValue) + ["none"]
         let views = try text.split(separator: ",").map { name in
             guard let view = TestTimeAugmentation.View(rawValue: String(name)) else {
                 throw unknownName(String(name), what: "--tta view", known: names)
@@ -73,16 +77,17 @@ struct EvalCommand: ParsableCommand {
             throw ZooError("the model takes \(description.inputShape) images but \(source.shown) gives \(loader.channels)x\(loader.height)x\(loader.width)",
                            hint: "evaluate on a dataset with the image shape the model was trained on")
         }
-        let views = try tta.map(Self.testTimeAugmentation)
+        let views = try tta.map(Self.testTimeAugmentation) ?? description.testTimeAugmentation
         let evaluation = try network.evaluate(data: loader, loss: description.loss, testTimeAugmentation: views)
         let classNames = source == description.dataset || isFolder(source) ? description.classNames : data.classNames
         let report = Report(checkpoint: checkpoint, dataset: source.shown, dataLocation: data.location, loss: evaluation.loss, accuracy: evaluation.accuracy,
                             correct: evaluation.correct, total: evaluation.total, classNames: classNames,
-                            perClassAccuracy: evaluation.perClassAccuracy, confusion: evaluation.confusion)
+                            perClassAccuracy: evaluation.perClassAccuracy, confusion: evaluation.confusion,
+                            tta: views?.views.map(\.rawValue) ?? [])
         if jsonOption.json { return try printJSON(report) }
         print("checkpoint \(checkpoint); \(source.shown) from \(data.location); precision \(network.precision.rawValue)")
         print(String(format: "Test set (%@%@): Average loss: %.4f, Accuracy: %d/%d (%.2f%%)", source.shown,
-                     views.map { ", tta: \($0.viewCount) views" } ?? "", evaluation.loss, evaluation.correct, evaluation.total, evaluation.accuracy * 100))
+                     views.map { ", tta: \($0.viewCount) views" + (tta == nil ? " as the run scored its test set; --tta none for one" : "") } ?? "", evaluation.loss, evaluation.correct, evaluation.total, evaluation.accuracy * 100))
         print("\nPer-class accuracy:")
         print(table(["class", "accuracy"], zip(classNames, evaluation.perClassAccuracy).map { [$0, String(format: "%.2f%%", $1 * 100)] },
                     rightAligned: [1]))

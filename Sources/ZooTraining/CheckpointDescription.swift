@@ -17,7 +17,11 @@ public struct CheckpointDescription {
     public var loss: Loss
     public var config: String
     /// The `data_dir` the run was trained with, from `config`.
-    public var dataDirectory: String? { try? TrainingConfig.resolve(text: config, file: "the checkpoint's config", overrides: []).dataDirectory }
+    public var dataDirectory: String? { savedConfig?.dataDirectory }
+    /// The views the run scored its test set with (`tta:` in `config`), so evaluation reproduces its accuracy.
+    public var testTimeAugmentation: TestTimeAugmentation? { savedConfig?.testTimeAugmentation }
+    /// `config` read back; zoo wrote it, and a checkpoint whose config no longer parses still evaluates without it.
+    private var savedConfig: TrainingConfig? { try? TrainingConfig.resolve(text: config, file: "the checkpoint's config", overrides: []) }
     /// Completed epochs; the best test accuracy so far (-1 before any evaluation); the latest one, if any.
     public var epoch: Int
     public var bestTestAccuracy: Double

@@ -64,6 +64,19 @@ extension TrainingSessionTests {
         XCTAssertEqual(outcome.testAccuracy, augmented.accuracy, accuracy: 1e-9)
         XCTAssertNotEqual(augmented.correct, plain.correct)
         XCTAssertNoThrow(try EvalCommand.parse([path, "--data-dir", Self.dataDirectory, "--tta", "hflip,translate"]).run())
+        // Without --tta, zoo eval scores with the run's views, so it reproduces the run's accuracy; --tta none does not.
+        func evaluated(_ arguments: [String]) throws -> (correct: Int, views: [String]) {
+            let result = try CommandLineTests.run(["eval", path, "--data-dir", Self.dataDirectory, "--json"] + arguments, directory: folder)
+            XCTAssertEqual(result.status, 0, result.error)
+            let report = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
+            return (try XCTUnwrap(report["correct"] as? Int), try XCTUnwrap(report["tta"] as? [String]))
+        }
+        let byDefault = try evaluated([])
+        XCTAssertEqual(byDefault.correct, augmented.correct)
+        XCTAssertEqual(byDefault.views, ["hflip", "translate"])
+        let single = try evaluated(["--tta", "none"])
+        XCTAssertEqual(single.correct, plain.correct)
+        XCTAssertEqual(single.views, [])
         XCTAssertEqual(try EvalCommand.testTimeAugmentation("translate"), TestTimeAugmentation(views: [.translate]))
         XCTAssertThrowsError(try EvalCommand.testTimeAugmentation("hflip,rotate")) { XCTAssertTrue("\($0)".contains("unknown --tta view `rotate`")) }
     }
