@@ -315,7 +315,7 @@ final class ExportCommandTests: XCTestCase {
     }
 
     /// The shipped LeNet, and LeNet with batch norm (folded into its convolutions), quantized and exported: the
-    /// graph is QDQ with INT8 weights and no batch norm left, and onnxruntime's classes on the MNIST test set are
+    /// graph is QDQ with int8 weights (as UINT8, zero point 128) and no batch norm left, and onnxruntime's classes on the MNIST test set are
     /// zoo's int8 classes on all but a few images, its accuracy within half a point of `zoo eval`'s int8 accuracy.
     func testQuantizedModelExportsAsQDQAndAgreesWithZooInt8() throws {
         try Prerequisite.requirePython(["onnx", "onnxruntime", "numpy"])
@@ -332,10 +332,11 @@ final class ExportCommandTests: XCTestCase {
             assert ops.count("QuantizeLinear") >= 5, ops
             made_by = {n.output[0]: n for n in nodes}
             for node in (n for n in nodes if n.op_type in ("Conv", "Gemm")):
-                weights = made_by[node.input[1]]  # an INT8 initializer, one scale per output channel, dequantized
+                weights = made_by[node.input[1]]  # int8 values + 128 in UINT8, zero point 128, one scale per output channel
                 assert weights.op_type == "DequantizeLinear", (node.name, weights.op_type)
                 values, scales = inits[weights.input[0]], numpy_helper.to_array(inits[weights.input[1]])
-                assert values.data_type == onnx.TensorProto.INT8 and scales.shape == (values.dims[0],), (node.name, values.dims)
+                assert values.data_type == onnx.TensorProto.UINT8 and scales.shape == (values.dims[0],), (node.name, values.dims)
+                assert (numpy_helper.to_array(inits[weights.input[2]]) == 128).all(), node.name
                 assert [a.i for a in weights.attribute if a.name == "axis"] == [0], node.name
                 assert made_by[node.input[0]].op_type == "DequantizeLinear", node.name  # reads int8 values
                 assert inits[node.input[2]].data_type == onnx.TensorProto.FLOAT, node.name

@@ -1,7 +1,7 @@
 import CDNNL
 
 /// A quantized network's int8 plan as ONNX in QDQ form, layer by layer as `Int8Planning` compiles it: each conv's
-/// and linear's weights an INT8 initializer with per-output-channel scales (axis 0) through DequantizeLinear, the
+/// and linear's int8 weights a UINT8 initializer (zero point 128) with per-output-channel scales (axis 0) through DequantizeLinear, the
 /// bias (batch norm folded in) float32; each int8 activation a QuantizeLinear-DequantizeLinear pair with the
 /// calibrated scale, zero point 0, uint8 after a ReLU, else int8. Every ONNX value stays float32; `formats` says
 /// which stand for int8 values.
@@ -68,12 +68,15 @@ extension ONNXGraph {
         return node("DequantizeLinear", [quantized, scale, zeroPoint], name: name)
     }
 
-    /// A layer's int8 weights (INT8 initializer, one scale per output channel along axis 0) as float32.
+    /// A layer's int8 weights as float32: a UINT8 initializer holding each int8 value plus 128, with zero point 128
+    /// (the same dequantized values) and one scale per output channel along axis 0. Stored as int8, onnxruntime runs
+    /// them through its u8 x s8 kernels, whose 16-bit pair sums saturate on CPUs without VNNI (366 of 10,000 MNIST
+    /// classes changed for the shipped LeNet on an AVX2 machine); u8 x u8 has no such intermediate.
     mutating func dequantizedWeights(_ name: String, _ weights: QuantizedWeights, shape: [Int]) -> String {
-        let values = initializer("\(name).weight_quantized", raw: weights.values.map { UInt8(bitPattern: $0) }, dataType: ONNXModel.int8, shape: shape)
+        let values = initializer("\(name).weight_quantized", raw: weights.values.map { UInt8(Int($0) + 128) }, dataType: ONNXModel.uint8, shape: shape)
         let scales = initializer("\(name).weight_scale", weights.scales, shape: [weights.scales.count])
-        let zeroPoints = initializer("\(name).weight_zero_point", raw: [UInt8](repeating: 0, count: weights.scales.count),
-                                     dataType: ONNXModel.int8, shape: [weights.scales.count])
+        let zeroPoints = initializer("\(name).weight_zero_point", raw: [UInt8](repeating: 128, count: weights.scales.count),
+                                     dataType: ONNXModel.uint8, shape: [weights.scales.count])
         return node("DequantizeLinear", [values, scales, zeroPoints], attributes: ["axis": .int(0)], name: name)
     }
 }
