@@ -1,4 +1,3 @@
-import CDNNL
 import Foundation
 import ZooFoundation
 
@@ -6,13 +5,13 @@ import ZooFoundation
 /// Xeon whose `VDPBF16PS` runs at half its FMA rate and an AMD Zen 4 that runs it at twice the rate alike as
 /// `avx512_core_bf16` (docs/precision.md). `PrecisionSetting.auto` asks this once per process, and only where the
 /// ISA has native bf16: one 3x3 convolution forward (64 to 64 channels, 16x16, batch 8: 75 M multiply-adds, about
-/// 1 ms in float32) is timed in both types, alternately, and the fastest of the rounds compared.
+/// 1 ms in float32) is timed in both types through zoo's own plans, alternately, and the medians compared.
 struct BFloat16Probe: Sendable {
-    /// bf16 must be this much faster: its plans also convert activations and weights, which the probe leaves out.
+    /// bf16 must be this much faster: the rest of a training step (backward weights, batch norm, conversions) gains less.
     static let requiredSpeedup = 1.25
     static let rounds = 5
 
-    /// Seconds of the fastest float32 and bf16 forward.
+    /// Seconds of a float32 and a bf16 forward (the medians of the rounds).
     let float32Seconds: Double
     let bfloat16Seconds: Double
 
@@ -30,47 +29,20 @@ struct BFloat16Probe: Sendable {
     static func measured() throws -> BFloat16Probe {
         try cache.withLock { cached in
             if let cached { return cached }
-            let device = try Device()
-            let float32 = try ProbeConvolution(dataType: dnnl_f32, device: device)
-            let bfloat16 = try ProbeConvolution(dataType: dnnl_bf16, device: device)
-            var float32Seconds = Double.infinity
-            var bfloat16Seconds = Double.infinity
-            for _ in 0..<rounds {
-                float32Seconds = min(float32Seconds, try float32.seconds(on: device))
-                bfloat16Seconds = min(bfloat16Seconds, try bfloat16.seconds(on: device))
-            }
-            let probe = BFloat16Probe(float32Seconds: float32Seconds, bfloat16Seconds: bfloat16Seconds)
+            let rates = try inferenceRates([.fp32, .bf16])
+            let probe = BFloat16Probe(float32Seconds: 1 / rates[0], bfloat16Seconds: 1 / rates[1])
             cached = probe
             return probe
         }
     }
 
+    /// Images/s of the probe's convolution in each precision: zoo's own plans, timed by `Benchmark` in alternating windows.
+    static func inferenceRates(_ precisions: [Precision]) throws -> [Double] {
+        let convolution = LayerDescription(type: "conv2d", arguments: ["out": LayerArgument(.int(64)), "kernel": LayerArgument(.int(3)),
+                                                                         "padding": LayerArgument(.int(1))])
+        let network = try Network(layers: [convolution], inputShape: Shape([64, 16, 16]))
+        return try Benchmark.inferenceRates(network: network, precisions: precisions, batchSize: 8, steps: 1, windows: rounds)
+    }
+
     private static let cache = Locked<BFloat16Probe?>(nil)
-}
-
-/// The probe's convolution in one data type, with its buffers (zeros: the time does not depend on the values).
-struct ProbeConvolution {
-    private let call: PrimitiveCall
-
-    init(dataType: dnnl_data_type_t, device: Device) throws {
-        let batch = 8, channels = 64, size = 16
-        var source = try MemoryDescriptor.any([batch, channels, size, size], dataType: dataType).raw
-        var weights = try MemoryDescriptor.any([channels, channels, 3, 3], dataType: dataType).raw
-        var destination = try MemoryDescriptor.any([batch, channels, size, size], dataType: dataType).raw
-        var operation = dnnl_convolution_desc_t()
-        try check(dnnl_convolution_forward_desc_init(&operation, dnnl_forward_training, dnnl_convolution_direct, &source, &weights, nil,
-                                                     &destination, [1, 1], [1, 1], [1, 1]), "dnnl_convolution_forward_desc_init")
-        let descriptor = try PrimitiveDescriptor(&operation, device: device, name: "bf16 probe convolution")
-        let arguments = try [(DNNL_ARG_SRC, dnnl_query_src_md), (DNNL_ARG_WEIGHTS, dnnl_query_weights_md), (DNNL_ARG_DST, dnnl_query_dst_md)]
-            .map { argument, query in (argument, try Memory(descriptor.memoryDescriptor(query), device: device)) }
-        call = try PrimitiveCall(Primitive(descriptor), name: "bf16 probe convolution", arguments: arguments, device: device)
-        try call.attachOwnScratchpad(device: device)
-    }
-
-    func seconds(on device: Device) throws -> Double {
-        let start = DispatchTime.now().uptimeNanoseconds
-        try call.execute(on: device)
-        try device.wait()
-        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-    }
 }
