@@ -27,10 +27,18 @@ final class MaxPoolingKernelTests: XCTestCase {
     /// give bit for bit the plain layout's output and input gradient, with and without the ReLU before the
     /// pooling (applied to the pooled values, and as the gradient's mask); with it the output is relu(max), NaN kept.
     func testBlockedLayoutsMatchPlainBitForBit() throws {
-        let layer = try LayerRegistry.makeLayer(.init(type: "maxpool2d", arguments: ["kernel": .init(.int(3)), "stride": .init(.int(2)),
-                                                                                     "padding": .init(.int(1))]))
+        try checkLayouts(arguments: ["kernel": .init(.int(3)), "stride": .init(.int(2)), "padding": .init(.int(1))], size: 7)
+    }
+
+    /// 2x2 windows that tile the input run unrolled: every layout against the same reference loop.
+    func testTilingTwoByTwoWindowsMatchTheReference() throws {
+        try checkLayouts(arguments: ["kernel": .init(.int(2))], size: 8)
+    }
+
+    private func checkLayouts(arguments: [String: LayerArgument], size: Int) throws {
+        let layer = try LayerRegistry.makeLayer(.init(type: "maxpool2d", arguments: arguments))
         let window = try XCTUnwrap(layer as? MaxPool2d).window
-        let (batch, channels, size) = (2, 6, 7)
+        let (batch, channels) = (2, 6)
         let input = Shape([channels, size, size])
         let output = try window.output(for: input)
         var random = SeededRandom(seed: 3)
@@ -60,6 +68,9 @@ final class MaxPoolingKernelTests: XCTestCase {
         XCTAssertEqual(try run(tag: dnnl_abcd, block: 1, appliesReLU: true).output, relu.map(\.bitPattern))
         for appliesReLU in [false, true] {
             let plain = try run(tag: dnnl_abcd, block: 1, appliesReLU: appliesReLU)
+            let expected = reference(values, gradients, window: window, input: input, output: output, batch: batch, relu: appliesReLU)
+            XCTAssertEqual(plain.output, expected.output.map(\.bitPattern), "ReLU \(appliesReLU)")
+            XCTAssertEqual(plain.inputGradient, expected.inputGradient.map(\.bitPattern), "ReLU \(appliesReLU)")
             XCTAssertTrue(plain.output.contains { Float(bitPattern: $0).isNaN }, "the case must hold a NaN window")
             XCTAssertTrue(plain.inputGradient.contains { $0 != 0 }, "the case must route some gradient")
             for (tag, block) in [(dnnl_aBcd8b, 8), (dnnl_aBcd16b, 16)] {
@@ -68,6 +79,29 @@ final class MaxPoolingKernelTests: XCTestCase {
                 XCTAssertEqual(blocked.inputGradient, plain.inputGradient, "block \(block), ReLU \(appliesReLU)")
             }
         }
+    }
+
+    /// PyTorch's max pooling written out plainly: a value takes over if greater or NaN, the gradient goes to
+    /// the position that took last; with `relu`, the output is relu(max) and the gradient is dropped where it is not positive.
+    private func reference(_ values: [Float], _ gradients: [Float], window: PoolingWindow, input: Shape, output: Shape, batch: Int,
+                           relu: Bool) -> (output: [Float], inputGradient: [Float]) {
+        var maxima = [Float](repeating: 0, count: batch * output.elementCount)
+        var inputGradient = [Float](repeating: 0, count: batch * input.elementCount)
+        var index = 0
+        for n in 0..<batch { for c in 0..<input.channels { for h in 0..<output.height { for w in 0..<output.width {
+            var (maximum, argmax) = (-Float.infinity, -1)
+            for row in 0..<window.kernelSize.height { for column in 0..<window.kernelSize.width {
+                let (y, x) = (h * window.stride.height - window.padding.height + row, w * window.stride.width - window.padding.width + column)
+                guard (0..<input.height).contains(y), (0..<input.width).contains(x) else { continue }
+                let position = ((n * input.channels + c) * input.height + y) * input.width + x
+                if argmax < 0 { argmax = position }
+                if values[position] > maximum || values[position].isNaN { (maximum, argmax) = (values[position], position) }
+            } }
+            maxima[index] = relu && maximum <= 0 ? 0 : maximum
+            if !relu || maximum > 0 { inputGradient[argmax] += gradients[index] }
+            index += 1
+        } } } }
+        return (maxima, inputGradient)
     }
 
     /// Offset of (n, c, h, w) with channels in blocks of `block` (1: plain nchw).

@@ -66,80 +66,128 @@ struct MaxPoolingKernel {
     /// compiles SIMD operations on a generic `SIMD` type lane by lane), so a 16-channel block is two chunks.
     private func run(_ source: UnsafeMutableBufferPointer<Float>, _ destination: UnsafeMutableBufferPointer<Float>,
                      forwardReLU: Bool, backward: (gradient: UnsafePointer<Float>, maskingReLU: Bool)?) {
-        if channelBlock == 1 {
-            run(scalar: true, UnsafePointer(source.baseAddress!), destination.baseAddress!, forwardReLU: forwardReLU, backward: backward)
-        } else {
-            run(scalar: false, UnsafePointer(source.baseAddress!), destination.baseAddress!, forwardReLU: forwardReLU, backward: backward)
+        let (input, output) = (UnsafePointer(source.baseAddress!), destination.baseAddress!)
+        switch (channelBlock == 1, backward) {
+        case (true, nil): forward(scalar: true, input, output, appliesReLU: forwardReLU)
+        case (false, nil): forward(scalar: false, input, output, appliesReLU: forwardReLU)
+        case (true, let backward?): self.backward(scalar: true, input, backward.gradient, output, maskingReLU: backward.maskingReLU)
+        case (false, let backward?): self.backward(scalar: false, input, backward.gradient, output, maskingReLU: backward.maskingReLU)
         }
     }
 
-    /// Forward (`backward` nil: writes maxima into `destination`) or backward (writes input gradients).
-    /// Planes are independent, so splitting them across threads cannot change a result.
     @inline(__always)
-    private func run(scalar: Bool, _ source: UnsafePointer<Float>, _ destination: UnsafeMutablePointer<Float>,
-                     forwardReLU: Bool, backward: (gradient: UnsafePointer<Float>, maskingReLU: Bool)?) {
-        let block = channelBlock
-        let inputPlane = inputSize.height * inputSize.width * block
-        let outputPlane = outputSize.height * outputSize.width * block
-        let (kernel, windowStride, padding) = (window.kernelSize, window.stride, window.padding)
+    private func forward(scalar: Bool, _ source: UnsafePointer<Float>, _ destination: UnsafeMutablePointer<Float>, appliesReLU: Bool) {
+        forEachWindow { plane, windowOffsets, outputOffset in
+            let input = source + plane &* inputPlane
+            for lane in stride(from: 0, to: channelBlock, by: 8) {
+                var maximum = RunningMaximum()
+                windowOffsets { offset, position in maximum.take(load(scalar, input + (offset &+ lane)), at: position) }
+                // `<=` is false for NaN, which stays NaN as through PyTorch's relu.
+                let value = appliesReLU ? maximum.value.replacing(with: 0, where: maximum.value .<= 0) : maximum.value
+                store(scalar, value, destination + (plane &* outputPlane &+ outputOffset &+ lane))
+            }
+        }
+    }
+
+    @inline(__always)
+    private func backward(scalar: Bool, _ source: UnsafePointer<Float>, _ outputGradient: UnsafePointer<Float>,
+                          _ inputGradient: UnsafeMutablePointer<Float>, maskingReLU: Bool) {
         // Windows that never overlap let backward store each gradient instead of adding it; when they also
-        // tile the input exactly (LeNet's 2x2 stride 2 on 24x24), no input position is left to clear first.
-        let disjoint = windowStride.height >= kernel.height && windowStride.width >= kernel.width
-        let tiles = disjoint && windowStride == kernel && padding == (0, 0)
-            && inputSize.height == outputSize.height * windowStride.height && inputSize.width == outputSize.width * windowStride.width
-        @inline(__always) func load(_ pointer: UnsafePointer<Float>) -> SIMD8<Float> {
-            scalar ? SIMD8(repeating: pointer.pointee) : UnsafeRawPointer(pointer).loadUnaligned(as: SIMD8<Float>.self)
-        }
-        @inline(__always) func store(_ value: SIMD8<Float>, _ pointer: UnsafeMutablePointer<Float>) {
-            if scalar { pointer.pointee = value[0] } else { UnsafeMutableRawPointer(pointer).storeBytes(of: value, as: SIMD8<Float>.self) }
-        }
-        for plane in 0..<planes {
-            let input = source + plane * inputPlane
-            // Forward writes this plane's maxima; backward its input gradients.
-            let output = destination + plane * (backward == nil ? outputPlane : inputPlane)
-            if backward != nil && !tiles { output.update(repeating: 0, count: inputPlane) }
-            for outputRow in 0..<outputSize.height {
-                let top = outputRow * windowStride.height - padding.height
-                let rows = max(top, 0)..<min(top + kernel.height, inputSize.height)
-                for outputColumn in 0..<outputSize.width {
-                    let left = outputColumn * windowStride.width - padding.width
-                    let columns = max(left, 0)..<min(left + kernel.width, inputSize.width)
-                    for lane in stride(from: 0, to: block, by: 8) {
-                        var maximum = SIMD8<Float>(repeating: -.infinity)
-                        // Positions as floats: Swift vectorizes float comparisons here, not Int32 ones (init bounds the window).
-                        var argmax = SIMD8<Float>(repeating: 0)
-                        var position: Float = 0
-                        for row in rows {
-                            for column in columns {
-                                let value = load(input + (row * inputSize.width + column) * block + lane)
-                                let taken = value .> maximum .| value .!= value
-                                maximum.replace(with: value, where: taken)
-                                argmax.replace(with: SIMD8(repeating: position), where: taken)
-                                position += 1
-                            }
-                        }
-                        let outputOffset = (outputRow * outputSize.width + outputColumn) * block + lane
-                        guard let backward else {
-                            // `<=` is false for NaN, which stays NaN as through PyTorch's relu.
-                            store(forwardReLU ? maximum.replacing(with: 0, where: maximum .<= 0) : maximum, output + outputOffset)
-                            continue
-                        }
-                        var gradient = load(backward.gradient + plane * outputPlane + outputOffset)
-                        if backward.maskingReLU { gradient.replace(with: 0, where: .!(maximum .> 0)) }
-                        position = 0
-                        for row in rows {
-                            for column in columns {
-                                let target = output + (row * inputSize.width + column) * block + lane
-                                // Equality spelt as neither below nor above: `.==` stayed a lane-by-lane loop.
-                                let routed = SIMD8<Float>(repeating: 0).replacing(with: gradient, where: .!(argmax .< position .| argmax .> position))
-                                store(disjoint ? routed : load(target) + routed, target)
-                                position += 1
-                            }
-                        }
-                    }
+        // tile the input (LeNet's 2x2 stride 2 on 24x24), no input position is left to clear first.
+        let disjoint = window.stride.height >= window.kernelSize.height && window.stride.width >= window.kernelSize.width
+        if !tiles { inputGradient.update(repeating: 0, count: planes &* inputPlane) }
+        forEachWindow { plane, windowOffsets, outputOffset in
+            let (input, target) = (source + plane &* inputPlane, inputGradient + plane &* inputPlane)
+            for lane in stride(from: 0, to: channelBlock, by: 8) {
+                var maximum = RunningMaximum()
+                windowOffsets { offset, position in maximum.take(load(scalar, input + (offset &+ lane)), at: position) }
+                var gradient = load(scalar, outputGradient + (plane &* outputPlane &+ outputOffset &+ lane))
+                if maskingReLU { gradient.replace(with: 0, where: .!(maximum.value .> 0)) }
+                windowOffsets { offset, position in
+                    let pointer = target + (offset &+ lane)
+                    let routed = maximum.gradient(gradient, at: position)
+                    store(scalar, disjoint ? routed : load(scalar, pointer) + routed, pointer)
                 }
             }
         }
+    }
+
+    /// Calls `body` for each output position with its plane, a function that visits the window's input offsets
+    /// (within the plane, in row-major order, with their position numbers) and the output offset. 2x2 windows
+    /// with stride 2 that tile the input (most course nets' pooling) are visited unrolled.
+    @inline(__always)
+    private func forEachWindow(_ body: (Int, (_ visit: (Int, Float) -> Void) -> Void, Int) -> Void) {
+        let block = channelBlock
+        let (kernel, windowStride, padding) = (window.kernelSize, window.stride, window.padding)
+        let rowLength = inputSize.width &* block
+        let twoByTwo = tiles && kernel == (2, 2)
+        for plane in 0..<planes {
+            for outputRow in 0..<outputSize.height {
+                let top = outputRow &* windowStride.height &- padding.height
+                let rows = max(top, 0)..<min(top &+ kernel.height, inputSize.height)
+                for outputColumn in 0..<outputSize.width {
+                    let outputOffset = (outputRow &* outputSize.width &+ outputColumn) &* block
+                    let left = outputColumn &* windowStride.width &- padding.width
+                    if twoByTwo {
+                        let topLeft = top &* rowLength &+ left &* block
+                        body(plane, { visit in
+                            visit(topLeft, 0)
+                            visit(topLeft &+ block, 1)
+                            visit(topLeft &+ rowLength, 2)
+                            visit(topLeft &+ rowLength &+ block, 3)
+                        }, outputOffset)
+                        continue
+                    }
+                    let columns = max(left, 0)..<min(left &+ kernel.width, inputSize.width)
+                    body(plane, { visit in
+                        // Positions as floats: Swift vectorizes float comparisons, not Int32 ones (init bounds the window).
+                        var position: Float = 0
+                        for row in rows {
+                            for column in columns {
+                                visit(row &* rowLength &+ column &* block, position)
+                                position += 1
+                            }
+                        }
+                    }, outputOffset)
+                }
+            }
+        }
+    }
+
+    private var inputPlane: Int { inputSize.height &* inputSize.width &* channelBlock }
+    private var outputPlane: Int { outputSize.height &* outputSize.width &* channelBlock }
+
+    /// Windows of the stride's size with no padding that cover the input exactly.
+    private var tiles: Bool {
+        window.stride == window.kernelSize && window.padding == (0, 0)
+            && inputSize.height == outputSize.height &* window.stride.height && inputSize.width == outputSize.width &* window.stride.width
+    }
+
+    @inline(__always) private func load(_ scalar: Bool, _ pointer: UnsafePointer<Float>) -> SIMD8<Float> {
+        scalar ? SIMD8(repeating: pointer.pointee) : UnsafeRawPointer(pointer).loadUnaligned(as: SIMD8<Float>.self)
+    }
+
+    @inline(__always) private func store(_ scalar: Bool, _ value: SIMD8<Float>, _ pointer: UnsafeMutablePointer<Float>) {
+        if scalar { pointer.pointee = value[0] } else { UnsafeMutableRawPointer(pointer).storeBytes(of: value, as: SIMD8<Float>.self) }
+    }
+}
+
+/// The maximum of a window so far and where it was, per lane, by PyTorch's rule: a value takes over if it is
+/// greater or NaN.
+private struct RunningMaximum {
+    var value = SIMD8<Float>(repeating: -.infinity)
+    var position = SIMD8<Float>(repeating: 0)
+
+    @inline(__always) mutating func take(_ candidate: SIMD8<Float>, at index: Float) {
+        let taken = candidate .> value .| candidate .!= candidate
+        value.replace(with: candidate, where: taken)
+        position.replace(with: SIMD8(repeating: index), where: taken)
+    }
+
+    /// `gradient` in the lanes whose maximum is at `index`, else 0. Equality spelt as neither below nor above:
+    /// `.==` stayed a lane-by-lane loop.
+    @inline(__always) func gradient(_ gradient: SIMD8<Float>, at index: Float) -> SIMD8<Float> {
+        SIMD8(repeating: 0).replacing(with: gradient, where: .!(position .< index .| position .> index))
     }
 }
 
