@@ -45,7 +45,13 @@ struct MaxPoolingKernel {
     func forward(input: Memory, output: Memory, appliesReLU: Bool) {
         input.withFloats { source in
             output.withFloats { destination in
-                run(source, destination, forwardReLU: appliesReLU, backward: nil)
+                let (source, destination) = (UnsafePointer(source.baseAddress!), destination.baseAddress!)
+                // A literal `scalar` gives each layout its own inlined loop.
+                if channelBlock == 1 {
+                    forward(scalar: true, source, destination, appliesReLU: appliesReLU)
+                } else {
+                    forward(scalar: false, source, destination, appliesReLU: appliesReLU)
+                }
             }
         }
     }
@@ -56,22 +62,14 @@ struct MaxPoolingKernel {
         input.withFloats { source in
             outputGradient.withFloats { gradient in
                 inputGradient.withFloats { target in
-                    run(source, target, forwardReLU: false, backward: (UnsafePointer(gradient.baseAddress!), maskingReLU))
+                    let (source, gradient, target) = (UnsafePointer(source.baseAddress!), UnsafePointer(gradient.baseAddress!), target.baseAddress!)
+                    if channelBlock == 1 {
+                        backward(scalar: true, source, gradient, target, maskingReLU: maskingReLU)
+                    } else {
+                        backward(scalar: false, source, gradient, target, maskingReLU: maskingReLU)
+                    }
                 }
             }
-        }
-    }
-
-    /// Plain nchw reads one float per position; blocked layouts 8 at a time, as `SIMD8<Float>` (concrete: Swift
-    /// compiles SIMD operations on a generic `SIMD` type lane by lane), so a 16-channel block is two chunks.
-    private func run(_ source: UnsafeMutableBufferPointer<Float>, _ destination: UnsafeMutableBufferPointer<Float>,
-                     forwardReLU: Bool, backward: (gradient: UnsafePointer<Float>, maskingReLU: Bool)?) {
-        let (input, output) = (UnsafePointer(source.baseAddress!), destination.baseAddress!)
-        switch (channelBlock == 1, backward) {
-        case (true, nil): forward(scalar: true, input, output, appliesReLU: forwardReLU)
-        case (false, nil): forward(scalar: false, input, output, appliesReLU: forwardReLU)
-        case (true, let backward?): self.backward(scalar: true, input, backward.gradient, output, maskingReLU: backward.maskingReLU)
-        case (false, let backward?): self.backward(scalar: false, input, backward.gradient, output, maskingReLU: backward.maskingReLU)
         }
     }
 
@@ -163,6 +161,8 @@ struct MaxPoolingKernel {
             && inputSize.height == outputSize.height &* window.stride.height && inputSize.width == outputSize.width &* window.stride.width
     }
 
+    /// Plain nchw reads one float per position; blocked layouts 8 at a time, as `SIMD8<Float>` (concrete: Swift
+    /// compiles SIMD operations on a generic `SIMD` type lane by lane), so a 16-channel block is two chunks.
     @inline(__always) private func load(_ scalar: Bool, _ pointer: UnsafePointer<Float>) -> SIMD8<Float> {
         scalar ? SIMD8(repeating: pointer.pointee) : UnsafeRawPointer(pointer).loadUnaligned(as: SIMD8<Float>.self)
     }

@@ -11,7 +11,7 @@ struct BFloat16Probe: Sendable {
     static let requiredSpeedup = 1.25
     static let rounds = 5
 
-    /// Seconds of a float32 and a bf16 forward (the medians of the rounds).
+    /// Seconds per image of the float32 and the bf16 forward, from the medians of the rounds' rates.
     let float32Seconds: Double
     let bfloat16Seconds: Double
 
