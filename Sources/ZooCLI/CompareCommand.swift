@@ -66,8 +66,9 @@ struct CompareCommand: ParsableCommand {
             let name = (URL(fileURLWithPath: runFolder).standardizedFileURL.lastPathComponent)
             runs.append((name, history))
             rows.append([name, config?.model ?? "?", config?.dataset.shown ?? "?", String(last.epoch),
-                         String(format: "%.2f%%", (history.map(\.testAccuracy).max() ?? 0) * 100),
-                         String(format: "%.2f%%", last.testAccuracy * 100), String(format: "%.1f", history.reduce(0) { $0 + $1.seconds })])
+                         String(format: "%.2f%%", (history.compactMap(\.testAccuracy).max() ?? 0) * 100),
+                         String(format: "%.2f%%", (history.lastEvaluated?.testAccuracy ?? 0) * 100),
+                         String(format: "%.1f", history.reduce(0) { $0 + $1.seconds })])
         }
         let folder = out ?? defaultRunDirectory(name: "compare")
         do {

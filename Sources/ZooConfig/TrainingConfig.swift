@@ -43,6 +43,9 @@ public struct TrainingConfig: Equatable {
     public var precision: PrecisionSetting = .fp32
     /// The share of training images held out, class-balanced and chosen by the seed, and evaluated each epoch.
     public var validationSplit: Double?
+    /// Evaluate (test set, validation split, moving average) after every this many epochs and after the last one,
+    /// as Keras' `validation_freq`; the epochs between train only.
+    public var evaluateEvery = 1
     /// Ends the run when a validation metric stops improving, with the best epoch's weights (needs `validationSplit`).
     public var earlyStopping: EarlyStopping?
     /// A moving average of the weights, evaluated beside them and saved when it scores better.

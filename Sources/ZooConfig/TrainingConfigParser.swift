@@ -6,7 +6,8 @@ import ZooData
 extension TrainingConfig {
     /// The keys of a training config file (see docs/training-config.md).
     public static let keys = ["name", "model", "dataset", "optimizer", "schedule", "epochs", "batch_size", "seed", "loss", "log_every",
-                              "init_from", "freeze", "tta", "precision", "validation_split", "early_stopping", "ema", "replicas"]
+                              "init_from", "freeze", "tta", "precision", "validation_split", "evaluate_every", "early_stopping", "ema",
+                              "replicas"]
     /// The `dataset:` keys: its own, then one per transform, in the order transforms apply.
     public static var datasetKeys: [String] { ["name", "normalize", "data_dir", "train_limit"] + folderKeys + TransformRegistry.names + batchMixingKeys }
     /// Sections written either as a bare name (`optimizer: adam`) or as a mapping with `name`.

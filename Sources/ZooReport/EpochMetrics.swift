@@ -6,8 +6,9 @@ public struct EpochMetrics: Equatable, Sendable {
     public var learningRate: Double
     public var trainLoss: Double
     public var trainAccuracy: Double
-    public var testLoss: Double
-    public var testAccuracy: Double
+    /// Nil for an epoch that was not evaluated (`evaluate_every`).
+    public var testLoss: Double?
+    public var testAccuracy: Double?
     public var seconds: Double
     public var imagesPerSecond: Double
     /// With `validation_split`: the held-out images' figures.
@@ -19,15 +20,15 @@ public struct EpochMetrics: Equatable, Sendable {
     public var averagedValidationLoss: Double?
     public var averagedValidationAccuracy: Double?
 
-    public init(epoch: Int, learningRate: Double, trainLoss: Double, trainAccuracy: Double, testLoss: Double, testAccuracy: Double,
+    public init(epoch: Int, learningRate: Double, trainLoss: Double, trainAccuracy: Double, testLoss: Double?, testAccuracy: Double?,
                 seconds: Double, imagesPerSecond: Double) {
         (self.epoch, self.learningRate, self.trainLoss, self.trainAccuracy) = (epoch, learningRate, trainLoss, trainAccuracy)
         (self.testLoss, self.testAccuracy, self.seconds, self.imagesPerSecond) = (testLoss, testAccuracy, seconds, imagesPerSecond)
     }
 
-    /// The columns a row may have besides the required ones, and where each goes.
+    /// The columns a row may leave empty (the test set's on an epoch that was not evaluated) or not have at all, and where each goes.
     static let optionalColumns: [(name: String, field: WritableKeyPath<EpochMetrics, Double?> & Sendable)] = [
-        ("val_loss", \.validationLoss), ("val_accuracy", \.validationAccuracy), ("ema_test_loss", \.averagedTestLoss),
+        ("test_loss", \.testLoss), ("test_accuracy", \.testAccuracy), ("val_loss", \.validationLoss), ("val_accuracy", \.validationAccuracy), ("ema_test_loss", \.averagedTestLoss),
         ("ema_test_accuracy", \.averagedTestAccuracy), ("ema_val_loss", \.averagedValidationLoss), ("ema_val_accuracy", \.averagedValidationAccuracy),
     ]
 
@@ -35,20 +36,25 @@ public struct EpochMetrics: Equatable, Sendable {
     public static func parse(csv: String) -> [EpochMetrics] {
         let lines = csv.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
         guard let header = lines.first else { return [] }
-        let columns = ["epoch", "lr", "train_loss", "train_accuracy", "test_loss", "test_accuracy", "seconds", "images_per_sec"]
+        let columns = ["epoch", "lr", "train_loss", "train_accuracy", "seconds", "images_per_sec"]
         let indices = columns.compactMap { header.firstIndex(of: $0) }
-        guard indices.count == columns.count else { return [] }
+        guard indices.count == columns.count, header.contains("test_accuracy") else { return [] }
         let optional = optionalColumns.compactMap { column in header.firstIndex(of: column.name).map { ($0, column.field) } }
         return lines.dropFirst().compactMap { row in
             let values = indices.map { $0 < row.count ? Double(row[$0]) : nil }
             guard values.allSatisfy({ $0 != nil }) else { return nil }
             let number = values.map { $0 ?? 0 }
             var metrics = EpochMetrics(epoch: Int(number[0]), learningRate: number[1], trainLoss: number[2], trainAccuracy: number[3],
-                                       testLoss: number[4], testAccuracy: number[5], seconds: number[6], imagesPerSecond: number[7])
+                                       testLoss: nil, testAccuracy: nil, seconds: number[4], imagesPerSecond: number[5])
             for (index, field) in optional where index < row.count { metrics[keyPath: field] = Double(row[index]) }
             return metrics
         }
     }
+}
+
+extension Array where Element == EpochMetrics {
+    /// The last row with the test set's figures (`evaluate_every` leaves some without).
+    public var lastEvaluated: EpochMetrics? { last { $0.testAccuracy != nil } }
 }
 
 /// A logged training step: the running loss and accuracy of its epoch so far, and the learning rate.

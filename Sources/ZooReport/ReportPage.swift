@@ -53,7 +53,7 @@ public struct ReportPage {
         }
         let train = LineChart.palette[0]
         /// Solid: the trained weights; dashed: the moving average (`ema`), each in its set's colour.
-        func evaluated(_ test: @escaping (EpochMetrics) -> Double, _ validation: @escaping (EpochMetrics) -> Double?,
+        func evaluated(_ test: @escaping (EpochMetrics) -> Double?, _ validation: @escaping (EpochMetrics) -> Double?,
                        _ averagedTest: @escaping (EpochMetrics) -> Double?, _ averagedValidation: @escaping (EpochMetrics) -> Double?) -> [LineChart.Series] {
             [LineChart.Series(name: "test", color: LineChart.palette[1], dashed: false, points: points(test)),
              .init(name: "validation", color: LineChart.palette[3], dashed: false, points: points(validation)),
@@ -73,13 +73,13 @@ public struct ReportPage {
         ]
         var body = ["<h1>\(escapeHTML(title))</h1>", "<p class=\"subtitle\">\(escapeHTML(subtitle))</p>"]
         body += warnings.map { "<p class=\"warning\"><b>Warning:</b> \(escapeHTML($0))</p>" }
-        if let last = history.last {
+        if let last = history.lastEvaluated, let testAccuracy = last.testAccuracy, let testLoss = last.testLoss {
             var validation = ""
             if let accuracy = last.validationAccuracy, let loss = last.validationLoss {
                 validation = String(format: "; validation %.2f%%, %.4f", accuracy * 100, loss)
             }
             body.append(String(format: "<p class=\"headline\">Epoch %d: test accuracy <b>%.2f%%</b>, test loss %.4f (train %.2f%%, %.4f",
-                               last.epoch, last.testAccuracy * 100, last.testLoss, last.trainAccuracy * 100, last.trainLoss) + validation + ")</p>")
+                               last.epoch, testAccuracy * 100, testLoss, last.trainAccuracy * 100, last.trainLoss) + validation + ")</p>")
         }
         body.append("<section><h2>Training curves</h2><div class=\"charts\">\(charts.map(\.svg).joined(separator: "\n"))</div></section>")
         if !confusion.isEmpty {
@@ -91,18 +91,20 @@ public struct ReportPage {
         body.append("<section><h2>Model</h2>\(table(["name", "type", "output shape", "parameters", "MACs"], summaryRows, numeric: [3, 4]))</section>")
         body.append("<section><h2>Machine and speed</h2>\(table(["", ""], facts.map { [$0.0, $0.1] }, numeric: []))</section>")
         if !history.isEmpty {
-            // Validation and moving-average columns only when the run has them.
-            let optional = EpochMetrics.optionalColumns.filter { column in history.contains { $0[keyPath: column.field] != nil } }
+            // Test columns always, validation and moving-average columns only when the run has them; "-" where an
+            // epoch was not evaluated.
+            let optional = EpochMetrics.optionalColumns.filter { column in
+                column.name.hasPrefix("test_") || history.contains { $0[keyPath: column.field] != nil }
+            }
             let rows = history.map { row in
                 [String(row.epoch), String(format: "%.6g", row.learningRate), String(format: "%.4f", row.trainLoss),
-                 String(format: "%.2f%%", row.trainAccuracy * 100), String(format: "%.4f", row.testLoss),
-                 String(format: "%.2f%%", row.testAccuracy * 100)]
+                 String(format: "%.2f%%", row.trainAccuracy * 100)]
                     + optional.map { column in
                         row[keyPath: column.field].map { column.name.hasSuffix("loss") ? String(format: "%.4f", $0) : String(format: "%.2f%%", $0 * 100) } ?? "-"
                     }
                     + [String(format: "%.1f", row.seconds), String(format: "%.0f", row.imagesPerSecond)]
             }
-            let header = ["epoch", "lr", "train loss", "train accuracy", "test loss", "test accuracy"]
+            let header = ["epoch", "lr", "train loss", "train accuracy"]
                 + optional.map { $0.name.replacingOccurrences(of: "_", with: " ").replacingOccurrences(of: "val ", with: "validation ")
                     .replacingOccurrences(of: "ema ", with: "EMA ") } + ["seconds", "images/s"]
             body.append("<section><h2>Epochs</h2>\(table(header, rows, numeric: Set(0..<header.count)))</section>")
@@ -181,10 +183,10 @@ public struct ComparisonPage {
     }
 
     public var html: String {
-        func series(_ value: @escaping (EpochMetrics) -> Double, train: Bool) -> [LineChart.Series] {
+        func series(_ value: @escaping (EpochMetrics) -> Double?, train: Bool) -> [LineChart.Series] {
             runs.enumerated().map { index, run in
                 LineChart.Series(name: run.name + (train ? " (train)" : ""), color: LineChart.palette[index % LineChart.palette.count],
-                                 dashed: train, points: run.history.map { (Double($0.epoch), value($0)) })
+                                 dashed: train, points: run.history.compactMap { row in value(row).map { (Double(row.epoch), $0) } })
             }
         }
         let charts = [
@@ -193,9 +195,9 @@ public struct ComparisonPage {
                       series: series(\.testLoss, train: false) + series(\.trainLoss, train: true)),
         ]
         let rows = runs.map { run -> [String] in
-            let last = run.history.last
-            return [run.name, String(run.history.count), last.map { String(format: "%.2f%%", $0.testAccuracy * 100) } ?? "-",
-                    last.map { String(format: "%.4f", $0.testLoss) } ?? "-",
+            let last = run.history.lastEvaluated
+            return [run.name, String(run.history.count), last?.testAccuracy.map { String(format: "%.2f%%", $0 * 100) } ?? "-",
+                    last?.testLoss.map { String(format: "%.4f", $0) } ?? "-",
                     String(format: "%.1f", run.history.reduce(0) { $0 + $1.seconds })]
         }
         let links = runs.map { "<li><a href=\"\(escapeHTML($0.name))/report.html\">\(escapeHTML($0.name))</a></li>" }

@@ -49,10 +49,16 @@ package final class RunRecorder {
         steps = StepMetrics.parse(csv: csv).filter { $0.position <= Double(epochs) }
     }
 
-    /// After metrics.csv has this epoch's row: the evaluations' scalars, steps.csv, then a new report.html. `runner` is
+    /// After an epoch that was not evaluated (`evaluate_every`): steps.csv only; the page waits for the next evaluation.
+    package func epochTrained() throws {
+        if let stepError { throw stepError }
+        try writeAtomically(StepMetrics.csv(steps), to: path("steps.csv"))
+    }
+
+    /// After metrics.csv has this epoch's row: steps.csv, the evaluations' scalars, then a new report.html. `runner` is
     /// the training's: the mistakes are its test evaluation's (under MPI, its plans find them in a pass of their own); `warnings` head the page.
     package func epochFinished(_ epoch: Int, evaluations: EpochEvaluations, stepsPerEpoch: Int, runner: BatchRunner, warnings: [String] = []) throws {
-        if let stepError { throw stepError }
+        try epochTrained()
         // Epoch n ends at step n x (training batches per epoch), the training scalars' axis.
         let step = (epoch + 1) * stepsPerEpoch
         for (prefix, evaluation) in evaluations.tagged {
@@ -60,7 +66,6 @@ package final class RunRecorder {
             try events.scalar("\(prefix)/accuracy", evaluation.accuracy, step: step)
         }
         let evaluation = evaluations.test
-        try writeAtomically(StepMetrics.csv(steps), to: path("steps.csv"))
         let csv = (try? String(contentsOfFile: path("metrics.csv"), encoding: .utf8)) ?? ""
         let history = EpochMetrics.parse(csv: csv)
         let page = ReportPage(

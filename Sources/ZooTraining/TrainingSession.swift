@@ -236,11 +236,19 @@ public final class TrainingSession {
                 return Outcome(testAccuracy: lastAccuracy, bestAccuracy: max(bestAccuracy, 0), epochs: epoch, seconds: totalSeconds,
                                interrupted: true, warning: warning)
             }
-            let evaluations = try evaluate()
-            let evaluation = evaluations.test
             progress.line(String(format: "Epoch %d/%d: lr %.6g, train loss %.4f, accuracy %.2f%%, %@ images/s, %.1f s",
                                  epoch + 1, config.epochs, learningRate, result.loss, result.accuracy * 100,
                                  grouped(Int(result.imagesPerSecond)), result.seconds))
+            // `evaluate_every`: the epochs in between only train; their rows leave the evaluations' columns empty.
+            guard (epoch + 1) % config.evaluateEvery == 0 || epoch + 1 == config.epochs else {
+                let columns = 2 + EpochEvaluations.columns(validation: validationLoader != nil, movingAverage: movingAverage != nil).count
+                try recordEpoch(epoch, learningRate: learningRate, result: result, evaluationColumns: Array(repeating: "", count: columns))
+                try recorder?.epochTrained()
+                try saveLast(after: epoch, testAccuracy: nil)
+                continue
+            }
+            let evaluations = try evaluate()
+            let evaluation = evaluations.test
             progress.line(String(format: "Test set: Average loss: %.4f, Accuracy: %d/%d (%.2f%%)",
                                  evaluation.loss, evaluation.correct, evaluation.total, evaluation.accuracy * 100))
             if let validation = evaluations.validation {
@@ -260,11 +268,8 @@ public final class TrainingSession {
             epochWarning = LearningCheck.epochWarning(trainLoss: result.loss, testAccuracy: evaluation.accuracy, classes: dataset.classNames.count,
                                                       loss: trainer.loss, config: config)
             if let epochWarning { progress.line("warning: " + epochWarning) }
-            metricsRows.append(([String(epoch + 1), String(learningRate), String(result.loss), String(result.accuracy),
-                                 String(evaluation.loss), String(evaluation.accuracy)] + evaluations.values(savesAverage: savesAverage)
-                                + [String(format: "%.3f", result.seconds), String(format: "%.1f", result.imagesPerSecond),
-                                   (epochWarning ?? "").replacingOccurrences(of: ",", with: ";")]).joined(separator: ","))
-            if writesFiles { try writeAtomically(([Self.metricsHeader(for: config)] + metricsRows).joined(separator: "\n") + "\n", to: path("metrics.csv")) }
+            try recordEpoch(epoch, learningRate: learningRate, result: result,
+                            evaluationColumns: [String(evaluation.loss), String(evaluation.accuracy)] + evaluations.values(savesAverage: savesAverage))
             try recorder?.epochFinished(epoch, evaluations: evaluations, stepsPerEpoch: trainLoader.batchesPerEpoch, runner: trainer.runner,
                                         warnings: [buildWarning, epochWarning].compactMap { $0 })
             let score = evaluations.score(monitor.metric, averaged: savesAverage) ?? .nan
@@ -279,14 +284,27 @@ public final class TrainingSession {
                 try stopEarly(after: stopped)
                 break
             }
-            try saveCheckpoint(to: path("last.safetensors"), completedEpochs: epoch + 1, testAccuracy: savedAccuracy, savesAverage: savesAverage)
-            if writesFiles && resume && epoch == startEpoch { try writeAtomically(config.resolvedYAML, to: path("config.yaml")) }
+            try saveLast(after: epoch, testAccuracy: savedAccuracy, savesAverage: savesAverage)
         }
         let best = monitor.metric == .testAccuracy ? "best test accuracy" : "best \(monitor.metric.rawValue) \(shown(monitor.best)) after epoch \(monitor.bestEpoch), test accuracy there"
         progress.line(String(format: "%@ %.2f%%; peak memory %@; checkpoints in %@",
                              best, bestAccuracy * 100, byteSize(peakResidentBytes()), runDirectory) + (warning.map { "; warning: " + $0 } ?? ""))
         return Outcome(testAccuracy: lastAccuracy, bestAccuracy: bestAccuracy, epochs: (monitor.stoppedEpoch ?? config.epochs) - startEpoch,
                        seconds: totalSeconds, interrupted: false, warning: warning)
+    }
+
+    /// last.safetensors after `epoch`; a resume's config becomes the run's with its first new epoch.
+    private func saveLast(after epoch: Int, testAccuracy: Double?, savesAverage: Bool = false) throws {
+        try saveCheckpoint(to: path("last.safetensors"), completedEpochs: epoch + 1, testAccuracy: testAccuracy, savesAverage: savesAverage)
+        if writesFiles && resume && epoch == startEpoch { try writeAtomically(config.resolvedYAML, to: path("config.yaml")) }
+    }
+
+    /// Appends the epoch's row to metrics.csv; `evaluationColumns` are those from `test_loss` on, before `seconds`.
+    private func recordEpoch(_ epoch: Int, learningRate: Double, result: EpochResult, evaluationColumns: [String]) throws {
+        metricsRows.append(([String(epoch + 1), String(learningRate), String(result.loss), String(result.accuracy)] + evaluationColumns
+                            + [String(format: "%.3f", result.seconds), String(format: "%.1f", result.imagesPerSecond),
+                               (epochWarning ?? "").replacingOccurrences(of: ",", with: ";")]).joined(separator: ","))
+        if writesFiles { try writeAtomically(([Self.metricsHeader(for: config)] + metricsRows).joined(separator: "\n") + "\n", to: path("metrics.csv")) }
     }
 
     /// The test set and the validation split, for the trained weights and then for the moving average. The trained
@@ -341,7 +359,10 @@ public final class TrainingSession {
         return (validation, training)
     }
 
-    private var epochsWithoutImprovement: String { "\(monitor.wait) epoch\(monitor.wait == 1 ? "" : "s")" }
+    /// `patience` counts evaluations, which are epochs unless `evaluate_every` spaces them out.
+    private var epochsWithoutImprovement: String {
+        "\(monitor.wait) \(config.evaluateEvery == 1 ? "epoch" : "evaluation")\(monitor.wait == 1 ? "" : "s")"
+    }
 
     private func shown(_ value: Double?) -> String {
         guard let value else { return "-" }

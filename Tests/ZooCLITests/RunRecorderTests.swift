@@ -71,8 +71,8 @@ final class RunRecorderTests: XCTestCase {
             assertClose("train/loss", step: end, row.trainLoss)
             assertClose("train/accuracy", step: end, row.trainAccuracy)
             assertClose("train/lr", step: end, row.learningRate)
-            assertClose("test/loss", step: end, row.testLoss)
-            assertClose("test/accuracy", step: end, row.testAccuracy)
+            assertClose("test/loss", step: end, row.testLoss ?? .nan)
+            assertClose("test/accuracy", step: end, row.testAccuracy ?? .nan)
         }
         XCTAssertEqual(scalars["test/accuracy"]?.map(\.step), [118, 236])
     }

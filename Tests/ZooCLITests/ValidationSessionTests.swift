@@ -5,6 +5,7 @@ import XCTest
 import ZooConfig
 import ZooCore
 import ZooData
+import ZooReport
 import ZooTestSupport
 
 /// `validation_split`, `ema` and `early_stopping` end to end on real MNIST, with a small net that has batch norm
@@ -126,6 +127,35 @@ extension TrainingSessionTests {
         }
         XCTAssertEqual(monitor.best, chosen.max())
         XCTAssertEqual(monitor.bestEpoch, chosen[1] > chosen[0] ? 2 : 1)
+    }
+
+    /// `evaluate_every: 2` over 5 epochs evaluates after epochs 2, 4 and 5 (the last always): the other rows leave
+    /// every evaluation column empty, best.safetensors comes from an evaluated epoch, and the report shows "-" there.
+    func testEvaluateEveryTrainsTheEpochsBetweenWithoutEvaluating() throws {
+        try Prerequisite.requireMNIST()
+        let folder = temporaryFolder()
+        _ = try session(recipe(try batchNormNet()) + ["evaluate_every=2", "epochs=5"], folder: folder).run()
+        let rows = try String(contentsOfFile: "\(folder)/metrics.csv", encoding: .utf8).split(separator: "\n")
+            .map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        let header = rows[0]
+        let evaluated = ["test_loss", "test_accuracy", "val_loss", "val_accuracy", "ema_test_loss", "ema_test_accuracy", "ema_val_loss",
+                         "ema_val_accuracy", "weights"].map { header.firstIndex(of: $0)! }
+        XCTAssertEqual(rows.count, 6)
+        for epoch in 1...5 {
+            let values = evaluated.map { rows[epoch][$0] }
+            XCTAssertEqual(values.allSatisfy(\.isEmpty), [1, 3].contains(epoch), "epoch \(epoch): \(values)")
+            XCTAssertFalse(values.contains(where: \.isEmpty) && ![1, 3].contains(epoch), "epoch \(epoch): \(values)")
+            XCTAssertNotNil(Double(rows[epoch][header.firstIndex(of: "train_loss")!]))
+        }
+        let best = try Checkpoint.read(path: "\(folder)/best.safetensors")
+        XCTAssertTrue(["2", "4", "5"].contains(best.metadata["epoch"] ?? ""), "\(best.metadata["epoch"] ?? "none")")
+        XCTAssertEqual(try Checkpoint.read(path: "\(folder)/last.safetensors").metadata["epoch"], "5")
+        let history = RunRecorder.history(ofRun: folder)
+        XCTAssertEqual(history.map(\.epoch), [1, 2, 3, 4, 5])
+        XCTAssertEqual(history.map { $0.testAccuracy == nil }, [true, false, true, false, false])
+        XCTAssertEqual(history.lastEvaluated?.epoch, 5)
+        let steps = try String(contentsOfFile: "\(folder)/steps.csv", encoding: .utf8)
+        XCTAssertEqual(StepMetrics.parse(csv: steps).last?.position, 5)
     }
 
     /// The hold-out is a partition: the same number from each class, none trained on, and a split that would leave

@@ -27,6 +27,19 @@ extension TrainingConfigTests {
         XCTAssertNil(try resolve("ema: {decay: 0.9}", ["ema=~"]).exponentialMovingAverage)
     }
 
+    /// `evaluate_every`: 1 unless set, listed in the resolved config only when set.
+    func testEvaluateEvery() throws {
+        XCTAssertEqual(try resolve("epochs: 2").evaluateEvery, 1)
+        XCTAssertFalse(try resolve("epochs: 2").resolvedYAML.contains("evaluate_every"))
+        let config = try resolve("epochs: 6\nevaluate_every: 3")
+        XCTAssertEqual(config.evaluateEvery, 3)
+        XCTAssertTrue(config.resolvedYAML.contains("evaluate_every: 3"), config.resolvedYAML)
+        XCTAssertEqual(try resolve(config.resolvedYAML), config)
+        XCTAssertEqual(try resolve("evaluate_every: 3", ["evaluate_every=~"]).evaluateEvery, 1)
+        expectError("epochs: 2\nevaluate_every: 0\n", line: 2, "`evaluate_every` must be from 1")
+        expectError("evaluate_every: every\n", line: 1, "`evaluate_every` must be")
+    }
+
     func testBadValidationSplitEarlyStoppingAndMovingAverage() {
         expectError("ema:\n  decay: 1\n", line: 2, "`ema.decay` must be a number in (0, 1)")
         expectError("ema: {decay: 0}\n", line: 1, "`ema.decay` must be a number in (0, 1)")

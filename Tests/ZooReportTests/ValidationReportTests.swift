@@ -27,6 +27,28 @@ final class ValidationReportTests: XCTestCase {
         }
     }
 
+    /// `evaluate_every` leaves an epoch's test columns empty: the row still parses, the table shows "-", the test
+    /// curve skips it and the headline gives the last evaluated epoch.
+    func testEpochsWithoutEvaluationParseAndShow() {
+        let csv = """
+            epoch,lr,train_loss,train_accuracy,test_loss,test_accuracy,seconds,images_per_sec,warning
+            1,0.1,0.9,0.7,0.5,0.8,2.000,30000.0,
+            2,0.1,0.8,0.75,,,2.000,30000.0,
+
+            """
+        let history = EpochMetrics.parse(csv: csv)
+        XCTAssertEqual(history.map(\.epoch), [1, 2])
+        XCTAssertNil(history[1].testAccuracy)
+        XCTAssertNil(history[1].testLoss)
+        XCTAssertEqual(history.lastEvaluated?.epoch, 1)
+        let html = ReportPage(title: "run", subtitle: "", history: history, classNames: ["a", "b"], confusion: [], mistakes: [],
+                              filters: nil, config: "", summaryRows: [], facts: []).html
+        XCTAssertTrue(html.contains("Epoch 1: test accuracy <b>80.00%</b>"), html)
+        XCTAssertTrue(html.contains(">-</td>"), html)
+        let testCurve = html.components(separatedBy: "<polyline").dropFirst().map { $0.prefix { $0 != ">" } }.first { $0.contains(LineChart.palette[1]) }
+        XCTAssertEqual(testCurve.map { $0.split(separator: "points=\"")[1].split(separator: " ").count }, 1)
+    }
+
     /// One epoch logged at ten steps: the train loss is a ten-point line, not a single dot.
     func testOneEpochDrawsItsLoggedSteps() {
         let steps = (1...10).map { StepMetrics(position: Double($0) / 10, learningRate: 0.1, trainLoss: 2 / Double($0), trainAccuracy: Double($0) / 10) }
