@@ -14,14 +14,14 @@ stepped every batch, or a constant rate; `loss: {label_smoothing}` as nn.CrossEn
 batch norm normalises each share on that share's own statistics, as DistributedDataParallel without
 SyncBatchNorm) as GhostBatchNorm2d: the batch cut into the same N shares (torch.tensor_split, as zoo's), each
 normalised on its own mean and variance, the running statistics updated from the first share only (as DDP's
-rank 0 keeps them); `tta: [translate]` / `[hflip, translate]` (mean softmax over the views, zero fill after
+rank 0 keeps them); `evaluate_every: N` (test evaluation after every N epochs and the last); `tta: [translate]` / `[hflip, translate]` (mean softmax over the views, zero fill after
 normalisation, as zoo); `precision: bf16` as torch.autocast("cpu", torch.bfloat16) around forward and loss.
 Anything else in the config is refused, so the two sides cannot drift apart silently.
 
 Data: the gzipped IDX files are read into memory as normalised float tensors before the clock starts (zoo's
 whole-command time includes its reading). The timed part is every epoch (shuffled batches of batch_size,
 the last partial one included, augmentation on the batch, zero_grad, forward, loss, backward, step,
-scheduler step) and the test evaluation after each epoch (chunks of 1000 under eval() and no_grad()).
+scheduler step) and the test evaluation after each evaluated epoch (chunks of 1000 under eval() and no_grad()).
 Prints one line per epoch, `epoch E: test accuracy A, S s since the clock started`, or with --json one
 object: {"seed", "epochs": [{"epoch", "test_accuracy", "seconds"}], "load_seconds", "process_seconds"}.
 """
@@ -209,7 +209,7 @@ def main():
     with open(options.config) as file:
         config = yaml.safe_load(file)
     translated = {"name", "model", "dataset", "optimizer", "schedule", "epochs", "batch_size", "seed", "loss", "tta",
-                  "precision", "log_every", "replicas"}
+                  "precision", "log_every", "replicas", "evaluate_every"}
     if set(config) - translated:
         refuse(f"config keys {sorted(set(config) - translated)} are not translated")
     model = config.get("model", "lenet")
@@ -291,6 +291,9 @@ def main():
             optimizer.step()
             if scheduler:
                 scheduler.step()
+        # zoo's `evaluate_every`: the epochs between only train; the last is always scored.
+        if (epoch + 1) % config.get("evaluate_every", 1) and epoch + 1 < epochs:
+            continue
         accuracy = evaluate()
         history.append({"epoch": epoch + 1, "test_accuracy": accuracy, "seconds": time.perf_counter() - clock})
         if not options.json:

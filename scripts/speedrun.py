@@ -5,6 +5,7 @@
     python3 scripts/speedrun.py                                   # the three configs, their default seeds
     python3 scripts/speedrun.py configs/speedrun_mnist.yaml --seeds 10
     python3 scripts/speedrun.py configs/speedrun_fashion.yaml --seeds 5 --isa avx2 --json
+    python3 scripts/speedrun.py configs/speedrun_fashion94.yaml --seeds 5 --sides zoo
 
 For every seed, `zoo train CONFIG --seed S --data-dir DATA --out TMP` runs first, then
 `python3 benchmarks/pytorch_speedrun.py CONFIG --seed S --data-dir DATA` (the same net, schedule, batch size
@@ -74,20 +75,22 @@ def time_to(target, epochs):
 
 
 def run_seed(config, seed, options, zoo_bin, environment):
-    """One zoo run and one PyTorch run of `config` with `seed`: a dict per side."""
+    """One zoo run and one PyTorch run of `config` with `seed` (those of `options.sides`): a dict per side."""
     results = {}
-    with tempfile.TemporaryDirectory(prefix="zoo-speedrun-") as folder:
-        command = [zoo_bin, "train", config, "--seed", str(seed), "--data-dir", options.data_dir,
-                   "--out", os.path.join(folder, "run")]
-        epochs, whole, _, error = timed_run(command, environment, ZOO_ACCURACY,
-                                            lambda match: int(match.group(1)) / int(match.group(2)), options.timeout)
-        results["zoo"] = {"epochs": epochs, "whole_seconds": whole, "error": error}
-    command = [sys.executable, os.path.join(REPO_ROOT, "benchmarks", "pytorch_speedrun.py"), config, "--seed", str(seed),
-               "--data-dir", options.data_dir, "--threads", str(options.threads)]
-    epochs, whole, output, error = timed_run(command, environment, TORCH_ACCURACY,
-                                             lambda match: float(match.group(1)), options.timeout)
-    clock = [float(value) for value in re.findall(r", ([0-9.]+) s since the clock started", output)]
-    results["pytorch"] = {"epochs": epochs, "whole_seconds": whole, "error": error, "own_clock_seconds": clock}
+    if "zoo" in options.sides:
+        with tempfile.TemporaryDirectory(prefix="zoo-speedrun-") as folder:
+            command = [zoo_bin, "train", config, "--seed", str(seed), "--data-dir", options.data_dir,
+                       "--out", os.path.join(folder, "run")]
+            epochs, whole, _, error = timed_run(command, environment, ZOO_ACCURACY,
+                                                lambda match: int(match.group(1)) / int(match.group(2)), options.timeout)
+            results["zoo"] = {"epochs": epochs, "whole_seconds": whole, "error": error}
+    if "pytorch" in options.sides:
+        command = [sys.executable, os.path.join(REPO_ROOT, "benchmarks", "pytorch_speedrun.py"), config, "--seed", str(seed),
+                   "--data-dir", options.data_dir, "--threads", str(options.threads)]
+        epochs, whole, output, error = timed_run(command, environment, TORCH_ACCURACY,
+                                                 lambda match: float(match.group(1)), options.timeout)
+        clock = [float(value) for value in re.findall(r", ([0-9.]+) s since the clock started", output)]
+        results["pytorch"] = {"epochs": epochs, "whole_seconds": whole, "error": error, "own_clock_seconds": clock}
     return results
 
 
@@ -111,21 +114,23 @@ def summarize(runs, side, target):
 
 
 def print_table(name, target, summaries, load):
-    print(f"\n{name}: target {100 * target:.1f}%, {summaries['zoo']['runs']} seeds, load average {load[0]:.2f} before, "
+    print(f"\n{name}: target {100 * target:.1f}%, {next(iter(summaries.values()))['runs']} seeds, load average {load[0]:.2f} before, "
           f"{load[1]:.2f} after")
     print("| side | reached target | time to target s, median (min-max) | whole command s, median (min-max) | "
           "final test accuracy %, mean (min-max) |")
     print("|---|--:|--:|--:|--:|")
     for side, label in (("zoo", "zoo"), ("pytorch", "PyTorch")):
+        if side not in summaries:
+            continue
         summary = summaries[side]
         finals = [100 * value for value in summary["final_accuracy"]]
         accuracy = f"{statistics.mean(finals):.2f} ({min(finals):.2f}-{max(finals):.2f})" if finals else "n/a"
         print(f"| {label} | {summary['reached']}/{summary['runs']} | {spread(summary['time_to_target'], 1)} | "
               f"{spread(summary['whole_seconds'], 1)} | {accuracy} |")
-    zoo_times, torch_times = summaries["zoo"]["time_to_target"], summaries["pytorch"]["time_to_target"]
+    zoo_times, torch_times = (summaries.get(side, {}).get("time_to_target") for side in ("zoo", "pytorch"))
     if zoo_times and torch_times:
         print(f"zoo / PyTorch, median time to target: {statistics.median(zoo_times) / statistics.median(torch_times):.2f}")
-    if summaries["pytorch"].get("own_clock_seconds"):
+    if summaries.get("pytorch", {}).get("own_clock_seconds"):
         print(f"PyTorch's own clock (data already in memory, last epoch's evaluation done): "
               f"{spread(summaries['pytorch']['own_clock_seconds'], 1)} s")
 
@@ -140,12 +145,16 @@ def main():
                                                                      "Fashion-MNIST is also found in /usr/share/datasets")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds after which one run is stopped")
     parser.add_argument("--json", action="store_true", help="also print every run as one JSON object")
+    parser.add_argument("--sides", default="zoo,pytorch", help="which sides to run, comma-separated (default zoo,pytorch)")
     options = parser.parse_args()
     configs = options.configs or [os.path.join("configs", f"{name}.yaml") for name in TARGETS]
     for config in configs:
         stem = os.path.splitext(os.path.basename(config))[0]
         if stem not in TARGETS:
             parser.error(f"{config}: no target known for {stem}; choose from {', '.join(TARGETS)}")
+    options.sides = options.sides.split(",")
+    if not options.sides or set(options.sides) - {"zoo", "pytorch"}:
+        parser.error(f"--sides takes zoo, pytorch or zoo,pytorch, not {','.join(options.sides)}")
     options.data_dir = os.path.abspath(options.data_dir)
     zoo_bin = os.environ.get("ZOO_BIN", os.path.join(REPO_ROOT, ".build", "release", "zoo"))
     if not os.access(zoo_bin, os.X_OK):
@@ -162,12 +171,12 @@ def main():
         for seed in range(1, (options.seeds or default_seeds) + 1):
             print(f"{stem} seed {seed} ...", file=sys.stderr, flush=True)
             result = run_seed(os.path.abspath(config), seed, options, zoo_bin, environment)
-            for side in ("zoo", "pytorch"):
+            for side in options.sides:
                 if result[side]["error"]:
                     failed = True
                     print(f"{stem} seed {seed} {side} failed: {result[side]['error']}", file=sys.stderr)
             runs.append(result)
-        summaries = {side: summarize(runs, side, target) for side in ("zoo", "pytorch")}
+        summaries = {side: summarize(runs, side, target) for side in options.sides}
         print_table(stem, target, summaries, (load_before, os.getloadavg()[0]))
         everything[stem] = {"target": target, "runs": runs, "summary": summaries}
     if options.json:
