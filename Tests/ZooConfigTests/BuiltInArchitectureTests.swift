@@ -21,6 +21,7 @@ final class BuiltInArchitectureTests: XCTestCase {
         // the speedrun nets, counted by benchmarks/pytorch_speedrun.py's translation (batch-norm weight and bias included)
         XCTAssertEqual(try parameterCount("lenet-bn", .mnist), 44_470)
         XCTAssertEqual(try parameterCount("cnn3-bn", .mnist), 104_426)
+        XCTAssertEqual(try parameterCount("cnn3-bn-fc", .mnist), 688_362)
         XCTAssertEqual(try parameterCount("stridenet", .mnist), 53_970)
     }
 
@@ -61,7 +62,7 @@ final class BuiltInArchitectureTests: XCTestCase {
                 XCTAssertEqual(network.outputShape, Shape([dataset.numClasses]), "\(entry.name) on \(dataset.name)")
             }
         }
-        XCTAssertEqual(Set(entries.map(\.name)), ["allconv", "cnn", "cnn3-bn", "fashion-net7", "fc2layer", "lenet", "lenet-bn", "mlp", "mobilenet", "resnet18",
+        XCTAssertEqual(Set(entries.map(\.name)), ["allconv", "cnn", "cnn3-bn", "cnn3-bn-fc", "fashion-net7", "fc2layer", "lenet", "lenet-bn", "mlp", "mobilenet", "resnet18",
                                                "resnet20", "resnet56", "stridenet", "tinynet", "vgg-lite"])
     }
 
