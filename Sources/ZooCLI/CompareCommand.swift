@@ -66,8 +66,8 @@ struct CompareCommand: ParsableCommand {
             let name = (URL(fileURLWithPath: runFolder).standardizedFileURL.lastPathComponent)
             runs.append((name, history))
             rows.append([name, config?.model ?? "?", config?.dataset.shown ?? "?", String(last.epoch),
-                         String(format: "%.2f%%", (history.compactMap(\.testAccuracy).max() ?? 0) * 100),
-                         String(format: "%.2f%%", (history.lastEvaluated?.testAccuracy ?? 0) * 100),
+                         history.compactMap(\.testAccuracy).max().map { String(format: "%.2f%%", $0 * 100) } ?? "-",
+                         history.lastEvaluated?.testAccuracy.map { String(format: "%.2f%%", $0 * 100) } ?? "-",
                          String(format: "%.1f", history.reduce(0) { $0 + $1.seconds })])
         }
         let folder = out ?? defaultRunDirectory(name: "compare")

@@ -26,10 +26,12 @@ public struct EpochMetrics: Equatable, Sendable {
         (self.testLoss, self.testAccuracy, self.seconds, self.imagesPerSecond) = (testLoss, testAccuracy, seconds, imagesPerSecond)
     }
 
-    /// The columns a row may leave empty (the test set's on an epoch that was not evaluated) or not have at all, and where each goes.
+    /// The columns a row may leave empty (all of these on an epoch that was not evaluated) or a file may not have
+    /// (validation and moving average), and where each goes.
     static let optionalColumns: [(name: String, field: WritableKeyPath<EpochMetrics, Double?> & Sendable)] = [
-        ("test_loss", \.testLoss), ("test_accuracy", \.testAccuracy), ("val_loss", \.validationLoss), ("val_accuracy", \.validationAccuracy), ("ema_test_loss", \.averagedTestLoss),
-        ("ema_test_accuracy", \.averagedTestAccuracy), ("ema_val_loss", \.averagedValidationLoss), ("ema_val_accuracy", \.averagedValidationAccuracy),
+        ("test_loss", \.testLoss), ("test_accuracy", \.testAccuracy), ("val_loss", \.validationLoss), ("val_accuracy", \.validationAccuracy),
+        ("ema_test_loss", \.averagedTestLoss), ("ema_test_accuracy", \.averagedTestAccuracy), ("ema_val_loss", \.averagedValidationLoss),
+        ("ema_val_accuracy", \.averagedValidationAccuracy),
     ]
 
     /// The rows of a metrics.csv written by `zoo train`, columns found by their header names.

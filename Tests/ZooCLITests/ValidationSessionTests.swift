@@ -23,6 +23,14 @@ extension TrainingSessionTests {
          "optimizer.momentum=0.9", "batch_size=100", "seed=5", "ema.decay=0.9", "ema.warmup=true"]
     }
 
+    /// metrics.csv without its timing columns.
+    private func figures(_ folder: String) throws -> [[Substring]] {
+        let lines = try String(contentsOfFile: "\(folder)/metrics.csv", encoding: .utf8).split(separator: "\n")
+        let header = lines[0].split(separator: ",", omittingEmptySubsequences: false)
+        let timings = Set(["seconds", "images_per_sec"].compactMap { header.firstIndex(of: $0) })
+        return lines.map { $0.split(separator: ",", omittingEmptySubsequences: false).enumerated().filter { !timings.contains($0.offset) }.map(\.element) }
+    }
+
     /// Three epochs straight equal two, a resume and one more: trained weights, moving average, optimizer, the
     /// watched metric's state and every figure in metrics.csv but the timings.
     func testResumeIsExactWithValidationMovingAverageAndEarlyStopping() throws {
@@ -52,12 +60,6 @@ extension TrainingSessionTests {
         // 3,000 images less 300 held out, in batches of 100.
         XCTAssertEqual(actual.metadata[CheckpointKey.stepsPerEpoch.rawValue], "27")
         XCTAssertEqual(actual.metadata[CheckpointKey.movingAverageUpdates.rawValue], "81")
-        func figures(_ folder: String) throws -> [[Substring]] {
-            let lines = try String(contentsOfFile: "\(folder)/metrics.csv", encoding: .utf8).split(separator: "\n")
-            let header = lines[0].split(separator: ",", omittingEmptySubsequences: false)
-            let timings = Set(["seconds", "images_per_sec"].compactMap { header.firstIndex(of: $0) })
-            return lines.map { $0.split(separator: ",", omittingEmptySubsequences: false).enumerated().filter { !timings.contains($0.offset) }.map(\.element) }
-        }
         XCTAssertEqual(try figures(resumed), try figures(straight))
         XCTAssertEqual(try figures(straight).first?.map(String.init),
                        ["epoch", "lr", "train_loss", "train_accuracy", "test_loss", "test_accuracy", "val_loss", "val_accuracy", "ema_test_loss",
@@ -130,11 +132,20 @@ extension TrainingSessionTests {
     }
 
     /// `evaluate_every: 2` over 5 epochs evaluates after epochs 2, 4 and 5 (the last always): the other rows leave
-    /// every evaluation column empty, best.safetensors comes from an evaluated epoch, and the report shows "-" there.
+    /// every evaluation column empty and best.safetensors comes from an evaluated epoch. Two epochs and a resume for
+    /// three more (the first of them not evaluated) give the same weights and figures as the straight run.
     func testEvaluateEveryTrainsTheEpochsBetweenWithoutEvaluating() throws {
         try Prerequisite.requireMNIST()
-        let folder = temporaryFolder()
-        _ = try session(recipe(try batchNormNet()) + ["evaluate_every=2", "epochs=5"], folder: folder).run()
+        let folder = temporaryFolder(), resumed = temporaryFolder()
+        let settings = recipe(try batchNormNet()) + ["evaluate_every=2", "epochs=5"]
+        _ = try session(settings, folder: folder).run()
+        _ = try session(settings + ["epochs=2"], folder: resumed).run()
+        _ = try session(settings, folder: resumed, resume: true).run()
+        XCTAssertEqual(try figures(resumed), try figures(folder))
+        let (straightLast, resumedLast) = (try Checkpoint.read(path: "\(folder)/last.safetensors"), try Checkpoint.read(path: "\(resumed)/last.safetensors"))
+        for (name, tensor) in straightLast.parameters {
+            XCTAssertEqual(try resumedLast.parameters[name]?.floats, try tensor.floats, "\(name) differs after resuming")
+        }
         let rows = try String(contentsOfFile: "\(folder)/metrics.csv", encoding: .utf8).split(separator: "\n")
             .map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
         let header = rows[0]
