@@ -65,6 +65,6 @@ final class GraphPassTests: XCTestCase {
         XCTAssertEqual(rules[1], [], "fused into the conv")
         XCTAssertEqual(rules[2], [.neighboursFirst], "9 outputs from 8 channels")
         XCTAssertEqual(rules[3], [])
-        XCTAssertEqual(rules[4], [.neighboursFirst])
+        XCTAssertEqual(rules[4], [.neighboursFirst, .forwardWeightsForBackwardData])
     }
 }

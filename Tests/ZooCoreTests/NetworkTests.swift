@@ -210,6 +210,18 @@ final class NetworkTests: XCTestCase {
         XCTAssertFalse(unfused.contains { $0.layer == "sum" && $0.operation == "fused relu backward" })
     }
 
+    /// A linear layer's backward data reads the weights in the layout its forward reads them in: no reorder of the
+    /// weights every step (oneDNN alone picks the transpose for backward data).
+    func testLinearBackwardDataReadsTheForwardsWeights() throws {
+        let network = try Network(layers: [
+            .init(type: "flatten"), .init(type: "linear", name: "hidden", arguments: ["out": .init(.int(512))]), .init(type: "relu"),
+            .init(type: "linear", arguments: ["out": .init(.int(10))]),
+        ], inputShape: Shape([192, 3, 3]), seed: 2)
+        let implementations = try network.plan(batchSize: 8, training: true, inputGradient: true).implementations
+        XCTAssertTrue(implementations.contains { $0.layer == "hidden" && $0.operation == "inner product backward data" }, "\(implementations)")
+        XCTAssertFalse(implementations.contains { $0.layer == "hidden" && $0.operation == "reorder" }, "\(implementations)")
+    }
+
     /// A ReLU after batch norm runs in the batch norm (or, before max pooling, in the pooling): the same outputs
     /// and gradients as the unfused plan (a captured ReLU keeps its own step), training, frozen and inference.
     func testBatchNormReLUFusedEqualsUnfused() throws {

@@ -10,7 +10,8 @@ public final class MaxPool2d: WindowPooling {
     public func build(input: Shape) throws -> LayerBuild { LayerBuild(output: try window.output(for: input)) }
 
     public func compile(_ builder: PlanBuilder, _ context: LayerContext) throws -> Activation {
-        if let kernel = MaxPoolingKernel(window: window, input: context.input.descriptor, output: context.outputShape) {
+        if let kernel = MaxPoolingKernel(window: window, input: context.input.descriptor, output: context.outputShape,
+                                         parts: OpenMPThreads.maximum) {
             return try builder.compileMaxPooling(kernel, context)
         }
         return try builder.compilePooling(context, window: window, algorithm: dnnl_pooling_max, name: "max pooling")

@@ -7,6 +7,9 @@ import CDNNL
 ///
 /// PyTorch's rule: a value takes over the running maximum if it is greater or NaN, so ties go to the first
 /// maximum in the window (row-major), NaN propagates, and padding never wins.
+///
+/// The planes are split in `parts` ranges run on oneDNN's OpenMP threads (`forEachChunk`): a plan built for all
+/// threads would otherwise leave one core spinning through every pooling (a tenth of a `cnn3-bn-fc` training step).
 struct MaxPoolingKernel {
     let window: PoolingWindow
     /// Lanes per position: 1 for nchw, 8 or 16 for blocked layouts.
@@ -16,9 +19,11 @@ struct MaxPoolingKernel {
     let planes: Int
     let inputSize: (height: Int, width: Int)
     let outputSize: (height: Int, width: Int)
+    let parts: Int
 
+    /// `parts`: oneDNN's thread count where the plan is built (1 in a single-threaded replica).
     /// Nil when the input's layout is none of those this kernel reads, or the window is huge; oneDNN's pooling takes those.
-    init?(window: PoolingWindow, input: MemoryDescriptor, output: Shape) {
+    init?(window: PoolingWindow, input: MemoryDescriptor, output: Shape, parts: Int) {
         let dimensions = input.dimensions
         guard dimensions.count == 4 else { return nil }
         let layouts: [(dnnl_format_tag_t, Int)] = [(dnnl_abcd, 1), (dnnl_aBcd8b, 8), (dnnl_aBcd16b, 16)]
@@ -34,6 +39,7 @@ struct MaxPoolingKernel {
         planes = dimensions[0] * ((dimensions[1] + block - 1) / block)
         inputSize = (dimensions[2], dimensions[3])
         outputSize = (output.height, output.width)
+        self.parts = max(parts, 1)
     }
 
     /// The output's layout: the input's, with the output's sizes.
@@ -46,11 +52,13 @@ struct MaxPoolingKernel {
         input.withFloats { source in
             output.withFloats { destination in
                 let (source, destination) = (UnsafePointer(source.baseAddress!), destination.baseAddress!)
-                // A literal `scalar` gives each layout its own inlined loop.
-                if channelBlock == 1 {
-                    forward(scalar: true, source, destination, appliesReLU: appliesReLU)
-                } else {
-                    forward(scalar: false, source, destination, appliesReLU: appliesReLU)
+                forEachPart { planes in
+                    // A literal `scalar` gives each layout its own inlined loop.
+                    if channelBlock == 1 {
+                        forward(scalar: true, source, destination, planes: planes, appliesReLU: appliesReLU)
+                    } else {
+                        forward(scalar: false, source, destination, planes: planes, appliesReLU: appliesReLU)
+                    }
                 }
             }
         }
@@ -63,10 +71,12 @@ struct MaxPoolingKernel {
             outputGradient.withFloats { gradient in
                 inputGradient.withFloats { target in
                     let (source, gradient, target) = (UnsafePointer(source.baseAddress!), UnsafePointer(gradient.baseAddress!), target.baseAddress!)
-                    if channelBlock == 1 {
-                        backward(scalar: true, source, gradient, target, maskingReLU: maskingReLU)
-                    } else {
-                        backward(scalar: false, source, gradient, target, maskingReLU: maskingReLU)
+                    forEachPart { planes in
+                        if channelBlock == 1 {
+                            backward(scalar: true, source, gradient, target, planes: planes, maskingReLU: maskingReLU)
+                        } else {
+                            backward(scalar: false, source, gradient, target, planes: planes, maskingReLU: maskingReLU)
+                        }
                     }
                 }
             }
@@ -74,8 +84,9 @@ struct MaxPoolingKernel {
     }
 
     @inline(__always)
-    private func forward(scalar: Bool, _ source: UnsafePointer<Float>, _ destination: UnsafeMutablePointer<Float>, appliesReLU: Bool) {
-        forEachWindow { plane, windowOffsets, outputOffset in
+    private func forward(scalar: Bool, _ source: UnsafePointer<Float>, _ destination: UnsafeMutablePointer<Float>, planes: Range<Int>,
+                         appliesReLU: Bool) {
+        forEachWindow(planes) { plane, windowOffsets, outputOffset in
             let input = source + plane &* inputPlane
             for lane in stride(from: 0, to: channelBlock, by: 8) {
                 var maximum = RunningMaximum()
@@ -89,12 +100,12 @@ struct MaxPoolingKernel {
 
     @inline(__always)
     private func backward(scalar: Bool, _ source: UnsafePointer<Float>, _ outputGradient: UnsafePointer<Float>,
-                          _ inputGradient: UnsafeMutablePointer<Float>, maskingReLU: Bool) {
+                          _ inputGradient: UnsafeMutablePointer<Float>, planes: Range<Int>, maskingReLU: Bool) {
         // Windows that never overlap let backward store each gradient instead of adding it; when they also
         // tile the input (LeNet's 2x2 stride 2 on 24x24), no input position is left to clear first.
         let disjoint = window.stride.height >= window.kernelSize.height && window.stride.width >= window.kernelSize.width
-        if !tiles { inputGradient.update(repeating: 0, count: planes &* inputPlane) }
-        forEachWindow { plane, windowOffsets, outputOffset in
+        if !tiles { (inputGradient + planes.lowerBound &* inputPlane).update(repeating: 0, count: planes.count &* inputPlane) }
+        forEachWindow(planes) { plane, windowOffsets, outputOffset in
             let (input, target) = (source + plane &* inputPlane, inputGradient + plane &* inputPlane)
             for lane in stride(from: 0, to: channelBlock, by: 8) {
                 var maximum = RunningMaximum()
@@ -110,16 +121,21 @@ struct MaxPoolingKernel {
         }
     }
 
-    /// Calls `body` for each output position with its plane, a function that visits the window's input offsets
+    /// Calls `body` with contiguous ranges of planes, `parts` of them at once.
+    private func forEachPart(_ body: (Range<Int>) -> Void) {
+        forEachChunk(of: planes, chunkSize: (planes + parts - 1) / parts) { _, range in body(range) }
+    }
+
+    /// Calls `body` for each output position of `planes` with its plane, a function that visits the window's input offsets
     /// (within the plane, in row-major order, with their position numbers) and the output offset. 2x2 windows
     /// with stride 2 that tile the input (most course nets' pooling) are visited unrolled.
     @inline(__always)
-    private func forEachWindow(_ body: (Int, (_ visit: (Int, Float) -> Void) -> Void, Int) -> Void) {
+    private func forEachWindow(_ planes: Range<Int>, _ body: (Int, (_ visit: (Int, Float) -> Void) -> Void, Int) -> Void) {
         let block = channelBlock
         let (kernel, windowStride, padding) = (window.kernelSize, window.stride, window.padding)
         let rowLength = inputSize.width &* block
         let twoByTwo = tiles && kernel == (2, 2)
-        for plane in 0..<planes {
+        for plane in planes {
             for outputRow in 0..<outputSize.height {
                 let top = outputRow &* windowStride.height &- padding.height
                 let rows = max(top, 0)..<min(top &+ kernel.height, inputSize.height)

@@ -236,10 +236,11 @@ extension PlanBuilder {
     /// (`reorderedGradient`), when it wants that layout, else a reorder of its own.
     private func compileBackwardData(_ operation: WeightedOperation, _ layouts: WeightedLayouts, _ forward: WeightedForward, weight: Parameter,
                                      inputGradient: Memory, outputGradient: Memory, reorderedGradient: Memory?) throws {
-        let descriptor = try fastest(layouts.backwardDataChoices(inputGradient: inputGradient.descriptor,
-                                                                 outputGradient: outputGradient.descriptor)) { layouts in
-            try operation.backwardData(self, sourceGradient: layouts.0, weights: forward.anyWeights, destinationGradient: layouts.1,
-                                       hint: forward.descriptor)
+        let weightChoices = layouts.backwardDataWeights(forward: forward.weights.descriptor, any: forward.anyWeights)
+        let choices = layouts.backwardDataChoices(inputGradient: inputGradient.descriptor, outputGradient: outputGradient.descriptor)
+            .flatMap { gradients in weightChoices.map { (gradients.0, gradients.1, $0) } }
+        let descriptor = try fastest(choices) { layouts in
+            try operation.backwardData(self, sourceGradient: layouts.0, weights: layouts.2, destinationGradient: layouts.1, hint: forward.descriptor)
         }
         let wanted = descriptor.memoryDescriptor(dnnl_query_diff_dst_md)
         let gradient = try reorderedGradient.flatMap { $0.descriptor == wanted ? $0 : nil } ?? backwardConverted(outputGradient, to: wanted)
