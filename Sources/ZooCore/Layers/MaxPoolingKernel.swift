@@ -123,7 +123,7 @@ struct MaxPoolingKernel {
 
     /// Calls `body` with contiguous ranges of planes, `parts` of them at once.
     private func forEachPart(_ body: (Range<Int>) -> Void) {
-        forEachChunk(of: planes, chunkSize: (planes + parts - 1) / parts) { _, range in body(range) }
+        forEachChunk(of: planes, chunkSize: max((planes + parts - 1) / parts, 1)) { _, range in body(range) }
     }
 
     /// Calls `body` for each output position of `planes` with its plane, a function that visits the window's input offsets
